@@ -1,0 +1,33 @@
+#pragma once
+/// What every parser receives: the decoded bytes of one file and its context.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "core/limits.h"
+#include "ingest/event.h"
+
+namespace sentinel::ingest {
+
+/// Bytes handed to a parser always have at least this many readable bytes after their end
+/// (simdjson's padding), so parsers may hand sub-spans to simdjson without copying.
+inline constexpr std::size_t kPadding = 64;
+
+/// Options that change how input is read (from the command line or sentinel.yaml).
+struct ParseOptions {
+  /// Forced log type (kUnknown = route by path, then sniff content).
+  LogType forced_type = LogType::kUnknown;
+  /// VPC flow log format string (`${version} ${account-id} ...`); empty = use the file's header
+  /// line, or the default v2 format when there is none.
+  std::string flow_format;
+  std::size_t max_decompressed = limits::kDefaultMaxDecompressedBytes;
+};
+
+/// The file being parsed. Views live as long as the parse call.
+struct FileContext {
+  std::string_view path;  ///< as given by the user, or "-" for stdin
+  PathInfo path_info;     ///< what the S3-style key says (account, region, type)
+  const ParseOptions* options = nullptr;
+};
+
+}  // namespace sentinel::ingest
