@@ -1,0 +1,257 @@
+#include "cli/stats.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/runner.h"
+#include "core/escape.h"
+#include "core/json_writer.h"
+#include "core/time.h"
+
+namespace sentinel::cli {
+
+namespace {
+
+std::vector<std::pair<std::string_view, uint64_t>> sorted(const CountMap& m) {
+  std::vector<std::pair<std::string_view, uint64_t>> v(m.begin(), m.end());
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  return v;
+}
+
+std::string with_commas(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+std::string human_bytes(uint64_t b) {
+  char buf[32];
+  if (b >= (uint64_t{1} << 30)) {
+    std::snprintf(buf, sizeof buf, "%.2f GB", static_cast<double>(b) / 1e9);
+  } else if (b >= (uint64_t{1} << 20)) {
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / 1e6);
+  } else if (b >= 1024) {
+    std::snprintf(buf, sizeof buf, "%.1f KB", static_cast<double>(b) / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+  }
+  return buf;
+}
+
+constexpr ingest::LogType kTypeOrder[] = {ingest::LogType::kCloudTrail, ingest::LogType::kVpcFlow,
+                                          ingest::LogType::kRoute53, ingest::LogType::kGuardDuty};
+
+}  // namespace
+
+void Stats::add_event(const ingest::EventMeta& meta, std::string_view source) {
+  ++events_by_type_[static_cast<std::size_t>(meta.type)];
+  bump(by_account_, meta.account.empty() ? std::string_view("(none)") : meta.account);
+  bump(by_region_, meta.region.empty() ? std::string_view("(none)") : meta.region);
+  if (!source.empty()) bump(by_source_, source);
+  if (meta.time_ms == ingest::kNoTime) {
+    ++no_time_;
+  } else {
+    if (min_time_ == ingest::kNoTime || meta.time_ms < min_time_) min_time_ = meta.time_ms;
+    if (max_time_ == ingest::kNoTime || meta.time_ms > max_time_) max_time_ = meta.time_ms;
+  }
+}
+
+void Stats::add_reject(const Reject& r) {
+  ++rejects_[static_cast<std::size_t>(r.reason)];
+  if (r.records > 1) records_lost_ += r.records;
+  if (examples_.size() < kMaxExamples) {
+    std::string line = format_reject(r);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    examples_.push_back(line.substr(std::string_view("sentinel: ").size()));
+  }
+}
+
+void Stats::add_file(const ingest::Input& in, const ingest::FileReport& rep) {
+  (void)in;
+  ++files_;
+  if (rep.readable) ++readable_files_;
+  if (rep.gzip) ++gzip_files_;
+  bytes_read_ += rep.bytes_read;
+  bytes_decoded_ += rep.bytes_decoded;
+  ++files_by_type_[static_cast<std::size_t>(rep.type)];
+}
+
+void Stats::add_digest(const ingest::DigestFile& d) { digests_.emplace_back(d.ref.path); }
+
+void Stats::merge(const Stats& o) {
+  files_ += o.files_;
+  readable_files_ += o.readable_files_;
+  gzip_files_ += o.gzip_files_;
+  bytes_read_ += o.bytes_read_;
+  bytes_decoded_ += o.bytes_decoded_;
+  for (std::size_t i = 0; i < kTypes; ++i) {
+    files_by_type_[i] += o.files_by_type_[i];
+    events_by_type_[i] += o.events_by_type_[i];
+  }
+  for (const auto& [k, v] : o.by_account_) bump(by_account_, k, v);
+  for (const auto& [k, v] : o.by_region_) bump(by_region_, k, v);
+  for (const auto& [k, v] : o.by_source_) bump(by_source_, k, v);
+  if (o.min_time_ != ingest::kNoTime && (min_time_ == ingest::kNoTime || o.min_time_ < min_time_)) {
+    min_time_ = o.min_time_;
+  }
+  if (o.max_time_ != ingest::kNoTime && (max_time_ == ingest::kNoTime || o.max_time_ > max_time_)) {
+    max_time_ = o.max_time_;
+  }
+  no_time_ += o.no_time_;
+  for (std::size_t i = 0; i < rejects_.size(); ++i) rejects_[i] += o.rejects_[i];
+  records_lost_ += o.records_lost_;
+  for (const auto& e : o.examples_) {
+    if (examples_.size() < kMaxExamples) examples_.push_back(e);
+  }
+  digests_.insert(digests_.end(), o.digests_.begin(), o.digests_.end());
+  std::sort(digests_.begin(), digests_.end());
+}
+
+uint64_t Stats::events() const {
+  uint64_t n = 0;
+  for (auto v : events_by_type_) n += v;
+  return n;
+}
+
+uint64_t Stats::rejects() const {
+  uint64_t n = 0;
+  for (auto v : rejects_) n += v;
+  return n;
+}
+
+std::string Stats::to_text(double seconds) const {
+  std::string s;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "Read %s files (%s gzip): %s on disk, %s decoded, in %.2f s\n",
+                with_commas(files_).c_str(), with_commas(gzip_files_).c_str(),
+                human_bytes(bytes_read_).c_str(), human_bytes(bytes_decoded_).c_str(), seconds);
+  s += buf;
+  s += "\nEvents by log type:\n";
+  for (auto t : kTypeOrder) {
+    auto i = static_cast<std::size_t>(t);
+    if (files_by_type_[i] == 0 && events_by_type_[i] == 0) continue;
+    std::snprintf(buf, sizeof buf, "  %-12s %14s events  in %s files\n",
+                  std::string(ingest::log_type_name(t)).c_str(),
+                  with_commas(events_by_type_[i]).c_str(), with_commas(files_by_type_[i]).c_str());
+    s += buf;
+  }
+  std::snprintf(buf, sizeof buf, "  %-12s %14s events\n", "total", with_commas(events()).c_str());
+  s += buf;
+  if (!digests_.empty()) {
+    std::snprintf(buf, sizeof buf, "\nCloudTrail digest files: %zu (listed, not parsed as events)\n",
+                  digests_.size());
+    s += buf;
+    for (std::size_t i = 0; i < digests_.size() && i < 10; ++i) {
+      s += "  ";
+      append_terminal_safe(&s, digests_[i]);
+      s += "\n";
+    }
+    if (digests_.size() > 10) s += "  ...\n";
+  }
+  s += "\nTime range: ";
+  if (min_time_ == ingest::kNoTime) {
+    s += "none";
+  } else {
+    append_iso8601(&s, min_time_);
+    s += " .. ";
+    append_iso8601(&s, max_time_);
+  }
+  if (no_time_ > 0) s += " (" + with_commas(no_time_) + " events without a time)";
+  s += "\n";
+  auto section = [&](const char* title, const CountMap& m, std::size_t top) {
+    if (m.empty()) return;
+    auto v = sorted(m);
+    std::snprintf(buf, sizeof buf, "\n%s (%zu):\n", title, v.size());
+    s += buf;
+    for (std::size_t i = 0; i < v.size() && i < top; ++i) {
+      std::string key = terminal_safe(v[i].first.substr(0, 100));
+      std::snprintf(buf, sizeof buf, "  %-40s %14s\n", key.c_str(),
+                    with_commas(v[i].second).c_str());
+      s += buf;
+    }
+    if (v.size() > top) s += "  ... " + with_commas(v.size() - top) + " more\n";
+  };
+  section("Events by account", by_account_, 20);
+  section("Events by region", by_region_, 20);
+  section("Events by event source", by_source_, 20);
+  s += "\nRejects: " + with_commas(rejects());
+  if (records_lost_ > 0) s += " (" + with_commas(records_lost_) + " records lost in damaged stretches)";
+  s += "\n";
+  for (std::size_t i = 0; i < rejects_.size(); ++i) {
+    if (rejects_[i] == 0) continue;
+    auto r = static_cast<RejectReason>(i);
+    std::snprintf(buf, sizeof buf, "  %-24s %10s  ", std::string(reject_name(r)).c_str(),
+                  with_commas(rejects_[i]).c_str());
+    s += buf;
+    s += reject_description(r);
+    s += "\n";
+  }
+  if (!examples_.empty()) {
+    s += "  First rejects:\n";
+    for (const auto& e : examples_) s += "    " + e + "\n";
+  }
+  return s;
+}
+
+std::string Stats::to_json(double seconds) const {
+  std::string s;
+  JsonWriter w(&s);
+  w.begin_object();
+  w.field("files", files_);
+  w.field("readable_files", readable_files_);
+  w.field("gzip_files", gzip_files_);
+  w.field("bytes_read", bytes_read_);
+  w.field("bytes_decoded", bytes_decoded_);
+  w.field("seconds", seconds);
+  w.field("events", events());
+  w.key("events_by_log_type");
+  w.begin_object();
+  for (auto t : kTypeOrder) w.field(ingest::log_type_name(t), events_by_type_[static_cast<std::size_t>(t)]);
+  w.end_object();
+  w.key("files_by_log_type");
+  w.begin_object();
+  for (auto t : kTypeOrder) w.field(ingest::log_type_name(t), files_by_type_[static_cast<std::size_t>(t)]);
+  w.field("cloudtrail_digest", static_cast<uint64_t>(digests_.size()));
+  w.field("unknown", files_by_type_[0]);
+  w.end_object();
+  w.key("digest_files");
+  w.begin_array();
+  for (const auto& d : digests_) w.string(d);
+  w.end_array();
+  w.key("time_range");
+  w.begin_object();
+  w.key("first");
+  if (min_time_ == ingest::kNoTime) w.null(); else w.string(format_iso8601(min_time_));
+  w.key("last");
+  if (max_time_ == ingest::kNoTime) w.null(); else w.string(format_iso8601(max_time_));
+  w.field("events_without_time", no_time_);
+  w.end_object();
+  auto map = [&](std::string_view name, const CountMap& m) {
+    w.key(name);
+    w.begin_object();
+    for (const auto& [k, v] : sorted(m)) w.field(k, v);
+    w.end_object();
+  };
+  map("events_by_account", by_account_);
+  map("events_by_region", by_region_);
+  map("events_by_event_source", by_source_);
+  w.field("rejects", rejects());
+  w.field("records_lost", records_lost_);
+  w.key("rejects_by_reason");
+  w.begin_object();
+  for (std::size_t i = 0; i < rejects_.size(); ++i) {
+    if (rejects_[i] > 0) w.field(reject_name(static_cast<RejectReason>(i)), rejects_[i]);
+  }
+  w.end_object();
+  w.key("reject_examples");
+  w.begin_array();
+  for (const auto& e : examples_) w.string(e);
+  w.end_array();
+  w.end_object();
+  s += "\n";
+  return s;
+}
+
+}  // namespace sentinel::cli

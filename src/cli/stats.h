@@ -1,0 +1,72 @@
+#pragma once
+/// What was read: files, events per log type / account / region / event source, time range,
+/// rejects per reason (with the first few examples). One per thread, merged at the end.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/reject.h"
+#include "ingest/event.h"
+#include "ingest/reader.h"
+#include "ingest/sources/inputs.h"
+
+namespace sentinel::cli {
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using CountMap = std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>>;
+
+inline void bump(CountMap& m, std::string_view key, uint64_t n = 1) {
+  auto it = m.find(key);
+  if (it == m.end()) it = m.emplace(std::string(key), 0).first;
+  it->second += n;
+}
+
+class Stats {
+ public:
+  static constexpr std::size_t kTypes = 6;
+  static constexpr std::size_t kMaxExamples = 20;
+
+  void add_event(const ingest::EventMeta& meta, std::string_view source);
+  void add_reject(const Reject& r);
+  void add_file(const ingest::Input& in, const ingest::FileReport& rep);
+  void add_digest(const ingest::DigestFile& d);
+  void merge(const Stats& o);
+
+  uint64_t events() const;
+  uint64_t rejects() const;
+  uint64_t readable_files() const { return readable_files_; }
+  uint64_t files() const { return files_; }
+
+  /// Human-readable summary; every log-derived string is escaped for the terminal.
+  std::string to_text(double seconds) const;
+  /// The same as one JSON object.
+  std::string to_json(double seconds) const;
+
+ private:
+  uint64_t files_ = 0;
+  uint64_t readable_files_ = 0;
+  uint64_t gzip_files_ = 0;
+  uint64_t bytes_read_ = 0;
+  uint64_t bytes_decoded_ = 0;
+  std::array<uint64_t, kTypes> files_by_type_{};
+  std::array<uint64_t, kTypes> events_by_type_{};
+  CountMap by_account_;
+  CountMap by_region_;
+  CountMap by_source_;
+  int64_t min_time_ = ingest::kNoTime;
+  int64_t max_time_ = ingest::kNoTime;
+  uint64_t no_time_ = 0;
+  std::array<uint64_t, static_cast<std::size_t>(RejectReason::kCount)> rejects_{};
+  uint64_t records_lost_ = 0;
+  std::vector<std::string> examples_;  // formatted, escaped
+  std::vector<std::string> digests_;   // paths
+};
+
+}  // namespace sentinel::cli

@@ -1,0 +1,373 @@
+#include "ingest/parsers/cloudtrail/cloudtrail.h"
+
+#include <simdjson.h>
+
+#include <cstring>
+
+#include "core/time.h"
+#include "ingest/decode/json_framing.h"
+#include "ingest/event_json.h"
+#include "ingest/parsers/cloudtrail/cloudtrail_dom.h"
+
+namespace sentinel::ingest {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+// Reads a string member; null and absent leave `out` empty. Returns false on a wrong type.
+inline bool take_string(element v, std::string_view* out) {
+  switch (v.type()) {
+    case element_type::STRING:
+      *out = v.get_string().value_unsafe();
+      return true;
+    case element_type::NULL_VALUE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+inline Tristate take_bool(element v) {
+  if (v.type() == element_type::BOOL) return v.get_bool().value_unsafe() ? Tristate::kTrue
+                                                                         : Tristate::kFalse;
+  if (v.type() == element_type::STRING) {
+    std::string_view s = v.get_string().value_unsafe();
+    if (s == "true") return Tristate::kTrue;
+    if (s == "false") return Tristate::kFalse;
+  }
+  return Tristate::kAbsent;
+}
+
+bool read_identity(object obj, CloudTrailIdentity* id, std::string_view* bad) {
+  for (auto [key, v] : obj) {
+    std::string_view* target = nullptr;
+    if (key == "type") {
+      target = &id->type;
+    } else if (key == "principalId") {
+      target = &id->principal_id;
+    } else if (key == "arn") {
+      target = &id->arn;
+    } else if (key == "accountId") {
+      target = &id->account_id;
+    } else if (key == "accessKeyId") {
+      target = &id->access_key_id;
+    } else if (key == "userName") {
+      target = &id->user_name;
+    } else if (key == "invokedBy") {
+      target = &id->invoked_by;
+    } else if (key == "sessionContext" && v.type() == element_type::OBJECT) {
+      object sc = v.get_object().value_unsafe();
+      for (auto [sk, sv] : sc) {
+        if (sk == "sessionIssuer" && sv.type() == element_type::OBJECT) {
+          // Bind the object first: iterating the temporary result directly would dangle.
+          object issuer = sv.get_object().value_unsafe();
+          for (auto [ik, iv] : issuer) {
+            if (iv.type() != element_type::STRING) continue;
+            if (ik == "type") id->issuer_type = iv.get_string().value_unsafe();
+            else if (ik == "arn") id->issuer_arn = iv.get_string().value_unsafe();
+            else if (ik == "userName") id->issuer_user_name = iv.get_string().value_unsafe();
+          }
+        } else if (sk == "attributes" && sv.type() == element_type::OBJECT) {
+          element mfa;
+          if (sv["mfaAuthenticated"].get(mfa) == simdjson::SUCCESS) {
+            if (mfa.type() == element_type::STRING) {
+              id->mfa_authenticated = mfa.get_string().value_unsafe();
+            } else if (mfa.type() == element_type::BOOL) {
+              id->mfa_authenticated = mfa.get_bool().value_unsafe() ? "true" : "false";
+            }
+          }
+        }
+      }
+      continue;
+    }
+    if (target != nullptr && !take_string(v, target)) {
+      *bad = "userIdentity field of the wrong JSON type";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool parse_event_version(std::string_view v, uint16_t* major, uint16_t* minor) {
+  std::size_t dot = v.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 >= v.size()) return false;
+  auto num = [](std::string_view s, uint16_t* out) {
+    if (s.size() > 4) return false;
+    unsigned x = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      x = x * 10 + static_cast<unsigned>(c - '0');
+    }
+    *out = static_cast<uint16_t>(x);
+    return true;
+  };
+  return num(v.substr(0, dot), major) && num(v.substr(dot + 1), minor);
+}
+
+struct CloudTrailParser::Impl : RecordHandler {
+  simdjson::dom::parser parser;
+  const FileContext* ctx = nullptr;
+  EventSink* sink = nullptr;
+  CloudTrailEvent ev;
+
+  RecordStatus on_record(std::string_view json, std::size_t capacity, const SourceRef& ref,
+                         RejectReason* reason, std::string_view* detail) override {
+    (void)capacity;  // the framer guarantees SIMDJSON_PADDING bytes after the record
+    element root;
+    auto err = parser.parse(json.data(), json.size(), false).get(root);
+    if (err != simdjson::SUCCESS) {
+      if (err == simdjson::UTF8_ERROR) {
+        *reason = RejectReason::kInvalidUtf8;
+        *detail = "the record is not valid UTF-8";
+      } else if (err == simdjson::DEPTH_ERROR) {
+        *reason = RejectReason::kTooDeep;
+        *detail = "the record nests too deeply";
+      } else {
+        *detail = simdjson::error_message(err);
+      }
+      return RecordStatus::kInvalidJson;
+    }
+    if (root.type() != element_type::OBJECT) return RecordStatus::kNotARecord;
+    object obj = root.get_object().value_unsafe();
+    record_elem = root;
+
+    ev = CloudTrailEvent{};
+    ev.meta.ref = ref;
+    ev.meta.type = LogType::kCloudTrail;
+    ev.raw = json;
+
+    // EventBridge envelope: the CloudTrail record is `detail`.
+    element detail_type;
+    if (obj["detail-type"].get(detail_type) == simdjson::SUCCESS &&
+        detail_type.type() == element_type::STRING) {
+      element d;
+      if (obj["detail"].get(d) != simdjson::SUCCESS || d.type() != element_type::OBJECT) {
+        return RecordStatus::kNotARecord;
+      }
+      ev.envelope_detail_type = detail_type.get_string().value_unsafe();
+      obj = d.get_object().value_unsafe();
+      record_elem = d;
+    }
+    ev.record_dom = &record_elem;
+
+    std::string_view bad;
+    bool looks_ct = false;
+    std::string_view timestamp;  // Logstash @timestamp
+    for (auto [key, v] : obj) {
+      std::string_view* target = nullptr;
+      if (key == "eventVersion") {
+        target = &ev.event_version;
+        looks_ct = true;
+      } else if (key == "eventTime") {
+        target = &ev.event_time;
+      } else if (key == "eventSource") {
+        target = &ev.event_source;
+        looks_ct = true;
+      } else if (key == "eventName") {
+        target = &ev.event_name;
+        looks_ct = true;
+      } else if (key == "awsRegion") {
+        target = &ev.aws_region;
+      } else if (key == "sourceIPAddress") {
+        target = &ev.source_ip_address;
+      } else if (key == "userAgent") {
+        target = &ev.user_agent;
+      } else if (key == "errorCode") {
+        target = &ev.error_code;
+      } else if (key == "errorMessage") {
+        target = &ev.error_message;
+      } else if (key == "requestID") {
+        target = &ev.request_id;
+      } else if (key == "eventID") {
+        target = &ev.event_id;
+      } else if (key == "eventType") {
+        target = &ev.event_type;
+      } else if (key == "eventCategory") {
+        target = &ev.event_category;
+      } else if (key == "recipientAccountId") {
+        target = &ev.recipient_account_id;
+      } else if (key == "sharedEventID") {
+        target = &ev.shared_event_id;
+      } else if (key == "vpcEndpointId") {
+        target = &ev.vpc_endpoint_id;
+      } else if (key == "readOnly") {
+        ev.read_only = take_bool(v);
+        continue;
+      } else if (key == "managementEvent") {
+        ev.management_event = take_bool(v);
+        continue;
+      } else if (key == "userIdentity") {
+        if (v.type() == element_type::OBJECT) {
+          if (!read_identity(v.get_object().value_unsafe(), &ev.identity, &bad)) break;
+        } else if (v.type() != element_type::NULL_VALUE) {
+          bad = "userIdentity is not an object";
+          break;
+        }
+        continue;
+      } else if (key == "insightDetails" && v.type() == element_type::OBJECT) {
+        ev.insight = true;
+        looks_ct = true;
+        object details = v.get_object().value_unsafe();
+        for (auto [ik, iv] : details) {
+          if (iv.type() != element_type::STRING) continue;
+          std::string_view s = iv.get_string().value_unsafe();
+          if (ik == "state") ev.insight_state = s;
+          else if (ik == "insightType") ev.insight_type = s;
+          else if (ik == "eventSource" && ev.event_source.empty()) ev.event_source = s;
+          else if (ik == "eventName" && ev.event_name.empty()) ev.event_name = s;
+        }
+        continue;
+      } else if (key == "@timestamp" && v.type() == element_type::STRING) {
+        timestamp = v.get_string().value_unsafe();
+        continue;
+      } else {
+        continue;
+      }
+      if (!take_string(v, target)) {
+        bad = key;
+        break;
+      }
+    }
+    if (!looks_ct) return RecordStatus::kNotARecord;
+    if (!bad.empty()) {
+      detail_buf = "field of the wrong JSON type: ";
+      detail_buf.append(bad.substr(0, 80));
+      reject(ref, RejectReason::kBadFieldType, detail_buf);
+      return RecordStatus::kReported;
+    }
+
+    if (!ev.event_version.empty()) {
+      parse_event_version(ev.event_version, &ev.version_major, &ev.version_minor);
+    }
+    if (!ev.event_time.empty()) {
+      if (!parse_iso8601_ms(ev.event_time, &ev.meta.time_ms)) {
+        detail_buf = "eventTime is not an ISO 8601 time: ";
+        detail_buf.append(ev.event_time.substr(0, 60));
+        reject(ref, RejectReason::kBadTime, detail_buf);
+        return RecordStatus::kReported;
+      }
+    } else if (!timestamp.empty() && parse_iso8601_ms(timestamp, &ev.meta.time_ms)) {
+      ev.time_from_timestamp = true;
+    }
+
+    if (!ev.source_ip_address.empty()) {
+      ev.source_ip_is_ip = IpAddr::parse(ev.source_ip_address, &ev.source_ip);
+    }
+    ev.meta.account = !ev.recipient_account_id.empty() ? ev.recipient_account_id
+                      : !ev.identity.account_id.empty() ? ev.identity.account_id
+                                                        : ctx->path_info.account;
+    ev.meta.region = !ev.aws_region.empty() ? ev.aws_region : ctx->path_info.region;
+    sink->on_cloudtrail(ev);
+    return RecordStatus::kAccepted;
+  }
+
+  void reject(const SourceRef& ref, RejectReason reason, std::string_view detail) {
+    sink->on_reject(Reject{ref, reason, detail, 1});
+  }
+
+  element record_elem;
+  std::string detail_buf;
+};
+
+CloudTrailParser::CloudTrailParser() : impl_(std::make_unique<Impl>()) {}
+CloudTrailParser::~CloudTrailParser() = default;
+
+void CloudTrailParser::parse(std::string_view data, const FileContext& ctx, EventSink& sink) {
+  impl_->ctx = &ctx;
+  impl_->sink = &sink;
+  frame_json(data, ctx.path, "Records", *impl_, sink);
+}
+
+void write_cloudtrail_json(const CloudTrailEvent& e, JsonWriter& w, std::string* scratch) {
+  auto opt = [&](std::string_view k, std::string_view v) {
+    if (!v.empty()) w.field(k, v);
+  };
+  opt("event_version", e.event_version);
+  opt("event_time", e.event_time);
+  opt("event_source", e.event_source);
+  opt("event_name", e.event_name);
+  opt("event_type", e.event_type);
+  opt("event_category", e.event_category);
+  opt("event_id", e.event_id);
+  opt("aws_region", e.aws_region);
+  opt("source_ip_address", e.source_ip_address);
+  opt("user_agent", e.user_agent);
+  opt("error_code", e.error_code);
+  opt("error_message", e.error_message);
+  opt("recipient_account_id", e.recipient_account_id);
+  if (e.read_only != Tristate::kAbsent) w.field("read_only", e.read_only == Tristate::kTrue);
+  const CloudTrailIdentity& id = e.identity;
+  if (!id.type.empty() || !id.arn.empty() || !id.principal_id.empty()) {
+    w.key("user_identity");
+    w.begin_object();
+    opt("type", id.type);
+    opt("principal_id", id.principal_id);
+    opt("arn", id.arn);
+    opt("account_id", id.account_id);
+    opt("access_key_id", id.access_key_id);
+    opt("user_name", id.user_name);
+    opt("invoked_by", id.invoked_by);
+    opt("session_issuer_type", id.issuer_type);
+    opt("session_issuer_arn", id.issuer_arn);
+    opt("session_issuer_user_name", id.issuer_user_name);
+    opt("mfa_authenticated", id.mfa_authenticated);
+    w.end_object();
+  }
+  if (e.insight) {
+    w.key("insight");
+    w.begin_object();
+    opt("state", e.insight_state);
+    opt("insight_type", e.insight_type);
+    w.end_object();
+  }
+  opt("envelope_detail_type", e.envelope_detail_type);
+  if (e.time_from_timestamp) w.field("time_from", "@timestamp");
+  w.key("record");
+  if (!e.envelope_detail_type.empty()) {
+    // The record is the envelope's `detail`; re-serialise it from the parsed tree.
+    w.raw(simdjson::minify(cloudtrail_record(e)));
+    return;
+  }
+  if (e.raw.find_first_of("\r\n") == std::string_view::npos) {
+    w.raw(e.raw);
+    return;
+  }
+  scratch->resize(e.raw.size());
+  std::size_t len = 0;
+  if (simdjson::minify(e.raw.data(), e.raw.size(), scratch->data(), len) != simdjson::SUCCESS) {
+    w.null();
+    return;
+  }
+  w.raw(std::string_view(scratch->data(), len));
+}
+
+void write_cloudtrail_table_row(const CloudTrailEvent& e, std::string* out) {
+  if (e.meta.time_ms != kNoTime) {
+    append_iso8601(out, e.meta.time_ms);
+  } else {
+    out->append("-");
+  }
+  out->push_back(' ');
+  std::string_view who = !e.identity.arn.empty() ? e.identity.arn
+                         : !e.identity.user_name.empty() ? e.identity.user_name
+                         : !e.identity.invoked_by.empty() ? e.identity.invoked_by
+                         : !e.identity.type.empty() ? e.identity.type : std::string_view("-");
+  out->append(who);
+  out->push_back(' ');
+  out->append(e.source_ip_address.empty() ? std::string_view("-") : e.source_ip_address);
+  out->push_back(' ');
+  out->append(e.event_source.empty() ? std::string_view("-") : e.event_source);
+  out->push_back(':');
+  out->append(e.event_name.empty() ? std::string_view("-") : e.event_name);
+  if (!e.error_code.empty()) {
+    out->append(" ERROR=");
+    out->append(e.error_code);
+  }
+}
+
+}  // namespace sentinel::ingest
