@@ -5,7 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <tuple>
