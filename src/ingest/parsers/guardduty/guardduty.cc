@@ -685,7 +685,7 @@ void write_guardduty_json(const GuardDutyFinding& g, JsonWriter& w) {
   };
   opt("schema_version", g.schema_version);
   opt("account_id", g.account_id);
-  opt("region", g.region);
+  // `region` is the envelope's region (the finding's wins over the path there).
   opt("partition", g.partition);
   opt("id", g.id);
   opt("arn", g.arn);

@@ -501,7 +501,7 @@ void write_dns_json(const DnsQuery& q, JsonWriter& w) {
   };
   opt("version", q.version);
   opt("account_id", q.account_id);
-  opt("region", q.region);
+  // `region` is the envelope's region (the field wins over the path there).
   opt("vpc_id", q.vpc_id);
   opt("query_timestamp", q.query_timestamp);
   opt("query_name", q.query_name);

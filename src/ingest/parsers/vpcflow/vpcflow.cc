@@ -952,6 +952,8 @@ void write_flow_json(const FlowRecord& f, JsonWriter& w) {
   for (std::size_t i = 0; i < kFlowFieldCount; ++i) {
     const auto field = static_cast<FlowField>(i);
     if (!f.in_format(field)) continue;
+    // `region` is already the envelope's region (the field wins over the path there).
+    if (field == FlowField::kRegion) continue;
     w.key(kFields[i].json);
     if (!f.has(field)) {
       w.null();
