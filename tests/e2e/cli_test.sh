@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `sentinel` command line: help, exit codes, rejects on stderr, stdin,
+# directory walks and S3 key routing, output formats, terminal escaping, thread determinism and
+# one corpus count. Usage: cli_test.sh <path-to-sentinel> <repo-root>
+# Prints "N passed, M failed" last and exits non-zero when any check failed. No network.
+set -u
+
+if [ $# -ne 2 ]; then
+  echo "usage: $0 <path-to-sentinel> <repo-root>" >&2
+  exit 2
+fi
+SENTINEL=$1
+REPO=$2
+if [ ! -x "$SENTINEL" ]; then
+  echo "not an executable: $SENTINEL" >&2
+  exit 2
+fi
+command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 2; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sentinel-e2e.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
+fail() {
+  FAILED=$((FAILED + 1))
+  echo "FAIL - $1"
+  shift
+  for extra in "$@"; do echo "       $extra"; done
+}
+
+# run NAME ARGS...: runs sentinel with stdout/stderr captured in $TMP/NAME.out / .err and the
+# exit code in RC.
+run() {
+  local name=$1
+  shift
+  "$SENTINEL" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+  RC=$?
+}
+
+# expect_rc NAME WANT: the last run's exit code.
+expect_rc() {
+  if [ "$RC" -eq "$2" ]; then
+    pass "$1: exit $2"
+  else
+    fail "$1: exit $RC, want $2" "stderr: $(head -c 400 "$TMP/$1.err" 2>/dev/null)"
+  fi
+}
+
+# expect_grep DESC FILE PATTERN (fixed string)
+expect_grep() {
+  if grep -qF -- "$3" "$2"; then
+    pass "$1"
+  else
+    fail "$1" "'$3' not found in $(basename "$2"): $(head -c 400 "$2")"
+  fi
+}
+
+# py DESC FILE SCRIPT: runs a python check over FILE (sys.argv[1]); it asserts.
+py() {
+  local desc=$1 file=$2 script=$3
+  local msg
+  if msg=$(python3 -c "$script" "$file" 2>&1); then
+    pass "$desc"
+  else
+    fail "$desc" "$(echo "$msg" | tail -n 3)"
+  fi
+}
+
+# Test data, written here (not taken from the repository) so the script stands alone.
+python3 - "$TMP" <<'PYEOF'
+import gzip, json, os, sys
+tmp = sys.argv[1]
+ACCT = "111122223333"
+
+def rec(i, name="DescribeInstances", source="ec2.amazonaws.com", region="us-east-1", **extra):
+    r = {
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLEUSERID0001",
+                         "arn": "arn:aws:iam::111122223333:user/alice", "accountId": ACCT,
+                         "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "userName": "alice"},
+        "eventTime": "2024-01-15T02:%02d:%02dZ" % (i // 60 % 60, i % 60),
+        "eventSource": source, "eventName": name, "awsRegion": region,
+        "sourceIPAddress": "198.51.100.%d" % (i % 250 + 1),
+        "userAgent": "aws-cli/2.15.10 Python/3.11.6 Linux/6.1 exe/x86_64",
+        "requestParameters": {"maxResults": 100}, "responseElements": None,
+        "requestID": "req-%08d" % i, "eventID": "evt-%08d" % i, "readOnly": True,
+        "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": ACCT,
+        "eventCategory": "Management",
+    }
+    r.update(extra)
+    return r
+
+def write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+def doc(records):
+    return json.dumps({"Records": records}, separators=(",", ":"))
+
+# good.json: three good records.
+write(f"{tmp}/good.json", doc([rec(i) for i in range(3)]))
+# one_bad.json: a Records array, one record per line, the middle one missing its closing brace.
+lines = [json.dumps(rec(i), separators=(",", ":")) for i in range(3)]
+write(f"{tmp}/one_bad.json", '{"Records":[\n' + lines[0] + ",\n" + lines[1][:-1] + ",\n" +
+      lines[2] + "\n]}\n")
+# garbage.bin: nothing any parser reads.
+write(f"{tmp}/garbage.bin", b"\x13\x37 this is not a log \x00\xfe\xff\n" * 20)
+
+# S3-style tree. The record in the CloudTrail object carries no account or region of its own,
+# so those must come from the object key.
+tree = f"{tmp}/tree/AWSLogs/111122223333"
+keyless = rec(0, name="ListBuckets", source="s3.amazonaws.com")
+for k in ("recipientAccountId", "awsRegion"):
+    del keyless[k]
+del keyless["userIdentity"]["accountId"]
+write(f"{tree}/CloudTrail/us-east-1/2024/01/15/"
+      "111122223333_CloudTrail_us-east-1_20240115T0210Z_abcdefgh12345678.json.gz",
+      gzip.compress(doc([keyless, rec(1, region="us-east-1")]).encode(), mtime=0))
+write(f"{tree}/CloudTrail/eu-west-1/2024/01/15/"
+      "111122223333_CloudTrail_eu-west-1_20240115T0215Z_ijklmnop12345678.json.gz",
+      gzip.compress(doc([rec(2, region="eu-west-1")]).encode(), mtime=0))
+digest = {"awsAccountId": ACCT, "digestStartTime": "2024-01-15T01:14:15Z",
+          "digestEndTime": "2024-01-15T02:14:15Z", "digestS3Bucket": "example-trail-bucket",
+          "digestS3Object": "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/01/15/x.json.gz",
+          "newestEventTime": "2024-01-15T02:01:00Z", "oldestEventTime": "2024-01-15T02:00:00Z",
+          "previousDigestSignature": None,
+          "logFiles": [{"s3Bucket": "example-trail-bucket", "s3Object": "a.json.gz",
+                        "hashValue": "00", "hashAlgorithm": "SHA-256",
+                        "eventName": "NotAnEvent", "eventSource": "digest.test"}]}
+write(f"{tree}/CloudTrail-Digest/us-east-1/2024/01/15/"
+      "111122223333_CloudTrail-Digest_us-east-1_example-trail_us-east-1_20240115T021415Z.json.gz",
+      gzip.compress(json.dumps(digest).encode(), mtime=0))
+
+# Hostile field values for the table: ANSI escape, CR/LF, a C1 control, a tab, a BEL.
+hostile = rec(7, name="Delete\u001b[31mEverything\r\nFAKE LINE\u0007",
+              userAgent="curl\u001b]0;pwned\u0007/8.0\r\n")
+hostile["userIdentity"]["arn"] = "arn:aws:iam::111122223333:user/\u001b[2Jmallory\r\u0085\t"
+hostile["sourceIPAddress"] = "203.0.113.9\u001b[0m"
+write(f"{tmp}/hostile.json", doc([hostile, rec(8)]))
+
+# Several files for the thread-determinism check: different sizes so workers finish out of order.
+for f in range(8):
+    n = 400 if f % 3 == 0 else 15
+    recs = [rec(f * 1000 + i, region=["us-east-1", "eu-west-1", "ap-south-1"][f % 3])
+            for i in range(n)]
+    write(f"{tmp}/many/sub{f % 2}/file{f}.json", doc(recs))
+PYEOF
+[ $? -eq 0 ] || { echo "could not write the test data"; echo "0 passed, 1 failed"; exit 1; }
+
+# --- help -----------------------------------------------------------------------------------
+run help --help
+expect_rc help 0
+expect_grep "app --help lists parse" "$TMP/help.out" "parse"
+expect_grep "app --help lists stats" "$TMP/help.out" "stats"
+
+run parse_help parse --help
+expect_rc parse_help 0
+for opt in PATH --type --flow-format --threads --max-decompressed --strict --output jsonl table; do
+  expect_grep "parse --help mentions $opt" "$TMP/parse_help.out" "$opt"
+done
+
+run stats_help stats --help
+expect_rc stats_help 0
+for opt in PATH --type --threads --strict --output json; do
+  expect_grep "stats --help mentions $opt" "$TMP/stats_help.out" "$opt"
+done
+
+# --- usage errors exit 2 --------------------------------------------------------------------
+run usage_nosub
+expect_rc usage_nosub 2
+run usage_unknown_opt parse --no-such-option "$TMP/good.json"
+expect_rc usage_unknown_opt 2
+run usage_missing_path parse
+expect_rc usage_missing_path 2
+run usage_stats_missing_path stats
+expect_rc usage_stats_missing_path 2
+run usage_bad_type parse --type nonsense "$TMP/good.json"
+expect_rc usage_bad_type 2
+run usage_bad_output parse --output xml "$TMP/good.json"
+expect_rc usage_bad_output 2
+run usage_unknown_sub frobnicate "$TMP/good.json"
+expect_rc usage_unknown_sub 2
+
+# --- nothing readable exits 1 ---------------------------------------------------------------
+run garbage_parse parse "$TMP/garbage.bin"
+expect_rc garbage_parse 1
+expect_grep "garbage file: reject names the file" "$TMP/garbage_parse.err" "garbage.bin"
+run garbage_stats stats "$TMP/garbage.bin"
+expect_rc garbage_stats 1
+expect_grep "garbage file: stats says nothing readable" "$TMP/garbage_stats.err" \
+  "nothing readable"
+run missing_parse parse "$TMP/does-not-exist.json"
+expect_rc missing_parse 1
+expect_grep "missing path: named on stderr" "$TMP/missing_parse.err" "does-not-exist.json"
+run missing_stats stats "$TMP/does-not-exist.json"
+expect_rc missing_stats 1
+expect_grep "missing path: stats says nothing readable" "$TMP/missing_stats.err" \
+  "nothing readable"
+
+# --- one bad record: exit 0, reject on stderr; --strict makes it 1 --------------------------
+run one_bad parse "$TMP/one_bad.json"
+expect_rc one_bad 0
+py "one bad record: the two good records are printed" "$TMP/one_bad.out" '
+import json, sys
+ids = [json.loads(l)["event_id"] for l in open(sys.argv[1])]
+assert ids == ["evt-00000000", "evt-00000002"], ids'
+# The broken record starts on line 3 and is record 1 (0-based) of the file.
+expect_grep "one bad record: reject names path, line and record" "$TMP/one_bad.err" \
+  "$TMP/one_bad.json:3 (record 1"
+expect_grep "one bad record: reject gives the reason" "$TMP/one_bad.err" "invalid_json"
+run one_bad_strict parse --strict "$TMP/one_bad.json"
+expect_rc one_bad_strict 1
+run one_bad_stats_strict stats --strict "$TMP/one_bad.json"
+expect_rc one_bad_stats_strict 1
+run good_strict parse --strict "$TMP/good.json"
+expect_rc good_strict 0
+
+# --- stdin ----------------------------------------------------------------------------------
+"$SENTINEL" parse - <"$TMP/good.json" >"$TMP/stdin_plain.out" 2>"$TMP/stdin_plain.err"
+RC=$?
+expect_rc stdin_plain 0
+py "stdin plain: three events" "$TMP/stdin_plain.out" '
+import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1])]
+assert len(ls) == 3 and all(e["source"]["path"] == "-" for e in ls), ls'
+gzip -c "$TMP/good.json" | "$SENTINEL" parse - >"$TMP/stdin_gz.out" 2>"$TMP/stdin_gz.err"
+RC=$?
+expect_rc stdin_gz 0
+if cmp -s "$TMP/stdin_plain.out" "$TMP/stdin_gz.out"; then
+  pass "stdin gzip: same events as plain"
+else
+  fail "stdin gzip: differs from plain" "$(diff "$TMP/stdin_plain.out" "$TMP/stdin_gz.out" | head -5)"
+fi
+"$SENTINEL" parse - </dev/null >"$TMP/stdin_empty.out" 2>"$TMP/stdin_empty.err"
+RC=$?
+expect_rc stdin_empty 1
+
+# --- directory walk, S3 key routing, digest listed not parsed --------------------------------
+run tree_parse parse "$TMP/tree"
+expect_rc tree_parse 0
+py "tree: three events, account and region from the key" "$TMP/tree_parse.out" '
+import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1])]
+assert len(ls) == 3, len(ls)
+k = [e for e in ls if e["event_name"] == "ListBuckets"]
+assert len(k) == 1, k
+assert k[0]["account"] == "111122223333" and k[0]["region"] == "us-east-1", k[0]
+assert "recipient_account_id" not in k[0] and "aws_region" not in k[0], k[0]
+assert {e["region"] for e in ls} == {"us-east-1", "eu-west-1"}
+assert not any(e.get("event_source") == "digest.test" for e in ls)
+assert not any("CloudTrail-Digest" in e["source"]["path"] for e in ls)'
+expect_grep "tree: digest file reported on stderr" "$TMP/tree_parse.err" "CloudTrail-Digest"
+run tree_stats stats --output json "$TMP/tree"
+expect_rc tree_stats 0
+py "tree: stats json counts events, files and the digest" "$TMP/tree_stats.out" '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["events"] == 3, s["events"]
+assert s["files"] == 3 and s["readable_files"] == 3 and s["gzip_files"] == 3, s
+assert s["events_by_log_type"]["cloudtrail"] == 3
+assert s["files_by_log_type"]["cloudtrail"] == 2, s["files_by_log_type"]
+assert s["files_by_log_type"]["cloudtrail_digest"] == 1
+assert len(s["digest_files"]) == 1 and "CloudTrail-Digest" in s["digest_files"][0]
+assert s["events_by_account"] == {"111122223333": 3}, s["events_by_account"]
+assert s["events_by_region"] == {"us-east-1": 2, "eu-west-1": 1}, s["events_by_region"]
+assert s["rejects"] == 0, s["rejects"]
+assert s["time_range"]["first"].startswith("2024-01-15T02:00:00")'
+run tree_stats_text stats "$TMP/tree"
+expect_grep "tree: stats text lists the digest file" "$TMP/tree_stats_text.out" \
+  "CloudTrail digest files: 1"
+
+# --- output formats -------------------------------------------------------------------------
+run jsonl parse --output jsonl "$TMP/good.json" "$TMP/one_bad.json" "$TMP/hostile.json"
+expect_rc jsonl 0
+py "parse --output jsonl: one JSON object per line" "$TMP/jsonl.out" '
+import json, sys
+n = 0
+for line in open(sys.argv[1], "rb"):
+    assert line.endswith(b"\n")
+    o = json.loads(line)
+    assert isinstance(o, dict) and o["log_type"] == "cloudtrail" and "record" in o
+    n += 1
+assert n == 3 + 2 + 2, n'
+py "parse jsonl: hostile field round-trips exactly" "$TMP/jsonl.out" '
+import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1])]
+h = [e for e in ls if e["event_id"] == "evt-00000007"][0]
+assert h["event_name"] == "Delete\u001b[31mEverything\r\nFAKE LINE\u0007", repr(h["event_name"])
+assert h["record"]["userAgent"].startswith("curl\u001b]0;")'
+
+run table parse --output table "$TMP/hostile.json"
+expect_rc table 0
+py "table: no ESC, CR, BEL or C1 byte from log fields" "$TMP/table.out" '
+import sys
+b = open(sys.argv[1], "rb").read()
+assert b"\x1b" not in b, "ESC"
+assert b"\r" not in b, "CR"
+assert b"\x07" not in b, "BEL"
+assert "\u0085".encode() not in b, "C1 NEL"'
+py "table: one line per event, control characters shown escaped" "$TMP/table.out" '
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+assert lines[-1] == b"" and len(lines) == 3, lines
+assert b"FAKE LINE" in lines[0] and b"mallory" in lines[0], lines[0]
+assert b"\\x1b[31m" in lines[0] and b"\\r\\n" in lines[0], lines[0]'
+run table_err parse --output table "$TMP/does-not-exist-"$'\033'"[31m.json"
+py "stderr: no ESC byte from a path" "$TMP/table_err.err" '
+import sys
+assert b"\x1b" not in open(sys.argv[1], "rb").read()'
+
+run stats_json stats --output json "$TMP/good.json" "$TMP/one_bad.json" "$TMP/garbage.bin"
+expect_rc stats_json 0
+py "stats --output json: valid with expected counts" "$TMP/stats_json.out" '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["events"] == 5, s["events"]
+assert s["events_by_log_type"] == {"cloudtrail": 5, "vpcflow": 0, "route53": 0, "guardduty": 0}
+assert s["files"] == 3 and s["readable_files"] == 2, (s["files"], s["readable_files"])
+assert s["rejects"] == 2, s["rejects"]
+assert s["rejects_by_reason"] == {"invalid_json": 1, "unknown_format": 1}, s["rejects_by_reason"]
+assert s["events_by_event_source"] == {"ec2.amazonaws.com": 5}
+assert s["files_by_log_type"]["unknown"] == 1'
+
+# --- threads: identical output, input order kept --------------------------------------------
+run threads1 parse --threads 1 "$TMP/many"
+expect_rc threads1 0
+run threads2 parse --threads 2 "$TMP/many"
+expect_rc threads2 0
+run threads4 parse --threads 4 "$TMP/many"
+if cmp -s "$TMP/threads1.out" "$TMP/threads2.out" && cmp -s "$TMP/threads1.out" "$TMP/threads4.out"
+then
+  pass "threads 1/2/4: byte-identical parse output"
+else
+  fail "threads: parse output differs between thread counts"
+fi
+py "threads: files in sorted path order, records in file order" "$TMP/threads2.out" '
+import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1])]
+assert len(ls) == 3 * 400 + 5 * 15, len(ls)
+paths = []
+for e in ls:
+    if not paths or paths[-1] != e["source"]["path"]:
+        paths.append(e["source"]["path"])
+assert paths == sorted(paths) and len(paths) == 8, paths
+for p in paths:
+    recs = [e["source"]["record"] for e in ls if e["source"]["path"] == p]
+    assert recs == list(range(len(recs))), p'
+
+# --- corpus conformance ---------------------------------------------------------------------
+CORPUS_FILE="$REPO/../shared/corpus/opensearch-project__opensearch-catalog/integrations/observability/aws_cloudtrail/data/raw-large-samples.json"
+if [ -f "$CORPUS_FILE" ]; then
+  run corpus stats --output json "$CORPUS_FILE"
+  expect_rc corpus 0
+  py "corpus raw-large-samples.json: exactly 840 events" "$TMP/corpus.out" '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["events"] == 840, s["events"]
+assert s["events_by_log_type"]["cloudtrail"] == 840'
+elif [ "${CI:-}" = "true" ]; then
+  fail "corpus file missing under CI=true: $CORPUS_FILE"
+else
+  echo "skip - corpus file missing: $CORPUS_FILE"
+fi
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
