@@ -24,11 +24,23 @@ void put_public_v4(std::string& out, Rng& rng) {
 }
 
 void put_public_v6(std::string& out, Rng& rng) {
-  static constexpr std::string_view kPrefixes[] = {"2a03:2880:f12c:", "2607:f8b0:4004:c1b::",
-                                                   "2001:4860:4802:", "2606:4700:3033::"};
+  // Four fixed groups, "::", then one or two random groups: always a valid IPv6 text form.
+  static constexpr std::string_view kPrefixes[] = {"2a03:2880:f12c:83::", "2607:f8b0:4004:c1b::",
+                                                   "2001:4860:4802:32::", "2606:4700:3033::"};
+  static constexpr char kHex[] = "0123456789abcdef";
   out += rng.pick(kPrefixes);
-  out += "6812:";
-  put_num(out, rng.below(9000) + 1000);
+  const int groups = 1 + static_cast<int>(rng.below(2));
+  for (int g = 0; g < groups; ++g) {
+    if (g) out += ':';
+    std::uint64_t v = rng.below(0xffff) + 1;
+    char buf[4];
+    int n = 0;
+    while (v) {
+      buf[n++] = kHex[v & 15];
+      v >>= 4;
+    }
+    while (n) out += buf[--n];
+  }
 }
 
 struct Service {

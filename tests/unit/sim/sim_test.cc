@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <libdeflate.h>
 #include <simdjson.h>
 
@@ -170,6 +171,13 @@ TEST_F(SimTest, FlowFilesHaveHeaderAndFourteenFields) {
       if (f[13] == "NODATA") ++nodata;
       if (f[12] == "REJECT") ++reject;
       if (f[3].find(':') != std::string::npos) ++v6;
+      if (f[13] == "OK") {
+        for (int k : {3, 4}) {
+          unsigned char addr[16];
+          const int family = f[k].find(':') != std::string::npos ? AF_INET6 : AF_INET;
+          EXPECT_EQ(inet_pton(family, f[k].c_str(), addr), 1) << f[k];
+        }
+      }
     }
   };
   std::uint64_t lines = 0, nodata = 0, reject = 0, v6 = 0;
