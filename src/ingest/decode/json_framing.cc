@@ -149,10 +149,10 @@ class Framer {
     sink_.on_reject(r);
   }
 
-  SourceRef ref_at(std::size_t offset, bool with_line) {
-    SourceRef ref{path_, record_index_, 0, offset};
-    if (with_line) ref.line = lines_.line_at(offset);
-    return ref;
+  // Every record gets its line: the count is incremental (one pass over the data in all) and
+  // people need it to find a record in a pretty-printed file.
+  SourceRef ref_at(std::size_t offset, bool /*with_line*/) {
+    return SourceRef{path_, record_index_, lines_.line_at(offset), offset};
   }
 
   void reject_at(std::size_t offset, RejectReason reason, std::string_view detail,
@@ -206,6 +206,28 @@ class Framer {
     if (p >= n || d_[p] != '[') return false;
     *array_pos = p;
     return true;
+  }
+
+  // The '[' of the container key's array among the members of the object at `start`, or npos.
+  std::size_t find_container_member(std::size_t start) {
+    const std::size_t n = d_.size();
+    std::size_t p = start + 1;
+    while (true) {
+      p = skip_space(p);
+      if (p >= n || d_[p] != '"') return kNpos;
+      std::size_t key_start = p + 1;
+      std::size_t key_end = skip_scalar_or_composite(p);  // one past the closing quote
+      if (key_end >= n) return kNpos;
+      std::string_view key = d_.substr(key_start, key_end - 1 - key_start);
+      p = skip_space(key_end);
+      if (p >= n || d_[p] != ':') return kNpos;
+      p = skip_space(p + 1);
+      if (p >= n) return kNpos;
+      if (key == container_key_ && d_[p] == '[') return p;
+      p = skip_space(skip_scalar_or_composite(p));
+      if (p >= n || d_[p] != ',') return kNpos;
+      ++p;
+    }
   }
 
   std::size_t frame_container(std::size_t obj_start, std::size_t array_pos) {
@@ -335,6 +357,15 @@ class Framer {
         ++record_index_;
         return {st, s.end};
       case RecordStatus::kNotARecord:
+        if (!probe && line_mode && !container_key_.empty()) {
+          // A wrapper whose records key is not its first key (re-serialised files).
+          std::size_t array_pos = find_container_member(start);
+          if (array_pos != kNpos) {
+            --stats_.records;
+            frame_array(array_pos);
+            return {RecordStatus::kAccepted, s.end};
+          }
+        }
         if (!probe) {
           reject_at(start, RejectReason::kNotAnEvent,
                     "valid JSON, but not a record of this log format", 1);

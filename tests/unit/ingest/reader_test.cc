@@ -304,3 +304,23 @@ TEST(Reader, DigestIsListedNotParsed) {
 
 }  // namespace
 }  // namespace sentinel::testing
+
+namespace sentinel::testing {
+namespace {
+
+TEST(Reader, RecordsKeyNeedNotComeFirst) {
+  std::string f = "{\"version\":\"1\",\"nested\":{\"Records\":5},\"Records\":[" + record(1) + "," +
+                  record(2) + "],\"tail\":true}";
+  ReadResult r = read("x.json", f);
+  EXPECT_EQ(r.sink.events.size(), 2u);
+  EXPECT_TRUE(r.sink.rejects.empty());
+}
+
+TEST(Reader, RejectsInsideRecordsArraysCarryLines) {
+  ReadResult r = read("x.json", "{\"Records\":[\n" + record(1) + ",\n{\"eventName\":42}\n]}");
+  ASSERT_EQ(r.sink.rejects.size(), 1u);
+  EXPECT_NE(r.sink.rejects[0].find("\"line\":3"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sentinel::testing
