@@ -2,13 +2,13 @@
 // on the same generated data, what the libraries Sentinel builds on can do with nothing else
 // in the way: simdjson parsing an uncompressed CloudTrail file, libdeflate decompressing every
 // .gz in a tree, and memchr splitting a flow-log file into lines. Prints one JSON object.
-#include <CLI/CLI.hpp>
+#include <fcntl.h>
 #include <libdeflate.h>
 #include <simdjson.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -57,7 +57,8 @@ std::string measure_dom(const std::string& path, int reps) {
   for (int r = 0; r < reps + 1; ++r) {  // first pass allocates and warms; not counted
     const auto start = Clock::now();
     simdjson::dom::element doc;
-    if (auto err = parser.parse(json).get(doc)) fail(std::string("dom parse: ") + simdjson::error_message(err));
+    if (auto err = parser.parse(json).get(doc))
+      fail(std::string("dom parse: ") + simdjson::error_message(err));
     const double t = seconds_since(start);
     simdjson::dom::array records_array;
     if (doc["Records"].get_array().get(records_array)) fail("no Records array in " + path);
@@ -153,7 +154,8 @@ std::string measure_gunzip(const std::string& root, int reps) {
         out.resize(guess);
         std::size_t actual = 0;
         const auto start = Clock::now();
-        const auto rc = libdeflate_gzip_decompress(d, in.data(), in.size(), out.data(), out.size(), &actual);
+        const auto rc =
+            libdeflate_gzip_decompress(d, in.data(), in.size(), out.data(), out.size(), &actual);
         total += seconds_since(start);
         if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) {
           guess *= 2;
@@ -231,7 +233,8 @@ int main(int argc, char** argv) {
   app.add_option("--ct-mode", ct_mode, "which CloudTrail pass: dom, ondemand or both")
       ->check(CLI::IsMember({"dom", "ondemand", "both"}))
       ->capture_default_str();
-  app.add_option("--filter", filter, "eventName the on-demand pass compares")->capture_default_str();
+  app.add_option("--filter", filter, "eventName the on-demand pass compares")
+      ->capture_default_str();
   app.add_option("--reps", reps, "timed repetitions (median reported)")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();

@@ -5,6 +5,7 @@
 #   bash bench/run.sh [--large] [--runs N] [--seed S] [--events N] [--plain-events N]
 #                     [--plain-flows N] [--no-build]
 #
+# SENTINEL_BENCH_BUILD=DIR builds in DIR instead of build/release.
 # Default sizes finish in a few minutes on 2 cores; --large writes more than 5 GB of
 # uncompressed logs. Data lives in build/bench-data and is reused while its parameters match.
 # Installs jq and python3 with apt-get only when they are missing (never from `make test`).
@@ -106,9 +107,9 @@ generate "$data/main" --events "$events" --flows "$flows" --plain-events "$plain
   --plain-flows "$plain_flows"
 generate "$data/small" --events "$small_events"
 
-invocation="make bench"
-[ "$large" = 1 ] && invocation="make bench ARGS=--large"
+invocation="bash bench/run.sh${orig_args:+ }$orig_args"
+if [ -n "${SENTINEL_BENCH_BUILD:-}" ]; then invocation="SENTINEL_BENCH_BUILD=$SENTINEL_BENCH_BUILD $invocation"; fi
 python3 bench/compare.py --data "$data/main" --data-small "$data/small" --sentinel "$sentinel" \
   --limits "$limits" --python python3 --runs "$runs" --doc docs/performance.md \
-  --results "$data/results.json" --invocation "$invocation (bash bench/run.sh${orig_args:+ }$orig_args)"
+  --results "$data/results.json" --invocation "$invocation"
 echo "bench: wrote docs/performance.md and $data/results.json"

@@ -59,20 +59,20 @@ inline std::string source_dir() {
 /// Empty when missing; tests then skip, except under CI=true where they fail.
 inline std::string corpus_dir() {
   const char* env = std::getenv("SENTINEL_CORPUS");
-  std::filesystem::path p = env != nullptr ? std::filesystem::path(env)
-                                           : std::filesystem::path(source_dir()) / ".." /
-                                                 "shared" / "corpus";
+  std::filesystem::path p = env != nullptr
+                                ? std::filesystem::path(env)
+                                : std::filesystem::path(source_dir()) / ".." / "shared" / "corpus";
   return std::filesystem::is_directory(p) ? p.lexically_normal().string() : std::string();
 }
 
-#define SENTINEL_REQUIRE_CORPUS(dir)                                                  \
-  std::string dir = ::sentinel::testing::corpus_dir();                                \
-  if (dir.empty()) {                                                                  \
-    const char* ci = std::getenv("CI");                                               \
-    if (ci != nullptr && std::string(ci) == "true") {                                 \
-      FAIL() << "the public corpus is missing (set SENTINEL_CORPUS)";                 \
-    }                                                                                 \
-    GTEST_SKIP() << "the public corpus is missing (set SENTINEL_CORPUS)";             \
+#define SENTINEL_REQUIRE_CORPUS(dir)                                      \
+  std::string dir = ::sentinel::testing::corpus_dir();                    \
+  if (dir.empty()) {                                                      \
+    const char* ci = std::getenv("CI");                                   \
+    if (ci != nullptr && std::string(ci) == "true") {                     \
+      FAIL() << "the public corpus is missing (set SENTINEL_CORPUS)";     \
+    }                                                                     \
+    GTEST_SKIP() << "the public corpus is missing (set SENTINEL_CORPUS)"; \
   }
 
 inline std::string read_file(const std::string& path) {

@@ -64,7 +64,8 @@ std::vector<std::unique_ptr<WorkerSink>> run_inputs(
     const std::function<std::unique_ptr<WorkerSink>(unsigned)>& make_sink) {
   unsigned threads = options.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, inputs.size())));
+  threads = static_cast<unsigned>(
+      std::min<std::size_t>(threads, std::max<std::size_t>(1, inputs.size())));
 
   std::vector<std::unique_ptr<WorkerSink>> sinks;
   for (unsigned i = 0; i < threads; ++i) sinks.push_back(make_sink(i));
@@ -98,8 +99,8 @@ std::string format_reject(const Reject& r) {
   append_terminal_safe(&s, r.where.path);
   if (r.where.line > 0) s += ":" + std::to_string(r.where.line);
   if (r.where.record >= 0) {
-    s += " (record " + std::to_string(r.where.record) + ", byte " +
-         std::to_string(r.where.offset) + ")";
+    s += " (record " + std::to_string(r.where.record) + ", byte " + std::to_string(r.where.offset) +
+         ")";
   }
   s += ": ";
   s += reject_name(r.reason);

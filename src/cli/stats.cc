@@ -22,7 +22,8 @@ std::vector<std::pair<std::string_view, uint64_t>> sorted(const CountMap& m) {
 
 std::string with_commas(uint64_t n) {
   std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
   return s;
 }
 
@@ -78,7 +79,9 @@ void Stats::add_file(const ingest::Input& in, const ingest::FileReport& rep) {
   ++files_by_type_[static_cast<std::size_t>(rep.type)];
 }
 
-void Stats::add_digest(const ingest::DigestFile& d) { digests_.emplace_back(d.ref.path); }
+void Stats::add_digest(const ingest::DigestFile& d) {
+  digests_.emplace_back(d.ref.path);
+}
 
 void Stats::merge(const Stats& o) {
   files_ += o.files_;
@@ -140,7 +143,8 @@ std::string Stats::to_text(double seconds) const {
   std::snprintf(buf, sizeof buf, "  %-12s %14s events\n", "total", with_commas(events()).c_str());
   s += buf;
   if (!digests_.empty()) {
-    std::snprintf(buf, sizeof buf, "\nCloudTrail digest files: %zu (listed, not parsed as events)\n",
+    std::snprintf(buf, sizeof buf,
+                  "\nCloudTrail digest files: %zu (listed, not parsed as events)\n",
                   digests_.size());
     s += buf;
     for (std::size_t i = 0; i < digests_.size() && i < 10; ++i) {
@@ -177,7 +181,8 @@ std::string Stats::to_text(double seconds) const {
   section("Events by region", by_region_, 20);
   section("Events by event source", by_source_, 20);
   s += "\nRejects: " + with_commas(rejects());
-  if (records_lost_ > 0) s += " (" + with_commas(records_lost_) + " records lost in damaged stretches)";
+  if (records_lost_ > 0)
+    s += " (" + with_commas(records_lost_) + " records lost in damaged stretches)";
   s += "\n";
   for (std::size_t i = 0; i < rejects_.size(); ++i) {
     if (rejects_[i] == 0) continue;
@@ -208,11 +213,13 @@ std::string Stats::to_json(double seconds) const {
   w.field("events", events());
   w.key("events_by_log_type");
   w.begin_object();
-  for (auto t : kTypeOrder) w.field(ingest::log_type_name(t), events_by_type_[static_cast<std::size_t>(t)]);
+  for (auto t : kTypeOrder)
+    w.field(ingest::log_type_name(t), events_by_type_[static_cast<std::size_t>(t)]);
   w.end_object();
   w.key("files_by_log_type");
   w.begin_object();
-  for (auto t : kTypeOrder) w.field(ingest::log_type_name(t), files_by_type_[static_cast<std::size_t>(t)]);
+  for (auto t : kTypeOrder)
+    w.field(ingest::log_type_name(t), files_by_type_[static_cast<std::size_t>(t)]);
   w.field("cloudtrail_digest", static_cast<uint64_t>(digests_.size()));
   w.field("unknown", files_by_type_[0]);
   w.end_object();
@@ -223,9 +230,15 @@ std::string Stats::to_json(double seconds) const {
   w.key("time_range");
   w.begin_object();
   w.key("first");
-  if (min_time_ == ingest::kNoTime) w.null(); else w.string(format_iso8601(min_time_));
+  if (min_time_ == ingest::kNoTime)
+    w.null();
+  else
+    w.string(format_iso8601(min_time_));
   w.key("last");
-  if (max_time_ == ingest::kNoTime) w.null(); else w.string(format_iso8601(max_time_));
+  if (max_time_ == ingest::kNoTime)
+    w.null();
+  else
+    w.string(format_iso8601(max_time_));
   w.field("events_without_time", no_time_);
   w.end_object();
   auto map = [&](std::string_view name, const CountMap& m) {

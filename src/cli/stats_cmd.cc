@@ -20,9 +20,7 @@ class StatsSink : public WorkerSink {
   }
   void on_flow(const ingest::FlowRecord& f) override { stats.add_event(f.meta, {}); }
   void on_dns(const ingest::DnsQuery& q) override { stats.add_event(q.meta, {}); }
-  void on_guardduty(const ingest::GuardDutyFinding& g) override {
-    stats.add_event(g.meta, g.type);
-  }
+  void on_guardduty(const ingest::GuardDutyFinding& g) override { stats.add_event(g.meta, g.type); }
   void on_digest(const ingest::DigestFile& d) override { stats.add_digest(d); }
   void on_reject(const Reject& r) override { stats.add_reject(r); }
   void on_file(const ingest::Input& in, const ingest::FileReport& rep) override {
@@ -51,7 +49,8 @@ void add_stats_command(CLI::App& app, int* code) {
     ingest::InputList inputs = ingest::expand_inputs(opts->paths);
     for (const auto& e : inputs.errors) std::fprintf(stderr, "sentinel: %s\n", e.c_str());
     auto start = std::chrono::steady_clock::now();
-    auto sinks = run_inputs(inputs.inputs, ro, [](unsigned) { return std::make_unique<StatsSink>(); });
+    auto sinks =
+        run_inputs(inputs.inputs, ro, [](unsigned) { return std::make_unique<StatsSink>(); });
     Stats total;
     for (auto& s : sinks) total.merge(static_cast<StatsSink&>(*s).stats);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

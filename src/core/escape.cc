@@ -24,10 +24,17 @@ void append_terminal_safe(std::string* out, std::string_view s) {
     }
     if (c < 0x80) {
       switch (c) {
-        case '\n': out->append("\\n"); break;
-        case '\r': out->append("\\r"); break;
-        case '\t': out->append("\\t"); break;
-        default: hex_escape(out, c);
+        case '\n':
+          out->append("\\n");
+          break;
+        case '\r':
+          out->append("\\r");
+          break;
+        case '\t':
+          out->append("\\t");
+          break;
+        default:
+          hex_escape(out, c);
       }
       ++i;
       continue;

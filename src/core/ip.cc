@@ -56,8 +56,8 @@ bool parse_v6(std::string_view s, uint8_t out[16]) {
     if (n >= 8) return false;
     // Embedded IPv4 in the last 32 bits.
     std::size_t next_colon = s.find(':', i);
-    std::string_view tok = s.substr(i, next_colon == std::string_view::npos ? s.size() - i
-                                                                            : next_colon - i);
+    std::string_view tok =
+        s.substr(i, next_colon == std::string_view::npos ? s.size() - i : next_colon - i);
     if (tok.find('.') != std::string_view::npos) {
       if (next_colon != std::string_view::npos || n > 6) return false;
       uint8_t v4[4];
@@ -130,8 +130,8 @@ bool IpAddr::parse(std::string_view s, IpAddr* out) {
 void IpAddr::append_to(std::string* out) const {
   char buf[48];
   if (v4) {
-    int n = std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", bytes[12], bytes[13], bytes[14],
-                          bytes[15]);
+    int n =
+        std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
     out->append(buf, static_cast<std::size_t>(n));
     return;
   }

@@ -28,13 +28,34 @@ class JsonWriter {
   void raw(std::string_view json);
 
   /// key + value helpers.
-  void field(std::string_view k, std::string_view v) { key(k); string(v); }
-  void field(std::string_view k, const char* v) { key(k); string(v); }
-  void field(std::string_view k, int64_t v) { key(k); number(v); }
-  void field(std::string_view k, uint64_t v) { key(k); number(v); }
-  void field(std::string_view k, int v) { key(k); number(static_cast<int64_t>(v)); }
-  void field(std::string_view k, double v) { key(k); number(v); }
-  void field(std::string_view k, bool v) { key(k); boolean(v); }
+  void field(std::string_view k, std::string_view v) {
+    key(k);
+    string(v);
+  }
+  void field(std::string_view k, const char* v) {
+    key(k);
+    string(v);
+  }
+  void field(std::string_view k, int64_t v) {
+    key(k);
+    number(v);
+  }
+  void field(std::string_view k, uint64_t v) {
+    key(k);
+    number(v);
+  }
+  void field(std::string_view k, int v) {
+    key(k);
+    number(static_cast<int64_t>(v));
+  }
+  void field(std::string_view k, double v) {
+    key(k);
+    number(v);
+  }
+  void field(std::string_view k, bool v) {
+    key(k);
+    boolean(v);
+  }
 
   std::string* out() { return out_; }
 

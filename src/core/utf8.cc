@@ -29,7 +29,9 @@ std::size_t utf8_sequence_length(std::string_view s) {
   return 0;
 }
 
-bool utf8_valid(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+bool utf8_valid(std::string_view s) {
+  return simdjson::validate_utf8(s.data(), s.size());
+}
 
 std::size_t utf8_first_invalid(std::string_view s) {
   std::size_t i = 0;

@@ -24,9 +24,15 @@ void write_meta_json(const EventMeta& meta, JsonWriter& w) {
     w.string(t);
   }
   w.key("account");
-  if (meta.account.empty()) w.null(); else w.string(meta.account);
+  if (meta.account.empty())
+    w.null();
+  else
+    w.string(meta.account);
   w.key("region");
-  if (meta.region.empty()) w.null(); else w.string(meta.region);
+  if (meta.region.empty())
+    w.null();
+  else
+    w.string(meta.region);
   w.key("source");
   write_source_ref_json(meta.ref, w);
 }

@@ -122,8 +122,8 @@ struct Reader::Impl {
         guardduty.parse(data, ctx, sink);
         break;
       case LogType::kDigest:
-        sink.on_digest(DigestFile{SourceRef{path, -1, 0, 0}, ctx.path_info.account,
-                                  ctx.path_info.region});
+        sink.on_digest(
+            DigestFile{SourceRef{path, -1, 0, 0}, ctx.path_info.account, ctx.path_info.region});
         break;
       case LogType::kUnknown:
         file_reject(path, RejectReason::kUnknownFormat,
@@ -145,7 +145,7 @@ struct Reader::Impl {
       file_reject(path, RejectReason::kIoError, detail, sink);
       return rep;
     }
-    struct stat st{};
+    struct stat st {};
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       ::close(fd);
       file_reject(path, RejectReason::kIoError, "not a regular file", sink);
@@ -211,7 +211,9 @@ struct Reader::Impl {
 Reader::Reader(const ParseOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 Reader::~Reader() = default;
 
-FileReport Reader::read(const std::string& path, EventSink& sink) { return impl_->read(path, sink); }
+FileReport Reader::read(const std::string& path, EventSink& sink) {
+  return impl_->read(path, sink);
+}
 
 FileReport Reader::read_bytes(std::string_view path, std::string_view bytes, EventSink& sink) {
   // Copy into a padded buffer: parsers rely on the padding.

@@ -26,7 +26,7 @@ struct Api {
   std::string_view name;
   std::uint32_t weight;  // relative frequency, tenths
   std::uint32_t flags;
-  ApiWriter write;       // writes requestParameters, responseElements (+ additionalEventData)
+  ApiWriter write;  // writes requestParameters, responseElements (+ additionalEventData)
 };
 
 struct Resource {
@@ -89,7 +89,7 @@ struct Ctx {
   }
 };
 
-constexpr std::string_view kInstanceTypes[] = {"t3.micro", "t3.medium", "m6i.large",
+constexpr std::string_view kInstanceTypes[] = {"t3.micro",   "t3.medium",   "m6i.large",
                                                "c6g.xlarge", "r6i.2xlarge", "m7g.large"};
 constexpr std::string_view kAmis[] = {"ami-0c02fb55956c7d316", "ami-0a3c3a20c09d6f377",
                                       "ami-05fa00d4c63e32376", "ami-0f9de6e2d2f067fca"};
@@ -109,13 +109,14 @@ constexpr std::string_view kObjectKeys[] = {
     "AWSLogs/o-a1b2c3d4e5/elasticloadbalancing/us-east-1/2024/05/06/"
     "app.web-alb.4d1f2a3b4c5d6e7f_20240506T1305Z_10.0.3.17_2x7r9k1m.log.gz",
     "media/originals/2024/05/06/IMG_4821 (copy).HEIC"};
-constexpr std::string_view kTagValues[] = {"web", "worker", "Zoë Müller", "batch-東京",
-                                           "payments", "data-science", "Ops Team — São Paulo"};
+constexpr std::string_view kTagValues[] = {
+    "web",      "worker",       "Zoë Müller",          "batch-東京",
+    "payments", "data-science", "Ops Team — São Paulo"};
 constexpr std::string_view kParamNames[] = {"/prod/db/password", "/prod/api/stripe-key",
                                             "/shared/ami/latest", "/app/feature-flags",
                                             "/staging/db/url"};
-constexpr std::string_view kSecretNames[] = {"prod/orders-db", "prod/stripe",
-                                             "staging/orders-db", "ci/github-token"};
+constexpr std::string_view kSecretNames[] = {"prod/orders-db", "prod/stripe", "staging/orders-db",
+                                             "ci/github-token"};
 
 void tags(Ctx& c) {
   c.j.begin_object();
@@ -148,8 +149,8 @@ void instance_items(Ctx& c, std::string_view key, int n) {
 
 constexpr std::string_view kFilterNames[] = {"instance-state-name", "tag:Environment", "vpc-id",
                                              "tag:aws:autoscaling:groupName", "availability-zone"};
-constexpr std::string_view kFilterValues[] = {"running", "production", "staging", "web-asg",
-                                              "workers-spot-asg", "pending"};
+constexpr std::string_view kFilterValues[] = {"running", "production",       "staging",
+                                              "web-asg", "workers-spot-asg", "pending"};
 
 // EC2 filter sets: most automated Describe* calls carry one to three filters.
 void filter_set(Ctx& c) {
@@ -235,7 +236,9 @@ void ec2_run_instances(Ctx& c) {
   c.j.end_object();
   c.j.kv_bool("disableApiTermination", false);
   c.j.obj("iamInstanceProfile");
-  c.j.kv("name", c.acct.principals[c.pick(c.acct.by_kind[static_cast<int>(PrincipalKind::kInstanceRole)])].name);
+  c.j.kv("name",
+         c.acct.principals[c.pick(c.acct.by_kind[static_cast<int>(PrincipalKind::kInstanceRole)])]
+             .name);
   c.j.end_object();
   c.j.obj("tagSpecificationSet");
   c.j.arr("items");
@@ -285,8 +288,8 @@ void ec2_run_instances(Ctx& c) {
   c.j.end_object();
   c.j.kv("subnetId", c.pick(c.acct.subnets));
   c.j.kv("vpcId", c.pick(c.acct.vpcs));
-  c.j.kv("privateIpAddress", "10.0." + std::to_string(c.rng.below(256)) + "." +
-                                 std::to_string(c.rng.below(256)));
+  c.j.kv("privateIpAddress",
+         "10.0." + std::to_string(c.rng.below(256)) + "." + std::to_string(c.rng.below(256)));
   c.j.kv_bool("sourceDestCheck", true);
   c.j.obj("groupSet");
   c.j.arr("items");
@@ -469,8 +472,12 @@ void s3_list_buckets(Ctx& c) {
   c.j.end_object();
   c.j.kv_null("responseElements");
 }
-void s3_get_bucket_acl(Ctx& c) { s3_bucket_call(c, "acl"); }
-void s3_get_bucket_policy(Ctx& c) { s3_bucket_call(c, "policy"); }
+void s3_get_bucket_acl(Ctx& c) {
+  s3_bucket_call(c, "acl");
+}
+void s3_get_bucket_policy(Ctx& c) {
+  s3_bucket_call(c, "policy");
+}
 
 void s3_put_bucket_policy(Ctx& c) {
   const std::string& bucket = c.pick(c.acct.buckets);
@@ -547,7 +554,8 @@ void s3_object(Ctx& c, bool put) {
   if (put && !c.failed) {
     c.j.obj("responseElements");
     c.j.kv("x-amz-server-side-encryption", "aws:kms");
-    c.j.kv("x-amz-server-side-encryption-aws-kms-key-id", c.arn("kms", "key/" + c.pick(c.acct.kms_keys)));
+    c.j.kv("x-amz-server-side-encryption-aws-kms-key-id",
+           c.arn("kms", "key/" + c.pick(c.acct.kms_keys)));
     c.j.kv("x-amz-version-id", c.hex("", 32));
     c.j.end_object();
   } else {
@@ -567,8 +575,12 @@ void s3_object(Ctx& c, bool put) {
   c.add_resource("AWS::S3::Object", "arn:aws:s3:::" + bucket + "/" + std::string(key), false);
   c.add_resource("AWS::S3::Bucket", "arn:aws:s3:::" + bucket);
 }
-void s3_get_object(Ctx& c) { s3_object(c, false); }
-void s3_put_object(Ctx& c) { s3_object(c, true); }
+void s3_get_object(Ctx& c) {
+  s3_object(c, false);
+}
+void s3_put_object(Ctx& c) {
+  s3_object(c, true);
+}
 
 // ---- iam ----
 
@@ -642,7 +654,8 @@ void iam_attach_user_policy(Ctx& c) {
 }
 
 void iam_put_role_policy(Ctx& c) {
-  const auto& role = c.acct.principals[c.pick(c.acct.by_kind[static_cast<int>(PrincipalKind::kRole)])];
+  const auto& role =
+      c.acct.principals[c.pick(c.acct.by_kind[static_cast<int>(PrincipalKind::kRole)])];
   c.j.obj("requestParameters");
   c.j.kv("roleName", role.name);
   c.j.kv("policyName", "inline-access");
@@ -660,9 +673,10 @@ void iam_put_role_policy(Ctx& c) {
 void sts_assume_role(Ctx& c) {
   const auto& kinds = c.acct.by_kind;
   const bool by_service = c.who.kind == PrincipalKind::kService;
-  const auto& pool = by_service ? (c.rng.chance(500) ? kinds[static_cast<int>(PrincipalKind::kLambdaRole)]
-                                                      : kinds[static_cast<int>(PrincipalKind::kInstanceRole)])
-                                : kinds[static_cast<int>(PrincipalKind::kRole)];
+  const auto& pool =
+      by_service ? (c.rng.chance(500) ? kinds[static_cast<int>(PrincipalKind::kLambdaRole)]
+                                      : kinds[static_cast<int>(PrincipalKind::kInstanceRole)])
+                 : kinds[static_cast<int>(PrincipalKind::kRole)];
   const Principal& role = c.acct.principals[c.pick(pool)];
   const std::string& session = c.pick(role.sessions);
   const std::string role_arn = "arn:aws:iam::" + c.acct.id + ":role/" + role.name;
@@ -728,14 +742,13 @@ void kms_crypto(Ctx& c, bool with_spec) {
   c.j.obj("encryptionContext");
   const std::uint64_t kind = c.rng.below(3);
   if (kind == 0) {
-    c.j.kv("aws:s3:arn", "arn:aws:s3:::" + c.pick(c.acct.buckets) + "/" +
-                             std::string(c.pick(kObjectKeys)));
+    c.j.kv("aws:s3:arn",
+           "arn:aws:s3:::" + c.pick(c.acct.buckets) + "/" + std::string(c.pick(kObjectKeys)));
   } else if (kind == 1) {
-    c.j.kv("aws:lambda:FunctionArn",
-           c.arn("lambda", "function:" + c.pick(c.acct.functions)));
+    c.j.kv("aws:lambda:FunctionArn", c.arn("lambda", "function:" + c.pick(c.acct.functions)));
   } else {
-    c.j.kv("SecretARN", c.arn("secretsmanager", "secret:" + std::string(c.pick(kSecretNames)) +
-                                                    "-" + c.hex("", 6)));
+    c.j.kv("SecretARN", c.arn("secretsmanager",
+                              "secret:" + std::string(c.pick(kSecretNames)) + "-" + c.hex("", 6)));
     c.j.kv("SecretVersionId", c.uuid());
   }
   c.j.end_object();
@@ -748,9 +761,15 @@ void kms_crypto(Ctx& c, bool with_spec) {
   c.j.kv_null("responseElements");
   c.add_resource("AWS::KMS::Key", key_arn);
 }
-void kms_decrypt(Ctx& c) { kms_crypto(c, false); }
-void kms_generate_data_key(Ctx& c) { kms_crypto(c, true); }
-void kms_encrypt(Ctx& c) { kms_crypto(c, true); }
+void kms_decrypt(Ctx& c) {
+  kms_crypto(c, false);
+}
+void kms_generate_data_key(Ctx& c) {
+  kms_crypto(c, true);
+}
+void kms_encrypt(Ctx& c) {
+  kms_crypto(c, true);
+}
 
 void kms_schedule_deletion(Ctx& c) {
   const std::string key_arn = c.arn("kms", "key/" + c.pick(c.acct.kms_keys));
@@ -832,8 +851,12 @@ void lambda_function(Ctx& c, bool create) {
   }
   c.add_resource("AWS::Lambda::Function", fn_arn);
 }
-void lambda_create(Ctx& c) { lambda_function(c, true); }
-void lambda_update_code(Ctx& c) { lambda_function(c, false); }
+void lambda_create(Ctx& c) {
+  lambda_function(c, true);
+}
+void lambda_update_code(Ctx& c) {
+  lambda_function(c, false);
+}
 
 void lambda_add_permission(Ctx& c) {
   const std::string& fn = c.pick(c.acct.functions);
@@ -854,7 +877,9 @@ void lambda_add_permission(Ctx& c) {
 
 // ---- cloudtrail ----
 
-std::string trail_arn(Ctx& c) { return c.arn("cloudtrail", "trail/org-audit-trail"); }
+std::string trail_arn(Ctx& c) {
+  return c.arn("cloudtrail", "trail/org-audit-trail");
+}
 
 void ct_describe_trails(Ctx& c) {
   c.j.obj("requestParameters");
@@ -898,7 +923,8 @@ void signin_console_login(Ctx& c) {
   c.j.kv("ConsoleLogin", c.failed ? "Failure" : "Success");
   c.j.end_object();
   c.j.obj("additionalEventData");
-  c.j.kv("LoginTo", "https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true");
+  c.j.kv("LoginTo",
+         "https://console.aws.amazon.com/console/home?state=hashArgs%23&isauthcode=true");
   c.j.kv("MobileVersion", "No");
   c.j.kv("MFAUsed", c.who.kind == PrincipalKind::kIamUser && c.rng.chance(400) ? "No" : "Yes");
   c.j.end_object();
@@ -977,7 +1003,8 @@ void ssm_start_session(Ctx& c) {
   c.j.end_object();
   if (c.null_response_if_failed()) return;
   c.j.obj("responseElements");
-  const std::string sid = std::string(c.session.empty() ? c.who.name : c.session) + "-" + c.hex("", 17);
+  const std::string sid =
+      std::string(c.session.empty() ? c.who.name : c.session) + "-" + c.hex("", 17);
   c.j.kv("sessionId", sid);
   c.j.kv("tokenValue", "Value hidden due to security reasons.");
   c.j.kv("streamUrl", "wss://ssmmessages." + std::string(c.region) +
@@ -993,8 +1020,8 @@ void ssm_update_instance_info(Ctx& c) {
   c.j.kv("platformType", "Linux");
   c.j.kv("platformName", "Amazon Linux");
   c.j.kv("platformVersion", "2023");
-  c.j.kv("iPAddress", "10.0." + std::to_string(c.rng.below(256)) + "." +
-                          std::to_string(c.rng.below(256)));
+  c.j.kv("iPAddress",
+         "10.0." + std::to_string(c.rng.below(256)) + "." + std::to_string(c.rng.below(256)));
   c.j.kv("computerName", "ip-10-0-1-17.ec2.internal");
   c.j.kv("agentName", "amazon-ssm-agent");
   c.j.kv("availabilityZone", std::string(c.region) + "b");
@@ -1237,9 +1264,9 @@ void write_error(Ctx& c, const Api& api, std::string& scratch) {
     scratch += api.name;
     scratch += " because no identity-based policy allows the action";
     c.j.kv("errorCode", ec2 ? "Client.UnauthorizedOperation"
-                            : (api.source == kS3 || api.source == kIam || api.source == kSts)
-                                  ? "AccessDenied"
-                                  : "AccessDeniedException");
+                        : (api.source == kS3 || api.source == kIam || api.source == kSts)
+                            ? "AccessDenied"
+                            : "AccessDeniedException");
     c.j.kv("errorMessage", scratch);
   } else if (kind < 9) {
     c.j.kv("errorCode", ec2 ? "Client.RequestLimitExceeded" : "ThrottlingException");
@@ -1307,8 +1334,8 @@ void write_identity(Ctx& c, bool temporary) {
       c.j.kv("arn", "arn:aws:sts::" + c.acct.id + ":federated-user/" + std::string(c.session));
       c.j.kv("accountId", c.acct.id);
       c.j.kv("accessKeyId", key);
-      write_session_context(c, p, "IAMUser", "arn:aws:iam::" + c.acct.id + ":user/" + p.name,
-                            false, false);
+      write_session_context(c, p, "IAMUser", "arn:aws:iam::" + c.acct.id + ":user/" + p.name, false,
+                            false);
       break;
     }
     default: {
@@ -1319,11 +1346,10 @@ void write_identity(Ctx& c, bool temporary) {
       c.j.kv("accountId", c.acct.id);
       c.j.kv("accessKeyId", key);
       const bool sso = p.kind == PrincipalKind::kSsoRole;
-      const std::string role_arn =
-          "arn:aws:iam::" + c.acct.id + (sso ? ":role/aws-reserved/sso.amazonaws.com/" : ":role/") +
-          p.name;
-      write_session_context(c, p, "Role", role_arn, false,
-                            p.kind == PrincipalKind::kInstanceRole);
+      const std::string role_arn = "arn:aws:iam::" + c.acct.id +
+                                   (sso ? ":role/aws-reserved/sso.amazonaws.com/" : ":role/") +
+                                   p.name;
+      write_session_context(c, p, "Role", role_arn, false, p.kind == PrincipalKind::kInstanceRole);
       break;
     }
   }
@@ -1373,8 +1399,8 @@ std::string_view CloudTrailGenerator::append_record(std::string& out, std::size_
   const std::int64_t event_time = delivery_time - static_cast<std::int64_t>(rng.range(20, 900));
 
   JsonOut j(out);
-  Ctx c{rng, j, world_, acct, global ? std::string_view("us-east-1") : region, *who, session,
-        event_time, failed};
+  Ctx c{rng,  j,       world_,     acct,  global ? std::string_view("us-east-1") : region,
+        *who, session, event_time, failed};
   const std::string_view version = rng.pick(kEventVersions);
 
   j.begin_object();
@@ -1405,8 +1431,8 @@ std::string_view CloudTrailGenerator::append_record(std::string& out, std::size_
     j.kv("sourceIPAddress", who->name);
     j.kv("userAgent", who->name);
   } else {
-    const bool machine = who->kind == PrincipalKind::kInstanceRole ||
-                         who->kind == PrincipalKind::kLambdaRole;
+    const bool machine =
+        who->kind == PrincipalKind::kInstanceRole || who->kind == PrincipalKind::kLambdaRole;
     if (hostile) {
       j.kv("sourceIPAddress", rng.pick(world_.hostile_ips));
     } else if (machine && rng.chance(80)) {
@@ -1466,7 +1492,7 @@ std::string_view CloudTrailGenerator::append_record(std::string& out, std::size_
     }
     j.end_array();
   }
-  j.kv("eventType", sign_in                           ? "AwsConsoleSignIn"
+  j.kv("eventType", sign_in                        ? "AwsConsoleSignIn"
                     : (api->flags & kServiceEvent) ? "AwsServiceEvent"
                                                    : "AwsApiCall");
   if (api->source == kLambda) j.kv("apiVersion", "2015-03-31");

@@ -114,8 +114,8 @@ std::vector<FilePlan> plan_flows(const World& world, std::uint64_t seed, std::ui
     left -= p.records;
     const Account& acct = world.accounts[p.account];
     p.rel_path = "vpcflow/AWSLogs/" + acct.id + "/vpcflowlogs/" + std::string(p.region) + "/" +
-                 date_dirs(p.time) + "/" + acct.id + "_vpcflowlogs_" + std::string(p.region) +
-                 "_" + acct.flow_log_id + "_" + stamp_minute(p.time) + "_";
+                 date_dirs(p.time) + "/" + acct.id + "_vpcflowlogs_" + std::string(p.region) + "_" +
+                 acct.flow_log_id + "_" + stamp_minute(p.time) + "_";
     append_random(p.rel_path, rng, kHexLower, 8);
     p.rel_path += ".log.gz";
     plans.push_back(std::move(p));
@@ -138,7 +138,8 @@ Result<std::uint64_t> write_file(const std::filesystem::path& path, std::string_
 
 std::string compress_with(libdeflate_compressor* c, std::string_view data) {
   std::string out(libdeflate_gzip_compress_bound(c, data.size()), '\0');
-  const std::size_t n = libdeflate_gzip_compress(c, data.data(), data.size(), out.data(), out.size());
+  const std::size_t n =
+      libdeflate_gzip_compress(c, data.data(), data.size(), out.data(), out.size());
   out.resize(n);
   return out;
 }
@@ -163,7 +164,8 @@ void render_flows(const World& world, std::uint64_t seed, const FilePlan& plan, 
   FlowGenerator gen(world, seed);
   out += kFlowHeader;
   out += '\n';
-  for (std::uint64_t i = 0; i < plan.records; ++i) gen.append_line(out, plan.account, plan.time + 300);
+  for (std::uint64_t i = 0; i < plan.records; ++i)
+    gen.append_line(out, plan.account, plan.time + 300);
 }
 
 Result<TreeSummary> write_tree(const World& world, const DatasetOptions& opt,
@@ -311,8 +313,9 @@ Result<std::uint64_t> write_plain_flows(const World& world, const DatasetOptions
 void put_tree(std::string& out, std::string_view name, const TreeSummary& t, bool ct) {
   out += "  \"";
   out += name;
-  out += "\": {\"files\": " + std::to_string(t.files) + ", \"records\": " +
-         std::to_string(t.records) + ", \"raw_bytes\": " + std::to_string(t.raw_bytes) +
+  out += "\": {\"files\": " + std::to_string(t.files) +
+         ", \"records\": " + std::to_string(t.records) +
+         ", \"raw_bytes\": " + std::to_string(t.raw_bytes) +
          ", \"gz_bytes\": " + std::to_string(t.gz_bytes);
   if (ct) out += ", \"filter_matches\": " + std::to_string(t.filter_matches);
   out += "},\n";
@@ -335,8 +338,8 @@ Result<DatasetSummary> generate_dataset(const DatasetOptions& opt) {
   if (ec) return io_error(opt.out_dir, "cannot create directory");
 
   if (opt.events > 0) {
-    auto tree = write_tree(world, opt, plan_cloudtrail(world, opt.seed, opt.events),
-                           kCtFileStream, render_cloudtrail);
+    auto tree = write_tree(world, opt, plan_cloudtrail(world, opt.seed, opt.events), kCtFileStream,
+                           render_cloudtrail);
     if (!tree) return tree.error();
     s.cloudtrail_tree = *tree;
   }

@@ -21,7 +21,7 @@ struct DatasetOptions {
   std::uint64_t plain_events = 0;  ///< records in the uncompressed cloudtrail.json (0: none)
   std::uint64_t plain_flows = 0;   ///< records in the uncompressed vpcflow.log (0: none)
   std::uint64_t seed = 1;
-  unsigned jobs = 1;               ///< worker threads; does not change the output
+  unsigned jobs = 1;  ///< worker threads; does not change the output
   int gzip_level = 6;
 };
 
@@ -29,8 +29,8 @@ struct DatasetOptions {
 struct TreeSummary {
   std::uint64_t files = 0;
   std::uint64_t records = 0;
-  std::uint64_t raw_bytes = 0;  ///< decompressed size, summed over files
-  std::uint64_t gz_bytes = 0;   ///< on-disk size, summed over files
+  std::uint64_t raw_bytes = 0;       ///< decompressed size, summed over files
+  std::uint64_t gz_bytes = 0;        ///< on-disk size, summed over files
   std::uint64_t filter_matches = 0;  ///< CloudTrail only: records whose eventName is the filter
 };
 
@@ -42,7 +42,7 @@ struct DatasetSummary {
   std::uint64_t plain_events_bytes = 0;  ///< size of <out>/cloudtrail.json
   std::uint64_t plain_filter_matches = 0;
   std::uint64_t plain_flows = 0;
-  std::uint64_t plain_flows_bytes = 0;   ///< size of <out>/vpcflow.log (header included)
+  std::uint64_t plain_flows_bytes = 0;  ///< size of <out>/vpcflow.log (header included)
 };
 
 /// The eventName the benchmark filters on (about 1 % of records).

@@ -12,10 +12,24 @@ class JsonOut {
  public:
   explicit JsonOut(std::string& out) : out_(out) {}
 
-  void begin_object() { value_prefix(); out_ += '{'; push(); }
-  void end_object() { out_ += '}'; --depth_; }
-  void begin_array() { value_prefix(); out_ += '['; push(); }
-  void end_array() { out_ += ']'; --depth_; }
+  void begin_object() {
+    value_prefix();
+    out_ += '{';
+    push();
+  }
+  void end_object() {
+    out_ += '}';
+    --depth_;
+  }
+  void begin_array() {
+    value_prefix();
+    out_ += '[';
+    push();
+  }
+  void end_array() {
+    out_ += ']';
+    --depth_;
+  }
 
   /// Writes `"name":`; the next value written belongs to it.
   void key(std::string_view name) {
@@ -36,17 +50,47 @@ class JsonOut {
     auto r = std::to_chars(buf, buf + sizeof buf, v);
     out_.append(buf, r.ptr);
   }
-  void boolean(bool v) { value_prefix(); out_ += v ? "true" : "false"; }
-  void null() { value_prefix(); out_ += "null"; }
+  void boolean(bool v) {
+    value_prefix();
+    out_ += v ? "true" : "false";
+  }
+  void null() {
+    value_prefix();
+    out_ += "null";
+  }
 
-  void kv(std::string_view k, std::string_view v) { key(k); string(v); }
-  void kv(std::string_view k, const char* v) { key(k); string(v); }
-  void kv(std::string_view k, const std::string& v) { key(k); string(v); }
-  void kv_num(std::string_view k, std::int64_t v) { key(k); number(v); }
-  void kv_bool(std::string_view k, bool v) { key(k); boolean(v); }
-  void kv_null(std::string_view k) { key(k); null(); }
-  void obj(std::string_view k) { key(k); begin_object(); }
-  void arr(std::string_view k) { key(k); begin_array(); }
+  void kv(std::string_view k, std::string_view v) {
+    key(k);
+    string(v);
+  }
+  void kv(std::string_view k, const char* v) {
+    key(k);
+    string(v);
+  }
+  void kv(std::string_view k, const std::string& v) {
+    key(k);
+    string(v);
+  }
+  void kv_num(std::string_view k, std::int64_t v) {
+    key(k);
+    number(v);
+  }
+  void kv_bool(std::string_view k, bool v) {
+    key(k);
+    boolean(v);
+  }
+  void kv_null(std::string_view k) {
+    key(k);
+    null();
+  }
+  void obj(std::string_view k) {
+    key(k);
+    begin_object();
+  }
+  void arr(std::string_view k) {
+    key(k);
+    begin_array();
+  }
 
   std::string& buffer() { return out_; }
 

@@ -15,8 +15,8 @@ void put_num(std::string& out, std::uint64_t v) {
 
 void put_public_v4(std::string& out, Rng& rng) {
   // Public peers: a spread of first octets that avoids private, loopback and multicast space.
-  static constexpr std::uint32_t kFirst[] = {3,  13,  18,  23,  34,  35,  45,  52,  54,  66,
-                                             81, 91,  104, 142, 151, 157, 172, 185, 198, 205};
+  static constexpr std::uint32_t kFirst[] = {3,  13, 18,  23,  34,  35,  45,  52,  54,  66,
+                                             81, 91, 104, 142, 151, 157, 172, 185, 198, 205};
   std::uint32_t first = kFirst[rng.below(std::size(kFirst))];
   std::uint32_t second = static_cast<std::uint32_t>(rng.below(256));
   if (first == 172 && second >= 16 && second < 32) second += 16;  // stay outside 172.16/12
@@ -25,8 +25,8 @@ void put_public_v4(std::string& out, Rng& rng) {
 
 void put_public_v6(std::string& out, Rng& rng) {
   // Four fixed groups, "::", then one or two random groups: always a valid IPv6 text form.
-  static constexpr std::string_view kPrefixes[] = {"2a03:2880:f12c:83::", "2607:f8b0:4004:c1b::",
-                                                   "2001:4860:4802:32::", "2606:4700:3033::"};
+  static constexpr std::string_view kPrefixes[] = {
+      "2a03:2880:f12c:83::", "2607:f8b0:4004:c1b::", "2001:4860:4802:32::", "2606:4700:3033::"};
   static constexpr char kHex[] = "0123456789abcdef";
   out += rng.pick(kPrefixes);
   const int groups = 1 + static_cast<int>(rng.below(2));
@@ -73,9 +73,9 @@ void FlowGenerator::append_line(std::string& out, std::size_t account, std::int6
     return;
   }
 
-  static constexpr Service kInbound[] = {{443, 6}, {443, 6}, {80, 6}, {22, 6}, {3389, 6},
-                                         {8080, 6}, {53, 17}, {123, 17}};
-  static constexpr Service kOutbound[] = {{443, 6}, {443, 6}, {443, 6}, {80, 6},
+  static constexpr Service kInbound[] = {{443, 6},  {443, 6},  {80, 6},  {22, 6},
+                                         {3389, 6}, {8080, 6}, {53, 17}, {123, 17}};
+  static constexpr Service kOutbound[] = {{443, 6}, {443, 6},  {443, 6}, {80, 6},
                                           {53, 17}, {123, 17}, {587, 6}};
   static constexpr Service kInternal[] = {{5432, 6}, {3306, 6}, {6379, 6}, {443, 6},
                                           {8080, 6}, {9092, 6}, {2049, 6}, {53, 17}};
@@ -104,7 +104,10 @@ void FlowGenerator::append_line(std::string& out, std::size_t account, std::int6
     dport = 0;
     const bool in = rng.chance(500);
     std::string peer;
-    if (v6) put_public_v6(peer, rng); else put_public_v4(peer, rng);
+    if (v6)
+      put_public_v6(peer, rng);
+    else
+      put_public_v4(peer, rng);
     out += in ? peer : local;
     out += ' ';
     out += in ? local : peer;
@@ -132,11 +135,17 @@ void FlowGenerator::append_line(std::string& out, std::size_t account, std::int6
     if (dir < 30) {
       svc = &rng.pick(kInbound);
       inbound = true;
-      if (v6) put_public_v6(peer, rng); else put_public_v4(peer, rng);
+      if (v6)
+        put_public_v6(peer, rng);
+      else
+        put_public_v4(peer, rng);
     } else if (dir < 65) {
       svc = &rng.pick(kOutbound);
       inbound = false;
-      if (v6) put_public_v6(peer, rng); else put_public_v4(peer, rng);
+      if (v6)
+        put_public_v6(peer, rng);
+      else
+        put_public_v4(peer, rng);
     } else {
       svc = &rng.pick(kInternal);
       inbound = rng.chance(500);

@@ -9,32 +9,40 @@ namespace sentinel::sim {
 namespace {
 
 constexpr std::string_view kUserNames[] = {
-    "alice",         "bob",          "carol.dev",   "dave-ops",     "erin",
-    "frank.sec",     "grace",        "heidi",       "ivan.admin",   "judy",
-    "mallory",       "ci-deploy",    "terraform",   "backup-agent", "jenkins",
-    "svc-reporting", "olivia.smith", "peggy",       "trent",        "victor"};
-constexpr std::string_view kRoleNames[] = {
-    "OrganizationAccountAccessRole", "TerraformDeploy",   "GitHubActionsDeploy",
-    "ReadOnlyAuditor",               "SecurityResponder", "DataPipelineRole",
-    "BackupOperator",                "cross-account-billing"};
+    "alice",         "bob",          "carol.dev", "dave-ops",     "erin",
+    "frank.sec",     "grace",        "heidi",     "ivan.admin",   "judy",
+    "mallory",       "ci-deploy",    "terraform", "backup-agent", "jenkins",
+    "svc-reporting", "olivia.smith", "peggy",     "trent",        "victor"};
+constexpr std::string_view kRoleNames[] = {"OrganizationAccountAccessRole",
+                                           "TerraformDeploy",
+                                           "GitHubActionsDeploy",
+                                           "ReadOnlyAuditor",
+                                           "SecurityResponder",
+                                           "DataPipelineRole",
+                                           "BackupOperator",
+                                           "cross-account-billing"};
 constexpr std::string_view kInstanceRoleNames[] = {"web-server-role", "app-worker-role",
                                                    "batch-ec2-role", "bastion-role"};
-constexpr std::string_view kSsoSets[] = {"AdministratorAccess", "PowerUserAccess",
-                                         "ReadOnlyAccess", "SecurityAudit"};
+constexpr std::string_view kSsoSets[] = {"AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess",
+                                         "SecurityAudit"};
 constexpr std::string_view kSsoPeople[] = {"alice@example.com", "bob@example.com",
                                            "carol@example.org", "dmitri@example.net",
                                            "eve.w@example.com", "fatima@example.com"};
-constexpr std::string_view kFunctionNames[] = {"thumbnailer", "order-events-consumer",
+constexpr std::string_view kFunctionNames[] = {"thumbnailer",    "order-events-consumer",
                                                "nightly-report", "slack-notifier",
-                                               "log-shipper", "auth-authorizer"};
-constexpr std::string_view kServices[] = {
-    "config.amazonaws.com",     "lambda.amazonaws.com",      "ec2.amazonaws.com",
-    "autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com",
-    "cloudformation.amazonaws.com", "ssm.amazonaws.com",     "backup.amazonaws.com"};
-constexpr std::string_view kAliases[] = {"acme-prod", "acme-staging", "acme-dev",
-                                         "acme-security", "acme-data", "acme-sandbox"};
-constexpr std::string_view kBucketStems[] = {"logs", "assets", "backups", "data-lake",
-                                             "terraform-state", "artifacts", "exports"};
+                                               "log-shipper",    "auth-authorizer"};
+constexpr std::string_view kServices[] = {"config.amazonaws.com",
+                                          "lambda.amazonaws.com",
+                                          "ec2.amazonaws.com",
+                                          "autoscaling.amazonaws.com",
+                                          "elasticloadbalancing.amazonaws.com",
+                                          "cloudformation.amazonaws.com",
+                                          "ssm.amazonaws.com",
+                                          "backup.amazonaws.com"};
+constexpr std::string_view kAliases[] = {"acme-prod",     "acme-staging", "acme-dev",
+                                         "acme-security", "acme-data",    "acme-sandbox"};
+constexpr std::string_view kBucketStems[] = {
+    "logs", "assets", "backups", "data-lake", "terraform-state", "artifacts", "exports"};
 constexpr std::string_view kLogGroupStems[] = {"/aws/lambda/", "/ecs/", "/app/",
                                                "/aws/rds/instance/"};
 
@@ -67,7 +75,10 @@ Account make_account(Rng& rng, std::size_t index) {
   for (std::size_t i = 0; i < users; ++i) {
     Principal p{PrincipalKind::kIamUser,
                 std::string(kUserNames[(index * 7 + i) % std::size(kUserNames)]),
-                make_id(rng, "AIDA", 17), make_id(rng, "AKIA", 16), {}, rng.chance(500)};
+                make_id(rng, "AIDA", 17),
+                make_id(rng, "AKIA", 16),
+                {},
+                rng.chance(500)};
     a.principals.push_back(std::move(p));
   }
   for (auto name : kRoleNames) {
@@ -78,8 +89,8 @@ Account make_account(Rng& rng, std::size_t index) {
     a.principals.push_back(std::move(p));
   }
   for (auto name : kInstanceRoleNames) {
-    Principal p{PrincipalKind::kInstanceRole, std::string(name), make_id(rng, "AROA", 17), "",
-                {}, false};
+    Principal p{
+        PrincipalKind::kInstanceRole, std::string(name), make_id(rng, "AROA", 17), "", {}, false};
     const std::size_t n = 2 + rng.below(6);
     for (std::size_t i = 0; i < n; ++i) {
       p.sessions.push_back(make_hex_id(rng, "i-0", 16));
@@ -102,8 +113,12 @@ Account make_account(Rng& rng, std::size_t index) {
     a.functions.emplace_back(fn);
     a.principals.push_back(std::move(p));
   }
-  a.principals.push_back({PrincipalKind::kFederated, "partner-portal", make_id(rng, "AIDA", 17),
-                          "", {"partner-portal", "vendor-sync"}, false});
+  a.principals.push_back({PrincipalKind::kFederated,
+                          "partner-portal",
+                          make_id(rng, "AIDA", 17),
+                          "",
+                          {"partner-portal", "vendor-sync"},
+                          false});
   for (auto svc : kServices) {
     a.principals.push_back({PrincipalKind::kService, std::string(svc), "", "", {}, false});
   }
@@ -111,7 +126,8 @@ Account make_account(Rng& rng, std::size_t index) {
 
   for (auto stem : kBucketStems) a.buckets.push_back(a.alias + "-" + std::string(stem));
   a.buckets.push_back("cf-templates-" + make_hex_id(rng, "", 12) + "-us-east-1");
-  for (int i = 0; i < 5; ++i) a.kms_keys.push_back([&] {
+  for (int i = 0; i < 5; ++i)
+    a.kms_keys.push_back([&] {
       std::string s;
       append_uuid(s, rng);
       return s;
@@ -126,16 +142,17 @@ Account make_account(Rng& rng, std::size_t index) {
   for (int i = 0; i < 3; ++i) {
     // Public egress addresses from ranges AWS allocates to EC2 (3/8, 18/8, 52/8, 54/8).
     static constexpr std::uint32_t kFirst[] = {3, 18, 34, 52, 54};
-    const std::uint32_t ip = (kFirst[rng.below(5)] << 24) | static_cast<std::uint32_t>(rng.below(1u << 24));
+    const std::uint32_t ip =
+        (kFirst[rng.below(5)] << 24) | static_cast<std::uint32_t>(rng.below(1u << 24));
     std::string s;
     append_ipv4(s, ip);
     a.nat_ips.push_back(s);
   }
 
   // Private addressing: each account gets a 10.x.0.0/16 (first two) or 172.31.0.0/16.
-  const std::uint32_t base = index % 3 == 2 ? (172u << 24 | 31u << 16)
-                                            : (10u << 24 | static_cast<std::uint32_t>(
-                                                              index * 16 + rng.below(16)) << 16);
+  const std::uint32_t base =
+      index % 3 == 2 ? (172u << 24 | 31u << 16)
+                     : (10u << 24 | static_cast<std::uint32_t>(index * 16 + rng.below(16)) << 16);
   const std::size_t enis = 24 + rng.below(40);
   for (std::size_t i = 0; i < enis; ++i) {
     Eni e;
@@ -165,8 +182,8 @@ void append_uuid(std::string& out, Rng& rng) {
   for (int i = 0; i < 32; ++i) {
     if (i == 8 || i == 12 || i == 16 || i == 20) buf[pos++] = '-';
     std::uint64_t nibble = i < 16 ? (hi >> (60 - 4 * i)) & 15 : (lo >> (60 - 4 * (i - 16))) & 15;
-    if (i == 12) nibble = 4;                     // version 4
-    if (i == 16) nibble = 8 | (nibble & 3);      // RFC 4122 variant
+    if (i == 12) nibble = 4;                 // version 4
+    if (i == 16) nibble = 8 | (nibble & 3);  // RFC 4122 variant
     buf[pos++] = kHexLower[nibble];
   }
   out.append(buf, 36);
@@ -199,7 +216,11 @@ CivilTime civil_time(std::int64_t t) {
   const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
   const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
   const int year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
-  return {year, month, day, static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+  return {year,
+          month,
+          day,
+          static_cast<int>(secs / 3600),
+          static_cast<int>(secs / 60 % 60),
           static_cast<int>(secs % 60)};
 }
 

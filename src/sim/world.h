@@ -27,14 +27,14 @@ struct Principal {
   std::string id;          ///< AIDA…/AROA… unique id; account id for Root
   std::string access_key;  ///< long-term key (AKIA…) for IAM users, empty otherwise
   std::vector<std::string> sessions;
-  bool console = false;    ///< signs in to the console (users, SSO roles, root)
+  bool console = false;  ///< signs in to the console (users, SSO roles, root)
 };
 
 struct Eni {
-  std::string id;       ///< eni-…
-  std::uint32_t ipv4;   ///< private address
+  std::string id;             ///< eni-…
+  std::uint32_t ipv4;         ///< private address
   std::uint16_t ipv6_suffix;  ///< nonzero when the ENI also has an IPv6 address
-  std::uint8_t role;    ///< 0 web, 1 app, 2 db, 3 bastion, 4 nat
+  std::uint8_t role;          ///< 0 web, 1 app, 2 db, 3 bastion, 4 nat
 };
 
 struct Account {
@@ -59,8 +59,8 @@ struct Account {
 
 struct World {
   std::vector<Account> accounts;
-  std::vector<std::string> office_ips;    ///< where people sign in from
-  std::vector<std::string> hostile_ips;   ///< scanners, odd sign-in sources
+  std::vector<std::string> office_ips;   ///< where people sign in from
+  std::vector<std::string> hostile_ips;  ///< scanners, odd sign-in sources
 };
 
 /// Builds the estate deterministically from `seed`.
@@ -68,8 +68,8 @@ World make_world(std::uint64_t seed);
 
 /// Regions used by the simulation, most active first.
 inline constexpr std::string_view kRegions[] = {
-    "us-east-1", "us-east-1", "us-east-1", "us-west-2", "us-west-2", "eu-west-1",
-    "eu-central-1", "ap-southeast-2", "us-east-2", "ap-northeast-1"};
+    "us-east-1", "us-east-1",    "us-east-1",      "us-west-2", "us-west-2",
+    "eu-west-1", "eu-central-1", "ap-southeast-2", "us-east-2", "ap-northeast-1"};
 
 /// Appends `n` random characters from `alphabet`.
 void append_random(std::string& out, Rng& rng, std::string_view alphabet, std::size_t n);

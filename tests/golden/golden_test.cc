@@ -18,7 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path golden_root() { return fs::path(source_dir()) / "tests" / "golden"; }
+fs::path golden_root() {
+  return fs::path(source_dir()) / "tests" / "golden";
+}
 
 bool is_expectation(const std::string& name) {
   return name == "args" || name.rfind("expected_", 0) == 0 || name.rfind("README", 0) == 0;

@@ -17,7 +17,9 @@ GzipDecoder::GzipDecoder() : d_(libdeflate_alloc_decompressor()) {
   if (d_ == nullptr) throw std::bad_alloc();
 }
 
-GzipDecoder::~GzipDecoder() { libdeflate_free_decompressor(d_); }
+GzipDecoder::~GzipDecoder() {
+  libdeflate_free_decompressor(d_);
+}
 
 GunzipResult GzipDecoder::decode(std::string_view in, PaddedBuffer* out, std::size_t max_out) {
   const auto* src = reinterpret_cast<const uint8_t*>(in.data());
@@ -70,8 +72,7 @@ GunzipResult GzipDecoder::decode(std::string_view in, PaddedBuffer* out, std::si
   return {};
 }
 
-GunzipResult GzipDecoder::slow_decode(std::string_view in, PaddedBuffer* out,
-                                      std::size_t max_out) {
+GunzipResult GzipDecoder::slow_decode(std::string_view in, PaddedBuffer* out, std::size_t max_out) {
   z_stream zs{};
   // 16 + MAX_WBITS: gzip wrapper only.
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
@@ -93,8 +94,8 @@ GunzipResult GzipDecoder::slow_decode(std::string_view in, PaddedBuffer* out,
              "decompressed data is larger than the limit (--max-decompressed)", false};
       break;
     }
-    std::size_t room = std::min<std::size_t>(std::max<std::size_t>(out_size, 1 << 16),
-                                             max_out - out_size);
+    std::size_t room =
+        std::min<std::size_t>(std::max<std::size_t>(out_size, 1 << 16), max_out - out_size);
     out->reserve(out_size + room);
     zs.next_out = reinterpret_cast<Bytef*>(out->data() + out_size);
     zs.avail_out = static_cast<uInt>(std::min<std::size_t>(room, 1u << 30));

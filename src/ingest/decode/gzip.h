@@ -16,10 +16,10 @@ namespace sentinel::ingest {
 bool is_gzip(std::string_view data);
 
 struct GunzipResult {
-  bool ok = true;            ///< all members decoded completely
-  RejectReason reason{};     ///< when !ok: kTruncatedGzip, kBadGzip or kDecompressedTooLarge
-  const char* detail = "";   ///< static text
-  bool partial = false;      ///< !ok but `out` holds the bytes decoded before the damage
+  bool ok = true;           ///< all members decoded completely
+  RejectReason reason{};    ///< when !ok: kTruncatedGzip, kBadGzip or kDecompressedTooLarge
+  const char* detail = "";  ///< static text
+  bool partial = false;     ///< !ok but `out` holds the bytes decoded before the damage
 };
 
 /// Decodes every gzip member of `in` into `out` (replacing its contents), refusing to produce

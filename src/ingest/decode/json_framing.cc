@@ -13,7 +13,9 @@ namespace {
 
 constexpr std::size_t kNpos = std::string_view::npos;
 
-inline bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+inline bool is_space(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
 
 // Index of the first '"' or '\\' in [i, n), or n. Reads up to 15 bytes past n (padding).
 inline std::size_t find_string_special(const char* p, std::size_t i, std::size_t n) {
@@ -130,8 +132,8 @@ class Framer {
   FramingStats run() {
     std::size_t pos = skip_bom_and_space(d_, 0);
     if (pos >= d_.size()) {
-      file_reject(RejectReason::kEmptyFile, d_.empty() ? "the file is empty"
-                                                       : "the file holds only white space");
+      file_reject(RejectReason::kEmptyFile,
+                  d_.empty() ? "the file is empty" : "the file holds only white space");
       return stats_;
     }
     char c = d_[pos];
@@ -278,8 +280,7 @@ class Framer {
         return i + 1;
       } else if (d_[i] != '{') {
         std::size_t next = d_.find('{', i);
-        reject_at(i, RejectReason::kInvalidJson, "expected ',' or ']' after an array element",
-                  0);
+        reject_at(i, RejectReason::kInvalidJson, "expected ',' or ']' after an array element", 0);
         if (next == kNpos) return n;
         i = next;
       }

@@ -67,8 +67,8 @@ TEST(Ip, ParsesV6) {
   ASSERT_TRUE(IpAddr::parse("::ffff:10.0.0.1", &a));
   ASSERT_TRUE(IpAddr::parse("fe80::", &a));
   EXPECT_EQ(a.to_string(), "fe80::");
-  for (const char* bad : {":", ":::", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::1", "1:2",
-                          "::1.2.3"}) {
+  for (const char* bad :
+       {":", ":::", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::1", "1:2", "::1.2.3"}) {
     EXPECT_FALSE(IpAddr::parse(bad, &a)) << bad;
   }
 }

@@ -34,7 +34,8 @@ Count read_path(const std::string& path, ingest::ParseOptions opts = {}) {
 bool is_log_file(const fs::path& p) {
   std::string ext = p.extension().string();
   std::string name = p.filename().string();
-  if (ext == ".yml" || ext == ".yaml" || ext == ".md" || ext == ".zip" || ext == ".py") return false;
+  if (ext == ".yml" || ext == ".yaml" || ext == ".md" || ext == ".zip" || ext == ".py")
+    return false;
   // Panther's extracted rule tests are test tables, not logs: read by the detection tests.
   if (name.rfind("tests_", 0) == 0) return false;
   return true;
@@ -54,8 +55,9 @@ TEST(Corpus, EveryLogFileIsAccountedFor) {
 
 TEST(Corpus, OpenSearchLargeSampleHas840Events) {
   SENTINEL_REQUIRE_CORPUS(dir);
-  Count c = read_path(dir + "/opensearch-project__opensearch-catalog/integrations/observability/"
-                            "aws_cloudtrail/data/raw-large-samples.json");
+  Count c = read_path(dir +
+                      "/opensearch-project__opensearch-catalog/integrations/observability/"
+                      "aws_cloudtrail/data/raw-large-samples.json");
   EXPECT_EQ(c.events, 840u);
   EXPECT_EQ(c.rejects, 0u);
   EXPECT_NE(c.sink.events[0].find("\"account\":\"347283850106\""), std::string::npos);
@@ -65,8 +67,9 @@ TEST(Corpus, OpenSearchLargeSampleHas840Events) {
 TEST(Corpus, OpenSearchSingleSamplesReadWhole) {
   SENTINEL_REQUIRE_CORPUS(dir);
   const std::string base =
-      dir + "/opensearch-project__opensearch-catalog/integrations/observability/aws_cloudtrail/"
-            "data/";
+      dir +
+      "/opensearch-project__opensearch-catalog/integrations/observability/aws_cloudtrail/"
+      "data/";
   for (const char* f : {"raw-sample.json", "raw-sample-2.json", "raw-sample-3.json",
                         "raw-sample-4.json", "raw-sample-5.json"}) {
     Count c = read_path(base + f);
@@ -79,8 +82,9 @@ TEST(Corpus, OpenSearchMalformedFileRecoversWhatItCan) {
   SENTINEL_REQUIRE_CORPUS(dir);
   // Upstream broken file: records wrapped in {"aws":{"cloudtrail":...}} with unbalanced braces.
   // The bare records are read; the wrapped ones are reported, not guessed at.
-  Count c = read_path(dir + "/opensearch-project__opensearch-catalog/integrations/observability/"
-                            "aws_cloudtrail/data/samples-large.MALFORMED.json");
+  Count c = read_path(dir +
+                      "/opensearch-project__opensearch-catalog/integrations/observability/"
+                      "aws_cloudtrail/data/samples-large.MALFORMED.json");
   EXPECT_EQ(c.events, 792u);
   EXPECT_EQ(c.reasons["invalid_json"], 2);
   EXPECT_EQ(c.reasons["not_an_event"], 47);
@@ -136,8 +140,9 @@ TEST(Corpus, AwsProcessingLibraryFiles) {
 TEST(Corpus, OtrfNdjsonUsesLogstashTimestamp) {
   SENTINEL_REQUIRE_CORPUS(dir);
   // Events that passed through Logstash: no eventTime, so the time comes from @timestamp.
-  Count c = read_path(dir + "/OTRF__Security-Datasets/_extracted/"
-                            "ec2_proxy_s3_exfiltration_2020-09-14011940.json");
+  Count c = read_path(dir +
+                      "/OTRF__Security-Datasets/_extracted/"
+                      "ec2_proxy_s3_exfiltration_2020-09-14011940.json");
   EXPECT_EQ(c.events, 103u);
   EXPECT_EQ(c.rejects, 0u);
   for (const auto& ev : c.sink.events) {

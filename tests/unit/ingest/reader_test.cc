@@ -69,8 +69,9 @@ TEST(Reader, TopLevelArrayNdjsonAndSingleObject) {
 }
 
 TEST(Reader, EventBridgeEnvelope) {
-  std::string env = R"({"version":"0","id":"e1","detail-type":"AWS API Call via CloudTrail","source":"aws.ec2","account":"111122223333","time":"2024-01-15T02:00:00Z","region":"us-east-1","resources":[],"detail":)" +
-                    record(5) + "}";
+  std::string env =
+      R"({"version":"0","id":"e1","detail-type":"AWS API Call via CloudTrail","source":"aws.ec2","account":"111122223333","time":"2024-01-15T02:00:00Z","region":"us-east-1","resources":[],"detail":)" +
+      record(5) + "}";
   ReadResult r = read("eb.json", env);
   ASSERT_EQ(r.sink.events.size(), 1u);
   EXPECT_NE(r.sink.events[0].find("\"envelope_detail_type\":\"AWS API Call via CloudTrail\""),
@@ -79,7 +80,8 @@ TEST(Reader, EventBridgeEnvelope) {
 }
 
 TEST(Reader, InsightsRecord) {
-  std::string ins = R"({"Records":[{"eventVersion":"1.07","eventTime":"2024-01-15T02:00:00Z","awsRegion":"us-east-1","eventID":"i1","eventType":"AwsCloudTrailInsight","recipientAccountId":"111122223333","sharedEventID":"s1","insightDetails":{"state":"Start","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","insightType":"ApiCallRateInsight"},"eventCategory":"Insight"}]})";
+  std::string ins =
+      R"({"Records":[{"eventVersion":"1.07","eventTime":"2024-01-15T02:00:00Z","awsRegion":"us-east-1","eventID":"i1","eventType":"AwsCloudTrailInsight","recipientAccountId":"111122223333","sharedEventID":"s1","insightDetails":{"state":"Start","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","insightType":"ApiCallRateInsight"},"eventCategory":"Insight"}]})";
   ReadResult r = read("AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2024/01/15/f.json", ins);
   ASSERT_EQ(r.sink.events.size(), 1u);
   EXPECT_NE(r.sink.events[0].find("\"event_name\":\"RunInstances\""), std::string::npos);
@@ -101,8 +103,8 @@ TEST(Reader, OneBadRecordCostsOnlyItself) {
 }
 
 TEST(Reader, BadLineAmongNdjsonLines) {
-  std::string f = record(1) + "\n{\"eventName\": tru\n" + record(3) + "\nnot json at all\n" +
-                  record(4) + "\n";
+  std::string f =
+      record(1) + "\n{\"eventName\": tru\n" + record(3) + "\nnot json at all\n" + record(4) + "\n";
   ReadResult r = read("x.jsonl", f, {ingest::LogType::kCloudTrail});
   EXPECT_EQ(r.sink.events.size(), 3u);
   EXPECT_EQ(r.sink.rejects.size(), 2u);
@@ -172,18 +174,21 @@ TEST(Limits, RecordSize) {
   ASSERT_EQ(r.sink.reasons.size(), 1u);
   EXPECT_EQ(r.sink.reasons[0], "record_too_large");
   // Just under the limit is fine.
-  std::string ok = record(1, ",\"pad\":\"" + std::string(limits::kMaxRecordBytes - 1000, 'x') + "\"");
+  std::string ok =
+      record(1, ",\"pad\":\"" + std::string(limits::kMaxRecordBytes - 1000, 'x') + "\"");
   EXPECT_EQ(read("x.json", ok).sink.events.size(), 1u);
 }
 
 TEST(Limits, Depth) {
-  std::string deep = std::string(limits::kMaxJsonDepth, '[') + std::string(limits::kMaxJsonDepth, ']');
-  ReadResult r = read("x.json", "{\"Records\":[" + record(0, ",\"x\":" + deep) + "," + record(1) + "]}");
+  std::string deep =
+      std::string(limits::kMaxJsonDepth, '[') + std::string(limits::kMaxJsonDepth, ']');
+  ReadResult r =
+      read("x.json", "{\"Records\":[" + record(0, ",\"x\":" + deep) + "," + record(1) + "]}");
   EXPECT_EQ(r.sink.events.size(), 1u);
   ASSERT_EQ(r.sink.reasons.size(), 1u);
   EXPECT_EQ(r.sink.reasons[0], "too_deep");
-  std::string fine = std::string(limits::kMaxJsonDepth - 2, '[') +
-                     std::string(limits::kMaxJsonDepth - 2, ']');
+  std::string fine =
+      std::string(limits::kMaxJsonDepth - 2, '[') + std::string(limits::kMaxJsonDepth - 2, ']');
   EXPECT_EQ(read("x.json", record(0, ",\"x\":" + fine)).sink.events.size(), 1u);
 }
 
@@ -246,12 +251,14 @@ TEST(CloudTrail, EventVersionComparesAsIntegers) {
 }
 
 TEST(CloudTrail, LogstashTimestampWhenNoEventTime) {
-  ReadResult r = read("x.json",
-               R"({"eventName":"ListBuckets","eventSource":"s3.amazonaws.com","@timestamp":"2020-09-14T01:19:40.123Z"})");
+  ReadResult r = read(
+      "x.json",
+      R"({"eventName":"ListBuckets","eventSource":"s3.amazonaws.com","@timestamp":"2020-09-14T01:19:40.123Z"})");
   ASSERT_EQ(r.sink.events.size(), 1u);
   EXPECT_NE(r.sink.events[0].find("\"time\":\"2020-09-14T01:19:40.123Z\""), std::string::npos);
   EXPECT_NE(r.sink.events[0].find("\"time_from\":\"@timestamp\""), std::string::npos);
-  ReadResult none = read("x.json", R"({"eventName":"ListBuckets","eventSource":"s3.amazonaws.com"})");
+  ReadResult none =
+      read("x.json", R"({"eventName":"ListBuckets","eventSource":"s3.amazonaws.com"})");
   ASSERT_EQ(none.sink.events.size(), 1u);
   EXPECT_NE(none.sink.events[0].find("\"time\":null"), std::string::npos);
 }

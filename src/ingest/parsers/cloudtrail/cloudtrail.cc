@@ -31,8 +31,8 @@ inline bool take_string(element v, std::string_view* out) {
 }
 
 inline Tristate take_bool(element v) {
-  if (v.type() == element_type::BOOL) return v.get_bool().value_unsafe() ? Tristate::kTrue
-                                                                         : Tristate::kFalse;
+  if (v.type() == element_type::BOOL)
+    return v.get_bool().value_unsafe() ? Tristate::kTrue : Tristate::kFalse;
   if (v.type() == element_type::STRING) {
     std::string_view s = v.get_string().value_unsafe();
     if (s == "true") return Tristate::kTrue;
@@ -66,9 +66,12 @@ bool read_identity(object obj, CloudTrailIdentity* id, std::string_view* bad) {
           object issuer = sv.get_object().value_unsafe();
           for (auto [ik, iv] : issuer) {
             if (iv.type() != element_type::STRING) continue;
-            if (ik == "type") id->issuer_type = iv.get_string().value_unsafe();
-            else if (ik == "arn") id->issuer_arn = iv.get_string().value_unsafe();
-            else if (ik == "userName") id->issuer_user_name = iv.get_string().value_unsafe();
+            if (ik == "type")
+              id->issuer_type = iv.get_string().value_unsafe();
+            else if (ik == "arn")
+              id->issuer_arn = iv.get_string().value_unsafe();
+            else if (ik == "userName")
+              id->issuer_user_name = iv.get_string().value_unsafe();
           }
         } else if (sk == "attributes" && sv.type() == element_type::OBJECT) {
           element mfa;
@@ -216,10 +219,14 @@ struct CloudTrailParser::Impl : RecordHandler {
         for (auto [ik, iv] : details) {
           if (iv.type() != element_type::STRING) continue;
           std::string_view s = iv.get_string().value_unsafe();
-          if (ik == "state") ev.insight_state = s;
-          else if (ik == "insightType") ev.insight_type = s;
-          else if (ik == "eventSource" && ev.event_source.empty()) ev.event_source = s;
-          else if (ik == "eventName" && ev.event_name.empty()) ev.event_name = s;
+          if (ik == "state")
+            ev.insight_state = s;
+          else if (ik == "insightType")
+            ev.insight_type = s;
+          else if (ik == "eventSource" && ev.event_source.empty())
+            ev.event_source = s;
+          else if (ik == "eventName" && ev.event_name.empty())
+            ev.event_name = s;
         }
         continue;
       } else if (key == "@timestamp" && v.type() == element_type::STRING) {
@@ -258,7 +265,7 @@ struct CloudTrailParser::Impl : RecordHandler {
     if (!ev.source_ip_address.empty()) {
       ev.source_ip_is_ip = IpAddr::parse(ev.source_ip_address, &ev.source_ip);
     }
-    ev.meta.account = !ev.recipient_account_id.empty() ? ev.recipient_account_id
+    ev.meta.account = !ev.recipient_account_id.empty()  ? ev.recipient_account_id
                       : !ev.identity.account_id.empty() ? ev.identity.account_id
                                                         : ctx->path_info.account;
     ev.meta.region = !ev.aws_region.empty() ? ev.aws_region : ctx->path_info.region;
@@ -353,10 +360,11 @@ void write_cloudtrail_table_row(const CloudTrailEvent& e, std::string* out) {
     out->append("-");
   }
   out->push_back(' ');
-  std::string_view who = !e.identity.arn.empty() ? e.identity.arn
-                         : !e.identity.user_name.empty() ? e.identity.user_name
+  std::string_view who = !e.identity.arn.empty()          ? e.identity.arn
+                         : !e.identity.user_name.empty()  ? e.identity.user_name
                          : !e.identity.invoked_by.empty() ? e.identity.invoked_by
-                         : !e.identity.type.empty() ? e.identity.type : std::string_view("-");
+                         : !e.identity.type.empty()       ? e.identity.type
+                                                          : std::string_view("-");
   out->append(who);
   out->push_back(' ');
   out->append(e.source_ip_address.empty() ? std::string_view("-") : e.source_ip_address);

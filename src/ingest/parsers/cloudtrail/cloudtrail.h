@@ -41,10 +41,10 @@ struct CloudTrailIdentity {
   std::string_view access_key_id;
   std::string_view user_name;
   std::string_view invoked_by;
-  std::string_view issuer_type;       ///< sessionContext.sessionIssuer.type
-  std::string_view issuer_arn;        ///< sessionContext.sessionIssuer.arn
-  std::string_view issuer_user_name;  ///< sessionContext.sessionIssuer.userName
-  std::string_view mfa_authenticated; ///< sessionContext.attributes.mfaAuthenticated ("true")
+  std::string_view issuer_type;        ///< sessionContext.sessionIssuer.type
+  std::string_view issuer_arn;         ///< sessionContext.sessionIssuer.arn
+  std::string_view issuer_user_name;   ///< sessionContext.sessionIssuer.userName
+  std::string_view mfa_authenticated;  ///< sessionContext.attributes.mfaAuthenticated ("true")
 };
 
 struct CloudTrailEvent {
