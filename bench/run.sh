@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --plain-events) plain_events="$2"; shift ;;
     --plain-flows) plain_flows="$2"; shift ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
