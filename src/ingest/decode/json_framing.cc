@@ -1,11 +1,10 @@
 #include "ingest/decode/json_framing.h"
 
-#include <emmintrin.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "core/limits.h"
+#include "ingest/decode/json_scan.h"
 
 namespace sentinel::ingest {
 
@@ -15,85 +14,6 @@ constexpr std::size_t kNpos = std::string_view::npos;
 
 inline bool is_space(char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-// Index of the first '"' or '\\' in [i, n), or n. Reads up to 15 bytes past n (padding).
-inline std::size_t find_string_special(const char* p, std::size_t i, std::size_t n) {
-  const __m128i q = _mm_set1_epi8('"');
-  const __m128i b = _mm_set1_epi8('\\');
-  while (i < n) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)));
-    if (m != 0) return std::min(n, i + static_cast<std::size_t>(__builtin_ctz(m)));
-    i += 16;
-  }
-  return n;
-}
-
-// Index of the first of '"' '{' '}' '[' ']' in [i, n), or n. Reads up to 15 bytes past n.
-inline std::size_t find_structural(const char* p, std::size_t i, std::size_t n) {
-  const __m128i q = _mm_set1_epi8('"');
-  // '[' = 0x5B, ']' = 0x5D, '{' = 0x7B, '}' = 0x7D: clearing bit 0x20 and 0x02 maps all four
-  // to 0x59 ('Y'), which is then told apart from real 'Y', 'y', '[', ... by a second compare.
-  const __m128i ob = _mm_set1_epi8('[');
-  const __m128i cb = _mm_set1_epi8(']');
-  const __m128i oc = _mm_set1_epi8('{');
-  const __m128i cc = _mm_set1_epi8('}');
-  while (i < n) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    __m128i m1 = _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, ob));
-    __m128i m2 = _mm_or_si128(_mm_cmpeq_epi8(v, cb), _mm_cmpeq_epi8(v, oc));
-    int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m1, m2), _mm_cmpeq_epi8(v, cc)));
-    if (m != 0) return std::min(n, i + static_cast<std::size_t>(__builtin_ctz(m)));
-    i += 16;
-  }
-  return n;
-}
-
-struct Scan {
-  std::size_t end = kNpos;  // one past the matching close, or kNpos when the data ended first
-  bool too_deep = false;
-};
-
-// Scans the composite value starting at `start` ('{' or '[') with `depth` already open levels
-// before it (0 normally). Bracket kinds are not matched against each other: the record parser
-// rejects `{]`; the framer only needs the extent.
-Scan scan_composite(std::string_view d, std::size_t start, int depth = 0) {
-  const char* p = d.data();
-  const std::size_t n = d.size();
-  std::size_t i = start;
-  Scan r;
-  while (true) {
-    i = find_structural(p, i, n);
-    if (i >= n) return r;
-    char c = p[i];
-    if (c == '"') {
-      ++i;
-      while (true) {
-        i = find_string_special(p, i, n);
-        if (i >= n) return r;
-        if (p[i] == '\\') {
-          i += 2;
-          if (i >= n) return r;
-          continue;
-        }
-        ++i;
-        break;
-      }
-      continue;
-    }
-    if (c == '{' || c == '[') {
-      ++depth;
-      if (static_cast<std::size_t>(depth) > limits::kMaxJsonDepth) r.too_deep = true;
-    } else {
-      --depth;
-      if (depth <= 0) {
-        r.end = i + 1;
-        return r;
-      }
-    }
-    ++i;
-  }
 }
 
 // Counts lines lazily; offsets asked for must mostly increase.
@@ -106,7 +26,7 @@ class LineCounter {
       line_ = 1;
     }
     off = std::min(off, d_.size());
-    line_ += static_cast<uint64_t>(std::count(d_.data() + pos_, d_.data() + off, '\n'));
+    line_ += count_newlines(d_.data() + pos_, off - pos_);
     pos_ = off;
     return line_;
   }
@@ -236,7 +156,7 @@ class Framer {
     std::size_t pos = frame_array(array_pos);
     if (pos >= d_.size()) return pos;
     // Other members of the wrapper object after the array: skip to its close.
-    Scan s = scan_composite(d_, pos, /*depth=*/1);
+    JsonScan s = scan_json_value(d_, pos, /*depth=*/1);
     if (s.end == kNpos) {
       reject_tail(pos, "the wrapper object is not closed", 0);
       return d_.size();
@@ -290,20 +210,13 @@ class Framer {
   std::size_t skip_scalar_or_composite(std::size_t i) {
     const std::size_t n = d_.size();
     if (d_[i] == '[' || d_[i] == '{') {
-      Scan s = scan_composite(d_, i);
+      JsonScan s = scan_json_value(d_, i);
       return s.end == kNpos ? n : s.end;
     }
     if (d_[i] == '"') {
       std::size_t j = i + 1;
-      while (true) {
-        j = find_string_special(d_.data(), j, n);
-        if (j >= n) return n;
-        if (d_[j] == '\\') {
-          j += 2;
-          continue;
-        }
-        return j + 1;
-      }
+      while (j < n && d_[j] != '"') j += d_[j] == '\\' ? 2 : 1;
+      return std::min(n, j + 1);
     }
     while (i < n && d_[i] != ',' && d_[i] != ']' && d_[i] != '}' && !is_space(d_[i])) ++i;
     return i;
@@ -311,7 +224,7 @@ class Framer {
 
   // Frames one record starting at `start` ('{'); returns where framing continues.
   std::size_t frame_one(std::size_t start, bool line_mode) {
-    Scan s = scan_composite(d_, start);
+    JsonScan s = scan_json_value(d_, start);
     if (s.end == kNpos) {
       return handle_broken(start, d_.size(), RejectReason::kInvalidJson,
                            "unexpected end of data inside a record", line_mode);
@@ -328,7 +241,7 @@ class Framer {
 
   // Hands the record [start, s.end) to the handler. In probe mode (resync), an invalid or
   // not-a-record result is not reported.
-  Delivery deliver(std::size_t start, const Scan& s, bool line_mode, bool probe) {
+  Delivery deliver(std::size_t start, const JsonScan& s, bool line_mode, bool probe) {
     const std::size_t size = s.end - start;
     if (s.too_deep) {
       if (!probe) {
@@ -396,7 +309,7 @@ class Framer {
     while (resync_budget_ > 0) {
       c = next_candidate(c, span_end);
       if (c == kNpos) break;
-      Scan s = scan_composite(d_, c);
+      JsonScan s = scan_json_value(d_, c);
       std::size_t cost = (s.end == kNpos ? d_.size() : s.end) - c;
       resync_budget_ = cost >= resync_budget_ ? 0 : resync_budget_ - cost;
       if (s.end != kNpos) {
