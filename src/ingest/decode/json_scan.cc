@@ -99,8 +99,7 @@ uint64_t count_newlines_sse2(const char* p, std::size_t n) {
 
 // ---- AVX2 + PCLMUL: 64 bytes at a time, the way simdjson's stage 1 finds strings ----
 
-__attribute__((target("avx2,bmi,pclmul"))) inline uint64_t eq_mask(__m256i lo, __m256i hi,
-                                                                    char c) {
+__attribute__((target("avx2,bmi,pclmul"))) inline uint64_t eq_mask(__m256i lo, __m256i hi, char c) {
   const __m256i v = _mm256_set1_epi8(c);
   auto a = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, v)));
   auto b = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, v)));
@@ -110,7 +109,7 @@ __attribute__((target("avx2,bmi,pclmul"))) inline uint64_t eq_mask(__m256i lo, _
 // Bits of characters escaped by a backslash, given the backslash bits of this block and the
 // carry from the previous block (an odd run of backslashes ending the previous block).
 __attribute__((target("avx2,bmi,pclmul"))) inline uint64_t escaped_bits(uint64_t backslash,
-                                                                         uint64_t* carry) {
+                                                                        uint64_t* carry) {
   backslash &= ~*carry;
   const uint64_t follows_escape = backslash << 1 | *carry;
   constexpr uint64_t kEven = 0x5555555555555555ULL;
@@ -122,13 +121,13 @@ __attribute__((target("avx2,bmi,pclmul"))) inline uint64_t escaped_bits(uint64_t
 
 __attribute__((target("avx2,bmi,pclmul"))) inline uint64_t prefix_xor(uint64_t bits) {
   const __m128i all_ones = _mm_set1_epi8(static_cast<char>(0xFF));
-  const __m128i r = _mm_clmulepi64_si128(_mm_set_epi64x(0, static_cast<int64_t>(bits)), all_ones,
-                                         0);
+  const __m128i r =
+      _mm_clmulepi64_si128(_mm_set_epi64x(0, static_cast<int64_t>(bits)), all_ones, 0);
   return static_cast<uint64_t>(_mm_cvtsi128_si64(r));
 }
 
-__attribute__((target("avx2,bmi,pclmul"))) JsonScan scan_avx2(std::string_view d,
-                                                               std::size_t start, int depth) {
+__attribute__((target("avx2,bmi,pclmul"))) JsonScan scan_avx2(std::string_view d, std::size_t start,
+                                                              int depth) {
   const char* p = d.data();
   const std::size_t n = d.size();
   uint64_t escape_carry = 0;
@@ -138,8 +137,8 @@ __attribute__((target("avx2,bmi,pclmul"))) JsonScan scan_avx2(std::string_view d
     const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
     const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32));
     const uint64_t valid = n - i >= 64 ? ~uint64_t{0} : (uint64_t{1} << (n - i)) - 1;
-    const uint64_t quotes = eq_mask(lo, hi, '"') & ~escaped_bits(eq_mask(lo, hi, '\\'),
-                                                                  &escape_carry);
+    const uint64_t quotes =
+        eq_mask(lo, hi, '"') & ~escaped_bits(eq_mask(lo, hi, '\\'), &escape_carry);
     const uint64_t in_string = prefix_xor(quotes) ^ in_string_carry;
     in_string_carry = static_cast<uint64_t>(static_cast<int64_t>(in_string) >> 63);
     const uint64_t opens = (eq_mask(lo, hi, '{') | eq_mask(lo, hi, '[')) & ~in_string & valid;
@@ -198,6 +197,8 @@ JsonScan scan_json_value_sse2(std::string_view d, std::size_t start, int depth) 
   return scan_sse2(d, start, depth);
 }
 
-uint64_t count_newlines(const char* p, std::size_t n) { return kDispatch.newlines(p, n); }
+uint64_t count_newlines(const char* p, std::size_t n) {
+  return kDispatch.newlines(p, n);
+}
 
 }  // namespace sentinel::ingest

@@ -41,6 +41,81 @@ inline Tristate take_bool(element v) {
   return Tristate::kAbsent;
 }
 
+enum class Key : uint8_t {
+  kNone,
+  kEventVersion,
+  kEventTime,
+  kEventSource,
+  kEventName,
+  kAwsRegion,
+  kSourceIp,
+  kUserAgent,
+  kErrorCode,
+  kErrorMessage,
+  kRequestId,
+  kEventId,
+  kEventType,
+  kEventCategory,
+  kRecipientAccountId,
+  kSharedEventId,
+  kVpcEndpointId,
+  kReadOnly,
+  kManagementEvent,
+  kUserIdentity,
+  kInsightDetails,
+  kTimestamp,
+  kDetailType,
+  kDetail,
+};
+
+// The member names the parser reads, dispatched on length first so that most keys cost one
+// comparison.
+inline Key classify_key(std::string_view k) {
+  switch (k.size()) {
+    case 6:
+      return k == "detail" ? Key::kDetail : Key::kNone;
+    case 7:
+      return k == "eventID" ? Key::kEventId : Key::kNone;
+    case 8:
+      return k == "readOnly" ? Key::kReadOnly : Key::kNone;
+    case 9:
+      if (k == "eventTime") return Key::kEventTime;
+      if (k == "eventName") return Key::kEventName;
+      if (k == "eventType") return Key::kEventType;
+      if (k == "awsRegion") return Key::kAwsRegion;
+      if (k == "userAgent") return Key::kUserAgent;
+      if (k == "errorCode") return Key::kErrorCode;
+      if (k == "requestID") return Key::kRequestId;
+      return Key::kNone;
+    case 10:
+      return k == "@timestamp" ? Key::kTimestamp : Key::kNone;
+    case 11:
+      if (k == "eventSource") return Key::kEventSource;
+      if (k == "detail-type") return Key::kDetailType;
+      return Key::kNone;
+    case 12:
+      if (k == "eventVersion") return Key::kEventVersion;
+      if (k == "userIdentity") return Key::kUserIdentity;
+      if (k == "errorMessage") return Key::kErrorMessage;
+      return Key::kNone;
+    case 13:
+      if (k == "eventCategory") return Key::kEventCategory;
+      if (k == "sharedEventID") return Key::kSharedEventId;
+      if (k == "vpcEndpointId") return Key::kVpcEndpointId;
+      return Key::kNone;
+    case 14:
+      return k == "insightDetails" ? Key::kInsightDetails : Key::kNone;
+    case 15:
+      if (k == "sourceIPAddress") return Key::kSourceIp;
+      if (k == "managementEvent") return Key::kManagementEvent;
+      return Key::kNone;
+    case 18:
+      return k == "recipientAccountId" ? Key::kRecipientAccountId : Key::kNone;
+    default:
+      return Key::kNone;
+  }
+}
+
 bool read_identity(object obj, CloudTrailIdentity* id, std::string_view* bad) {
   for (auto [key, v] : obj) {
     std::string_view* target = nullptr;
@@ -118,6 +193,127 @@ struct CloudTrailParser::Impl : RecordHandler {
   EventSink* sink = nullptr;
   CloudTrailEvent ev;
 
+  struct Scan {
+    bool looks_ct = false;
+    std::string_view timestamp;    // Logstash @timestamp
+    std::string_view detail_type;  // EventBridge envelope
+    bool has_detail = false;
+    element detail;
+  };
+
+  // Reads the typed fields of `obj` into `ev`, one pass over its members. On a field of the wrong
+  // type sets *bad and stops.
+  Scan extract(object obj, std::string_view* bad) {
+    Scan scan;
+    for (auto [key, v] : obj) {
+      std::string_view* target = nullptr;
+      switch (classify_key(key)) {
+        case Key::kNone:
+          continue;
+        case Key::kEventVersion:
+          target = &ev.event_version;
+          scan.looks_ct = true;
+          break;
+        case Key::kEventTime:
+          target = &ev.event_time;
+          break;
+        case Key::kEventSource:
+          target = &ev.event_source;
+          scan.looks_ct = true;
+          break;
+        case Key::kEventName:
+          target = &ev.event_name;
+          scan.looks_ct = true;
+          break;
+        case Key::kAwsRegion:
+          target = &ev.aws_region;
+          break;
+        case Key::kSourceIp:
+          target = &ev.source_ip_address;
+          break;
+        case Key::kUserAgent:
+          target = &ev.user_agent;
+          break;
+        case Key::kErrorCode:
+          target = &ev.error_code;
+          break;
+        case Key::kErrorMessage:
+          target = &ev.error_message;
+          break;
+        case Key::kRequestId:
+          target = &ev.request_id;
+          break;
+        case Key::kEventId:
+          target = &ev.event_id;
+          break;
+        case Key::kEventType:
+          target = &ev.event_type;
+          break;
+        case Key::kEventCategory:
+          target = &ev.event_category;
+          break;
+        case Key::kRecipientAccountId:
+          target = &ev.recipient_account_id;
+          break;
+        case Key::kSharedEventId:
+          target = &ev.shared_event_id;
+          break;
+        case Key::kVpcEndpointId:
+          target = &ev.vpc_endpoint_id;
+          break;
+        case Key::kReadOnly:
+          ev.read_only = take_bool(v);
+          continue;
+        case Key::kManagementEvent:
+          ev.management_event = take_bool(v);
+          continue;
+        case Key::kUserIdentity:
+          if (v.type() == element_type::OBJECT) {
+            if (!read_identity(v.get_object().value_unsafe(), &ev.identity, bad)) return scan;
+          } else if (v.type() != element_type::NULL_VALUE) {
+            *bad = "userIdentity is not an object";
+            return scan;
+          }
+          continue;
+        case Key::kInsightDetails:
+          if (v.type() == element_type::OBJECT) {
+            ev.insight = true;
+            scan.looks_ct = true;
+            object details = v.get_object().value_unsafe();
+            for (auto [ik, iv] : details) {
+              if (iv.type() != element_type::STRING) continue;
+              std::string_view s = iv.get_string().value_unsafe();
+              if (ik == "state") {
+                ev.insight_state = s;
+              } else if (ik == "insightType") {
+                ev.insight_type = s;
+              } else if (ik == "eventSource" && ev.event_source.empty()) {
+                ev.event_source = s;
+              } else if (ik == "eventName" && ev.event_name.empty()) {
+                ev.event_name = s;
+              }
+            }
+          }
+          continue;
+        case Key::kTimestamp:
+          if (v.type() == element_type::STRING) scan.timestamp = v.get_string().value_unsafe();
+          continue;
+        case Key::kDetailType:
+          if (v.type() == element_type::STRING) scan.detail_type = v.get_string().value_unsafe();
+          continue;
+        case Key::kDetail:
+          scan.detail = v;
+          scan.has_detail = true;
+          continue;
+      }
+      if (!take_string(v, target)) {
+        *bad = key;
+        return scan;
+      }
+    }
+    return scan;
+  }
+
   RecordStatus on_record(std::string_view json, std::size_t capacity, const SourceRef& ref,
                          RejectReason* reason, std::string_view* detail) override {
     (void)capacity;  // the framer guarantees SIMDJSON_PADDING bytes after the record
@@ -137,109 +333,33 @@ struct CloudTrailParser::Impl : RecordHandler {
     }
     if (root.type() != element_type::OBJECT) return RecordStatus::kNotARecord;
     object obj = root.get_object().value_unsafe();
-    record_elem = root;
 
     ev = CloudTrailEvent{};
     ev.meta.ref = ref;
     ev.meta.type = LogType::kCloudTrail;
     ev.raw = json;
-
-    // EventBridge envelope: the CloudTrail record is `detail`.
-    element detail_type;
-    if (obj["detail-type"].get(detail_type) == simdjson::SUCCESS &&
-        detail_type.type() == element_type::STRING) {
-      element d;
-      if (obj["detail"].get(d) != simdjson::SUCCESS || d.type() != element_type::OBJECT) {
-        return RecordStatus::kNotARecord;
-      }
-      ev.envelope_detail_type = detail_type.get_string().value_unsafe();
-      obj = d.get_object().value_unsafe();
-      record_elem = d;
-    }
-    ev.record_dom = &record_elem;
+    record_elem = root;
 
     std::string_view bad;
-    bool looks_ct = false;
-    std::string_view timestamp;  // Logstash @timestamp
-    for (auto [key, v] : obj) {
-      std::string_view* target = nullptr;
-      if (key == "eventVersion") {
-        target = &ev.event_version;
-        looks_ct = true;
-      } else if (key == "eventTime") {
-        target = &ev.event_time;
-      } else if (key == "eventSource") {
-        target = &ev.event_source;
-        looks_ct = true;
-      } else if (key == "eventName") {
-        target = &ev.event_name;
-        looks_ct = true;
-      } else if (key == "awsRegion") {
-        target = &ev.aws_region;
-      } else if (key == "sourceIPAddress") {
-        target = &ev.source_ip_address;
-      } else if (key == "userAgent") {
-        target = &ev.user_agent;
-      } else if (key == "errorCode") {
-        target = &ev.error_code;
-      } else if (key == "errorMessage") {
-        target = &ev.error_message;
-      } else if (key == "requestID") {
-        target = &ev.request_id;
-      } else if (key == "eventID") {
-        target = &ev.event_id;
-      } else if (key == "eventType") {
-        target = &ev.event_type;
-      } else if (key == "eventCategory") {
-        target = &ev.event_category;
-      } else if (key == "recipientAccountId") {
-        target = &ev.recipient_account_id;
-      } else if (key == "sharedEventID") {
-        target = &ev.shared_event_id;
-      } else if (key == "vpcEndpointId") {
-        target = &ev.vpc_endpoint_id;
-      } else if (key == "readOnly") {
-        ev.read_only = take_bool(v);
-        continue;
-      } else if (key == "managementEvent") {
-        ev.management_event = take_bool(v);
-        continue;
-      } else if (key == "userIdentity") {
-        if (v.type() == element_type::OBJECT) {
-          if (!read_identity(v.get_object().value_unsafe(), &ev.identity, &bad)) break;
-        } else if (v.type() != element_type::NULL_VALUE) {
-          bad = "userIdentity is not an object";
-          break;
-        }
-        continue;
-      } else if (key == "insightDetails" && v.type() == element_type::OBJECT) {
-        ev.insight = true;
-        looks_ct = true;
-        object details = v.get_object().value_unsafe();
-        for (auto [ik, iv] : details) {
-          if (iv.type() != element_type::STRING) continue;
-          std::string_view s = iv.get_string().value_unsafe();
-          if (ik == "state")
-            ev.insight_state = s;
-          else if (ik == "insightType")
-            ev.insight_type = s;
-          else if (ik == "eventSource" && ev.event_source.empty())
-            ev.event_source = s;
-          else if (ik == "eventName" && ev.event_name.empty())
-            ev.event_name = s;
-        }
-        continue;
-      } else if (key == "@timestamp" && v.type() == element_type::STRING) {
-        timestamp = v.get_string().value_unsafe();
-        continue;
-      } else {
-        continue;
+    Scan scan = extract(obj, &bad);
+    if (!scan.detail_type.empty() && !scan.looks_ct) {
+      // EventBridge envelope: the CloudTrail record is `detail`.
+      if (!scan.has_detail || scan.detail.type() != element_type::OBJECT) {
+        return RecordStatus::kNotARecord;
       }
-      if (!take_string(v, target)) {
-        bad = key;
-        break;
-      }
+      std::string_view detail_type = scan.detail_type;
+      ev = CloudTrailEvent{};
+      ev.meta.ref = ref;
+      ev.meta.type = LogType::kCloudTrail;
+      ev.raw = json;
+      ev.envelope_detail_type = detail_type;
+      record_elem = scan.detail;
+      bad = {};
+      scan = extract(scan.detail.get_object().value_unsafe(), &bad);
     }
+    ev.record_dom = &record_elem;
+    const bool looks_ct = scan.looks_ct;
+    const std::string_view timestamp = scan.timestamp;
     if (!looks_ct) return RecordStatus::kNotARecord;
     if (!bad.empty()) {
       detail_buf = "field of the wrong JSON type: ";
