@@ -48,9 +48,9 @@ constexpr ingest::LogType kTypeOrder[] = {ingest::LogType::kCloudTrail, ingest::
 
 void Stats::add_event(const ingest::EventMeta& meta, std::string_view source) {
   ++events_by_type_[static_cast<std::size_t>(meta.type)];
-  bump(by_account_, meta.account.empty() ? std::string_view("(none)") : meta.account);
-  bump(by_region_, meta.region.empty() ? std::string_view("(none)") : meta.region);
-  if (!source.empty()) bump(by_source_, source);
+  by_account_.bump(meta.account.empty() ? std::string_view("(none)") : meta.account);
+  by_region_.bump(meta.region.empty() ? std::string_view("(none)") : meta.region);
+  if (!source.empty()) by_source_.bump(source);
   if (meta.time_ms == ingest::kNoTime) {
     ++no_time_;
   } else {
@@ -93,9 +93,9 @@ void Stats::merge(const Stats& o) {
     files_by_type_[i] += o.files_by_type_[i];
     events_by_type_[i] += o.events_by_type_[i];
   }
-  for (const auto& [k, v] : o.by_account_) bump(by_account_, k, v);
-  for (const auto& [k, v] : o.by_region_) bump(by_region_, k, v);
-  for (const auto& [k, v] : o.by_source_) bump(by_source_, k, v);
+  by_account_.merge_from(o.by_account_.map());
+  by_region_.merge_from(o.by_region_.map());
+  by_source_.merge_from(o.by_source_.map());
   if (o.min_time_ != ingest::kNoTime && (min_time_ == ingest::kNoTime || o.min_time_ < min_time_)) {
     min_time_ = o.min_time_;
   }
@@ -177,9 +177,9 @@ std::string Stats::to_text(double seconds) const {
     }
     if (v.size() > top) s += "  ... " + with_commas(v.size() - top) + " more\n";
   };
-  section("Events by account", by_account_, 20);
-  section("Events by region", by_region_, 20);
-  section("Events by event source", by_source_, 20);
+  section("Events by account", by_account_.map(), 20);
+  section("Events by region", by_region_.map(), 20);
+  section("Events by event source", by_source_.map(), 20);
   s += "\nRejects: " + with_commas(rejects());
   if (records_lost_ > 0)
     s += " (" + with_commas(records_lost_) + " records lost in damaged stretches)";
@@ -247,9 +247,9 @@ std::string Stats::to_json(double seconds) const {
     for (const auto& [k, v] : sorted(m)) w.field(k, v);
     w.end_object();
   };
-  map("events_by_account", by_account_);
-  map("events_by_region", by_region_);
-  map("events_by_event_source", by_source_);
+  map("events_by_account", by_account_.map());
+  map("events_by_region", by_region_.map());
+  map("events_by_event_source", by_source_.map());
   w.field("rejects", rejects());
   w.field("records_lost", records_lost_);
   w.key("rejects_by_reason");
