@@ -51,16 +51,29 @@ class Workload:
     runs: dict[str, list[dict]] = field(default_factory=dict)
 
 
-def measure(cmd: list[str], tmp: str) -> dict:
-    """Runs cmd once; returns wall, cpu, peak RSS, exit code and its output."""
+def measure(cmd: list[str], tmp: str, spawn: str = "") -> dict:
+    """Runs cmd once; returns wall, cpu, peak RSS, exit code and its output.
+
+    With `spawn` (sentinel-bench-spawn) the numbers come from that small helper's wait4:
+    Linux keeps the pre-exec high-water RSS of a forked child, so measured directly from this
+    Python process no tool could read below the interpreter's own RSS."""
     out_path = os.path.join(tmp, "stdout")
     err_path = os.path.join(tmp, "stderr")
+    usage_path = os.path.join(tmp, "rusage.json")
+    argv = [spawn, usage_path, "--", *cmd] if spawn else cmd
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
+    result = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kb": usage.ru_maxrss,
+              "rc": proc.returncode}
+    if spawn:
+        with open(usage_path) as f:
+            u = json.load(f)
+        os.unlink(usage_path)
+        result = {"wall": u["wall"], "cpu": u["user"] + u["sys"], "rss_kb": u["maxrss_kb"], "rc": u["rc"]}
     lines = 0
     head = b""
     with open(out_path, "rb") as f:
@@ -71,10 +84,7 @@ def measure(cmd: list[str], tmp: str) -> dict:
     with open(err_path, "rb") as f:
         err_tail = f.read()[-600:].decode("utf-8", "replace")
     return {
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_kb": usage.ru_maxrss,
-        "rc": proc.returncode,
+        **result,
         "stdout_lines": lines,
         "stdout_head": head.decode("utf-8", "replace"),
         "stderr_tail": err_tail,
@@ -250,6 +260,8 @@ def main() -> int:
     ap.add_argument("--data-small", help="a 4x smaller CloudTrail tree, for the RSS comparison")
     ap.add_argument("--sentinel", default="build/release/src/sentinel")
     ap.add_argument("--limits", default="build/release/bench/sentinel-limits")
+    ap.add_argument("--spawn", default="build/release/bench/sentinel-bench-spawn",
+                    help="sentinel-bench-spawn, for exact peak RSS (falls back to os.wait4)")
     ap.add_argument("--jq", default="jq")
     ap.add_argument("--python", default=sys.executable or "python3")
     ap.add_argument("--runs", type=int, default=3)
@@ -335,12 +347,16 @@ def main() -> int:
           f"limits {'found' if have_limits else 'NOT BUILT'}; {args.runs} rounds", file=sys.stderr)
     warm([ct_file, flow_file, ct_tree] + ([small_tree] if small_tree else []))
 
+    spawn = args.spawn if os.access(args.spawn, os.X_OK) else ""
+    if not spawn:
+        print(f"compare: {args.spawn} missing; peak RSS from os.wait4 includes this interpreter's "
+              "pre-exec RSS", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="sentinel-bench-") as tmp:
         for rnd in range(args.runs):
             for w in workloads:
                 order = w.tools[rnd % len(w.tools):] + w.tools[: rnd % len(w.tools)] if w.tools else []
                 for t in order:
-                    r = measure(t.cmd, tmp)
+                    r = measure(t.cmd, tmp, spawn)
                     w.runs.setdefault(t.name, []).append(r)
                     print(f"  round {rnd + 1}/{args.runs} {w.key:14s} {t.name[:48]:48s} "
                           f"{r['wall']:8.3f} s rss {r['rss_kb'] / 1024:7.1f} MB rc {r['rc']}", file=sys.stderr)
@@ -414,8 +430,9 @@ def main() -> int:
         + (f"; small tree {small_man['cloudtrail_tree']['records']} records / "
            f"{small_man['cloudtrail_tree']['files']} files" if small_man else ""),
         f"- Method: whole processes, median of {args.runs} rounds, tools interleaved within each round "
-        "(order rotated per round), warm page cache. Wall and CPU (user+sys) and peak RSS from "
-        "`wait4` rusage. MB = 10^6 bytes. `sentinel ÷ tool` = sentinel's single-thread MB/s over the "
+        "(order rotated per round), warm page cache. Wall, CPU (user+sys) and peak RSS from "
+        "`wait4` rusage, taken by the small `sentinel-bench-spawn` helper so that the parent's memory "
+        "does not leak into the child's peak RSS. MB = 10^6 bytes. `sentinel ÷ tool` = sentinel's single-thread MB/s over the "
         "tool's. sentinel-limits rows report in-process time of the library call alone (file already "
         "in memory), so they are upper bounds, not whole processes.",
         f"- Reproduce: `{args.invocation or 'bash bench/run.sh'}` (`make bench ARGS=\"...\"` runs `bash bench/run.sh ...`)",

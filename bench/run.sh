@@ -63,6 +63,7 @@ fi
 build_dir=${SENTINEL_BENCH_BUILD:-build/release}
 gen=$build_dir/bench/sentinel-gen
 limits=$build_dir/bench/sentinel-limits
+spawn=$build_dir/bench/sentinel-bench-spawn
 sentinel=$build_dir/src/sentinel
 jobs=$(nproc)
 if [ "$build" = 1 ]; then
@@ -76,12 +77,13 @@ if [ "$build" = 1 ]; then
     echo "bench: main build failed; building the bench tools alone (sentinel not built)" >&2
     build_dir=build/bench-standalone
     cmake -S bench -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$build_dir" -j "$jobs" --target sentinel-gen sentinel-limits
+    cmake --build "$build_dir" -j "$jobs" --target sentinel-gen sentinel-limits sentinel-bench-spawn
     gen=$build_dir/sentinel-gen
     limits=$build_dir/sentinel-limits
+    spawn=$build_dir/sentinel-bench-spawn
   fi
 fi
-for tool in "$gen" "$limits"; do
+for tool in "$gen" "$limits" "$spawn"; do
   if [ ! -x "$tool" ]; then echo "bench: $tool missing (run without --no-build)" >&2; exit 1; fi
 done
 if [ ! -x "$sentinel" ] && [ -x "$build_dir/src/cli/sentinel" ]; then sentinel=$build_dir/src/cli/sentinel; fi
@@ -110,6 +112,6 @@ generate "$data/small" --events "$small_events"
 invocation="bash bench/run.sh${orig_args:+ }$orig_args"
 if [ -n "${SENTINEL_BENCH_BUILD:-}" ]; then invocation="SENTINEL_BENCH_BUILD=$SENTINEL_BENCH_BUILD $invocation"; fi
 python3 bench/compare.py --data "$data/main" --data-small "$data/small" --sentinel "$sentinel" \
-  --limits "$limits" --python python3 --runs "$runs" --doc docs/performance.md \
+  --limits "$limits" --spawn "$spawn" --python python3 --runs "$runs" --doc docs/performance.md \
   --results "$data/results.json" --invocation "$invocation"
 echo "bench: wrote docs/performance.md and $data/results.json"
