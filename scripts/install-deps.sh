@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libsimdjson-dev libdeflate-dev zlib1g-dev
   libcli11-dev libfmt-dev libre2-dev libyaml-cpp-dev libsqlite3-dev libssl-dev
+  libmaxminddb-dev libmaxmind-db-writer-perl
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
 )

@@ -1,0 +1,424 @@
+#include "detect/event_view.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cstdio>
+
+#include "core/time.h"
+#include "ingest/parsers/cloudtrail/cloudtrail.h"
+#include "ingest/parsers/cloudtrail/cloudtrail_dom.h"
+#include "ingest/parsers/guardduty/guardduty.h"
+#include "ingest/parsers/route53/route53.h"
+#include "ingest/parsers/vpcflow/vpcflow.h"
+
+namespace sentinel::detect {
+
+using ingest::FlowField;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+class EventView::Scratch {
+ public:
+  simdjson::dom::parser parser;
+  element root;
+  uint64_t generation = 0;   // bumped for every view built
+  uint64_t parsed_for = ~uint64_t{0};
+  bool parsed_ok = false;
+  std::string text;  // first_text of meta time
+};
+
+std::unique_ptr<EventView::Scratch> EventView::make_scratch() {
+  return std::make_unique<Scratch>();
+}
+
+namespace {
+
+constexpr std::string_view kMetaNames[] = {"log_type", "time", "account", "region"};
+
+bool parse_step_key(std::string_view name, std::size_t* i, std::string* key) {
+  std::size_t j = *i;
+  while (j < name.size() && name[j] != '.' && name[j] != '[') ++j;
+  *key = std::string(name.substr(*i, j - *i));
+  *i = j;
+  return !key->empty();
+}
+
+Value from_element(element el) {
+  Value v;
+  switch (el.type()) {
+    case element_type::STRING:
+      v.kind = Value::Kind::kString;
+      v.str = el.get_string().value_unsafe();
+      break;
+    case element_type::INT64:
+      v.kind = Value::Kind::kNumber;
+      v.number = static_cast<double>(el.get_int64().value_unsafe());
+      break;
+    case element_type::UINT64:
+      v.kind = Value::Kind::kNumber;
+      v.number = static_cast<double>(el.get_uint64().value_unsafe());
+      break;
+    case element_type::DOUBLE:
+      v.kind = Value::Kind::kNumber;
+      v.number = el.get_double().value_unsafe();
+      break;
+    case element_type::BOOL:
+      v.kind = Value::Kind::kBool;
+      v.boolean = el.get_bool().value_unsafe();
+      break;
+    case element_type::NULL_VALUE:
+      v.kind = Value::Kind::kNull;
+      break;
+    default:
+      v.kind = Value::Kind::kNull;  // objects and arrays never equal a scalar
+      v.str = {};
+      break;
+  }
+  return v;
+}
+
+// Visits the values at `steps` under `el`. An array at the end of the path is visited element by
+// element; objects at the end are not values.
+bool walk(element el, const FieldRef::Step* s, const FieldRef::Step* end, const ValueVisitor& visit,
+          bool* found) {
+  if (s == end) {
+    *found = true;
+    if (el.type() == element_type::ARRAY) {
+      simdjson::dom::array arr = el.get_array().value_unsafe();
+      for (element item : arr) {
+        if (item.type() == element_type::OBJECT || item.type() == element_type::ARRAY) continue;
+        if (visit(from_element(item))) return true;
+      }
+      return false;
+    }
+    if (el.type() == element_type::OBJECT) return false;
+    return visit(from_element(el));
+  }
+  switch (s->kind) {
+    case FieldRef::Step::Kind::kKey: {
+      if (el.type() != element_type::OBJECT) return false;
+      element child;
+      if (el.get_object().value_unsafe().at_key(s->key).get(child) != simdjson::SUCCESS) {
+        return false;
+      }
+      return walk(child, s + 1, end, visit, found);
+    }
+    case FieldRef::Step::Kind::kIndex: {
+      if (el.type() != element_type::ARRAY) return false;
+      element child;
+      if (el.get_array().value_unsafe().at(s->index).get(child) != simdjson::SUCCESS) return false;
+      return walk(child, s + 1, end, visit, found);
+    }
+    case FieldRef::Step::Kind::kAll: {
+      if (el.type() == element_type::ARRAY) {
+        simdjson::dom::array arr = el.get_array().value_unsafe();
+        for (element item : arr) {
+          if (walk(item, s + 1, end, visit, found)) return true;
+        }
+      } else if (el.type() == element_type::OBJECT) {
+        simdjson::dom::object obj = el.get_object().value_unsafe();
+        for (auto [k, item] : obj) {
+          if (walk(item, s + 1, end, visit, found)) return true;
+        }
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
+enum class FlowKind : uint8_t { kText, kNumber, kIp };
+
+FlowKind flow_kind(FlowField f) {
+  switch (f) {
+    case FlowField::kSrcaddr:
+    case FlowField::kDstaddr:
+    case FlowField::kPktSrcaddr:
+    case FlowField::kPktDstaddr:
+      return FlowKind::kIp;
+    case FlowField::kVersion:
+    case FlowField::kSrcport:
+    case FlowField::kDstport:
+    case FlowField::kProtocol:
+    case FlowField::kPackets:
+    case FlowField::kBytes:
+    case FlowField::kStart:
+    case FlowField::kEnd:
+    case FlowField::kTcpFlags:
+    case FlowField::kTrafficPath:
+    case FlowField::kPacketsLostNoRoute:
+    case FlowField::kPacketsLostBlackhole:
+    case FlowField::kPacketsLostMtuExceeded:
+    case FlowField::kPacketsLostTtlExpired:
+      return FlowKind::kNumber;
+    default:
+      return FlowKind::kText;
+  }
+}
+
+const IpAddr* flow_ip(const ingest::FlowRecord& f, FlowField field) {
+  switch (field) {
+    case FlowField::kSrcaddr: return &f.srcaddr;
+    case FlowField::kDstaddr: return &f.dstaddr;
+    case FlowField::kPktSrcaddr: return &f.pkt_srcaddr;
+    case FlowField::kPktDstaddr: return &f.pkt_dstaddr;
+    default: return nullptr;
+  }
+}
+
+double flow_number(const ingest::FlowRecord& f, FlowField field) {
+  switch (field) {
+    case FlowField::kVersion: return f.version;
+    case FlowField::kSrcport: return f.srcport;
+    case FlowField::kDstport: return f.dstport;
+    case FlowField::kProtocol: return f.protocol;
+    case FlowField::kPackets: return static_cast<double>(f.packets);
+    case FlowField::kBytes: return static_cast<double>(f.bytes);
+    case FlowField::kStart: return static_cast<double>(f.start);
+    case FlowField::kEnd: return static_cast<double>(f.end);
+    case FlowField::kTcpFlags: return f.tcp_flags;
+    case FlowField::kTrafficPath: return f.traffic_path;
+    case FlowField::kPacketsLostNoRoute: return static_cast<double>(f.packets_lost_no_route);
+    case FlowField::kPacketsLostBlackhole: return static_cast<double>(f.packets_lost_blackhole);
+    case FlowField::kPacketsLostMtuExceeded:
+      return static_cast<double>(f.packets_lost_mtu_exceeded);
+    case FlowField::kPacketsLostTtlExpired: return static_cast<double>(f.packets_lost_ttl_expired);
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+bool FieldRef::parse(std::string_view name, FieldRef* out, std::string* error) {
+  FieldRef r;
+  r.text = std::string(name);
+  if (name.empty()) {
+    *error = "empty field name";
+    return false;
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (name == kMetaNames[i]) {
+      r.source = Source::kMeta;
+      r.meta_id = i;
+      *out = std::move(r);
+      return true;
+    }
+  }
+  ingest::FlowField ff;
+  if (ingest::flow_field_from_name(name, &ff)) r.flow_field = static_cast<int>(ff);
+  std::size_t i = 0;
+  while (i < name.size()) {
+    if (name[i] == '[') {
+      std::size_t close = name.find(']', i);
+      if (close == std::string_view::npos) {
+        *error = "unclosed '[' in field '" + std::string(name) + "'";
+        return false;
+      }
+      std::string_view inside = name.substr(i + 1, close - i - 1);
+      Step st;
+      if (inside == "*") {
+        st.kind = Step::Kind::kAll;
+      } else if (inside.size() >= 2 && (inside.front() == '\'' || inside.front() == '"') &&
+                 inside.back() == inside.front()) {
+        st.kind = Step::Kind::kKey;
+        st.key = std::string(inside.substr(1, inside.size() - 2));
+      } else {
+        unsigned idx = 0;
+        auto res = std::from_chars(inside.data(), inside.data() + inside.size(), idx);
+        if (res.ec != std::errc() || res.ptr != inside.data() + inside.size()) {
+          *error = "bad index [" + std::string(inside) + "] in field '" + std::string(name) + "'";
+          return false;
+        }
+        st.kind = Step::Kind::kIndex;
+        st.index = idx;
+      }
+      r.steps.push_back(std::move(st));
+      i = close + 1;
+      if (i < name.size() && name[i] == '.') ++i;
+      continue;
+    }
+    Step st;
+    if (!parse_step_key(name, &i, &st.key)) {
+      *error = "empty segment in field '" + std::string(name) + "'";
+      return false;
+    }
+    if (st.key == "*") st.kind = Step::Kind::kAll;
+    r.steps.push_back(std::move(st));
+    if (i < name.size() && name[i] == '.') {
+      ++i;
+      if (i == name.size()) {
+        *error = "field '" + std::string(name) + "' ends with '.'";
+        return false;
+      }
+    }
+  }
+  r.source = Source::kJsonPath;
+  *out = std::move(r);
+  return true;
+}
+
+EventView::EventView(const ingest::CloudTrailEvent& e, Scratch* s)
+    : meta_(&e.meta),
+      ct_(&e),
+      event_source_(e.event_source),
+      event_name_(e.event_name),
+      scratch_(s) {
+  ++scratch_->generation;
+}
+
+EventView::EventView(const ingest::FlowRecord& f, Scratch* s) : meta_(&f.meta), flow_(&f), scratch_(s) {
+  ++scratch_->generation;
+}
+
+EventView::EventView(const ingest::DnsQuery& q, Scratch* s)
+    : meta_(&q.meta), dns_(&q), raw_json_(q.raw), scratch_(s) {
+  ++scratch_->generation;
+}
+
+EventView::EventView(const ingest::GuardDutyFinding& g, Scratch* s)
+    : meta_(&g.meta), gd_(&g), raw_json_(g.raw), event_name_(g.type), scratch_(s) {
+  ++scratch_->generation;
+}
+
+const void* EventView::json_root() const {
+  if (ct_ != nullptr) return ct_->record_dom;
+  if (raw_json_.empty()) return nullptr;
+  if (scratch_->parsed_for != scratch_->generation) {
+    scratch_->parsed_for = scratch_->generation;
+    // The raw bytes sit in the reader's padded buffer: reading past them is safe.
+    scratch_->parsed_ok =
+        scratch_->parser.parse(raw_json_.data(), raw_json_.size(), false).get(scratch_->root) ==
+        simdjson::SUCCESS;
+  }
+  return scratch_->parsed_ok ? &scratch_->root : nullptr;
+}
+
+std::string EventView::event_id() const {
+  if (ct_ != nullptr && !ct_->event_id.empty()) return std::string(ct_->event_id);
+  if (gd_ != nullptr && !gd_->id.empty()) return std::string(gd_->id);
+  std::string s(meta_->ref.path);
+  s += ':';
+  s += std::to_string(meta_->ref.record);
+  return s;
+}
+
+bool EventView::any(const FieldRef& f, const ValueVisitor& visit) const {
+  if (f.source == FieldRef::Source::kMeta) {
+    Value v;
+    v.kind = Value::Kind::kString;
+    switch (f.meta_id) {
+      case 0: v.str = ingest::log_type_name(meta_->type); break;
+      case 1:
+        if (meta_->time_ms == ingest::kNoTime) return false;
+        scratch_->text.clear();
+        append_iso8601(&scratch_->text, meta_->time_ms, true);
+        v.str = scratch_->text;
+        break;
+      case 2:
+        if (meta_->account.empty()) return false;
+        v.str = meta_->account;
+        break;
+      default:
+        if (meta_->region.empty()) return false;
+        v.str = meta_->region;
+        break;
+    }
+    return visit(v);
+  }
+  if (flow_ != nullptr) {
+    if (f.flow_field < 0) return false;
+    auto field = static_cast<FlowField>(f.flow_field);
+    if (!flow_->has(field)) return false;
+    Value v;
+    switch (flow_kind(field)) {
+      case FlowKind::kNumber:
+        v.kind = Value::Kind::kNumber;
+        v.number = flow_number(*flow_, field);
+        v.str = flow_->get(field);
+        break;
+      case FlowKind::kIp:
+        v.kind = Value::Kind::kString;
+        v.str = flow_->get(field);
+        v.ip = flow_ip(*flow_, field);
+        break;
+      case FlowKind::kText:
+        v.kind = Value::Kind::kString;
+        v.str = flow_->get(field);
+        break;
+    }
+    return visit(v);
+  }
+  const void* root = json_root();
+  if (root == nullptr) return false;
+  bool found = false;
+  return walk(*static_cast<const element*>(root), f.steps.data(), f.steps.data() + f.steps.size(),
+              visit, &found);
+}
+
+bool EventView::exists(const FieldRef& f) const {
+  if (f.source == FieldRef::Source::kMeta || flow_ != nullptr) {
+    return any(f, [](const Value&) { return true; });
+  }
+  const void* root = json_root();
+  if (root == nullptr) return false;
+  bool found = false;
+  // Present as anything (object, array or null included).
+  const FieldRef::Step* s = f.steps.data();
+  const FieldRef::Step* end = s + f.steps.size();
+  if (s == end) return true;
+  // Walk to the parent, then test the last step's presence.
+  std::function<bool(element, const FieldRef::Step*)> present = [&](element el,
+                                                                    const FieldRef::Step* st) {
+    if (st == end) return true;
+    if (st->kind == FieldRef::Step::Kind::kKey) {
+      if (el.type() != element_type::OBJECT) return false;
+      element child;
+      if (el.get_object().value_unsafe().at_key(st->key).get(child) != simdjson::SUCCESS) {
+        return false;
+      }
+      return present(child, st + 1);
+    }
+    if (el.type() != element_type::ARRAY) return false;
+    if (st->kind == FieldRef::Step::Kind::kIndex) {
+      element child;
+      if (el.get_array().value_unsafe().at(st->index).get(child) != simdjson::SUCCESS) return false;
+      return present(child, st + 1);
+    }
+    simdjson::dom::array arr = el.get_array().value_unsafe();
+    for (element item : arr) {
+      if (present(item, st + 1)) return true;
+    }
+    return false;
+  };
+  (void)found;
+  return present(*static_cast<const element*>(root), s);
+}
+
+void EventView::first_text(const FieldRef& f, std::string* out) const {
+  out->clear();
+  any(f, [out](const Value& v) {
+    switch (v.kind) {
+      case Value::Kind::kString:
+        out->assign(v.str);
+        break;
+      case Value::Kind::kNumber:
+        if (!v.str.empty()) {
+          out->assign(v.str);
+        } else {
+          char buf[32];
+          auto r = std::to_chars(buf, buf + sizeof buf, v.number);
+          out->assign(buf, r.ptr);
+        }
+        break;
+      case Value::Kind::kBool:
+        out->assign(v.boolean ? "true" : "false");
+        break;
+      case Value::Kind::kNull:
+        break;
+    }
+    return true;
+  });
+}
+
+}  // namespace sentinel::detect

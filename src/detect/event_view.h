@@ -1,0 +1,108 @@
+#pragma once
+/// One way for rules to read any event's fields, whatever its log type.
+///
+/// Field names:
+/// - every log type: `log_type`, `time` (ISO 8601 text), `account`, `region` (the envelope);
+/// - CloudTrail, Route 53 and GuardDuty: a JSON path into the record as AWS wrote it
+///   (`eventName`, `requestParameters.bucketName`,
+///   `requestParameters.ipPermissions.items[*].ipRanges.items[*].cidrIp`, `answers[*].Rdata`,
+///   `service.action.actionType`, `['key.with.dots']`); an array met at the end of a path is
+///   visited element by element;
+/// - VPC flow: the flow-log field names, hyphenated or with underscores (`dstport`, `srcaddr`,
+///   `flow-direction`, `pkt_srcaddr`), typed (numbers as numbers, addresses with their IpAddr).
+///
+/// A field is multi-valued when its path crosses arrays; predicates match when any value does
+/// (Sigma's and GuardDuty's semantics), unless they say `all`.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ip.h"
+#include "ingest/event.h"
+
+namespace sentinel::detect {
+
+/// One value of a field.
+struct Value {
+  enum class Kind : uint8_t { kNull, kBool, kNumber, kString };
+  Kind kind = Kind::kNull;
+  bool boolean = false;
+  double number = 0;
+  std::string_view str;         ///< kString: the text; kNumber: the number as written, if known
+  const IpAddr* ip = nullptr;   ///< set for typed address fields (flows)
+};
+
+/// A compiled field reference: built once per rule, evaluated per event.
+struct FieldRef {
+  enum class Source : uint8_t { kMeta, kJsonPath, kFlow };
+  struct Step {
+    enum class Kind : uint8_t { kKey, kIndex, kAll };
+    Kind kind = Kind::kKey;
+    std::string key;
+    uint32_t index = 0;
+  };
+  std::string text;  ///< the name as written in the rule
+  Source source = Source::kJsonPath;
+  int meta_id = -1;           ///< kMeta: 0 log_type, 1 time, 2 account, 3 region
+  int flow_field = -1;        ///< kFlow: ingest::FlowField
+  std::vector<Step> steps;    ///< kJsonPath
+
+  /// Parses `name`; false with *error set when it is not a valid path.
+  static bool parse(std::string_view name, FieldRef* out, std::string* error);
+};
+
+class EventView;
+
+/// Visits values; return true to stop (a match was found).
+using ValueVisitor = std::function<bool(const Value&)>;
+
+/// A view of one event during a sink callback. Cheap to build; JSON records of Route 53 and
+/// GuardDuty events are parsed lazily, at most once per view, with the thread's parser.
+class EventView {
+ public:
+  /// Per-thread state the views need (a DOM parser for lazy parsing). One per thread.
+  class Scratch;
+  static std::unique_ptr<Scratch> make_scratch();
+
+  EventView(const ingest::CloudTrailEvent& e, Scratch* s);
+  EventView(const ingest::FlowRecord& f, Scratch* s);
+  EventView(const ingest::DnsQuery& q, Scratch* s);
+  EventView(const ingest::GuardDutyFinding& g, Scratch* s);
+
+  ingest::LogType type() const { return meta_->type; }
+  const ingest::EventMeta& meta() const { return *meta_; }
+  /// A stable id for evidence lists: CloudTrail eventID, GuardDuty id, else path:record.
+  std::string event_id() const;
+  /// CloudTrail eventSource / eventName (empty for other types): used by the rule index.
+  std::string_view event_source() const { return event_source_; }
+  std::string_view event_name() const { return event_name_; }
+
+  /// Calls `visit` for each value of `f` until it returns true; returns whether it did.
+  bool any(const FieldRef& f, const ValueVisitor& visit) const;
+  /// True when the field exists (even as null).
+  bool exists(const FieldRef& f) const;
+  /// The first value as text (numbers formatted, null and missing as ""), into `out`.
+  void first_text(const FieldRef& f, std::string* out) const;
+
+  const ingest::CloudTrailEvent* cloudtrail() const { return ct_; }
+  const ingest::FlowRecord* flow() const { return flow_; }
+  const ingest::DnsQuery* dns() const { return dns_; }
+  const ingest::GuardDutyFinding* guardduty() const { return gd_; }
+
+ private:
+  const void* json_root() const;  // simdjson::dom::element*, or nullptr
+  const ingest::EventMeta* meta_;
+  const ingest::CloudTrailEvent* ct_ = nullptr;
+  const ingest::FlowRecord* flow_ = nullptr;
+  const ingest::DnsQuery* dns_ = nullptr;
+  const ingest::GuardDutyFinding* gd_ = nullptr;
+  std::string_view raw_json_;
+  std::string_view event_source_;
+  std::string_view event_name_;
+  Scratch* scratch_;
+};
+
+}  // namespace sentinel::detect

@@ -1,0 +1,353 @@
+#include "detect/ir/predicate.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+
+#include <charconv>
+#include <cmath>
+
+namespace sentinel::detect {
+
+namespace {
+
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// The text form of a value for string operators; numbers use their text as written when known.
+std::string_view text_of(const Value& v, std::string* buf) {
+  switch (v.kind) {
+    case Value::Kind::kString:
+      return v.str;
+    case Value::Kind::kNumber: {
+      if (!v.str.empty()) return v.str;
+      char tmp[32];
+      std::to_chars_result r;
+      if (v.number == std::floor(v.number) && std::fabs(v.number) < 9.0e15) {
+        r = std::to_chars(tmp, tmp + sizeof tmp, static_cast<int64_t>(v.number));
+      } else {
+        r = std::to_chars(tmp, tmp + sizeof tmp, v.number);
+      }
+      buf->assign(tmp, r.ptr);
+      return *buf;
+    }
+    case Value::Kind::kBool:
+      return v.boolean ? "true" : "false";
+    case Value::Kind::kNull:
+      return {};
+  }
+  return {};
+}
+
+std::string_view lowered(std::string_view s, std::string* buf) {
+  buf->resize(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) (*buf)[i] = lower(s[i]);
+  return *buf;
+}
+
+bool number_of(const Value& v, double* out) {
+  if (v.kind == Value::Kind::kNumber) {
+    *out = v.number;
+    return true;
+  }
+  if (v.kind != Value::Kind::kString || v.str.empty()) return false;
+  const char* b = v.str.data();
+  const char* e = b + v.str.size();
+  auto r = std::from_chars(b, e, *out);
+  return r.ec == std::errc() && r.ptr == e;
+}
+
+bool match_pattern(const Predicate& p, std::size_t i, std::string_view text, const Value& v,
+                   const EvalContext& ctx) {
+  switch (p.op) {
+    case CmpOp::kEq:
+      if (v.kind == Value::Kind::kNumber && i < p.numbers.size() && !std::isnan(p.numbers[i])) {
+        return v.number == p.numbers[i];
+      }
+      return text == p.strings[i];
+    case CmpOp::kContains:
+      return text.find(p.strings[i]) != std::string_view::npos;
+    case CmpOp::kStartsWith:
+      return text.substr(0, p.strings[i].size()) == p.strings[i];
+    case CmpOp::kEndsWith:
+      return text.size() >= p.strings[i].size() &&
+             text.substr(text.size() - p.strings[i].size()) == p.strings[i];
+    case CmpOp::kGlob:
+      return glob_match(p.strings[i], text);
+    case CmpOp::kRegex:
+      return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *p.regexes[i]);
+    case CmpOp::kCidr: {
+      IpAddr ip;
+      const IpAddr* a = v.ip;
+      if (a == nullptr) {
+        if (v.kind != Value::Kind::kString || !IpAddr::parse(v.str, &ip)) return false;
+        a = &ip;
+      }
+      return p.cidrs[i].contains(*a);
+    }
+    case CmpOp::kLt:
+    case CmpOp::kLe:
+    case CmpOp::kGt:
+    case CmpOp::kGe: {
+      double x;
+      if (!number_of(v, &x)) return false;
+      double y = p.numbers[i];
+      switch (p.op) {
+        case CmpOp::kLt: return x < y;
+        case CmpOp::kLe: return x <= y;
+        case CmpOp::kGt: return x > y;
+        default: return x >= y;
+      }
+    }
+    case CmpOp::kInList: {
+      if (ctx.lists == nullptr) return false;
+      std::string matched;
+      if (!ctx.lists->contains(p.list, v, &matched)) return false;
+      if (ctx.matched_lists != nullptr) ctx.matched_lists->push_back(std::move(matched));
+      return true;
+    }
+    case CmpOp::kIsTrue:
+      return v.kind == Value::Kind::kBool && v.boolean;
+    case CmpOp::kIsFalse:
+      return v.kind == Value::Kind::kBool && !v.boolean;
+    case CmpOp::kExists:
+    case CmpOp::kIsNull:
+      return false;  // decided at the predicate level
+  }
+  return false;
+}
+
+std::size_t pattern_count(const Predicate& p) {
+  switch (p.op) {
+    case CmpOp::kRegex: return p.regexes.size();
+    case CmpOp::kCidr: return p.cidrs.size();
+    case CmpOp::kLt:
+    case CmpOp::kLe:
+    case CmpOp::kGt:
+    case CmpOp::kGe: return p.numbers.size();
+    case CmpOp::kInList:
+    case CmpOp::kIsTrue:
+    case CmpOp::kIsFalse: return 1;
+    default: return p.strings.size();
+  }
+}
+
+// Does `v` match pattern `i` (or any pattern when i == npos)?
+bool value_matches(const Predicate& p, const Value& v, std::size_t i, const EvalContext& ctx) {
+  if (v.kind == Value::Kind::kNull && p.op != CmpOp::kInList) return false;
+  thread_local std::string num_buf;
+  thread_local std::string low_buf;
+  std::string_view text = text_of(v, &num_buf);
+  if (p.case_insensitive) text = lowered(text, &low_buf);
+  if (i != std::string_view::npos) return match_pattern(p, i, text, v, ctx);
+  const std::size_t n = pattern_count(p);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (match_pattern(p, k, text, v, ctx)) return true;
+  }
+  return false;
+}
+
+const char* op_name(CmpOp op) {
+  switch (op) {
+    case CmpOp::kEq: return "eq";
+    case CmpOp::kContains: return "contains";
+    case CmpOp::kStartsWith: return "startswith";
+    case CmpOp::kEndsWith: return "endswith";
+    case CmpOp::kGlob: return "glob";
+    case CmpOp::kRegex: return "re";
+    case CmpOp::kCidr: return "cidr";
+    case CmpOp::kExists: return "exists";
+    case CmpOp::kIsNull: return "is_null";
+    case CmpOp::kIsTrue: return "is_true";
+    case CmpOp::kIsFalse: return "is_false";
+    case CmpOp::kLt: return "lt";
+    case CmpOp::kLe: return "lte";
+    case CmpOp::kGt: return "gt";
+    case CmpOp::kGe: return "gte";
+    case CmpOp::kInList: return "in_list";
+  }
+  return "?";
+}
+
+}  // namespace
+
+bool Cidr::parse(std::string_view text, Cidr* out) {
+  std::size_t slash = text.find('/');
+  Cidr c;
+  if (!IpAddr::parse(text.substr(0, slash), &c.base)) return false;
+  int max_bits = c.base.v4 ? 32 : 128;
+  int bits = max_bits;
+  if (slash != std::string_view::npos) {
+    std::string_view b = text.substr(slash + 1);
+    auto r = std::from_chars(b.data(), b.data() + b.size(), bits);
+    if (r.ec != std::errc() || r.ptr != b.data() + b.size() || bits < 0 || bits > max_bits) {
+      return false;
+    }
+  }
+  c.prefix = c.base.v4 ? bits + 96 : bits;
+  // Clear host bits so that contains() compares prefixes only.
+  for (int i = 0; i < 16; ++i) {
+    int keep = std::max(0, std::min(8, c.prefix - i * 8));
+    c.base.bytes[i] &= static_cast<uint8_t>(keep == 0 ? 0 : (0xFF << (8 - keep)) & 0xFF);
+  }
+  *out = c;
+  return true;
+}
+
+bool Cidr::contains(const IpAddr& ip) const {
+  if (ip.v4 != base.v4) return false;
+  int bits = prefix;
+  for (int i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
+    uint8_t mask = bits >= 8 ? 0xFF : static_cast<uint8_t>((0xFF << (8 - bits)) & 0xFF);
+    if ((ip.bytes[i] & mask) != base.bytes[i]) return false;
+  }
+  return true;
+}
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // Iterative wildcard match with one backtrack point: linear in practice, never exponential.
+  std::size_t p = 0, t = 0, star_p = std::string_view::npos, star_t = 0;
+  while (t < text.size()) {
+    if (p < pattern.size()) {
+      char c = pattern[p];
+      if (c == '\\' && p + 1 < pattern.size() &&
+          (pattern[p + 1] == '*' || pattern[p + 1] == '?' || pattern[p + 1] == '\\')) {
+        if (text[t] == pattern[p + 1]) {
+          p += 2;
+          ++t;
+          continue;
+        }
+      } else if (c == '*') {
+        star_p = p++;
+        star_t = t;
+        continue;
+      } else if (c == '?' || c == text[t]) {
+        ++p;
+        ++t;
+        continue;
+      }
+    }
+    if (star_p == std::string_view::npos) return false;
+    p = star_p + 1;
+    t = ++star_t;
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool compare_value(const Predicate& p, const Value& v, const EvalContext& ctx) {
+  return value_matches(p, v, std::string_view::npos, ctx);
+}
+
+Predicate Predicate::all_of(std::vector<Predicate> c) {
+  if (c.size() == 1) return std::move(c[0]);
+  Predicate p;
+  p.kind = c.empty() ? Kind::kTrue : Kind::kAnd;
+  p.children = std::move(c);
+  return p;
+}
+
+Predicate Predicate::any_of(std::vector<Predicate> c) {
+  if (c.size() == 1) return std::move(c[0]);
+  Predicate p;
+  p.kind = c.empty() ? Kind::kFalse : Kind::kOr;
+  p.children = std::move(c);
+  return p;
+}
+
+Predicate Predicate::negation(Predicate c) {
+  Predicate p;
+  p.kind = Kind::kNot;
+  p.children.push_back(std::move(c));
+  return p;
+}
+
+bool Predicate::eval(const EventView& ev, const EvalContext& ctx) const {
+  switch (kind) {
+    case Kind::kTrue:
+      return true;
+    case Kind::kFalse:
+      return false;
+    case Kind::kAnd:
+      for (const auto& c : children) {
+        if (!c.eval(ev, ctx)) return false;
+      }
+      return true;
+    case Kind::kOr:
+      for (const auto& c : children) {
+        if (c.eval(ev, ctx)) return true;
+      }
+      return false;
+    case Kind::kNot:
+      return !children[0].eval(ev, ctx);
+    case Kind::kCompare:
+      break;
+  }
+  if (function != nullptr) {
+    Value v;
+    std::string buf;
+    if (!function->call(ev, args, &v, &buf)) return false;
+    bool m = value_matches(*this, v, std::string_view::npos, ctx);
+    return negate ? !m : m;
+  }
+  if (op == CmpOp::kExists) {
+    bool e = ev.exists(field);
+    return negate ? !e : e;
+  }
+  if (op == CmpOp::kIsNull) {
+    bool n = ev.any(field, [](const Value& v) { return v.kind == Value::Kind::kNull; });
+    return negate ? !n : n;
+  }
+  if (negate) {
+    // `!=`: the field must have a value, and none may match (a missing field matches nothing).
+    bool seen = false;
+    bool hit = ev.any(field, [&](const Value& v) {
+      seen = true;
+      return value_matches(*this, v, std::string_view::npos, ctx);
+    });
+    return seen && !hit;
+  }
+  if (all_patterns) {
+    const std::size_t n = pattern_count(*this);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!ev.any(field, [&](const Value& v) { return value_matches(*this, v, i, ctx); })) {
+        return false;
+      }
+    }
+    return n > 0;
+  }
+  return ev.any(field,
+                [&](const Value& v) { return value_matches(*this, v, std::string_view::npos, ctx); });
+}
+
+std::string Predicate::to_string() const {
+  switch (kind) {
+    case Kind::kTrue: return "true";
+    case Kind::kFalse: return "false";
+    case Kind::kAnd:
+    case Kind::kOr: {
+      std::string s = kind == Kind::kAnd ? "(and" : "(or";
+      for (const auto& c : children) s += " " + c.to_string();
+      return s + ")";
+    }
+    case Kind::kNot:
+      return "(not " + children[0].to_string() + ")";
+    case Kind::kCompare:
+      break;
+  }
+  std::string s = "(";
+  if (negate) s += "not-";
+  s += op_name(op);
+  if (case_insensitive) s += "-ci";
+  if (all_patterns) s += "-all";
+  s += " ";
+  s += function != nullptr ? "fn(...)" : field.text;
+  for (const auto& v : strings) s += " \"" + v + "\"";
+  if (strings.empty()) {
+    for (double d : numbers) s += " " + std::to_string(d);
+  }
+  for (const auto& r : regexes) s += " /" + r->pattern() + "/";
+  if (!list.empty()) s += " @" + list;
+  return s + ")";
+}
+
+}  // namespace sentinel::detect

@@ -1,0 +1,115 @@
+#pragma once
+/// The one predicate IR that every rule front end compiles to: native YAML rules, Sigma rules
+/// and CloudWatch filter patterns. Trees of and / or / not over comparisons of one field with
+/// constants, and calls of named functions. Built once at load; evaluated per event without
+/// allocating.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/ip.h"
+#include "detect/event_view.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace sentinel::detect {
+
+/// An IPv4 or IPv6 network (`10.0.0.0/8`, `2001:db8::/32`).
+struct Cidr {
+  IpAddr base;
+  int prefix = 0;  ///< in bits of the 128-bit form (IPv4 /8 is stored as /104)
+  static bool parse(std::string_view text, Cidr* out);
+  bool contains(const IpAddr& ip) const;
+};
+
+enum class CmpOp : uint8_t {
+  kEq,          ///< equals one of `strings` (or `numbers` when the value is a number)
+  kContains,    ///< contains one of `strings`
+  kStartsWith,  ///< starts with one of `strings`
+  kEndsWith,    ///< ends with one of `strings`
+  kGlob,        ///< matches one of `strings` with `*` and `?` wildcards (Sigma, CloudWatch)
+  kRegex,       ///< RE2 search (unanchored) with one of `regexes`
+  kCidr,        ///< an address inside one of `cidrs`
+  kExists,      ///< the field is present (null counts as present)
+  kIsNull,      ///< the field is present and JSON null
+  kIsTrue,      ///< a JSON true (CloudWatch `IS TRUE`)
+  kIsFalse,     ///< a JSON false
+  kLt,
+  kLe,
+  kGt,
+  kGe,          ///< numeric comparisons with `numbers[0]`
+  kInList,      ///< equals an entry of the named list `list` (threat, trusted, custom lists)
+};
+
+/// Named lists of values (threat lists, trusted lists, lists written in rules), looked up by
+/// name at evaluation time. Implemented by the enrichment layer.
+class NamedLists {
+ public:
+  virtual ~NamedLists() = default;
+  /// True when `v` is on the list `name`; sets *matched_list to the list's display name.
+  virtual bool contains(std::string_view name, const Value& v, std::string* matched_list) const = 0;
+};
+
+/// A named function rules can call (`entropy`, `ip_class`, ...). It returns one value for the
+/// event, which a comparison then tests.
+class Function {
+ public:
+  virtual ~Function() = default;
+  /// Computes the function of the event's `args` (field references) into *out (str views may
+  /// point into `buf`). False when it has no value for this event.
+  virtual bool call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+                    std::string* buf) const = 0;
+};
+
+struct EvalContext {
+  const NamedLists* lists = nullptr;
+  /// Names of the lists that matched during the evaluation (for threatIntelligenceDetails).
+  std::vector<std::string>* matched_lists = nullptr;
+};
+
+struct Predicate {
+  enum class Kind : uint8_t { kTrue, kFalse, kAnd, kOr, kNot, kCompare };
+  Kind kind = Kind::kTrue;
+  std::vector<Predicate> children;  ///< kAnd, kOr, kNot (one child)
+
+  // kCompare: `field` (or the result of `function` over `args`) tested with `op`.
+  FieldRef field;
+  const Function* function = nullptr;  ///< owned by the FunctionRegistry
+  std::vector<FieldRef> args;
+  CmpOp op = CmpOp::kEq;
+  bool case_insensitive = false;  ///< strings (and patterns) compared lowercased
+  bool all_patterns = false;      ///< every pattern must match (Sigma `|all`), not any
+  bool negate = false;            ///< `!=` style: true when no value matches (missing: false)
+  std::vector<std::string> strings;  ///< lowercased when case_insensitive
+  std::vector<double> numbers;
+  std::vector<std::shared_ptr<re2::RE2>> regexes;
+  std::vector<Cidr> cidrs;
+  std::string list;  ///< kInList
+
+  static Predicate always() { return Predicate{}; }
+  static Predicate never() {
+    Predicate p;
+    p.kind = Kind::kFalse;
+    return p;
+  }
+  static Predicate all_of(std::vector<Predicate> c);
+  static Predicate any_of(std::vector<Predicate> c);
+  static Predicate negation(Predicate c);
+
+  /// Evaluates against one event.
+  bool eval(const EventView& ev, const EvalContext& ctx) const;
+  /// A readable rendering, for `sentinel rules show` and error messages.
+  std::string to_string() const;
+};
+
+/// Tests one value against a comparison (exposed for tests and the CloudWatch front end).
+bool compare_value(const Predicate& p, const Value& v, const EvalContext& ctx);
+
+/// Matches `text` against a glob with `*` (any run) and `?` (one character); `\*`, `\?` and
+/// `\\` are literal.
+bool glob_match(std::string_view pattern, std::string_view text);
+
+}  // namespace sentinel::detect

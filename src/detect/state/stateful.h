@@ -1,0 +1,90 @@
+#pragma once
+/// Stateful clauses: what turns a stream of matching events into findings over time. All run on
+/// event time with an allowed lateness: an operator may only close a window once the watermark
+/// (the largest event time seen, minus the lateness) has passed it, so files read in any order
+/// give the same findings, byte for byte. Nothing reads the wall clock.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detect/event_view.h"
+#include "detect/ir/predicate.h"
+
+namespace sentinel::detect {
+
+struct Rule;
+
+/// What an operator reports when it fires: the engine turns it into a Finding with the rule's
+/// templates (filled from `sample`, the event that completed the condition).
+struct StateHit {
+  std::string group_key;       ///< the values of the rule's group_by fields, joined
+  int64_t first_seen_ms = 0;
+  int64_t last_seen_ms = 0;
+  uint64_t count = 0;          ///< matching events in the window
+  std::vector<std::string> evidence;  ///< event ids (capped)
+  uint64_t evidence_total = 0;
+  std::string unusual_json;    ///< baselines: why it was unusual (JSON object), else empty
+  /// Extra values for templates: {count}, {distinct}, {window}, {value}, ...
+  std::vector<std::pair<std::string, std::string>> vars;
+};
+
+class StateSink {
+ public:
+  virtual ~StateSink() = default;
+  /// Called when the clause fires. `sample` is the event that completed it (valid during the
+  /// call only), or nullptr when the hit comes from advancing time (a window closing).
+  virtual void on_hit(const Rule& rule, const StateHit& hit, const EventView* sample) = 0;
+};
+
+/// Counters every operator keeps for reporting.
+struct StateStats {
+  uint64_t keys = 0;       ///< live group keys
+  uint64_t evictions = 0;  ///< keys dropped by the cap (LRU) or TTL
+  uint64_t late_events = 0;  ///< events older than the watermark allowed (counted, not used)
+};
+
+/// One per (rule, thread). Not thread-safe.
+class StatefulOperator {
+ public:
+  virtual ~StatefulOperator() = default;
+  /// An event that matched the rule's predicate.
+  virtual void on_match(const EventView& ev, StateSink& sink) = 0;
+  /// Event time moved on: close what the watermark has passed.
+  virtual void advance(int64_t watermark_ms, StateSink& sink) = 0;
+  /// End of input: close everything.
+  virtual void finish(StateSink& sink) = 0;
+  virtual StateStats stats() const = 0;
+};
+
+/// The stateful clause of a rule, as loaded.
+struct StatefulSpec {
+  enum class Kind : uint8_t { kNone, kThreshold, kDistinct, kFirstSeen, kSequence, kVolume };
+  Kind kind = Kind::kNone;
+  std::vector<FieldRef> group_by;
+  int64_t window_ms = 0;
+  int64_t lateness_ms = 15 * 60 * 1000;
+  uint64_t threshold = 1;    ///< threshold: ≥ N matches; distinct: ≥ N distinct values
+  FieldRef distinct_field;   ///< distinct
+  /// first-seen: the feature fields whose combination is learnt per entity (group_by), the
+  /// learning period, and how rare counts as rare.
+  std::vector<FieldRef> features;
+  int64_t learning_ms = 0;
+  double rare_fraction = 0.01;
+  /// sequence: the steps (each a predicate), in order, by the same group key within window.
+  std::vector<Predicate> steps;
+  std::vector<std::string> step_names;
+  /// volume: the numeric field summed per key per interval, and the model's parameters.
+  FieldRef volume_field;
+  int64_t interval_ms = 0;
+  double z_threshold = 6.0;
+  uint32_t warmup_intervals = 24;
+  /// Bounded state: at most this many keys (LRU eviction), and keys idle this long expire.
+  uint64_t max_keys = 100000;
+  int64_t ttl_ms = 0;  ///< 0: window × 2 (or the learning period for baselines)
+};
+
+/// Creates the operator for `rule.stateful` (nullptr for kNone).
+std::unique_ptr<StatefulOperator> make_operator(const Rule& rule);
+
+}  // namespace sentinel::detect
