@@ -450,6 +450,20 @@ def main() -> int:
         "The notes column checks sentinel's event count against the generator's manifest.",
         "",
     ]
+    # A single-threaded process whose wall time far exceeds its CPU time was waiting for a core:
+    # other load on the machine, which makes the wall-clock ratios unreliable.
+    stalls = [(w.key, t.name, median([r["wall"] for r in w.runs[t.name]]) /
+               max(1e-9, median([r["cpu"] for r in w.runs[t.name]])))
+              for w in workloads for t in w.tools
+              if t.kind != "limits" and "--threads 2" not in t.name and w.runs.get(t.name)
+              and all(r["rc"] == 0 for r in w.runs[t.name])]
+    worst = max(stalls, key=lambda x: x[2], default=None)
+    if worst and worst[2] > 1.25:
+        warning = (f"**Warning: the machine was busy during this run** (`{worst[1]}` on {worst[0]}: wall "
+                   f"{worst[2]:.1f}x its CPU time). Wall-clock numbers and ratios are unreliable; "
+                   "compare the CPU column, or rerun on an idle machine.")
+        lines += [warning, ""]
+        print(warning, file=sys.stderr)
     if not have_sentinel:
         lines += [f"**sentinel not built** (`{args.sentinel}` missing): only the baselines were measured.", ""]
     lines += ["## Targets", "", "| target | measured | required | status |", "|---|---:|---:|---|"]
