@@ -626,7 +626,7 @@ bool required_names(const Predicate& p, std::vector<std::string>* out) {
       for (const auto& c : p.children) {
         std::vector<std::string> names;
         if (required_names(c, &names)) {
-          *out = std::move(names);
+          out->insert(out->end(), names.begin(), names.end());
           return true;
         }
       }
@@ -636,8 +636,9 @@ bool required_names(const Predicate& p, std::vector<std::string>* out) {
       for (const auto& c : p.children) {
         if (!required_names(c, &all)) return false;
       }
-      *out = std::move(all);
-      return !out->empty();
+      if (all.empty()) return false;
+      out->insert(out->end(), all.begin(), all.end());
+      return true;
     }
     default:
       return false;

@@ -551,6 +551,17 @@ TEST(Sigma, IndexNamesFromTopLevelAnd) {
   EXPECT_TRUE(wild.index_names.empty());
   Rule neg = load1("  sel:\n    eventName: PutX\n  condition: not sel\n");
   EXPECT_TRUE(neg.index_names.empty());
+  Rule two = load1(R"(  a:
+    eventSource: iam.amazonaws.com
+    eventName: CreatePolicyVersion
+  b:
+    eventSource: iam.amazonaws.com
+    eventName: SetDefaultPolicyVersion
+  f:
+    userIdentity.type: AWSService
+  condition: (a or b) and not f
+)");
+  EXPECT_EQ(two.index_names, (std::vector<std::string>{"createpolicyversion", "setdefaultpolicyversion"}));
   Rule either = load1("  a:\n    eventName: A\n  b:\n    userAgent: x\n  condition: a or b\n");
   EXPECT_TRUE(either.index_names.empty());
 }
