@@ -28,9 +28,9 @@ class EventView::Scratch {
   std::string text;  // first_text of meta time
 };
 
-std::unique_ptr<EventView::Scratch> EventView::make_scratch() {
-  return std::make_unique<Scratch>();
-}
+EventView::ScratchPtr EventView::make_scratch() { return ScratchPtr(new Scratch()); }
+
+void EventView::ScratchDeleter::operator()(Scratch* s) const { delete s; }
 
 namespace {
 

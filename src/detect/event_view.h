@@ -65,7 +65,11 @@ class EventView {
  public:
   /// Per-thread state the views need (a DOM parser for lazy parsing). One per thread.
   class Scratch;
-  static std::unique_ptr<Scratch> make_scratch();
+  struct ScratchDeleter {
+    void operator()(Scratch* s) const;
+  };
+  using ScratchPtr = std::unique_ptr<Scratch, ScratchDeleter>;
+  static ScratchPtr make_scratch();
 
   EventView(const ingest::CloudTrailEvent& e, Scratch* s);
   EventView(const ingest::FlowRecord& f, Scratch* s);

@@ -14,25 +14,16 @@
 #include "ingest/reader.h"
 #include "test_support.h"
 
-// EventView::Scratch is complete only inside event_view.cc, so no other file can destroy the
-// std::unique_ptr<Scratch> that make_scratch() returns (the destructor needs the complete
-// type). Until event_view.h gives Scratch an out-of-line deleter, this test names a deleter that
-// is never called: the one Scratch it makes lives for the whole process.
-template <>
-struct std::default_delete<sentinel::detect::EventView::Scratch> {
-  void operator()(sentinel::detect::EventView::Scratch*) const {}
-};
-
 namespace sentinel::testing {
 namespace {
 
 using detect::EventView;
 using detect::Rule;
 
-/// One Scratch for the whole test binary, never destroyed (see the default_delete note above).
+/// One Scratch for the whole test binary.
 EventView::Scratch* shared_scratch() {
-  static EventView::Scratch* s = EventView::make_scratch().release();
-  return s;
+  static EventView::ScratchPtr s = EventView::make_scratch();
+  return s.get();
 }
 
 /// Evaluates one predicate on every CloudTrail event it is given.

@@ -1,0 +1,187 @@
+#include "detect/engine.h"
+
+#include <algorithm>
+
+#include "detect/functions/registry.h"
+
+namespace sentinel::detect {
+
+namespace {
+
+// Binds `fn:` comparisons to the registry's functions; false with *error naming the function.
+bool bind_functions(Predicate* p, const FunctionRegistry& reg, std::string* error) {
+  for (auto& c : p->children) {
+    if (!bind_functions(&c, reg, error)) return false;
+  }
+  if (p->kind == Predicate::Kind::kCompare && p->field.text.rfind("fn:", 0) == 0) {
+    const std::string name = p->field.text.substr(3);
+    if (!reg.check_call(name, p->args.size(), error)) return false;
+    p->function = reg.find(name);
+    p->list.clear();
+  }
+  return true;
+}
+
+// Lateness used to advance stateful operators: they close windows by the watermark themselves;
+// the engine only tells them how far event time has come, at most once per second of it.
+constexpr int64_t kAdvanceStepMs = 1000;
+
+}  // namespace
+
+Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
+               std::vector<std::string>* errors)
+    : options_(options) {
+  const FunctionRegistry& reg =
+      options.functions != nullptr ? *options.functions : FunctionRegistry::builtin();
+  for (auto& r : rules) {
+    if (!r.enabled) continue;
+    std::string error;
+    bool ok = bind_functions(&r.match, reg, &error);
+    for (auto& c : r.severity.cases) ok = ok && bind_functions(&c.when, reg, &error);
+    for (auto& s : r.stateful.steps) ok = ok && bind_functions(&s, reg, &error);
+    if (!ok) {
+      errors->push_back(r.source + ": rule '" + r.id + "': " + error);
+      continue;
+    }
+    rules_.push_back(std::move(r));
+  }
+  for (uint32_t i = 0; i < rules_.size(); ++i) {
+    const Rule& r = rules_[i];
+    ops_.push_back(r.stateful.kind == StatefulSpec::Kind::kNone ? nullptr : make_operator(r));
+    for (ingest::LogType t : r.log_types) {
+      auto ti = static_cast<std::size_t>(t);
+      if (r.index_names.empty() || t != ingest::LogType::kCloudTrail) {
+        unindexed_[ti].push_back(i);
+      } else {
+        for (const auto& n : r.index_names) by_name_[ti][n].push_back(i);
+      }
+    }
+  }
+}
+
+Engine::~Engine() = default;
+
+void Engine::evaluate(uint32_t i, const EventView& ev) {
+  const Rule& r = rules_[i];
+  ++stats_.evaluations;
+  matched_lists_.clear();
+  EvalContext ctx{options_.lists, &matched_lists_};
+  if (!r.match.eval(ev, ctx)) return;
+  ++stats_.matches;
+  if (ops_[i] != nullptr) {
+    ops_[i]->on_match(ev, *this);
+    return;
+  }
+  // Stateless: the finding's parameters are the group_by values, else what the finding says
+  // about the resource and the action (GuardDuty folds "the same parameters" into one finding).
+  std::string key;
+  std::string buf;
+  if (!r.group_by.empty()) {
+    for (const auto& f : r.group_by) {
+      ev.first_text(f, &buf);
+      key += buf;
+      key.push_back('\x1f');
+    }
+  } else {
+    key = r.resource.render(&ev, {});
+    key.push_back('\x1f');
+    key += r.action.render(&ev, {});
+  }
+  raise(r, &ev, key, nullptr);
+}
+
+void Engine::on_event(const EventView& ev) {
+  ++stats_.events;
+  const auto ti = static_cast<std::size_t>(ev.type());
+  for (uint32_t i : unindexed_[ti]) evaluate(i, ev);
+  if (!by_name_[ti].empty()) {
+    std::string_view name = ev.event_name();
+    name_buf_.resize(name.size());
+    for (std::size_t k = 0; k < name.size(); ++k) {
+      char c = name[k];
+      name_buf_[k] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    }
+    auto it = by_name_[ti].find(name_buf_);
+    if (it != by_name_[ti].end()) {
+      for (uint32_t i : it->second) evaluate(i, ev);
+    }
+  }
+  const int64_t t = ev.meta().time_ms;
+  if (t != ingest::kNoTime && t > max_time_) {
+    max_time_ = t;
+    if (max_time_ - last_advance_ >= kAdvanceStepMs) {
+      last_advance_ = max_time_;
+      for (auto& op : ops_) {
+        if (op != nullptr) op->advance(max_time_, *this);
+      }
+    }
+  }
+}
+
+void Engine::finish() {
+  for (auto& op : ops_) {
+    if (op != nullptr) op->finish(*this);
+  }
+}
+
+void Engine::on_hit(const Rule& rule, const StateHit& hit, const EventView* sample) {
+  raise(rule, sample, hit.group_key, &hit);
+}
+
+void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_key,
+                   const StateHit* hit) {
+  static const std::vector<std::pair<std::string, std::string>> kNoVars;
+  const auto& vars = hit != nullptr ? hit->vars : kNoVars;
+  findings::Finding f;
+  f.type = r.type;
+  f.rule_id = r.id;
+  matched_lists_.clear();
+  EvalContext ctx{options_.lists, &matched_lists_};
+  f.severity = r.severity.eval(ev, ctx);
+  f.title = r.title.render(ev, vars);
+  f.description = r.description.render(ev, vars);
+  if (ev != nullptr) {
+    f.account_id = std::string(ev->meta().account);
+    f.region = std::string(ev->meta().region);
+  }
+  f.resource_json = r.resource.render(ev, vars);
+  f.action_json = r.action.render(ev, vars);
+  f.resource_role = r.resource_role;
+  f.tags = r.tags;
+  const std::string scope = f.account_id + '\x1f' + f.region + '\x1f' + group_key;
+  f.id = findings::finding_id(r.id, scope);
+  if (hit != nullptr) {
+    f.first_seen_ms = hit->first_seen_ms;
+    f.last_seen_ms = hit->last_seen_ms;
+    f.count = std::max<uint64_t>(1, hit->count);
+    f.evidence = hit->evidence;
+    f.evidence_total = hit->evidence_total;
+    f.unusual_json = hit->unusual_json;
+  } else if (ev != nullptr) {
+    f.first_seen_ms = f.last_seen_ms = ev->meta().time_ms == ingest::kNoTime ? 0 : ev->meta().time_ms;
+    f.evidence.push_back(ev->event_id());
+    f.evidence_total = 1;
+  }
+  f.created_ms = f.first_seen_ms;
+  f.updated_ms = f.last_seen_ms;
+  for (const auto& list : matched_lists_) {
+    f.threat_intel.push_back(findings::ThreatIntel{list, {}});
+  }
+  ++stats_.findings_raised;
+  aggregator_.add(std::move(f));
+}
+
+std::vector<findings::Finding> Engine::take_findings() { return aggregator_.take(); }
+
+EngineStats Engine::stats() const {
+  EngineStats s = stats_;
+  for (const auto& op : ops_) {
+    if (op == nullptr) continue;
+    StateStats st = op->stats();
+    s.state_evictions += st.evictions;
+    s.late_events += st.late_events;
+  }
+  return s;
+}
+
+}  // namespace sentinel::detect

@@ -1,0 +1,76 @@
+#pragma once
+/// The detection engine: rules indexed by (log type, eventName) so an event meets only the rules
+/// that can match it; stateless matches become findings at once, stateful ones go through their
+/// operator; findings fold by id (GuardDuty's aggregation) and come out in a deterministic order.
+/// One engine per thread of events; not thread-safe.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "detect/event_view.h"
+#include "detect/ir/predicate.h"
+#include "detect/rules/rule.h"
+#include "detect/state/stateful.h"
+#include "findings/aggregator.h"
+#include "findings/finding.h"
+
+namespace sentinel::detect {
+
+class FunctionRegistry;
+
+struct EngineOptions {
+  const NamedLists* lists = nullptr;            ///< threat/trusted/custom lists (may be null)
+  const FunctionRegistry* functions = nullptr;  ///< null: the built-in functions
+};
+
+struct EngineStats {
+  uint64_t events = 0;
+  uint64_t evaluations = 0;  ///< rule predicates evaluated
+  uint64_t matches = 0;
+  uint64_t findings_raised = 0;  ///< before aggregation
+  uint64_t state_evictions = 0;
+  uint64_t late_events = 0;
+};
+
+class Engine : private StateSink {
+ public:
+  /// Builds the engine. Rules whose functions cannot be bound are dropped with a message in
+  /// *errors (naming the rule and the function).
+  Engine(std::vector<Rule> rules, const EngineOptions& options, std::vector<std::string>* errors);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void on_event(const EventView& ev);
+  /// End of input: closes every stateful window.
+  void finish();
+  /// The aggregated findings, deterministic order. Call after finish().
+  std::vector<findings::Finding> take_findings();
+
+  const std::vector<Rule>& rules() const { return rules_; }
+  EngineStats stats() const;
+
+ private:
+  void on_hit(const Rule& rule, const StateHit& hit, const EventView* sample) override;
+  void raise(const Rule& rule, const EventView* ev, const std::string& group_key,
+             const StateHit* hit);
+  void evaluate(uint32_t rule_index, const EventView& ev);
+
+  std::vector<Rule> rules_;
+  std::vector<std::unique_ptr<StatefulOperator>> ops_;
+  EngineOptions options_;
+  static constexpr std::size_t kTypes = 6;
+  std::array<std::unordered_map<std::string, std::vector<uint32_t>>, kTypes> by_name_;
+  std::array<std::vector<uint32_t>, kTypes> unindexed_;
+  findings::Aggregator aggregator_;
+  EngineStats stats_;
+  int64_t max_time_ = INT64_MIN;
+  int64_t last_advance_ = INT64_MIN;
+  std::vector<std::string> matched_lists_;
+  std::string name_buf_;
+};
+
+}  // namespace sentinel::detect

@@ -1,0 +1,805 @@
+#include "detect/rules/native.h"
+
+#include <re2/re2.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "core/json_writer.h"
+#include "detect/rules/sigma.h"
+
+namespace sentinel::detect {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
+  return s;
+}
+
+bool scalar_number(const YAML::Node& n, double* out) {
+  if (!n.IsScalar()) return false;
+  const std::string& s = n.Scalar();
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+/// Parses durations like 90s, 5m, 2h, 7d, 1w (and plain seconds).
+bool parse_duration(const YAML::Node& n, int64_t* ms, std::string* error, const char* what) {
+  if (!n.IsScalar()) {
+    *error = std::string(what) + ": a duration such as 5m, 1h or 7d is expected";
+    return false;
+  }
+  std::string s = n.Scalar();
+  int64_t mult = 1000;
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 's': mult = 1000; s.pop_back(); break;
+      case 'm': mult = 60 * 1000; s.pop_back(); break;
+      case 'h': mult = 3600 * 1000; s.pop_back(); break;
+      case 'd': mult = 86400 * 1000; s.pop_back(); break;
+      case 'w': mult = 7 * 86400 * int64_t{1000}; s.pop_back(); break;
+      default: break;
+    }
+  }
+  int64_t v = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v < 0) {
+    *error = std::string(what) + ": '" + n.Scalar() + "' is not a duration such as 5m, 1h or 7d";
+    return false;
+  }
+  *ms = v * mult;
+  return true;
+}
+
+bool field_ref(const std::string& name, FieldRef* out, std::string* error) {
+  std::string e;
+  if (!FieldRef::parse(name, out, &e)) {
+    *error = "field '" + name + "': " + e;
+    return false;
+  }
+  return true;
+}
+
+bool scalars_of(const YAML::Node& n, std::vector<std::string>* out) {
+  if (n.IsScalar()) {
+    out->push_back(n.Scalar());
+    return true;
+  }
+  if (n.IsSequence()) {
+    for (const auto& item : n) {
+      if (!item.IsScalar()) return false;
+      out->push_back(item.Scalar());
+    }
+    return true;
+  }
+  return n.IsNull();
+}
+
+Predicate make_compare(const FieldRef& f, CmpOp op) {
+  Predicate p;
+  p.kind = Predicate::Kind::kCompare;
+  p.field = f;
+  p.op = op;
+  return p;
+}
+
+void set_strings(Predicate* p, std::vector<std::string> values, bool ci) {
+  p->case_insensitive = ci;
+  if (ci) {
+    for (auto& v : values) v = lower(v);
+  }
+  // Equality also compares numbers as numbers (22 == 22.0).
+  p->numbers.clear();
+  for (const auto& v : values) {
+    double d;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), d);
+    p->numbers.push_back(!v.empty() && r.ec == std::errc() && r.ptr == v.data() + v.size()
+                             ? d
+                             : std::numeric_limits<double>::quiet_NaN());
+  }
+  p->strings = std::move(values);
+}
+
+// One field's operator map, e.g. {neq: AwsServiceEvent} or {gte: 10, lt: 100}.
+bool compile_field_ops(const FieldRef& f, const YAML::Node& ops, const RuleDefs& defs,
+                       std::vector<Predicate>* out, std::string* error) {
+  for (const auto& kv : ops) {
+    const std::string op = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    std::vector<std::string> values;
+    auto need_values = [&]() {
+      if (!scalars_of(v, &values) || values.empty()) {
+        *error = "'" + f.text + "': '" + op + "' needs a value or a list of values";
+        return false;
+      }
+      return true;
+    };
+    bool ci = op.size() > 1 && op[0] == 'i' && op != "in" && op != "in_list" && op != "is_null";
+    std::string base = ci ? op.substr(1) : op;
+    if (op == "iin") base = "in";
+    Predicate p;
+    if (base == "eq" || base == "in" || base == "neq") {
+      if (!need_values()) return false;
+      p = make_compare(f, CmpOp::kEq);
+      set_strings(&p, values, ci);
+      p.negate = base == "neq";
+    } else if (base == "contains" || base == "startswith" || base == "endswith" ||
+               base == "glob") {
+      if (!need_values()) return false;
+      p = make_compare(f, base == "contains"     ? CmpOp::kContains
+                          : base == "startswith" ? CmpOp::kStartsWith
+                          : base == "endswith"   ? CmpOp::kEndsWith
+                                                 : CmpOp::kGlob);
+      set_strings(&p, values, ci);
+    } else if (op == "re") {
+      if (!need_values()) return false;
+      p = make_compare(f, CmpOp::kRegex);
+      for (const auto& r : values) {
+        auto re = std::make_shared<re2::RE2>(r, re2::RE2::Quiet);
+        if (!re->ok()) {
+          *error = "'" + f.text + "': bad regular expression '" + r + "': " + re->error();
+          return false;
+        }
+        p.regexes.push_back(std::move(re));
+      }
+    } else if (op == "cidr") {
+      if (!need_values()) return false;
+      p = make_compare(f, CmpOp::kCidr);
+      for (const auto& c : values) {
+        Cidr cidr;
+        if (!Cidr::parse(c, &cidr)) {
+          *error = "'" + f.text + "': '" + c + "' is not a CIDR block";
+          return false;
+        }
+        p.cidrs.push_back(cidr);
+      }
+    } else if (op == "exists" || op == "is_null") {
+      if (!v.IsScalar() || (v.Scalar() != "true" && v.Scalar() != "false")) {
+        *error = "'" + f.text + "': '" + op + "' takes true or false";
+        return false;
+      }
+      p = make_compare(f, op == "exists" ? CmpOp::kExists : CmpOp::kIsNull);
+      p.negate = v.Scalar() == "false";
+    } else if (op == "lt" || op == "lte" || op == "gt" || op == "gte") {
+      double d;
+      if (!scalar_number(v, &d)) {
+        *error = "'" + f.text + "': '" + op + "' needs a number";
+        return false;
+      }
+      p = make_compare(f, op == "lt"    ? CmpOp::kLt
+                          : op == "lte" ? CmpOp::kLe
+                          : op == "gt"  ? CmpOp::kGt
+                                        : CmpOp::kGe);
+      p.numbers = {d};
+    } else if (op == "in_list") {
+      if (!v.IsScalar()) {
+        *error = "'" + f.text + "': 'in_list' takes a list name";
+        return false;
+      }
+      auto it = defs.lists.find(v.Scalar());
+      if (it != defs.lists.end()) {
+        p = make_compare(f, CmpOp::kEq);
+        set_strings(&p, it->second, false);
+      } else {
+        p = make_compare(f, CmpOp::kInList);
+        p.list = v.Scalar();
+      }
+    } else {
+      *error = "'" + f.text + "': unknown operator '" + op +
+               "' (eq, ieq, neq, in, iin, contains, startswith, endswith, glob (each with an i- "
+               "form), re, cidr, exists, is_null, lt, lte, gt, gte, in_list)";
+      return false;
+    }
+    out->push_back(std::move(p));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool compile_match(const YAML::Node& expr, const RuleDefs& defs, Predicate* out,
+                   std::string* error) {
+  if (expr.IsSequence()) {
+    // A list is an implicit `all`.
+    std::vector<Predicate> parts;
+    for (const auto& item : expr) {
+      Predicate p;
+      if (!compile_match(item, defs, &p, error)) return false;
+      parts.push_back(std::move(p));
+    }
+    *out = Predicate::all_of(std::move(parts));
+    return true;
+  }
+  if (!expr.IsMap()) {
+    *error = "a match expression is a map (field: value, all:, any:, not:, macro:, fn:)";
+    return false;
+  }
+  std::vector<Predicate> parts;
+  for (const auto& kv : expr) {
+    const std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (key == "all" || key == "any") {
+      if (!v.IsSequence()) {
+        *error = "'" + key + "' takes a list of expressions";
+        return false;
+      }
+      std::vector<Predicate> sub;
+      for (const auto& item : v) {
+        Predicate p;
+        if (!compile_match(item, defs, &p, error)) return false;
+        sub.push_back(std::move(p));
+      }
+      parts.push_back(key == "all" ? Predicate::all_of(std::move(sub))
+                                   : Predicate::any_of(std::move(sub)));
+    } else if (key == "not") {
+      Predicate p;
+      if (!compile_match(v, defs, &p, error)) return false;
+      parts.push_back(Predicate::negation(std::move(p)));
+    } else if (key == "macro") {
+      auto it = defs.macros.find(v.Scalar());
+      if (it == defs.macros.end()) {
+        *error = "unknown macro '" + v.Scalar() + "'";
+        return false;
+      }
+      Predicate p;
+      if (!compile_match(it->second, defs, &p, error)) return false;
+      parts.push_back(std::move(p));
+    } else if (key == "fn") {
+      // {fn: {name: entropy, args: [query_name], gt: 3.5}}: resolved against the function
+      // registry when the engine is built (the name is kept in `list`, the op below).
+      if (!v.IsMap() || !v["name"]) {
+        *error = "'fn' takes {name: ..., args: [...], <operator>: value}";
+        return false;
+      }
+      FieldRef dummy;
+      dummy.text = "fn:" + v["name"].Scalar();
+      YAML::Node ops(YAML::NodeType::Map);
+      for (const auto& f : v) {
+        std::string k = f.first.Scalar();
+        if (k != "name" && k != "args") ops[k] = f.second;
+      }
+      std::vector<Predicate> cmp;
+      if (ops.size() == 0) ops["eq"] = "true";
+      if (!compile_field_ops(dummy, ops, defs, &cmp, error)) return false;
+      for (auto& p : cmp) {
+        p.list = v["name"].Scalar();  // function name, bound later
+        if (p.op == CmpOp::kInList) {
+          *error = "'fn' cannot use in_list";
+          return false;
+        }
+        if (v["args"]) {
+          std::vector<std::string> names;
+          if (!scalars_of(v["args"], &names)) {
+            *error = "'fn' args must be field names";
+            return false;
+          }
+          for (const auto& n : names) {
+            FieldRef a;
+            if (!field_ref(n, &a, error)) return false;
+            p.args.push_back(std::move(a));
+          }
+        }
+        parts.push_back(std::move(p));
+      }
+    } else {
+      FieldRef f;
+      if (!field_ref(key, &f, error)) return false;
+      if (v.IsMap()) {
+        if (!compile_field_ops(f, v, defs, &parts, error)) return false;
+      } else {
+        std::vector<std::string> values;
+        if (v.IsNull()) {
+          Predicate p = make_compare(f, CmpOp::kIsNull);
+          parts.push_back(std::move(p));
+          continue;
+        }
+        if (!scalars_of(v, &values) || values.empty()) {
+          *error = "'" + key + "': a value, a list of values or an operator map is expected";
+          return false;
+        }
+        Predicate p = make_compare(f, CmpOp::kEq);
+        set_strings(&p, values, false);
+        parts.push_back(std::move(p));
+      }
+    }
+  }
+  *out = Predicate::all_of(std::move(parts));
+  return true;
+}
+
+namespace {
+
+bool compile_json_template(const YAML::Node& n, JsonTemplate::Node* out, std::string* error) {
+  using Kind = JsonTemplate::Node::Kind;
+  if (n.IsMap()) {
+    out->kind = Kind::kObject;
+    for (const auto& kv : n) {
+      JsonTemplate::Node child;
+      if (!compile_json_template(kv.second, &child, error)) return false;
+      out->members.emplace_back(kv.first.Scalar(), std::move(child));
+    }
+    return true;
+  }
+  if (n.IsSequence()) {
+    out->kind = Kind::kArray;
+    for (const auto& item : n) {
+      JsonTemplate::Node child;
+      if (!compile_json_template(item, &child, error)) return false;
+      out->items.push_back(std::move(child));
+    }
+    return true;
+  }
+  if (n.IsNull()) {
+    out->kind = Kind::kNull;
+    return true;
+  }
+  const std::string& s = n.Scalar();
+  if (n.Tag() != "!") {
+    double d;
+    if (scalar_number(n, &d)) {
+      out->kind = Kind::kNumber;
+      out->number = d;
+      return true;
+    }
+    if (s == "true" || s == "false") {
+      out->kind = Kind::kBool;
+      out->boolean = s == "true";
+      return true;
+    }
+  }
+  out->kind = Kind::kString;
+  return Template::compile(s, &out->text, error);
+}
+
+bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* spec,
+                      std::string* error) {
+  if (!n.IsMap() || n.size() != 1) {
+    *error = "stateful: one of threshold, distinct, first_seen, sequence, volume";
+    return false;
+  }
+  const std::string kind = n.begin()->first.Scalar();
+  const YAML::Node& c = n.begin()->second;
+  const std::string where = "stateful." + kind;
+  if (!c.IsMap()) {
+    *error = where + ": a map is expected";
+    return false;
+  }
+  auto fields = [&](const char* key, std::vector<FieldRef>* out) {
+    std::vector<std::string> names;
+    if (c[key] && !scalars_of(c[key], &names)) {
+      *error = where + "." + key + ": field names are expected";
+      return false;
+    }
+    for (const auto& name : names) {
+      FieldRef f;
+      if (!field_ref(name, &f, error)) return false;
+      out->push_back(std::move(f));
+    }
+    return true;
+  };
+  auto duration = [&](const char* key, int64_t* ms, bool required) {
+    if (!c[key]) {
+      if (required) *error = where + ": '" + key + "' is required";
+      return !required;
+    }
+    std::string what = where + "." + key;
+    return parse_duration(c[key], ms, error, what.c_str());
+  };
+  auto count = [&](const char* key, uint64_t* v, bool required) {
+    double d;
+    if (!c[key]) {
+      if (required) *error = where + ": '" + key + "' is required";
+      return !required;
+    }
+    if (!scalar_number(c[key], &d) || d < 1) {
+      *error = where + "." + key + ": a whole number ≥ 1 is expected";
+      return false;
+    }
+    *v = static_cast<uint64_t>(d);
+    return true;
+  };
+  if (!fields("group_by", &spec->group_by)) return false;
+  if (!duration("lateness", &spec->lateness_ms, false)) return false;
+  if (c["max_keys"] && !count("max_keys", &spec->max_keys, false)) return false;
+  if (kind == "threshold") {
+    spec->kind = StatefulSpec::Kind::kThreshold;
+    return duration("window", &spec->window_ms, true) && count("count", &spec->threshold, true);
+  }
+  if (kind == "distinct") {
+    spec->kind = StatefulSpec::Kind::kDistinct;
+    if (!c["field"]) {
+      *error = where + ": 'field' is required";
+      return false;
+    }
+    return field_ref(c["field"].Scalar(), &spec->distinct_field, error) &&
+           duration("window", &spec->window_ms, true) && count("count", &spec->threshold, true);
+  }
+  if (kind == "first_seen") {
+    spec->kind = StatefulSpec::Kind::kFirstSeen;
+    if (!fields("features", &spec->features)) return false;
+    if (spec->features.empty()) {
+      *error = where + ": 'features' is required";
+      return false;
+    }
+    if (c["rare_fraction"] && !scalar_number(c["rare_fraction"], &spec->rare_fraction)) {
+      *error = where + ".rare_fraction: a number is expected";
+      return false;
+    }
+    return duration("learning", &spec->learning_ms, true);
+  }
+  if (kind == "sequence") {
+    spec->kind = StatefulSpec::Kind::kSequence;
+    if (!c["steps"] || !c["steps"].IsSequence() || c["steps"].size() < 2) {
+      *error = where + ": 'steps' needs two or more {name, match} entries";
+      return false;
+    }
+    for (const auto& step : c["steps"]) {
+      Predicate p;
+      if (!step["match"] || !compile_match(step["match"], defs, &p, error)) {
+        if (error->empty()) *error = where + ": every step needs 'match'";
+        return false;
+      }
+      spec->steps.push_back(std::move(p));
+      spec->step_names.push_back(step["name"] ? step["name"].Scalar()
+                                              : "step" + std::to_string(spec->steps.size()));
+    }
+    return duration("window", &spec->window_ms, true);
+  }
+  if (kind == "volume") {
+    spec->kind = StatefulSpec::Kind::kVolume;
+    if (!c["field"]) {
+      *error = where + ": 'field' is required";
+      return false;
+    }
+    if (c["z"] && !scalar_number(c["z"], &spec->z_threshold)) {
+      *error = where + ".z: a number is expected";
+      return false;
+    }
+    uint64_t warm = spec->warmup_intervals;
+    if (!count("warmup", &warm, false)) return false;
+    spec->warmup_intervals = static_cast<uint32_t>(warm);
+    return field_ref(c["field"].Scalar(), &spec->volume_field, error) &&
+           duration("interval", &spec->interval_ms, true);
+  }
+  *error = "stateful: unknown kind '" + kind +
+           "' (threshold, distinct, first_seen, sequence, volume)";
+  return false;
+}
+
+void collect_names(const Predicate& p, std::vector<std::string>* out, bool* unconstrained) {
+  // At the top level: an AND is constrained when any child is; an OR when all children are.
+  switch (p.kind) {
+    case Predicate::Kind::kAnd: {
+      for (const auto& c : p.children) {
+        std::vector<std::string> names;
+        bool unc = false;
+        collect_names(c, &names, &unc);
+        if (!unc) {
+          *out = std::move(names);
+          *unconstrained = false;
+          return;
+        }
+      }
+      *unconstrained = true;
+      return;
+    }
+    case Predicate::Kind::kOr: {
+      std::vector<std::string> all;
+      for (const auto& c : p.children) {
+        std::vector<std::string> names;
+        bool unc = false;
+        collect_names(c, &names, &unc);
+        if (unc) {
+          *unconstrained = true;
+          return;
+        }
+        all.insert(all.end(), names.begin(), names.end());
+      }
+      *out = std::move(all);
+      *unconstrained = false;
+      return;
+    }
+    case Predicate::Kind::kCompare:
+      if (p.op == CmpOp::kEq && !p.negate && p.function == nullptr && p.list.empty() &&
+          p.field.source == FieldRef::Source::kJsonPath && p.field.steps.size() == 1 &&
+          p.field.steps[0].key == "eventName") {
+        for (const auto& s : p.strings) out->push_back(lower(s));
+        *unconstrained = false;
+        return;
+      }
+      *unconstrained = true;
+      return;
+    default:
+      *unconstrained = true;
+      return;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> required_event_names(const Predicate& p) {
+  std::vector<std::string> names;
+  bool unconstrained = true;
+  collect_names(p, &names, &unconstrained);
+  if (unconstrained) return {};
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+std::string yaml_to_json(const YAML::Node& node) {
+  std::string out;
+  JsonWriter w(&out);
+  std::function<void(const YAML::Node&)> emit = [&](const YAML::Node& n) {
+    if (n.IsMap()) {
+      w.begin_object();
+      for (const auto& kv : n) {
+        w.key(kv.first.Scalar());
+        emit(kv.second);
+      }
+      w.end_object();
+    } else if (n.IsSequence()) {
+      w.begin_array();
+      for (const auto& item : n) emit(item);
+      w.end_array();
+    } else if (n.IsNull()) {
+      w.null();
+    } else {
+      const std::string& s = n.Scalar();
+      double d;
+      if (n.Tag() != "!" && (s == "true" || s == "false")) {
+        w.boolean(s == "true");
+      } else if (n.Tag() != "!" && scalar_number(n, &d) && s.find_first_of("xX") == std::string::npos &&
+                 !(s.size() > 1 && s[0] == '0' && s[1] != '.')) {
+        w.raw(s);
+      } else {
+        w.string(s);
+      }
+    }
+  };
+  emit(node);
+  return out;
+}
+
+bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std::string& source,
+                         Rule* out, std::string* error) {
+  Rule r;
+  r.source = source;
+  auto req = [&](const char* key) {
+    if (!doc[key] || !doc[key].IsScalar()) {
+      *error = std::string("'") + key + "' is required";
+      return false;
+    }
+    return true;
+  };
+  if (!req("id") || !req("type")) return false;
+  r.id = doc["id"].Scalar();
+  r.type = doc["type"].Scalar();
+  if (r.type.find(':') == std::string::npos || r.type.find('/') == std::string::npos) {
+    *error = "type '" + r.type + "' is not in the grammar Purpose:Resource/Family.Mechanism";
+    return false;
+  }
+  std::string title = doc["title"] ? doc["title"].Scalar() : r.type;
+  if (!Template::compile(title, &r.title, error)) return false;
+  if (doc["description"] && !Template::compile(doc["description"].Scalar(), &r.description, error)) {
+    return false;
+  }
+  if (const YAML::Node& sev = doc["severity"]) {
+    if (sev.IsMap()) {
+      if (!sev["default"] || !scalar_number(sev["default"], &r.severity.value)) {
+        *error = "severity.default: a number is expected";
+        return false;
+      }
+      if (sev["cases"]) {
+        for (const auto& c : sev["cases"]) {
+          Severity::Case sc;
+          if (!c["when"] || !c["value"] || !scalar_number(c["value"], &sc.value)) {
+            *error = "severity.cases: each case needs 'when' and a numeric 'value'";
+            return false;
+          }
+          if (!compile_match(c["when"], defs, &sc.when, error)) return false;
+          r.severity.cases.push_back(std::move(sc));
+        }
+      }
+    } else if (!scalar_number(sev, &r.severity.value)) {
+      *error = "severity: a number (or {default, cases}) is expected";
+      return false;
+    }
+  }
+  if (r.severity.value < 0 || r.severity.value > 10) {
+    *error = "severity must be between 0 and 10";
+    return false;
+  }
+  std::vector<std::string> types;
+  if (doc["log_types"] && !scalars_of(doc["log_types"], &types)) {
+    *error = "log_types: a list of cloudtrail, vpcflow, route53, guardduty";
+    return false;
+  }
+  if (types.empty()) types = {"cloudtrail"};
+  for (const auto& t : types) {
+    ingest::LogType lt;
+    if (!ingest::parse_log_type(t, &lt) || lt == ingest::LogType::kUnknown) {
+      *error = "log_types: unknown log type '" + t + "'";
+      return false;
+    }
+    r.log_types.push_back(lt);
+  }
+  if (!doc["match"]) {
+    *error = "'match' is required";
+    return false;
+  }
+  if (!compile_match(doc["match"], defs, &r.match, error)) {
+    *error = "match: " + *error;
+    return false;
+  }
+  if (doc["stateful"] && !compile_stateful(doc["stateful"], defs, &r.stateful, error)) return false;
+  if (doc["group_by"]) {
+    std::vector<std::string> names;
+    if (!scalars_of(doc["group_by"], &names)) {
+      *error = "group_by: field names are expected";
+      return false;
+    }
+    for (const auto& n : names) {
+      FieldRef f;
+      if (!field_ref(n, &f, error)) return false;
+      r.group_by.push_back(std::move(f));
+    }
+  }
+  if (doc["resource"] && !compile_json_template(doc["resource"], &r.resource.root, error)) {
+    *error = "resource: " + *error;
+    return false;
+  }
+  if (doc["action"] && !compile_json_template(doc["action"], &r.action.root, error)) {
+    *error = "action: " + *error;
+    return false;
+  }
+  if (doc["resource_role"]) r.resource_role = doc["resource_role"].Scalar();
+  if (doc["tags"] && !scalars_of(doc["tags"], &r.tags)) {
+    *error = "tags: a list of strings is expected";
+    return false;
+  }
+  if (doc["enabled"] && doc["enabled"].Scalar() == "false") r.enabled = false;
+  if (const YAML::Node& tests = doc["tests"]) {
+    for (const auto& t : tests) {
+      RuleTest rt;
+      rt.name = t["name"] ? t["name"].Scalar() : "test" + std::to_string(r.tests.size() + 1);
+      rt.log_type = r.log_types.front();
+      if (t["log_type"] && !ingest::parse_log_type(t["log_type"].Scalar(), &rt.log_type)) {
+        *error = "tests: unknown log_type '" + t["log_type"].Scalar() + "'";
+        return false;
+      }
+      if (!t["events"] || !t["events"].IsSequence()) {
+        *error = "tests[" + rt.name + "]: 'events' (a list) is required";
+        return false;
+      }
+      for (const auto& e : t["events"]) {
+        rt.events_json.push_back(e.IsScalar() ? e.Scalar() : yaml_to_json(e));
+      }
+      const YAML::Node& ex = t["expect"];
+      double d;
+      if (!ex || !ex["findings"] || !scalar_number(ex["findings"], &d) || d < 0) {
+        *error = "tests[" + rt.name + "]: 'expect: {findings: N}' is required";
+        return false;
+      }
+      rt.expect_findings = static_cast<uint64_t>(d);
+      if (ex["type"]) rt.expect_type = ex["type"].Scalar();
+      if (ex["severity"] && !scalar_number(ex["severity"], &rt.expect_severity)) {
+        *error = "tests[" + rt.name + "]: expect.severity must be a number";
+        return false;
+      }
+      r.tests.push_back(std::move(rt));
+    }
+  }
+  r.index_names = required_event_names(r.match);
+  *out = std::move(r);
+  return true;
+}
+
+std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (auto it = fs::recursive_directory_iterator(path, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      std::string ext = it->path().extension().string();
+      if (it->is_regular_file() && (ext == ".yml" || ext == ".yaml")) {
+        files.push_back(it->path().string());
+      }
+    }
+    std::sort(files.begin(), files.end());
+  } else if (fs::exists(path, ec)) {
+    files.push_back(path);
+  } else {
+    errors->messages.push_back(path + ": no such file or directory");
+    return {};
+  }
+
+  // Pass 1: read every document; collect macros and lists.
+  struct Doc {
+    YAML::Node node;
+    std::string source;
+    std::string text;  // for Sigma, which reparses its own documents
+  };
+  std::vector<Doc> docs;
+  RuleDefs defs;
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    std::vector<YAML::Node> nodes;
+    try {
+      nodes = YAML::LoadAll(text);
+    } catch (const YAML::Exception& e) {
+      errors->messages.push_back(file + ": not valid YAML: " + e.what());
+      continue;
+    }
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const YAML::Node& n = nodes[i];
+      std::string source = file + (nodes.size() > 1 ? "#" + std::to_string(i + 1) : "");
+      if (!n.IsMap()) continue;
+      if (n["macro"]) {
+        if (!n["match"]) {
+          errors->messages.push_back(source + ": macro '" + n["macro"].Scalar() +
+                                     "' needs 'match'");
+          continue;
+        }
+        defs.macros[n["macro"].Scalar()] = n["match"];
+      } else if (n["list"]) {
+        std::vector<std::string> values;
+        if (!scalars_of(n["values"], &values)) {
+          errors->messages.push_back(source + ": list '" + n["list"].Scalar() +
+                                     "' needs 'values' (a list of strings)");
+          continue;
+        }
+        defs.lists[n["list"].Scalar()] = std::move(values);
+      } else {
+        docs.push_back({n, source, nodes.size() == 1 ? text : YAML::Dump(n)});
+      }
+    }
+  }
+
+  // Pass 2: compile rules.
+  std::vector<Rule> rules;
+  std::set<std::string> ids;
+  for (const auto& d : docs) {
+    std::vector<Rule> loaded;
+    std::string error;
+    bool ok;
+    if (d.node["logsource"] && d.node["detection"]) {
+      ok = load_sigma(d.text, d.source, &loaded, &error);
+    } else {
+      Rule r;
+      ok = compile_native_rule(d.node, defs, d.source, &r, &error);
+      if (ok) loaded.push_back(std::move(r));
+    }
+    if (!ok) {
+      std::string id = d.node["id"] ? d.node["id"].Scalar()
+                                     : d.node["title"] ? d.node["title"].Scalar() : "?";
+      errors->messages.push_back(d.source + ": rule '" + id + "': " + error);
+      continue;
+    }
+    for (auto& r : loaded) {
+      if (!ids.insert(r.id).second) {
+        errors->messages.push_back(d.source + ": rule '" + r.id + "': duplicate id");
+        continue;
+      }
+      rules.push_back(std::move(r));
+    }
+  }
+  return rules;
+}
+
+}  // namespace sentinel::detect

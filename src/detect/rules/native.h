@@ -1,0 +1,48 @@
+#pragma once
+/// The native YAML rule format (docs/rules.md) and the rules folder loader.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "detect/rules/rule.h"
+
+namespace YAML {
+class Node;
+}
+
+namespace sentinel::detect {
+
+/// Problems found while loading: each names the file, the rule and the key.
+struct LoadErrors {
+  std::vector<std::string> messages;
+  bool empty() const { return messages.empty(); }
+};
+
+/// Definitions shared by the rules of a set: macros (named match expressions) and lists (named
+/// value lists written in rule files).
+struct RuleDefs {
+  std::map<std::string, YAML::Node> macros;
+  std::map<std::string, std::vector<std::string>> lists;
+};
+
+/// Loads every rule under `path` (a .yml/.yaml file or a folder, walked recursively, sorted):
+/// native rules, macro and list documents, and Sigma rules (recognised by `logsource` +
+/// `detection`). Returns the rules that loaded; every refusal is in *errors.
+std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors);
+
+/// Compiles one native rule document. `source` names it in errors.
+bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std::string& source,
+                         Rule* out, std::string* error);
+
+/// Compiles a match expression (exposed for tests and suppression-like filters).
+bool compile_match(const YAML::Node& expr, const RuleDefs& defs, Predicate* out,
+                   std::string* error);
+
+/// Converts a YAML node to JSON text (plain scalars that look like numbers, booleans or null
+/// become those; quoted scalars stay strings). For embedded test events.
+std::string yaml_to_json(const YAML::Node& node);
+
+/// Finds the eventName values a predicate requires at its top level (lowercased), for the index.
+std::vector<std::string> required_event_names(const Predicate& p);
+
+}  // namespace sentinel::detect
