@@ -27,6 +27,14 @@ struct StateHit {
   std::string unusual_json;    ///< baselines: why it was unusual (JSON object), else empty
   /// Extra values for templates: {count}, {distinct}, {window}, {value}, ...
   std::vector<std::pair<std::string, std::string>> vars;
+  /// The event that completed the condition, captured when it was matched (operators decide on
+  /// event time, after the watermark has passed, when that event's view no longer exists): its
+  /// id, time, and the first_text of every field the rule's templates (title, description,
+  /// resource, action) name plus `account` and `region`, keyed by FieldRef::text. The engine
+  /// renders field placeholders from these when on_hit's `sample` is nullptr.
+  std::string sample_id;
+  int64_t sample_time_ms = 0;
+  std::vector<std::pair<std::string, std::string>> sample_fields;
 };
 
 class StateSink {
@@ -42,6 +50,11 @@ struct StateStats {
   uint64_t keys = 0;       ///< live group keys
   uint64_t evictions = 0;  ///< keys dropped by the cap (LRU) or TTL
   uint64_t late_events = 0;  ///< events older than the watermark allowed (counted, not used)
+  uint64_t no_time_events = 0;  ///< events without an event time (counted, not used)
+  uint64_t late_accepted = 0;   ///< behind the watermark but within the window: used, best effort
+  uint64_t cap_evictions = 0;   ///< the part of `evictions` due to max_keys (the rest is TTL)
+  uint64_t events = 0;          ///< events taken into state
+  uint64_t hits = 0;            ///< on_hit calls
 };
 
 /// One per (rule, thread). Not thread-safe.
@@ -79,6 +92,11 @@ struct StatefulSpec {
   int64_t interval_ms = 0;
   double z_threshold = 6.0;
   uint32_t warmup_intervals = 24;
+  uint32_t history_intervals = 24;  ///< volume: K, the closed bucket sums the model keeps per key
+  double min_volume = 0;            ///< volume: a bucket must also exceed this absolute floor
+  /// first-seen: at most this many feature combinations (and values per feature) kept per
+  /// entity, least recently seen dropped first.
+  uint32_t max_combinations = 256;
   /// Bounded state: at most this many keys (LRU eviction), and keys idle this long expire.
   uint64_t max_keys = 100000;
   int64_t ttl_ms = 0;  ///< 0: window × 2 (or the learning period for baselines)

@@ -1,0 +1,187 @@
+#pragma once
+/// The machinery every stateful operator shares: event-time ordering behind a watermark, the
+/// capture of what an event leaves behind, and a bounded key table (LRU at a cap, TTL on event
+/// time). Internal to src/detect/state; rules and the engine use stateful.h only.
+///
+/// How order independence is reached: an accepted event is reduced at once to an `Item` (time,
+/// id, group key, the operator's values, a snapshot of the fields the rule's templates need) and
+/// queued. Items are handed to the operator only once the watermark has passed them, in
+/// (time, event id, key) order, so every operator sees the same sequence whatever order the files
+/// were read in, as long as each event arrived before the watermark passed it.
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "detect/event_view.h"
+#include "detect/state/stateful.h"
+
+namespace sentinel::detect::state {
+
+inline constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
+inline constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
+
+/// a - b without overflow (clamped to the int64 range).
+int64_t sat_sub(int64_t a, int64_t b);
+/// a + b without overflow.
+int64_t sat_add(int64_t a, int64_t b);
+/// floor(a / b) for b > 0.
+int64_t floor_div(int64_t a, int64_t b);
+/// "250ms", "90s", "10m", "1h30m", "2d".
+std::string format_duration(int64_t ms);
+/// Shortest round-trip text; integral values without a fraction.
+std::string format_number(double v);
+
+/// What one accepted event leaves behind: enough to decide and to report, never the view.
+struct Item {
+  int64_t t = 0;
+  std::string id;
+  std::string key;
+  std::vector<std::string> snapshot;  ///< aligned with OperatorBase's snapshot fields
+  std::vector<std::string> values;    ///< operator-specific (distinct value, features)
+  uint32_t mask = 0;                  ///< sequence: which steps the event matched
+  double number = 0;                  ///< volume: the summed field
+};
+
+/// The sample part of a hit, kept apart from Item when an operator keeps the sample only.
+struct Sample {
+  int64_t t = 0;
+  std::string id;
+  std::vector<std::string> snapshot;
+  static Sample of(const Item& it) { return Sample{it.t, it.id, it.snapshot}; }
+};
+
+class OperatorBase : public StatefulOperator {
+ public:
+  /// `window_ms`: events older than the watermark minus this are late (counted, dropped).
+  /// `rule` must outlive the operator.
+  OperatorBase(const Rule& rule, int64_t window_ms);
+
+  void on_match(const EventView& ev, StateSink& sink) final;
+  void advance(int64_t watermark_ms, StateSink& sink) final;
+  void finish(StateSink& sink) final;
+  StateStats stats() const final;
+
+ protected:
+  /// Fills the operator's part of `item` (values, mask, number) from the event; false skips it.
+  virtual bool extract(const EventView& ev, Item* item) = 0;
+  /// Takes one item into state. Called in (time, id, key) order, except for late-accepted items.
+  virtual void process(Item&& item, StateSink& sink) = 0;
+  /// Every item with a time before `now` has been processed: close what ends at or before it
+  /// and expire idle keys.
+  virtual void on_time(int64_t now, StateSink& sink) = 0;
+  /// End of input, after every item was processed.
+  virtual void on_finish(StateSink& /*sink*/) {}
+  virtual uint64_t live_keys() const = 0;
+
+  /// Fills the hit's sample members from `s` and calls the sink with a null view.
+  void emit(StateHit* hit, const Sample& s, StateSink& sink);
+
+  const Rule& rule_;
+  const StatefulSpec& spec_;
+  StateStats stats_;
+
+ private:
+  int64_t watermark() const;
+  void drain(int64_t limit, StateSink& sink);
+
+  int64_t window_ms_;
+  int64_t max_seen_ = kMinTime;
+  int64_t external_wm_ = kMinTime;
+  int64_t now_ = kMinTime;
+  std::vector<Item> heap_;  // min-heap on (t, id, key)
+  std::vector<FieldRef> snapshot_fields_;
+  std::string buf_;
+};
+
+/// Keys with their state, least recently used last. Bounded by `max_keys` (the least recently
+/// used key is evicted to make room) and by `ttl_ms` (keys idle longer expire). Recency follows
+/// the order keys are used in, which the base makes event-time order.
+template <typename State>
+class KeyTable {
+ public:
+  using EvictHook = std::function<void(const std::string& key, State& state)>;
+
+  KeyTable(uint64_t max_keys, int64_t ttl_ms, StateStats* stats)
+      : max_keys_(max_keys == 0 ? 1 : max_keys), ttl_ms_(ttl_ms), stats_(stats) {}
+
+  void set_evict_hook(EvictHook h) { hook_ = std::move(h); }
+
+  /// The state of `key`, created (evicting at the cap) when missing; marks it used at `t`.
+  State& use(const std::string& key, int64_t t, bool* created = nullptr) {
+    auto it = map_.find(key);
+    if (it != map_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.pos);
+      if (t > it->second.last) it->second.last = t;
+      if (created != nullptr) *created = false;
+      return it->second.state;
+    }
+    while (map_.size() >= max_keys_ && !lru_.empty()) {
+      evict(lru_.back());
+      ++stats_->cap_evictions;
+    }
+    lru_.push_front(key);
+    Entry& e = map_[key];
+    e.pos = lru_.begin();
+    e.last = t;
+    if (created != nullptr) *created = true;
+    return e.state;
+  }
+
+  State* find(const std::string& key) {
+    auto it = map_.find(key);
+    return it == map_.end() ? nullptr : &it->second.state;
+  }
+
+  /// Drops keys whose last use is more than the TTL before `now`.
+  void expire(int64_t now) {
+    if (ttl_ms_ <= 0) return;
+    while (!lru_.empty()) {
+      auto it = map_.find(lru_.back());
+      if (sat_add(it->second.last, ttl_ms_) >= now) break;
+      evict(lru_.back());
+    }
+  }
+
+  uint64_t size() const { return map_.size(); }
+
+ private:
+  struct Entry {
+    State state;
+    int64_t last = 0;
+    std::list<std::string>::iterator pos;
+  };
+  void evict(const std::string& key_ref) {
+    std::string key = key_ref;  // the list node goes away below
+    auto it = map_.find(key);
+    if (hook_) hook_(key, it->second.state);
+    lru_.erase(it->second.pos);
+    map_.erase(it);
+    ++stats_->evictions;
+  }
+
+  uint64_t max_keys_;
+  int64_t ttl_ms_;
+  StateStats* stats_;
+  EvictHook hook_;
+  std::unordered_map<std::string, Entry> map_;
+  std::list<std::string> lru_;
+};
+
+/// The TTL an operator uses: spec.ttl_ms when set, else `fallback`.
+inline int64_t ttl_or(const StatefulSpec& spec, int64_t fallback) {
+  return spec.ttl_ms > 0 ? spec.ttl_ms : fallback;
+}
+
+std::unique_ptr<StatefulOperator> make_threshold(const Rule& rule);
+std::unique_ptr<StatefulOperator> make_distinct(const Rule& rule);
+std::unique_ptr<StatefulOperator> make_first_seen(const Rule& rule);
+std::unique_ptr<StatefulOperator> make_sequence(const Rule& rule);
+std::unique_ptr<StatefulOperator> make_volume(const Rule& rule);
+
+}  // namespace sentinel::detect::state

@@ -1,0 +1,108 @@
+// Ordered sequence: steps A then B (then C ...) by the same key, the last step within T of the
+// first. Events are taken in (time, id) order; "then" means strictly later in that order. For
+// each step the operator keeps the partial match with the latest start (it has the most time
+// left), so a burst of A's never crowds out the one that can still complete.
+#include <algorithm>
+
+#include "detect/rules/rule.h"
+#include "detect/state/operator_base.h"
+
+namespace sentinel::detect::state {
+namespace {
+
+constexpr std::size_t kMaxSteps = 32;
+
+class SequenceOperator final : public OperatorBase {
+ public:
+  explicit SequenceOperator(const Rule& rule)
+      : OperatorBase(rule, rule.stateful.window_ms),
+        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms),
+              &stats_),
+        nsteps_(std::min(rule.stateful.steps.size(), kMaxSteps)) {
+    for (std::size_t i = 0; i < nsteps_; ++i) {
+      if (i > 0) names_ += " -> ";
+      names_ += i < rule.stateful.step_names.size() && !rule.stateful.step_names[i].empty()
+                    ? rule.stateful.step_names[i]
+                    : "step" + std::to_string(i + 1);
+    }
+  }
+
+ private:
+  struct Partial {
+    bool valid = false;
+    int64_t start = 0;
+    int64_t last = 0;
+    std::string last_id;
+    std::vector<std::string> ids;
+  };
+  struct KeyState {
+    std::vector<Partial> done;  // done[i]: a match of steps 0..i
+  };
+
+  bool extract(const EventView& ev, Item* it) override {
+    EvalContext ctx;
+    for (std::size_t i = 0; i < nsteps_; ++i) {
+      if (spec_.steps[i].eval(ev, ctx)) it->mask |= (1u << i);
+    }
+    return it->mask != 0;
+  }
+
+  static bool before(int64_t t1, const std::string& id1, int64_t t2, const std::string& id2) {
+    return t1 != t2 ? t1 < t2 : id1 < id2;
+  }
+
+  void process(Item&& it, StateSink& sink) override {
+    if (nsteps_ == 0) return;
+    KeyState& st = keys_.use(it.key, it.t);
+    if (st.done.size() != nsteps_) st.done.assign(nsteps_, Partial{});
+    const int64_t T = spec_.window_ms;
+    // From the last step down, so one event never completes two consecutive steps.
+    for (std::size_t k = nsteps_; k-- > 0;) {
+      if ((it.mask & (1u << k)) == 0) continue;
+      Partial cand;
+      if (k == 0) {
+        cand.valid = true;
+        cand.start = it.t;
+      } else {
+        const Partial& prev = st.done[k - 1];
+        if (!prev.valid || it.t - prev.start > T || !before(prev.last, prev.last_id, it.t, it.id)) {
+          continue;
+        }
+        cand = prev;
+      }
+      cand.last = it.t;
+      cand.last_id = it.id;
+      cand.ids.push_back(it.id);
+      if (k + 1 == nsteps_) {
+        StateHit hit;
+        hit.group_key = it.key;
+        hit.count = cand.ids.size();
+        hit.first_seen_ms = cand.start;
+        hit.last_seen_ms = it.t;
+        hit.evidence = cand.ids;
+        hit.evidence_total = cand.ids.size();
+        hit.vars = {{"steps", names_}, {"window", format_duration(T)}};
+        for (Partial& p : st.done) p = Partial{};
+        emit(&hit, Sample::of(it), sink);
+        continue;
+      }
+      Partial& slot = st.done[k];
+      if (!slot.valid || cand.start >= slot.start) slot = std::move(cand);
+    }
+  }
+
+  void on_time(int64_t now, StateSink&) override { keys_.expire(now); }
+  uint64_t live_keys() const override { return keys_.size(); }
+
+  KeyTable<KeyState> keys_;
+  std::size_t nsteps_;
+  std::string names_;
+};
+
+}  // namespace
+
+std::unique_ptr<StatefulOperator> make_sequence(const Rule& rule) {
+  return std::make_unique<SequenceOperator>(rule);
+}
+
+}  // namespace sentinel::detect::state

@@ -1,0 +1,203 @@
+// Threshold and distinct count: ≥ N matches (or N distinct values) per key within a sliding
+// window T, once per episode. An episode of a key is a run of its matches with no gap longer than
+// T; the clause fires at the match that first reaches N inside the episode, and not again until a
+// gap longer than T starts a new episode.
+#include <algorithm>
+#include <deque>
+#include <set>
+
+#include "detect/rules/rule.h"
+#include "detect/state/operator_base.h"
+
+namespace sentinel::detect::state {
+namespace {
+
+constexpr std::size_t kMaxEvidence = 20;
+constexpr std::size_t kMaxValuesSample = 10;
+
+class ThresholdOperator final : public OperatorBase {
+ public:
+  explicit ThresholdOperator(const Rule& rule)
+      : OperatorBase(rule, rule.stateful.window_ms),
+        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms),
+              &stats_) {}
+
+ private:
+  struct Entry {
+    int64_t t;
+    std::string id;
+  };
+  struct KeyState {
+    std::deque<Entry> window;  // before firing only; fewer than N entries
+    bool fired = false;
+    int64_t last = kMinTime;
+  };
+
+  bool extract(const EventView&, Item*) override { return true; }
+
+  void process(Item&& it, StateSink& sink) override {
+    KeyState& st = keys_.use(it.key, it.t);
+    const int64_t T = spec_.window_ms;
+    if (st.last != kMinTime && it.t > st.last && it.t - st.last > T) {
+      st.fired = false;
+      st.window.clear();
+    }
+    if (it.t > st.last) st.last = it.t;
+    if (st.fired) return;
+    // Sorted insert: the common case appends; late-accepted items go in their place.
+    auto pos = std::upper_bound(st.window.begin(), st.window.end(), it,
+                                [](const Item& a, const Entry& b) {
+                                  return a.t != b.t ? a.t < b.t : a.id < b.id;
+                                });
+    st.window.insert(pos, Entry{it.t, it.id});
+    const int64_t newest = st.window.back().t;
+    while (!st.window.empty() && st.window.front().t < sat_sub(newest, T)) {
+      st.window.pop_front();
+    }
+    const uint64_t n = std::max<uint64_t>(spec_.threshold, 1);
+    if (st.window.size() < n) return;
+    StateHit hit;
+    hit.group_key = it.key;
+    hit.count = st.window.size();
+    hit.first_seen_ms = st.window.front().t;
+    hit.last_seen_ms = newest;
+    for (std::size_t i = 0; i < st.window.size() && i < kMaxEvidence; ++i) {
+      hit.evidence.push_back(st.window[i].id);
+    }
+    hit.evidence_total = st.window.size();
+    hit.vars = {{"count", std::to_string(hit.count)},
+                {"window", format_duration(T)},
+                {"threshold", std::to_string(n)}};
+    st.fired = true;
+    st.window.clear();
+    st.window.shrink_to_fit();
+    emit(&hit, Sample::of(it), sink);
+  }
+
+  void on_time(int64_t now, StateSink&) override { keys_.expire(now); }
+  uint64_t live_keys() const override { return keys_.size(); }
+
+  KeyTable<KeyState> keys_;
+};
+
+class DistinctOperator final : public OperatorBase {
+ public:
+  explicit DistinctOperator(const Rule& rule)
+      : OperatorBase(rule, rule.stateful.window_ms),
+        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms),
+              &stats_) {}
+
+ private:
+  struct ValueState {
+    int64_t first = 0;   // first time in the current window
+    int64_t latest = 0;  // latest time: the value leaves the window T after it
+    std::string first_id;
+  };
+  struct KeyState {
+    std::unordered_map<std::string, ValueState> values;
+    std::set<std::pair<int64_t, std::string>> by_latest;
+    bool fired = false;
+    int64_t last = kMinTime;
+    int64_t episode_first = 0;
+    uint64_t episode_count = 0;
+  };
+
+  bool extract(const EventView& ev, Item* it) override {
+    std::string v;
+    ev.first_text(spec_.distinct_field, &v);
+    if (v.empty()) return false;  // nothing to count
+    it->values.push_back(std::move(v));
+    return true;
+  }
+
+  void process(Item&& it, StateSink& sink) override {
+    KeyState& st = keys_.use(it.key, it.t);
+    const int64_t T = spec_.window_ms;
+    if (st.last == kMinTime || (it.t > st.last && it.t - st.last > T)) {
+      st.fired = false;
+      st.values.clear();
+      st.by_latest.clear();
+      st.episode_first = it.t;
+      st.episode_count = 0;
+    }
+    if (it.t > st.last) st.last = it.t;
+    if (it.t < st.episode_first) st.episode_first = it.t;
+    ++st.episode_count;
+    if (st.fired) return;
+    const std::string& value = it.values.front();
+    auto [vit, inserted] = st.values.try_emplace(value);
+    ValueState& vs = vit->second;
+    if (inserted) {
+      vs.first = it.t;
+      vs.latest = it.t;
+      vs.first_id = it.id;
+      st.by_latest.emplace(it.t, value);
+    } else {
+      if (it.t < vs.first || (it.t == vs.first && it.id < vs.first_id)) {
+        vs.first = it.t;
+        vs.first_id = it.id;
+      }
+      if (it.t > vs.latest) {
+        st.by_latest.erase({vs.latest, value});
+        vs.latest = it.t;
+        st.by_latest.emplace(vs.latest, value);
+      }
+    }
+    const int64_t horizon = sat_sub(st.last, T);
+    while (!st.by_latest.empty() && st.by_latest.begin()->first < horizon) {
+      st.values.erase(st.by_latest.begin()->second);
+      st.by_latest.erase(st.by_latest.begin());
+    }
+    const uint64_t n = std::max<uint64_t>(spec_.threshold, 1);
+    if (st.values.size() < n) return;
+
+    // Values in the order they first appeared (ties by value) for the sample and evidence.
+    std::vector<std::pair<const std::string*, const ValueState*>> order;
+    order.reserve(st.values.size());
+    for (const auto& [k, v] : st.values) order.emplace_back(&k, &v);
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+      if (a.second->first != b.second->first) return a.second->first < b.second->first;
+      return *a.first < *b.first;
+    });
+    StateHit hit;
+    hit.group_key = it.key;
+    hit.count = st.episode_count;
+    hit.first_seen_ms = order.front().second->first;
+    hit.last_seen_ms = st.last;
+    std::string sample;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (i < kMaxEvidence) hit.evidence.push_back(order[i].second->first_id);
+      if (i < kMaxValuesSample) {
+        if (i > 0) sample += ',';
+        sample += *order[i].first;
+      }
+    }
+    hit.evidence_total = order.size();
+    hit.vars = {{"distinct", std::to_string(order.size())},
+                {"count", std::to_string(st.episode_count)},
+                {"values", sample},
+                {"window", format_duration(T)},
+                {"threshold", std::to_string(n)}};
+    st.fired = true;
+    st.values.clear();
+    st.by_latest.clear();
+    emit(&hit, Sample::of(it), sink);
+  }
+
+  void on_time(int64_t now, StateSink&) override { keys_.expire(now); }
+  uint64_t live_keys() const override { return keys_.size(); }
+
+  KeyTable<KeyState> keys_;
+};
+
+}  // namespace
+
+std::unique_ptr<StatefulOperator> make_threshold(const Rule& rule) {
+  return std::make_unique<ThresholdOperator>(rule);
+}
+
+std::unique_ptr<StatefulOperator> make_distinct(const Rule& rule) {
+  return std::make_unique<DistinctOperator>(rule);
+}
+
+}  // namespace sentinel::detect::state
