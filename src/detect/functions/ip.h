@@ -1,0 +1,70 @@
+#pragma once
+/// Functions over addresses: `ip_class`, `aws_service`, `country`, `asn`, `threat_list`,
+/// `is_trusted`. Each reads the first non-null value of its one field argument: a typed address
+/// (flows) or text that parses as IPv4/IPv6 (anything else: no value).
+#include "detect/ir/predicate.h"
+
+namespace sentinel::enrich {
+class AwsRanges;
+class GeoDb;
+class ListStore;
+}  // namespace sentinel::enrich
+
+namespace sentinel::detect::functions {
+
+/// The address in `v` (typed, or parsed from text); false when it holds none.
+bool ip_of(const Value& v, IpAddr* out);
+
+/// `ip_class(field)` → "private", "aws" or "public". Private ranges always; AWS ranges when
+/// `ranges` is non-null (otherwise every non-private address is "public").
+class IpClassFunction : public Function {
+ public:
+  explicit IpClassFunction(const enrich::AwsRanges* ranges) : ranges_(ranges) {}
+  bool call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+            std::string* buf) const override;
+
+ private:
+  const enrich::AwsRanges* ranges_;
+};
+
+/// `aws_service(field)` → the AWS service of the address (`EC2`, `S3`, ..., `AMAZON` when AWS
+/// lists it under no narrower service); no value for addresses outside AWS.
+class AwsServiceFunction : public Function {
+ public:
+  explicit AwsServiceFunction(const enrich::AwsRanges* ranges) : ranges_(ranges) {}
+  bool call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+            std::string* buf) const override;
+
+ private:
+  const enrich::AwsRanges* ranges_;
+};
+
+/// `country(field)` → ISO 3166 country code (`DE`); `asn(field)` → AS number (a number);
+/// `asn_org(field)` → AS organisation. No value when the database does not know the address.
+class GeoFieldFunction : public Function {
+ public:
+  enum class What { kCountry, kAsn, kAsnOrg, kCity };
+  GeoFieldFunction(const enrich::GeoDb* geo, What what) : geo_(geo), what_(what) {}
+  bool call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+            std::string* buf) const override;
+
+ private:
+  const enrich::GeoDb* geo_;
+  What what_;
+};
+
+/// `threat_list(field)` → display name of the first threat list holding the value (an address
+/// or a domain), with trusted beating threat; `is_trusted(field)` → a boolean.
+class ListFunction : public Function {
+ public:
+  enum class What { kThreatList, kTrusted };
+  ListFunction(const enrich::ListStore* lists, What what) : lists_(lists), what_(what) {}
+  bool call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+            std::string* buf) const override;
+
+ private:
+  const enrich::ListStore* lists_;
+  What what_;
+};
+
+}  // namespace sentinel::detect::functions

@@ -1,0 +1,129 @@
+#include "detect/functions/registry.h"
+
+#include "detect/functions/dns.h"
+#include "detect/functions/geo_distance.h"
+#include "detect/functions/ip.h"
+
+namespace sentinel::detect {
+
+using functions::DnsLabelStatFunction;
+
+void FunctionRegistry::add(std::string name, std::unique_ptr<Function> fn, std::vector<int> arities,
+                           std::string summary) {
+  Entry e;
+  e.fn = std::move(fn);
+  e.arities = std::move(arities);
+  e.summary = std::move(summary);
+  entries_.insert_or_assign(std::move(name), std::move(e));
+}
+
+void FunctionRegistry::add_builtins() {
+  add("entropy", std::make_unique<functions::EntropyFunction>(), {1},
+      "Shannon entropy (bits/char) of the longest label of a DNS name, TLD excluded");
+  add("string_entropy", std::make_unique<functions::StringEntropyFunction>(), {1},
+      "Shannon entropy (bits/char) of the whole value");
+  add("dns_label_count",
+      std::make_unique<DnsLabelStatFunction>(DnsLabelStatFunction::Stat::kLabelCount), {1},
+      "number of labels in a DNS name");
+  add("dns_longest_label",
+      std::make_unique<DnsLabelStatFunction>(DnsLabelStatFunction::Stat::kLongestLabel), {1},
+      "length of the longest label of a DNS name");
+  add("dns_digit_ratio",
+      std::make_unique<DnsLabelStatFunction>(DnsLabelStatFunction::Stat::kDigitRatio), {1},
+      "digits / non-dot characters of a DNS name");
+  add("dns_name_length",
+      std::make_unique<DnsLabelStatFunction>(DnsLabelStatFunction::Stat::kNameLength), {1},
+      "length of a DNS name without its trailing dot");
+  add("ip_class", std::make_unique<functions::IpClassFunction>(nullptr), {1},
+      "\"private\" or \"public\" (\"aws\" too when AWS IP ranges are loaded)");
+  add("geo_distance_km", std::make_unique<functions::GeoDistanceFunction>(nullptr), {2, 4},
+      "great-circle km between two \"lat,lon\" fields (or IPs with a geo database), or "
+      "lat1, lon1, lat2, lon2");
+}
+
+void FunctionRegistry::add_enrichment(const EnrichmentData& data) {
+  using functions::GeoFieldFunction;
+  using functions::ListFunction;
+  if (data.ranges != nullptr) {
+    add("ip_class", std::make_unique<functions::IpClassFunction>(data.ranges), {1},
+        "\"private\", \"aws\" or \"public\"");
+    add("aws_service", std::make_unique<functions::AwsServiceFunction>(data.ranges), {1},
+        "AWS service of an address in the AWS IP ranges (EC2, S3, ..., AMAZON)");
+  }
+  if (data.geo != nullptr) {
+    add("country", std::make_unique<GeoFieldFunction>(data.geo, GeoFieldFunction::What::kCountry),
+        {1}, "ISO country code of an address");
+    add("asn", std::make_unique<GeoFieldFunction>(data.geo, GeoFieldFunction::What::kAsn), {1},
+        "autonomous system number of an address");
+    add("asn_org", std::make_unique<GeoFieldFunction>(data.geo, GeoFieldFunction::What::kAsnOrg),
+        {1}, "autonomous system organisation of an address");
+    add("city", std::make_unique<GeoFieldFunction>(data.geo, GeoFieldFunction::What::kCity), {1},
+        "city name of an address");
+    add("geo_distance_km", std::make_unique<functions::GeoDistanceFunction>(data.geo), {2, 4},
+        "great-circle km between two points: \"lat,lon\" fields or located IPs, or "
+        "lat1, lon1, lat2, lon2");
+  }
+  if (data.lists != nullptr) {
+    add("threat_list", std::make_unique<ListFunction>(data.lists, ListFunction::What::kThreatList),
+        {1}, "name of the first threat list holding the value (trusted lists win)");
+    add("is_trusted", std::make_unique<ListFunction>(data.lists, ListFunction::What::kTrusted), {1},
+        "whether the value is on a trusted list");
+  }
+}
+
+const FunctionRegistry& FunctionRegistry::builtin() {
+  static const FunctionRegistry* registry = [] {
+    auto* r = new FunctionRegistry();
+    r->add_builtins();
+    return r;
+  }();
+  return *registry;
+}
+
+FunctionRegistry FunctionRegistry::with_enrichment(const EnrichmentData& data) {
+  FunctionRegistry r;
+  r.add_builtins();
+  r.add_enrichment(data);
+  return r;
+}
+
+const Function* FunctionRegistry::find(std::string_view name) const {
+  const Entry* e = entry(name);
+  return e == nullptr ? nullptr : e->fn.get();
+}
+
+const FunctionRegistry::Entry* FunctionRegistry::entry(std::string_view name) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+bool FunctionRegistry::check_call(std::string_view name, std::size_t args,
+                                  std::string* error) const {
+  const Entry* e = entry(name);
+  if (e == nullptr) {
+    *error = "unknown function '" + std::string(name) +
+             "' (some need data: aws_service needs AWS IP ranges, country/asn a geo database, "
+             "threat_list/is_trusted lists)";
+    return false;
+  }
+  for (int n : e->arities) {
+    if (static_cast<std::size_t>(n) == args) return true;
+  }
+  *error = "function '" + std::string(name) + "' takes ";
+  for (std::size_t i = 0; i < e->arities.size(); ++i) {
+    if (i > 0) *error += i + 1 == e->arities.size() ? " or " : ", ";
+    *error += std::to_string(e->arities[i]);
+  }
+  *error += e->arities.size() == 1 && e->arities[0] == 1 ? " argument" : " arguments";
+  *error += ", got " + std::to_string(args);
+  return false;
+}
+
+std::vector<std::string> FunctionRegistry::names() const {
+  std::vector<std::string> out;
+  out.reserve(entries_.size());
+  for (const auto& [name, e] : entries_) out.push_back(name);
+  return out;
+}
+
+}  // namespace sentinel::detect
