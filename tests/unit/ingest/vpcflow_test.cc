@@ -741,5 +741,65 @@ TEST(VpcFlowCorpus, OpenSearchSamplesParseAndMatch) {
   }
 }
 
+// The first line of a file always takes the general path; later default-v2 lines try the fast
+// path first. Each line must come out the same either way: record, JSON, row, reject and detail.
+TEST(VpcFlow, FastPathAgreesWithGeneralPath) {
+  const std::vector<std::string> lines = {
+      kV2Line,
+      "2 1 eni-1 0.0.0.0 255.255.255.255 0 65535 255 0 0 0 0 REJECT OK",
+      "2 1 eni-1 10.0.0.1 2001:db8::1 1 2 17 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 ::ffff:1.2.3.4 1:2:3:4:5:6:7:8 1 2 17 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 1:2:3:4:5:6:7:8:9 10.0.0.1 1 2 17 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 1::2::3 10.0.0.1 1 2 17 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 01.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 256.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 1.2.3.4.5 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 1.2.3.4 10.0.0.1 65536 2 6 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 256 1 2 3 4 ACCEPT OK",
+      "2147483648 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK",
+      "0002 1 eni-1 1.2.3.4 10.0.0.1 00080 2 6 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 9223372036854775807 9223372036854775808 3 4 ACCEPT OK",
+      "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1234567890123456 12345678901234567 3 4 ACCEPT OK",
+      "2 - eni-1 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 - - - - - - - 3 4 - NODATA",
+      "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 accept OK",
+      "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OKAY",
+      "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK extra",
+      "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 2 3 ACCEPT OK",
+      "2  1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK",
+      "2\t1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK",
+      "2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK ",
+      "2 1 eni-\x01 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK",
+      "2 1 eni-\xc3\xa9 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK",
+      std::string("2 1 eni-1 1.2.3.4 10.0.0.1 1 2 6 1 2 3 4 ACCEPT OK\0", 52),
+  };
+  for (const std::string& line : lines) {
+    for (const char* eol : {"\n", "\r\n", ""}) {
+      SCOPED_TRACE(line + " / eol " + std::to_string(std::string_view(eol).size()));
+      auto general = parse(line + eol);
+      auto fast = parse(std::string(kV2Line) + "\n" + line + eol);
+      ASSERT_EQ(fast->sink.flows.size() + fast->sink.rejects.size(), 2u);
+      ASSERT_EQ(general->sink.flows.size(), fast->sink.flows.size() - 1);
+      ASSERT_EQ(general->sink.rejects.size(), fast->sink.rejects.size());
+      if (!general->sink.flows.empty()) {
+        const CapturedFlow& g = general->sink.flows[0];
+        const CapturedFlow& f = fast->sink.flows[1];
+        EXPECT_EQ(g.json, f.json);
+        EXPECT_EQ(g.row, f.row);
+        EXPECT_EQ(g.account, f.account);
+        EXPECT_EQ(g.rec.present_mask, f.rec.present_mask);
+        EXPECT_EQ(g.rec.srcaddr, f.rec.srcaddr);
+        EXPECT_EQ(g.rec.dstaddr, f.rec.dstaddr);
+        EXPECT_EQ(f.rec.meta.ref.line, 2u);
+        EXPECT_EQ(f.rec.meta.ref.record, 1);
+      } else {
+        EXPECT_EQ(general->sink.rejects[0].reason, fast->sink.rejects[0].reason);
+        EXPECT_EQ(general->sink.rejects[0].detail, fast->sink.rejects[0].detail);
+        EXPECT_EQ(fast->sink.rejects[0].where.line, 2u);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sentinel::ingest

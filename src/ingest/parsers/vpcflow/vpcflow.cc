@@ -104,6 +104,12 @@ constexpr std::array<FlowField, 14> kDefaultV2 = {
     FlowField::kPackets, FlowField::kBytes,     FlowField::kStart,       FlowField::kEnd,
     FlowField::kAction,  FlowField::kLogStatus};
 
+constexpr uint64_t kDefaultV2Mask = [] {
+  uint64_t m = 0;
+  for (FlowField f : kDefaultV2) m |= uint64_t{1} << static_cast<unsigned>(f);
+  return m;
+}();
+
 constexpr std::size_t kMaxQuotedBytes = 60;
 constexpr uint64_t kOnes = 0x0101010101010101ULL;
 constexpr uint64_t kHighs = 0x8080808080808080ULL;
@@ -173,10 +179,14 @@ inline bool parse_uint(std::string_view t, uint64_t max, uint64_t* out) {
   return true;
 }
 
-// `t == lit` that stays inlined in the big unrolled function (a fixed-size memcmp).
+// `t == lit` as a byte loop the compiler unrolls: GCC emits a call to memcmp for a 6- or 8-byte
+// std::memcmp inside the big unrolled function, and that call showed up in profiles.
 template <std::size_t N>
 [[gnu::always_inline]] inline bool tok_is(std::string_view t, const char (&lit)[N]) {
-  return t.size() == N - 1 && std::memcmp(t.data(), lit, N - 1) == 0;
+  if (t.size() != N - 1) return false;
+  bool eq = true;
+  for (std::size_t i = 0; i + 1 < N; ++i) eq &= t[i] == lit[i];
+  return eq;
 }
 
 inline uint64_t load8(const char* p) {
@@ -501,6 +511,218 @@ inline void scan64(const char* p, uint64_t* sep, uint64_t* bad) {
 #endif
 }
 
+// ---- Default v2 fast path: one pass over the line that splits and converts in the same loop.
+// Each helper accepts only what the general path would accept with the same result; anything
+// else (`-`, tabs, runs of blanks, CR, bad bytes, long numbers, NODATA lines...) makes the fast
+// path give the line back to parse_line, which then decides and words the reject.
+
+constexpr uint64_t le8(const char (&s)[9]) {
+  uint64_t w = 0;
+  for (int i = 7; i >= 0; --i) w = (w << 8) | static_cast<unsigned char>(s[i]);
+  return w;
+}
+
+// Value of 8 digit bytes already turned to 0..9 (`w ^ '0'` per byte), first byte most
+// significant (digits8_value without the subtraction).
+inline uint64_t digits8_value_xor(uint64_t t) {
+  const uint64_t mask = 0x000000FF000000FFULL;
+  const uint64_t mul1 = 0x000F424000000064ULL;
+  const uint64_t mul2 = 0x0000271000000001ULL;
+  t = (t * 10) + (t >> 8);
+  return (((t & mask) * mul1) + (((t >> 16) & mask) * mul2)) >> 32;
+}
+
+// High bit of each byte of t (= 8 bytes ^ '0') that is not a digit. Exact for every byte up to
+// and including the first non-digit (the +0x76 carries only out of non-digit bytes, upwards).
+inline uint64_t nondigit_bytes(uint64_t t) {
+  return ((t + 0x76 * kOnes) | t) & kHighs;
+}
+
+constexpr uint64_t kPow10[9] = {1,      10,      100,      1000,     10000,
+                                100000, 1000000, 10000000, 100000000};
+
+// The run of 1..16 decimal digits at p: its value and length, without a per-digit loop or
+// overflow check (16 digits < 2^63). False for no digits or more than 16. Reads 16 bytes.
+[[gnu::always_inline]] inline bool scan_digits(const char* p, uint64_t* value, std::size_t* len) {
+  const uint64_t t = load8(p) ^ (0x30 * kOnes);
+  const uint64_t nd = nondigit_bytes(t);
+  if (nd != 0) [[likely]] {
+    const unsigned n = static_cast<unsigned>(__builtin_ctzll(nd)) >> 3;
+    if (n == 0) return false;
+    *value = digits8_value_xor(t << (64 - 8 * n));
+    *len = n;
+    return true;
+  }
+  const uint64_t t2 = load8(p + 8) ^ (0x30 * kOnes);
+  const uint64_t nd2 = nondigit_bytes(t2);
+  if (nd2 == 0) return false;
+  const unsigned n2 = static_cast<unsigned>(__builtin_ctzll(nd2)) >> 3;
+  const uint64_t hi = digits8_value_xor(t);
+  *value = n2 == 0 ? hi : hi * kPow10[n2] + digits8_value_xor(t2 << (64 - 8 * n2));
+  *len = 8 + n2;
+  return true;
+}
+
+// A dotted quad at p ending at the first byte that is neither digit nor dot, under the rules of
+// IpAddr::parse (1-3 digits per octet, <= 255, no leading zeros). Returns its length, 0 when it
+// is not one. Reads 16 bytes.
+[[gnu::always_inline]] inline std::size_t scan_ipv4(const char* p, IpAddr* out) {
+  uint32_t dots;
+  uint32_t other;
+#if defined(__SSE2__)
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i dot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+  const __m128i digit =
+      _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+  dots = static_cast<uint32_t>(_mm_movemask_epi8(dot));
+  other = ~static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(dot, digit)));
+#else
+  dots = 0;
+  other = 0xFFFF0000U;
+  for (int i = 0; i < 16; ++i) {
+    dots |= static_cast<uint32_t>(p[i] == '.') << i;
+    other |= static_cast<uint32_t>(p[i] != '.' && (p[i] < '0' || p[i] > '9')) << i;
+  }
+#endif
+  const auto len = static_cast<std::size_t>(__builtin_ctz(other));  // other has bit 16+ set
+  if (len < 7 || len > 15) return 0;
+  dots &= (1U << len) - 1;
+  const uint32_t d1 = dots & (dots - 1);
+  const uint32_t d2 = d1 & (d1 - 1);
+  if (d1 == 0 || d2 == 0 || (d2 & (d2 - 1)) != 0) return 0;  // not exactly three dots
+  const auto a = static_cast<std::size_t>(__builtin_ctz(dots));
+  const auto b = static_cast<std::size_t>(__builtin_ctz(d1));
+  const auto c = static_cast<std::size_t>(__builtin_ctz(d2));
+  const std::size_t starts[4] = {0, a + 1, b + 1, c + 1};
+  const std::size_t lens[4] = {a, b - a - 1, c - b - 1, len - c - 1};
+  bool ok = true;
+  uint32_t q = 0;
+  for (int k = 0; k < 4; ++k) {
+    const std::size_t n = lens[k];
+    const char* o = p + starts[k];
+    uint32_t w;
+    std::memcpy(&w, o, 4);
+    w ^= 0x30303030U;
+    // Right-align the n digits in bytes 1..3 (n in 1..3; other n are rejected below, and the
+    // shift stays in range for them).
+    const uint32_t s = w << (8 * ((4 - n) & 3));
+    const uint32_t v = ((s >> 8) & 0xFF) * 100 + ((s >> 16) & 0xFF) * 10 + (s >> 24);
+    ok &= (n - 1 < 3) & (v <= 255) & ((n == 1) | (o[0] != '0'));
+    q |= (v & 0xFF) << (8 * k);
+  }
+  if (!ok) return 0;
+  out->bytes = {};
+  out->bytes[10] = 0xFF;
+  out->bytes[11] = 0xFF;
+  std::memcpy(&out->bytes[12], &q, 4);
+  out->v4 = true;
+  return len;
+}
+
+// Length of the run of printable, non-blank ASCII (0x21..0x7E) at p; SIZE_MAX when it reaches
+// `limit` first. Reads in 16-byte blocks, at most 15 bytes past limit.
+[[gnu::always_inline]] inline std::size_t span_token(const char* p, const char* limit) {
+  const char* q = p;
+  for (;;) {
+#if defined(__SSE2__)
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i special =
+        _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21)), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)));
+    const auto m = static_cast<uint32_t>(_mm_movemask_epi8(special));
+#else
+    uint32_t m = 0;
+    for (int i = 0; i < 16; ++i) {
+      const auto c = static_cast<unsigned char>(q[i]);
+      m |= static_cast<uint32_t>(c < 0x21 || c >= 0x7F) << i;
+    }
+#endif
+    if (m != 0) return static_cast<std::size_t>(q - p) + static_cast<std::size_t>(__builtin_ctz(m));
+    q += 16;
+    if (q >= limit) return SIZE_MAX;
+  }
+}
+
+constexpr std::array<int8_t, 256> make_hex_table() {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<int8_t>(c - 'A' + 10);
+  return t;
+}
+constexpr std::array<int8_t, 256> kHexTable = make_hex_table();
+
+// IPv6 text without a dot, under exactly the rules of IpAddr::parse (groups of 1-4 hex digits,
+// at most one `::`, eight groups without it, fewer with it), in one pass. False for anything
+// else, including an embedded IPv4 tail: the caller then asks IpAddr::parse.
+inline bool parse_ipv6_plain(std::string_view s, IpAddr* out) {
+  const std::size_t len = s.size();
+  if (len < 2) return false;
+  uint16_t groups[8] = {};
+  int n = 0;
+  int gap = -1;
+  std::size_t i = 0;
+  if (s[0] == ':') {
+    if (s[1] != ':') return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < len) {
+    if (n >= 8) return false;
+    unsigned v = 0;
+    std::size_t k = 0;
+    while (i + k < len && s[i + k] != ':') {
+      const int h = kHexTable[static_cast<unsigned char>(s[i + k])];
+      if (h < 0 || k == 4) return false;
+      v = (v << 4) | static_cast<unsigned>(h);
+      ++k;
+    }
+    if (k == 0) return false;
+    groups[n++] = static_cast<uint16_t>(v);
+    i += k;
+    if (i == len) break;
+    ++i;  // s[i] was ':'
+    if (i < len && s[i] == ':') {
+      if (gap >= 0) return false;
+      gap = n;
+      ++i;
+    } else if (i == len) {
+      return false;
+    }
+  }
+  IpAddr a;
+  if (gap >= 0) {
+    if (n >= 8) return false;
+    const int tail = n - gap;
+    for (int k = 0; k < gap; ++k) {
+      a.bytes[2 * k] = static_cast<uint8_t>(groups[k] >> 8);
+      a.bytes[2 * k + 1] = static_cast<uint8_t>(groups[k]);
+    }
+    for (int k = 0; k < tail; ++k) {
+      a.bytes[2 * (8 - tail + k)] = static_cast<uint8_t>(groups[gap + k] >> 8);
+      a.bytes[2 * (8 - tail + k) + 1] = static_cast<uint8_t>(groups[gap + k]);
+    }
+  } else {
+    if (n != 8) return false;
+    for (int k = 0; k < 8; ++k) {
+      a.bytes[2 * k] = static_cast<uint8_t>(groups[k] >> 8);
+      a.bytes[2 * k + 1] = static_cast<uint8_t>(groups[k]);
+    }
+  }
+  *out = a;
+  return true;
+}
+
+// An address token that is not a dotted quad (IPv6, or a bad one), kept out of line so the IPv4
+// path stays small: its length when it ends in one space and parses, else 0.
+[[gnu::noinline]] std::size_t scan_other_ip(const char* c, const char* end, IpAddr* a) {
+  const std::size_t n = span_token(c, end);
+  if (n == SIZE_MAX || n == 0 || c[n] != ' ') return 0;
+  const std::string_view tok(c, n);
+  if (!parse_ipv6_plain(tok, a) && !IpAddr::parse(tok, a)) return 0;
+  return n;
+}
+
 void append_quoted(std::string* out, std::string_view tok) {
   out->push_back('"');
   if (tok.size() > kMaxQuotedBytes) {
@@ -722,6 +944,86 @@ void VpcFlowParser::reject_bad_bytes(std::string_view line, std::size_t bad_at) 
   detail_.append(std::to_string(bad_at));
 }
 
+const char* VpcFlowParser::parse_default_v2_fast(const char* p, const char* end) {
+  // Fields go straight into rec_ as they are read; if the line is given back, parse_line
+  // rewrites every field it reports, so nothing half-written reaches a sink.
+  FlowRecord& r = rec_;
+  const char* c = p;
+  uint64_t v;
+  std::size_t n;
+  // An unsigned decimal field ending in one space, value <= max.
+  auto number = [&](FlowField f, uint64_t max) -> bool {
+    if (c >= end || !scan_digits(c, &v, &n) || c[n] != ' ' || v > max) return false;
+    r.raw[idx(f)] = std::string_view(c, n);
+    c += n + 1;
+    return true;
+  };
+  // A text field ending in one space; `-` (absent) is left to parse_line.
+  auto text = [&](FlowField f) -> bool {
+    if (c >= end) return false;
+    n = span_token(c, end);
+    if (n == SIZE_MAX || n == 0 || c[n] != ' ' || (n == 1 && c[0] == '-')) return false;
+    r.raw[idx(f)] = std::string_view(c, n);
+    c += n + 1;
+    return true;
+  };
+  auto address = [&](FlowField f, IpAddr* a) -> bool {
+    if (c >= end) return false;
+    n = scan_ipv4(c, a);
+    if (n == 0 || c[n] != ' ') [[unlikely]] {
+      n = scan_other_ip(c, end, a);
+      if (n == 0) return false;
+    }
+    r.raw[idx(f)] = std::string_view(c, n);
+    c += n + 1;
+    return true;
+  };
+
+  if (!number(FlowField::kVersion, INT32_MAX)) return nullptr;
+  r.version = static_cast<int32_t>(v);
+  if (!text(FlowField::kAccountId) || !text(FlowField::kInterfaceId)) return nullptr;
+  if (!address(FlowField::kSrcaddr, &r.srcaddr) || !address(FlowField::kDstaddr, &r.dstaddr)) {
+    return nullptr;
+  }
+  if (!number(FlowField::kSrcport, 65535)) return nullptr;
+  r.srcport = static_cast<uint16_t>(v);
+  if (!number(FlowField::kDstport, 65535)) return nullptr;
+  r.dstport = static_cast<uint16_t>(v);
+  if (!number(FlowField::kProtocol, 255)) return nullptr;
+  r.protocol = static_cast<uint8_t>(v);
+  if (!number(FlowField::kPackets, INT64_MAX)) return nullptr;
+  r.packets = static_cast<int64_t>(v);
+  if (!number(FlowField::kBytes, INT64_MAX)) return nullptr;
+  r.bytes = static_cast<int64_t>(v);
+  if (!number(FlowField::kStart, INT64_MAX)) return nullptr;
+  r.start = static_cast<int64_t>(v);
+  if (!number(FlowField::kEnd, INT64_MAX)) return nullptr;
+  r.end = static_cast<int64_t>(v);
+  if (c >= end) return nullptr;
+  // `ACCEPT OK\n` / `REJECT OK\n`: two 8-byte compares, then the newline must be in the data.
+  const uint64_t w = load8(c) & 0x00FFFFFFFFFFFFFFULL;
+  if (w == (le8("ACCEPT  ") & 0x00FFFFFFFFFFFFFFULL)) {
+    r.action = FlowAction::kAccept;
+  } else if (w == (le8("REJECT  ") & 0x00FFFFFFFFFFFFFFULL)) {
+    r.action = FlowAction::kReject;
+  } else {
+    return nullptr;
+  }
+  r.raw[idx(FlowField::kAction)] = std::string_view(c, 6);
+  c += 7;
+  uint32_t s;
+  std::memcpy(&s, c, 4);
+  if ((s & 0xFFFFFFU) != (uint32_t{'O'} | (uint32_t{'K'} << 8) | (uint32_t{'\n'} << 16))) {
+    return nullptr;
+  }
+  const char* nl = c + 2;
+  if (nl >= end || static_cast<std::size_t>(nl - p) > limits::kMaxLineBytes) return nullptr;
+  r.log_status = FlowLogStatus::kOk;
+  r.raw[idx(FlowField::kLogStatus)] = std::string_view(c, 2);
+  r.present_mask = kDefaultV2Mask;
+  return nl;
+}
+
 bool VpcFlowParser::parse_line(std::string_view line, RejectReason* reason) {
   // One pass over the line, 64 bytes at a time: a mask of separators (space, tab) and a mask of
   // bytes that reject the line (other controls, DEL, non-ASCII). Tokens are the runs between
@@ -874,9 +1176,29 @@ void VpcFlowParser::parse(std::string_view data, const FileContext& ctx, EventSi
   uint64_t line_no = 0;
   int64_t record = 0;
   bool seen_nonblank = false;
+  auto emit = [&](std::size_t start) {
+    EventMeta& m = rec_.meta;
+    m.ref = SourceRef{ctx.path, record, line_no, start};
+    m.time_ms = rec_.has(FlowField::kStart) ? rec_.start * 1000 : kNoTime;
+    m.account =
+        rec_.has(FlowField::kAccountId) ? rec_.get(FlowField::kAccountId) : ctx.path_info.account;
+    m.region = rec_.has(FlowField::kRegion) ? rec_.get(FlowField::kRegion) : ctx.path_info.region;
+    sink.on_flow(rec_);
+    ++record;
+  };
 
   while (pos < size) {
     const std::size_t start = pos;
+    // Once the layout is known to be the default v2 one, most lines take the fast path, which
+    // also finds the newline (no separate memchr). Lines it gives back take the general path.
+    if (default_v2_ && seen_nonblank) {
+      if (const char* fast_nl = parse_default_v2_fast(base + pos, base + size)) {
+        pos = static_cast<std::size_t>(fast_nl - base) + 1;
+        ++line_no;
+        emit(start);
+        continue;
+      }
+    }
     const void* nl = std::memchr(base + pos, '\n', size - pos);
     const std::size_t line_end =
         nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - base) : size;
@@ -937,14 +1259,7 @@ void VpcFlowParser::parse(std::string_view data, const FileContext& ctx, EventSi
       ++record;
       continue;
     }
-    EventMeta& m = rec_.meta;
-    m.ref = SourceRef{ctx.path, record, line_no, start};
-    m.time_ms = rec_.has(FlowField::kStart) ? rec_.start * 1000 : kNoTime;
-    m.account =
-        rec_.has(FlowField::kAccountId) ? rec_.get(FlowField::kAccountId) : ctx.path_info.account;
-    m.region = rec_.has(FlowField::kRegion) ? rec_.get(FlowField::kRegion) : ctx.path_info.region;
-    sink.on_flow(rec_);
-    ++record;
+    emit(start);
   }
 }
 

@@ -34,7 +34,11 @@
 ///   time; IPv4 has a branch-light fast path (IPv6 goes to IpAddr::parse). These read up to 63
 ///   bytes past a line, which the kPadding contract of FileContext data makes safe. The header
 ///   is mapped to column kinds once per file, and the default v2 layout has an unrolled path.
-///   Nothing is allocated per line. bench/micro/vpcflow_bench.cc measures it.
+///   Past the first line, a default-v2 file first tries a fast path that walks the line once,
+///   splitting and converting each field in the same step (SWAR digits, an SSE2 dotted-quad
+///   parser, a one-pass IPv6 parser) and finding the newline itself; any line it is not sure of
+///   (`-`, blanks other than one space, CR, bad bytes, NODATA...) goes to the general path, which
+///   alone decides rejects. Nothing is allocated per line. bench/micro/vpcflow_bench.cc measures it.
 /// - JSON output writes addresses in canonical form (dotted quad / RFC 5952), numbers as numbers,
 ///   `-` as null, and omits fields the format does not have. `encryption_status` is a number when
 ///   it is an integer, a string otherwise.
@@ -214,6 +218,11 @@ class VpcFlowParser {
   void finish_columns();
   /// Parses one data line (no newline, no CR). Returns false and fills reason/detail on reject.
   bool parse_line(std::string_view line, RejectReason* reason);
+  /// Fast path for the default v2 layout: parses the line starting at `p` (data ends at `end`,
+  /// kPadding readable bytes after it) into rec_ when it is a plain single-spaced v2 line with
+  /// every field present, and returns its newline; otherwise returns nullptr and the caller uses
+  /// parse_line, which decides the line (and words any reject) exactly as before.
+  const char* parse_default_v2_fast(const char* p, const char* end);
   void reject_bad_bytes(std::string_view line, std::size_t bad_at);
 
   std::vector<Column> columns_;
