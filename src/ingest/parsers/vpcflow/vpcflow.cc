@@ -538,8 +538,7 @@ inline uint64_t nondigit_bytes(uint64_t t) {
   return ((t + 0x76 * kOnes) | t) & kHighs;
 }
 
-constexpr uint64_t kPow10[9] = {1,      10,      100,      1000,     10000,
-                                100000, 1000000, 10000000, 100000000};
+constexpr uint64_t kPow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
 // The run of 1..16 decimal digits at p: its value and length, without a per-digit loop or
 // overflow check (16 digits < 2^63). False for no digits or more than 16. Reads 16 bytes.
@@ -572,8 +571,8 @@ constexpr uint64_t kPow10[9] = {1,      10,      100,      1000,     10000,
 #if defined(__SSE2__)
   const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const __m128i dot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
-  const __m128i digit =
-      _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
   dots = static_cast<uint32_t>(_mm_movemask_epi8(dot));
   other = ~static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(dot, digit)));
 #else
@@ -626,8 +625,8 @@ constexpr uint64_t kPow10[9] = {1,      10,      100,      1000,     10000,
   for (;;) {
 #if defined(__SSE2__)
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-    const __m128i special =
-        _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21)), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)));
+    const __m128i special = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21)),
+                                         _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)));
     const auto m = static_cast<uint32_t>(_mm_movemask_epi8(special));
 #else
     uint32_t m = 0;

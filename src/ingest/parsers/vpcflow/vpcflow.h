@@ -38,7 +38,8 @@
 ///   splitting and converting each field in the same step (SWAR digits, an SSE2 dotted-quad
 ///   parser, a one-pass IPv6 parser) and finding the newline itself; any line it is not sure of
 ///   (`-`, blanks other than one space, CR, bad bytes, NODATA...) goes to the general path, which
-///   alone decides rejects. Nothing is allocated per line. bench/micro/vpcflow_bench.cc measures it.
+///   alone decides rejects. Nothing is allocated per line. bench/micro/vpcflow_bench.cc measures
+///   it.
 /// - JSON output writes addresses in canonical form (dotted quad / RFC 5952), numbers as numbers,
 ///   `-` as null, and omits fields the format does not have. `encryption_status` is a number when
 ///   it is an integer, a string otherwise.
