@@ -32,5 +32,7 @@ inline constexpr int kExitUsage = 2;
 
 void add_parse_command(CLI::App& app, int* code);
 void add_stats_command(CLI::App& app, int* code);
+void add_detect_command(CLI::App& app, int* code);
+void add_rules_command(CLI::App& app, int* code);
 
 }  // namespace sentinel::cli

@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
   int code = kExitOk;
   add_parse_command(app, &code);
   add_stats_command(app, &code);
+  add_detect_command(app, &code);
+  add_rules_command(app, &code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

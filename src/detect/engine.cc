@@ -130,8 +130,11 @@ void Engine::on_hit(const Rule& rule, const StateHit& hit, const EventView* samp
 
 void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_key,
                    const StateHit* hit) {
-  static const std::vector<std::pair<std::string, std::string>> kNoVars;
-  const auto& vars = hit != nullptr ? hit->vars : kNoVars;
+  std::vector<std::pair<std::string, std::string>> vars;
+  if (hit != nullptr) {
+    vars = hit->vars;
+    if (ev == nullptr) vars.insert(vars.end(), hit->sample_fields.begin(), hit->sample_fields.end());
+  }
   findings::Finding f;
   f.type = r.type;
   f.rule_id = r.id;
@@ -143,6 +146,11 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
   if (ev != nullptr) {
     f.account_id = std::string(ev->meta().account);
     f.region = std::string(ev->meta().region);
+  } else if (hit != nullptr) {
+    for (const auto& [k, v] : hit->sample_fields) {
+      if (k == "account") f.account_id = v;
+      if (k == "region") f.region = v;
+    }
   }
   f.resource_json = r.resource.render(ev, vars);
   f.action_json = r.action.render(ev, vars);

@@ -543,10 +543,30 @@ std::string yaml_to_json(const YAML::Node& node) {
   JsonWriter w(&out);
   std::function<void(const YAML::Node&)> emit = [&](const YAML::Node& n) {
     if (n.IsMap()) {
-      w.begin_object();
+      // YAML merge keys (`<<: *anchor`), which yaml-cpp leaves to the application: the merged
+      // map's members come first, and the map's own members override them.
+      std::vector<std::pair<std::string, YAML::Node>> members;
+      auto put = [&members](const std::string& k, const YAML::Node& v) {
+        for (auto& m : members) {
+          if (m.first == k) {
+            m.second = v;
+            return;
+          }
+        }
+        members.emplace_back(k, v);
+      };
       for (const auto& kv : n) {
-        w.key(kv.first.Scalar());
-        emit(kv.second);
+        if (kv.first.Scalar() == "<<" && kv.second.IsMap()) {
+          for (const auto& m : kv.second) put(m.first.Scalar(), m.second);
+        }
+      }
+      for (const auto& kv : n) {
+        if (kv.first.Scalar() != "<<") put(kv.first.Scalar(), kv.second);
+      }
+      w.begin_object();
+      for (const auto& [k, v] : members) {
+        w.key(k);
+        emit(v);
       }
       w.end_object();
     } else if (n.IsSequence()) {

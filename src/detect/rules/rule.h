@@ -23,7 +23,8 @@ struct Template {
   std::vector<Part> parts;
   /// Compiles `text`; false with *error when a placeholder is not a valid field.
   static bool compile(std::string_view text, Template* out, std::string* error);
-  /// Renders with `ev` (may be null: fields render empty) and `vars`.
+  /// Renders with `ev` and `vars`. With no event, fields are looked up in `vars` by their name
+  /// (stateful operators capture them), else render empty.
   std::string render(const EventView* ev,
                      const std::vector<std::pair<std::string, std::string>>& vars) const;
   bool empty() const { return parts.empty(); }

@@ -72,6 +72,14 @@ std::string Template::render(const EventView* ev,
       if (ev != nullptr) {
         ev->first_text(p.field, &buf);
         out += buf;
+      } else {
+        // No live event (a stateful hit closed by time): the operator captured the fields.
+        for (const auto& [k, v] : vars) {
+          if (k == p.field.text) {
+            out += v;
+            break;
+          }
+        }
       }
     } else if (p.is_var) {
       for (const auto& [k, v] : vars) {

@@ -1,0 +1,143 @@
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/detect_support.h"
+#include "config/config.h"
+#include "core/escape.h"
+#include "detect/rules/native.h"
+#include "ingest/reader.h"
+
+namespace sentinel::cli {
+
+namespace {
+
+struct RulesOptions {
+  std::vector<std::string> paths;
+  std::string config;
+};
+
+std::vector<detect::Rule> load_all(const std::vector<std::string>& paths,
+                                   detect::LoadErrors* errors) {
+  std::vector<detect::Rule> rules;
+  for (const auto& p : paths) {
+    auto loaded = detect::load_rules(p, errors);
+    for (auto& r : loaded) rules.push_back(std::move(r));
+  }
+  return rules;
+}
+
+// Runs one embedded test; returns an empty string on success, else what went wrong.
+std::string run_test(const detect::Rule& rule, const detect::RuleTest& t,
+                     const config::Config& cfg) {
+  detect::EngineOptions eo;
+  eo.lists = cfg.lists.get();
+  eo.functions = &cfg.functions;
+  std::vector<std::string> errors;
+  detect::Engine engine({rule}, eo, &errors);
+  if (!errors.empty()) return errors.front();
+  std::string data;
+  for (const auto& e : t.events_json) {
+    data += e;
+    data.push_back('\n');
+  }
+  ingest::ParseOptions po;
+  po.forced_type = t.log_type;
+  ingest::Reader reader(po);
+  DetectSink sink(&engine, /*print_rejects=*/false);
+  reader.read_bytes("test:" + t.name, data, sink);
+  if (sink.stats.rejects() > 0) {
+    return "its events were rejected by the " + std::string(ingest::log_type_name(t.log_type)) +
+           " parser (" + std::to_string(sink.stats.rejects()) + " rejects)";
+  }
+  engine.finish();
+  auto fs = engine.take_findings();
+  if (fs.size() != t.expect_findings) {
+    return "expected " + std::to_string(t.expect_findings) + " findings, got " +
+           std::to_string(fs.size());
+  }
+  for (const auto& f : fs) {
+    if (!t.expect_type.empty() && f.type != t.expect_type) {
+      return "expected type " + t.expect_type + ", got " + f.type;
+    }
+    if (t.expect_severity >= 0 && f.severity != t.expect_severity) {
+      return "expected severity " + std::to_string(t.expect_severity) + ", got " +
+             std::to_string(f.severity);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+void add_rules_command(CLI::App& app, int* code) {
+  auto* rules = app.add_subcommand("rules", "Work with detection rules: test, list");
+  rules->require_subcommand(1);
+
+  auto to = std::make_shared<RulesOptions>();
+  auto* test = rules->add_subcommand(
+      "test", "Run every rule's embedded tests (events in, expected findings out)");
+  test->add_option("PATH", to->paths, "Rule files or folders (default: ./rules)");
+  test->add_option("--config", to->config, "sentinel.yaml (lists and enrichment for the tests)");
+  test->callback([to, code] {
+    std::vector<std::string> errors;
+    config::Config cfg;
+    if (!config::load_config(to->config, &cfg, &errors)) {
+      for (const auto& e : errors) std::fprintf(stderr, "sentinel: %s\n", terminal_safe(e).c_str());
+      *code = kExitUsage;
+      return;
+    }
+    std::vector<std::string> paths = to->paths;
+    if (paths.empty()) paths.push_back(default_rules_dir());
+    detect::LoadErrors load_errors;
+    auto loaded = load_all(paths, &load_errors);
+    uint64_t passed = 0, failed = 0;
+    for (const auto& e : load_errors.messages) {
+      std::printf("FAIL load: %s\n", terminal_safe(e).c_str());
+      ++failed;
+    }
+    for (const auto& r : loaded) {
+      if (r.tests.empty()) {
+        std::printf("FAIL %s: the rule has no tests\n", terminal_safe(r.id).c_str());
+        ++failed;
+        continue;
+      }
+      for (const auto& t : r.tests) {
+        std::string why = run_test(r, t, cfg);
+        if (why.empty()) {
+          ++passed;
+        } else {
+          ++failed;
+          std::printf("FAIL %s / %s: %s\n", terminal_safe(r.id).c_str(),
+                      terminal_safe(t.name).c_str(), terminal_safe(why).c_str());
+        }
+      }
+    }
+    std::printf("%zu rules: %llu passed, %llu failed\n", loaded.size(),
+                static_cast<unsigned long long>(passed), static_cast<unsigned long long>(failed));
+    *code = failed == 0 ? kExitOk : kExitNothingReadable;
+  });
+
+  auto lo = std::make_shared<RulesOptions>();
+  auto* list = rules->add_subcommand("list", "List the rules that load, with their index keys");
+  list->add_option("PATH", lo->paths, "Rule files or folders (default: ./rules)");
+  list->callback([lo, code] {
+    std::vector<std::string> paths = lo->paths;
+    if (paths.empty()) paths.push_back(default_rules_dir());
+    detect::LoadErrors errors;
+    auto loaded = load_all(paths, &errors);
+    for (const auto& r : loaded) {
+      std::string names;
+      for (const auto& n : r.index_names) names += (names.empty() ? "" : ",") + n;
+      std::printf("%-50s %-60s %4.1f %s\n", terminal_safe(r.id).c_str(),
+                  terminal_safe(r.type).c_str(), r.severity.value,
+                  names.empty() ? "(every event)" : terminal_safe(names).c_str());
+    }
+    for (const auto& e : errors.messages) {
+      std::fprintf(stderr, "sentinel: rule refused: %s\n", terminal_safe(e).c_str());
+    }
+    *code = errors.empty() ? kExitOk : kExitNothingReadable;
+  });
+}
+
+}  // namespace sentinel::cli
