@@ -158,6 +158,8 @@ void add_detect_command(CLI::App& app, int* code) {
     }
     ingest::InputList inputs = ingest::expand_inputs(o->read.paths);
     for (const auto& e : inputs.errors) std::fprintf(stderr, "sentinel: %s\n", e.c_str());
+    // Event time matters to stateful rules: read objects in the order AWS delivered them.
+    ingest::order_by_delivery_time(&inputs.inputs);
     auto sinks = run_inputs(inputs.inputs, ro, [&engine](unsigned) {
       return std::make_unique<DetectSink>(&engine, /*print_rejects=*/true);
     });
@@ -192,7 +194,9 @@ void add_detect_command(CLI::App& app, int* code) {
                   static_cast<unsigned long long>(es.matches));
     s += buf;
     if (es.late_events > 0 || es.state_evictions > 0) {
-      std::snprintf(buf, sizeof buf, "State: %llu late events ignored, %llu keys evicted\n",
+      std::snprintf(buf, sizeof buf,
+                    "State: %llu late events ignored, %llu keys evicted at the cap (raise "
+                    "max_keys)\n",
                     static_cast<unsigned long long>(es.late_events),
                     static_cast<unsigned long long>(es.state_evictions));
       s += buf;

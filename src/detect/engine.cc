@@ -186,7 +186,7 @@ EngineStats Engine::stats() const {
   for (const auto& op : ops_) {
     if (op == nullptr) continue;
     StateStats st = op->stats();
-    s.state_evictions += st.evictions;
+    s.state_evictions += st.cap_evictions;
     s.late_events += st.late_events;
   }
   return s;

@@ -31,7 +31,7 @@ struct EngineStats {
   uint64_t evaluations = 0;  ///< rule predicates evaluated
   uint64_t matches = 0;
   uint64_t findings_raised = 0;  ///< before aggregation
-  uint64_t state_evictions = 0;
+  uint64_t state_evictions = 0;  ///< keys dropped at a rule's max_keys cap (not TTL expiry)
   uint64_t late_events = 0;
 };
 

@@ -1152,8 +1152,10 @@ constexpr Api kApis[] = {
     {kCt, "DescribeTrails", 30, kRead | kByService, ct_describe_trails},
     {kCt, "GetTrailStatus", 25, kRead | kByService, ct_trail_name},
     {kCt, "LookupEvents", 20, kRead, ct_lookup_events},
-    {kCt, "StopLogging", 1, 0, ct_trail_name},
-    {kCt, "DeleteTrail", 1, 0, ct_trail_name},
+    // Stopping or deleting a trail is always a finding: benign background only restarts logging
+    // and reads selectors (injected scenarios stop it).
+    {kCt, "StartLogging", 1, 0, ct_trail_name},
+    {kCt, "GetEventSelectors", 1, kRead, ct_trail_name},
     {"signin.amazonaws.com", "ConsoleLogin", 80, kSignIn, signin_console_login},
     {kLogs, "CreateLogStream", 110, kByService, logs_create_stream},
     {kLogs, "DescribeLogGroups", 40, kRead, logs_describe_groups},
@@ -1188,12 +1190,13 @@ const Api& pick_api(Rng& rng) {
   return kApis[0];
 }
 
-// Principal kinds for ordinary API calls, weights in percent.
+// Principal kinds for ordinary API calls, weights in percent. The benign background never uses
+// root credentials: any root use is a finding (Policy:IAMUser/RootCredentialUsage), so root
+// appears only in injected scenarios.
 constexpr std::pair<PrincipalKind, std::uint32_t> kCallerMix[] = {
     {PrincipalKind::kInstanceRole, 30}, {PrincipalKind::kRole, 20},
     {PrincipalKind::kSsoRole, 14},      {PrincipalKind::kLambdaRole, 13},
-    {PrincipalKind::kIamUser, 19},      {PrincipalKind::kRoot, 1},
-    {PrincipalKind::kFederated, 3}};
+    {PrincipalKind::kIamUser, 20},      {PrincipalKind::kFederated, 3}};
 
 PrincipalKind pick_caller_kind(Rng& rng) {
   std::uint32_t r = static_cast<std::uint32_t>(rng.below(100));
@@ -1372,9 +1375,8 @@ std::string_view CloudTrailGenerator::append_record(std::string& out, std::size_
   const Principal* who = nullptr;
   if (api->flags & kSignIn) {
     const std::uint64_t r = rng.below(100);
-    const auto& pool = r < 2    ? acct.by_kind[static_cast<int>(PrincipalKind::kRoot)]
-                       : r < 45 ? acct.by_kind[static_cast<int>(PrincipalKind::kIamUser)]
-                                : acct.by_kind[static_cast<int>(PrincipalKind::kSsoRole)];
+    const auto& pool = r < 45 ? acct.by_kind[static_cast<int>(PrincipalKind::kIamUser)]
+                              : acct.by_kind[static_cast<int>(PrincipalKind::kSsoRole)];
     who = &acct.principals[rng.pick(pool)];
   } else if ((api->flags & (kByService | kServiceEvent)) &&
              ((api->flags & kServiceEvent) || rng.chance(250))) {

@@ -331,3 +331,39 @@ TEST(Reader, RejectsInsideRecordsArraysCarryLines) {
 
 }  // namespace
 }  // namespace sentinel::testing
+
+#include "ingest/sources/inputs.h"
+
+namespace sentinel::testing {
+namespace {
+
+TEST(Inputs, DeliveryTimeKeys) {
+  EXPECT_EQ(ingest::delivery_time_key("a/AWSLogs/1/CloudTrail/us-east-1/2015/08/01/"
+                                      "111122223333_CloudTrail_us-east-1_20150801T0210Z_Mu0Ks.json.gz"),
+            "20150801T021000");
+  EXPECT_EQ(ingest::delivery_time_key("x/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_"
+                                      "20240115T020000Z.json.gz"),
+            "20240115T020000");
+  EXPECT_EQ(ingest::delivery_time_key("AWSLogs/1/GuardDuty/us-east-1/2024/06/03/abc.jsonl.gz"),
+            "20240603T000000");
+  EXPECT_EQ(ingest::delivery_time_key("aws-account-id=1/aws-service=vpcflowlogs/aws-region=r/"
+                                      "year=2024/month=01/day=15/hour=07/f.log.gz"),
+            "20240115T070000");
+  EXPECT_EQ(ingest::delivery_time_key("plain.json"), "");
+}
+
+TEST(Inputs, OrderByDeliveryTime) {
+  std::vector<ingest::Input> in = {{"b/1_CloudTrail_r_20240101T0300Z_x.json.gz"},
+                                   {"loose.json"},
+                                   {"a/1_vpcflowlogs_r_fl-1_20240101T0100Z_y.log.gz"},
+                                   {"c/1_CloudTrail_r_20240101T0200Z_z.json.gz"}};
+  ingest::order_by_delivery_time(&in);
+  ASSERT_EQ(in.size(), 4u);
+  EXPECT_EQ(in[0].path, "loose.json");
+  EXPECT_EQ(in[1].path, "a/1_vpcflowlogs_r_fl-1_20240101T0100Z_y.log.gz");
+  EXPECT_EQ(in[2].path, "c/1_CloudTrail_r_20240101T0200Z_z.json.gz");
+  EXPECT_EQ(in[3].path, "b/1_CloudTrail_r_20240101T0300Z_x.json.gz");
+}
+
+}  // namespace
+}  // namespace sentinel::testing
