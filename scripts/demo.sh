@@ -5,7 +5,7 @@ set -euo pipefail
 bin=${1:-build/release/src/sentinel}
 cd "$(dirname "$0")/.."
 echo "== sentinel stats examples/ =="
-"$bin" stats examples/ || true
+"$bin" stats examples/aws-logs examples/damaged || true
 echo
 echo "== sentinel detect examples/ (rules/) =="
-"$bin" detect --rules rules/ examples/
+"$bin" detect --rules rules/ examples/aws-logs examples/damaged
