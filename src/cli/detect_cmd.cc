@@ -31,7 +31,9 @@ struct DetectOptions {
 // Exit code when --fail-on is met: distinct from errors, for CI.
 constexpr int kExitFindings = 3;
 
-void write_out(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+void write_out(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+}
 
 void print_findings(const std::vector<findings::Finding>& fs, const std::string& format) {
   std::string out;
@@ -80,7 +82,7 @@ std::string summary(const std::vector<findings::Finding>& fs, uint64_t archived)
   if (archived > 0) s += ", " + std::to_string(archived) + " suppressed";
   s += "\n";
   std::vector<std::pair<std::string, std::pair<uint64_t, double>>> rows(by_type.begin(),
-                                                                         by_type.end());
+                                                                        by_type.end());
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
     return a.second.second != b.second.second ? a.second.second > b.second.second
                                               : a.first < b.first;
@@ -99,8 +101,7 @@ std::string summary(const std::vector<findings::Finding>& fs, uint64_t archived)
 
 void add_detect_command(CLI::App& app, int* code) {
   auto* cmd = app.add_subcommand(
-      "detect",
-      "Run the detection rules over the logs and print GuardDuty-shaped findings");
+      "detect", "Run the detection rules over the logs and print GuardDuty-shaped findings");
   auto o = std::make_shared<DetectOptions>();
   add_read_options(cmd, &o->read);
   cmd->add_option("--config", o->config, "sentinel.yaml (rules, lists, enrichment, suppression)");

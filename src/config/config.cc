@@ -24,8 +24,8 @@ bool number(const YAML::Node& n, double* out) {
   return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
-const std::set<std::string> kTopKeys = {"rules", "lists", "geo", "aws_ip_ranges",
-                                        "suppression", "output"};
+const std::set<std::string> kTopKeys = {"rules",         "lists",       "geo",
+                                        "aws_ip_ranges", "suppression", "output"};
 
 }  // namespace
 
@@ -56,7 +56,8 @@ bool load_config(const std::string& path, Config* out, std::vector<std::string>*
   if (root.IsMap()) {
     for (const auto& kv : root) {
       if (kTopKeys.count(kv.first.Scalar()) == 0) {
-        err(kv.first.Scalar(), "unknown key (rules, lists, geo, aws_ip_ranges, suppression, output)");
+        err(kv.first.Scalar(),
+            "unknown key (rules, lists, geo, aws_ip_ranges, suppression, output)");
       }
     }
   }

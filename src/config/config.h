@@ -16,7 +16,7 @@
 namespace sentinel::config {
 
 struct Config {
-  std::string path;  ///< the file it came from (empty: defaults)
+  std::string path;                ///< the file it came from (empty: defaults)
   std::vector<std::string> rules;  ///< rule files or folders (relative to the config file)
   double min_severity = 0;
   std::string output = "table";

@@ -133,7 +133,8 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
   std::vector<std::pair<std::string, std::string>> vars;
   if (hit != nullptr) {
     vars = hit->vars;
-    if (ev == nullptr) vars.insert(vars.end(), hit->sample_fields.begin(), hit->sample_fields.end());
+    if (ev == nullptr)
+      vars.insert(vars.end(), hit->sample_fields.begin(), hit->sample_fields.end());
   }
   findings::Finding f;
   f.type = r.type;
@@ -166,7 +167,8 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
     f.evidence_total = hit->evidence_total;
     f.unusual_json = hit->unusual_json;
   } else if (ev != nullptr) {
-    f.first_seen_ms = f.last_seen_ms = ev->meta().time_ms == ingest::kNoTime ? 0 : ev->meta().time_ms;
+    f.first_seen_ms = f.last_seen_ms =
+        ev->meta().time_ms == ingest::kNoTime ? 0 : ev->meta().time_ms;
     f.evidence.push_back(ev->event_id());
     f.evidence_total = 1;
   }
@@ -179,7 +181,9 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
   aggregator_.add(std::move(f));
 }
 
-std::vector<findings::Finding> Engine::take_findings() { return aggregator_.take(); }
+std::vector<findings::Finding> Engine::take_findings() {
+  return aggregator_.take();
+}
 
 EngineStats Engine::stats() const {
   EngineStats s = stats_;

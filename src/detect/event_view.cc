@@ -22,15 +22,19 @@ class EventView::Scratch {
  public:
   simdjson::dom::parser parser;
   element root;
-  uint64_t generation = 0;   // bumped for every view built
+  uint64_t generation = 0;  // bumped for every view built
   uint64_t parsed_for = ~uint64_t{0};
   bool parsed_ok = false;
   std::string text;  // first_text of meta time
 };
 
-EventView::ScratchPtr EventView::make_scratch() { return ScratchPtr(new Scratch()); }
+EventView::ScratchPtr EventView::make_scratch() {
+  return ScratchPtr(new Scratch());
+}
 
-void EventView::ScratchDeleter::operator()(Scratch* s) const { delete s; }
+void EventView::ScratchDeleter::operator()(Scratch* s) const {
+  delete s;
+}
 
 namespace {
 
@@ -159,32 +163,51 @@ FlowKind flow_kind(FlowField f) {
 
 const IpAddr* flow_ip(const ingest::FlowRecord& f, FlowField field) {
   switch (field) {
-    case FlowField::kSrcaddr: return &f.srcaddr;
-    case FlowField::kDstaddr: return &f.dstaddr;
-    case FlowField::kPktSrcaddr: return &f.pkt_srcaddr;
-    case FlowField::kPktDstaddr: return &f.pkt_dstaddr;
-    default: return nullptr;
+    case FlowField::kSrcaddr:
+      return &f.srcaddr;
+    case FlowField::kDstaddr:
+      return &f.dstaddr;
+    case FlowField::kPktSrcaddr:
+      return &f.pkt_srcaddr;
+    case FlowField::kPktDstaddr:
+      return &f.pkt_dstaddr;
+    default:
+      return nullptr;
   }
 }
 
 double flow_number(const ingest::FlowRecord& f, FlowField field) {
   switch (field) {
-    case FlowField::kVersion: return f.version;
-    case FlowField::kSrcport: return f.srcport;
-    case FlowField::kDstport: return f.dstport;
-    case FlowField::kProtocol: return f.protocol;
-    case FlowField::kPackets: return static_cast<double>(f.packets);
-    case FlowField::kBytes: return static_cast<double>(f.bytes);
-    case FlowField::kStart: return static_cast<double>(f.start);
-    case FlowField::kEnd: return static_cast<double>(f.end);
-    case FlowField::kTcpFlags: return f.tcp_flags;
-    case FlowField::kTrafficPath: return f.traffic_path;
-    case FlowField::kPacketsLostNoRoute: return static_cast<double>(f.packets_lost_no_route);
-    case FlowField::kPacketsLostBlackhole: return static_cast<double>(f.packets_lost_blackhole);
+    case FlowField::kVersion:
+      return f.version;
+    case FlowField::kSrcport:
+      return f.srcport;
+    case FlowField::kDstport:
+      return f.dstport;
+    case FlowField::kProtocol:
+      return f.protocol;
+    case FlowField::kPackets:
+      return static_cast<double>(f.packets);
+    case FlowField::kBytes:
+      return static_cast<double>(f.bytes);
+    case FlowField::kStart:
+      return static_cast<double>(f.start);
+    case FlowField::kEnd:
+      return static_cast<double>(f.end);
+    case FlowField::kTcpFlags:
+      return f.tcp_flags;
+    case FlowField::kTrafficPath:
+      return f.traffic_path;
+    case FlowField::kPacketsLostNoRoute:
+      return static_cast<double>(f.packets_lost_no_route);
+    case FlowField::kPacketsLostBlackhole:
+      return static_cast<double>(f.packets_lost_blackhole);
     case FlowField::kPacketsLostMtuExceeded:
       return static_cast<double>(f.packets_lost_mtu_exceeded);
-    case FlowField::kPacketsLostTtlExpired: return static_cast<double>(f.packets_lost_ttl_expired);
-    default: return 0;
+    case FlowField::kPacketsLostTtlExpired:
+      return static_cast<double>(f.packets_lost_ttl_expired);
+    default:
+      return 0;
   }
 }
 
@@ -267,7 +290,8 @@ EventView::EventView(const ingest::CloudTrailEvent& e, Scratch* s)
   ++scratch_->generation;
 }
 
-EventView::EventView(const ingest::FlowRecord& f, Scratch* s) : meta_(&f.meta), flow_(&f), scratch_(s) {
+EventView::EventView(const ingest::FlowRecord& f, Scratch* s)
+    : meta_(&f.meta), flow_(&f), scratch_(s) {
   ++scratch_->generation;
 }
 
@@ -308,7 +332,9 @@ bool EventView::any(const FieldRef& f, const ValueVisitor& visit) const {
     Value v;
     v.kind = Value::Kind::kString;
     switch (f.meta_id) {
-      case 0: v.str = ingest::log_type_name(meta_->type); break;
+      case 0:
+        v.str = ingest::log_type_name(meta_->type);
+        break;
       case 1:
         if (meta_->time_ms == ingest::kNoTime) return false;
         scratch_->text.clear();

@@ -31,8 +31,8 @@ struct Value {
   Kind kind = Kind::kNull;
   bool boolean = false;
   double number = 0;
-  std::string_view str;         ///< kString: the text; kNumber: the number as written, if known
-  const IpAddr* ip = nullptr;   ///< set for typed address fields (flows)
+  std::string_view str;        ///< kString: the text; kNumber: the number as written, if known
+  const IpAddr* ip = nullptr;  ///< set for typed address fields (flows)
 };
 
 /// A compiled field reference: built once per rule, evaluated per event.
@@ -46,9 +46,9 @@ struct FieldRef {
   };
   std::string text;  ///< the name as written in the rule
   Source source = Source::kJsonPath;
-  int meta_id = -1;           ///< kMeta: 0 log_type, 1 time, 2 account, 3 region
-  int flow_field = -1;        ///< kFlow: ingest::FlowField
-  std::vector<Step> steps;    ///< kJsonPath
+  int meta_id = -1;         ///< kMeta: 0 log_type, 1 time, 2 account, 3 region
+  int flow_field = -1;      ///< kFlow: ingest::FlowField
+  std::vector<Step> steps;  ///< kJsonPath
 
   /// Parses `name`; false with *error set when it is not a valid path.
   static bool parse(std::string_view name, FieldRef* out, std::string* error);

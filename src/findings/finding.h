@@ -15,8 +15,8 @@ struct ThreatIntel {
 };
 
 struct Finding {
-  std::string id;     ///< deterministic: hash of rule id and group key (see finding_id)
-  std::string type;   ///< `Purpose:Resource/Family.Mechanism!Artifact`
+  std::string id;    ///< deterministic: hash of rule id and group key (see finding_id)
+  std::string type;  ///< `Purpose:Resource/Family.Mechanism!Artifact`
   double severity = 0;
   std::string title;
   std::string description;

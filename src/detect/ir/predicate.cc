@@ -13,7 +13,9 @@ namespace sentinel::detect {
 
 namespace {
 
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 // The text form of a value for string operators; numbers use their text as written when known.
 std::string_view text_of(const Value& v, std::string* buf) {
@@ -105,10 +107,14 @@ bool match_pattern(const Predicate& p, std::size_t i, std::string_view text, con
       if (!number_of(v, &x)) return false;
       double y = p.numbers[i];
       switch (p.op) {
-        case CmpOp::kLt: return x < y;
-        case CmpOp::kLe: return x <= y;
-        case CmpOp::kGt: return x > y;
-        default: return x >= y;
+        case CmpOp::kLt:
+          return x < y;
+        case CmpOp::kLe:
+          return x <= y;
+        case CmpOp::kGt:
+          return x > y;
+        default:
+          return x >= y;
       }
     }
     case CmpOp::kInList: {
@@ -131,16 +137,21 @@ bool match_pattern(const Predicate& p, std::size_t i, std::string_view text, con
 
 std::size_t pattern_count(const Predicate& p) {
   switch (p.op) {
-    case CmpOp::kRegex: return p.regexes.size();
-    case CmpOp::kCidr: return p.cidrs.size();
+    case CmpOp::kRegex:
+      return p.regexes.size();
+    case CmpOp::kCidr:
+      return p.cidrs.size();
     case CmpOp::kLt:
     case CmpOp::kLe:
     case CmpOp::kGt:
-    case CmpOp::kGe: return p.numbers.size();
+    case CmpOp::kGe:
+      return p.numbers.size();
     case CmpOp::kInList:
     case CmpOp::kIsTrue:
-    case CmpOp::kIsFalse: return 1;
-    default: return p.strings.size();
+    case CmpOp::kIsFalse:
+      return 1;
+    default:
+      return p.strings.size();
   }
 }
 
@@ -161,22 +172,38 @@ bool value_matches(const Predicate& p, const Value& v, std::size_t i, const Eval
 
 const char* op_name(CmpOp op) {
   switch (op) {
-    case CmpOp::kEq: return "eq";
-    case CmpOp::kContains: return "contains";
-    case CmpOp::kStartsWith: return "startswith";
-    case CmpOp::kEndsWith: return "endswith";
-    case CmpOp::kGlob: return "glob";
-    case CmpOp::kRegex: return "re";
-    case CmpOp::kCidr: return "cidr";
-    case CmpOp::kExists: return "exists";
-    case CmpOp::kIsNull: return "is_null";
-    case CmpOp::kIsTrue: return "is_true";
-    case CmpOp::kIsFalse: return "is_false";
-    case CmpOp::kLt: return "lt";
-    case CmpOp::kLe: return "lte";
-    case CmpOp::kGt: return "gt";
-    case CmpOp::kGe: return "gte";
-    case CmpOp::kInList: return "in_list";
+    case CmpOp::kEq:
+      return "eq";
+    case CmpOp::kContains:
+      return "contains";
+    case CmpOp::kStartsWith:
+      return "startswith";
+    case CmpOp::kEndsWith:
+      return "endswith";
+    case CmpOp::kGlob:
+      return "glob";
+    case CmpOp::kRegex:
+      return "re";
+    case CmpOp::kCidr:
+      return "cidr";
+    case CmpOp::kExists:
+      return "exists";
+    case CmpOp::kIsNull:
+      return "is_null";
+    case CmpOp::kIsTrue:
+      return "is_true";
+    case CmpOp::kIsFalse:
+      return "is_false";
+    case CmpOp::kLt:
+      return "lt";
+    case CmpOp::kLe:
+      return "lte";
+    case CmpOp::kGt:
+      return "gt";
+    case CmpOp::kGe:
+      return "gte";
+    case CmpOp::kInList:
+      return "in_list";
   }
   return "?";
 }
@@ -328,14 +355,16 @@ bool Predicate::eval(const EventView& ev, const EvalContext& ctx) const {
     }
     return n > 0;
   }
-  return ev.any(field,
-                [&](const Value& v) { return value_matches(*this, v, std::string_view::npos, ctx); });
+  return ev.any(
+      field, [&](const Value& v) { return value_matches(*this, v, std::string_view::npos, ctx); });
 }
 
 std::string Predicate::to_string() const {
   switch (kind) {
-    case Kind::kTrue: return "true";
-    case Kind::kFalse: return "false";
+    case Kind::kTrue:
+      return "true";
+    case Kind::kFalse:
+      return "false";
     case Kind::kAnd:
     case Kind::kOr: {
       std::string s = kind == Kind::kAnd ? "(and" : "(or";

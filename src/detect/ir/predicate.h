@@ -40,8 +40,8 @@ enum class CmpOp : uint8_t {
   kLt,
   kLe,
   kGt,
-  kGe,          ///< numeric comparisons with `numbers[0]`
-  kInList,      ///< equals an entry of the named list `list` (threat, trusted, custom lists)
+  kGe,      ///< numeric comparisons with `numbers[0]`
+  kInList,  ///< equals an entry of the named list `list` (threat, trusted, custom lists)
 };
 
 /// Named lists of values (threat lists, trusted lists, lists written in rules), looked up by
@@ -80,9 +80,9 @@ struct Predicate {
   const Function* function = nullptr;  ///< owned by the FunctionRegistry
   std::vector<FieldRef> args;
   CmpOp op = CmpOp::kEq;
-  bool case_insensitive = false;  ///< strings (and patterns) compared lowercased
-  bool all_patterns = false;      ///< every pattern must match (Sigma `|all`), not any
-  bool negate = false;            ///< `!=` style: true when no value matches (missing: false)
+  bool case_insensitive = false;     ///< strings (and patterns) compared lowercased
+  bool all_patterns = false;         ///< every pattern must match (Sigma `|all`), not any
+  bool negate = false;               ///< `!=` style: true when no value matches (missing: false)
   std::vector<std::string> strings;  ///< lowercased when case_insensitive
   std::vector<double> numbers;
   std::vector<std::shared_ptr<re2::RE2>> regexes;

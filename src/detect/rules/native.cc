@@ -44,12 +44,28 @@ bool parse_duration(const YAML::Node& n, int64_t* ms, std::string* error, const 
   int64_t mult = 1000;
   if (!s.empty()) {
     switch (s.back()) {
-      case 's': mult = 1000; s.pop_back(); break;
-      case 'm': mult = 60 * 1000; s.pop_back(); break;
-      case 'h': mult = 3600 * 1000; s.pop_back(); break;
-      case 'd': mult = 86400 * 1000; s.pop_back(); break;
-      case 'w': mult = 7 * 86400 * int64_t{1000}; s.pop_back(); break;
-      default: break;
+      case 's':
+        mult = 1000;
+        s.pop_back();
+        break;
+      case 'm':
+        mult = 60 * 1000;
+        s.pop_back();
+        break;
+      case 'h':
+        mult = 3600 * 1000;
+        s.pop_back();
+        break;
+      case 'd':
+        mult = 86400 * 1000;
+        s.pop_back();
+        break;
+      case 'w':
+        mult = 7 * 86400 * int64_t{1000};
+        s.pop_back();
+        break;
+      default:
+        break;
     }
   }
   int64_t v = 0;
@@ -134,8 +150,7 @@ bool compile_field_ops(const FieldRef& f, const YAML::Node& ops, const RuleDefs&
       p = make_compare(f, CmpOp::kEq);
       set_strings(&p, values, ci);
       p.negate = base == "neq";
-    } else if (base == "contains" || base == "startswith" || base == "endswith" ||
-               base == "glob") {
+    } else if (base == "contains" || base == "startswith" || base == "endswith" || base == "glob") {
       if (!need_values()) return false;
       p = make_compare(f, base == "contains"     ? CmpOp::kContains
                           : base == "startswith" ? CmpOp::kStartsWith
@@ -472,8 +487,8 @@ bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* s
     return field_ref(c["field"].Scalar(), &spec->volume_field, error) &&
            duration("interval", &spec->interval_ms, true);
   }
-  *error = "stateful: unknown kind '" + kind +
-           "' (threshold, distinct, first_seen, sequence, volume)";
+  *error =
+      "stateful: unknown kind '" + kind + "' (threshold, distinct, first_seen, sequence, volume)";
   return false;
 }
 
@@ -580,7 +595,8 @@ std::string yaml_to_json(const YAML::Node& node) {
       double d;
       if (n.Tag() != "!" && (s == "true" || s == "false")) {
         w.boolean(s == "true");
-      } else if (n.Tag() != "!" && scalar_number(n, &d) && s.find_first_of("xX") == std::string::npos &&
+      } else if (n.Tag() != "!" && scalar_number(n, &d) &&
+                 s.find_first_of("xX") == std::string::npos &&
                  !(s.size() > 1 && s[0] == '0' && s[1] != '.')) {
         w.raw(s);
       } else {
@@ -612,7 +628,8 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
   }
   std::string title = doc["title"] ? doc["title"].Scalar() : r.type;
   if (!Template::compile(title, &r.title, error)) return false;
-  if (doc["description"] && !Template::compile(doc["description"].Scalar(), &r.description, error)) {
+  if (doc["description"] &&
+      !Template::compile(doc["description"].Scalar(), &r.description, error)) {
     return false;
   }
   if (const YAML::Node& sev = doc["severity"]) {
@@ -806,8 +823,9 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
       if (ok) loaded.push_back(std::move(r));
     }
     if (!ok) {
-      std::string id = d.node["id"] ? d.node["id"].Scalar()
-                                     : d.node["title"] ? d.node["title"].Scalar() : "?";
+      std::string id = d.node["id"]      ? d.node["id"].Scalar()
+                       : d.node["title"] ? d.node["title"].Scalar()
+                                         : "?";
       errors->messages.push_back(d.source + ": rule '" + id + "': " + error);
       continue;
     }

@@ -31,7 +31,8 @@ struct Template {
 };
 
 /// A JSON object whose string leaves are templates: how the finding's resource and action are
-/// filled (`{"resourceType":"AccessKey","accessKeyDetails":{"accessKeyId":"{userIdentity.accessKeyId}"}}`).
+/// filled
+/// (`{"resourceType":"AccessKey","accessKeyDetails":{"accessKeyId":"{userIdentity.accessKeyId}"}}`).
 struct JsonTemplate {
   struct Node {
     enum class Kind : uint8_t { kObject, kArray, kString, kNumber, kBool, kNull };
@@ -63,7 +64,8 @@ struct Severity {
 /// An event in a rule's embedded test, and what it expects.
 struct RuleTest {
   std::string name;
-  std::vector<std::string> events_json;  ///< raw records (CloudTrail/Route 53/GuardDuty JSON) or flow lines
+  std::vector<std::string>
+      events_json;  ///< raw records (CloudTrail/Route 53/GuardDuty JSON) or flow lines
   ingest::LogType log_type = ingest::LogType::kCloudTrail;
   uint64_t expect_findings = 0;  ///< how many findings the events must raise
   std::string expect_type;       ///< when set, every finding has this type

@@ -23,7 +23,9 @@ struct SigmaError {
   std::string what;
 };
 
-[[noreturn]] void fail(std::string what) { throw SigmaError{std::move(what)}; }
+[[noreturn]] void fail(std::string what) {
+  throw SigmaError{std::move(what)};
+}
 
 std::string lower_ascii(std::string_view s) {
   std::string r(s);
@@ -31,7 +33,9 @@ std::string lower_ascii(std::string_view s) {
   return r;
 }
 
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_alnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
 
 std::string title_slug(std::string_view title) {
   std::string r;
@@ -142,8 +146,12 @@ Compiled compile_tokens(const std::vector<Token>& toks, bool ci) {
   std::string glob;
   for (const Token& t : toks) {
     switch (t.kind) {
-      case Token::Kind::kStar: glob += '*'; break;
-      case Token::Kind::kOne: glob += '?'; break;
+      case Token::Kind::kStar:
+        glob += '*';
+        break;
+      case Token::Kind::kOne:
+        glob += '?';
+        break;
       case Token::Kind::kText:
         if (t.c == '*' || t.c == '?' || t.c == '\\') glob += '\\';
         glob += low(t.c);
@@ -205,7 +213,7 @@ std::string cloudtrail_path(const std::string& name) {
 }
 
 bool is_known_mod(const std::string& m) {
-  static const char* kRefused[] = {"windash", "base64", "base64offset", "utf16le", "utf16be",
+  static const char* kRefused[] = {"windash", "base64", "base64offset", "utf16le",  "utf16be",
                                    "utf16",   "wide",   "expand",       "fieldref", "minute",
                                    "hour",    "day",    "week",         "month",    "year"};
   for (const char* r : kRefused) {
@@ -250,21 +258,36 @@ Predicate DocCompiler::compile_field(const std::string& ident, const std::string
       }
       base = b;
     };
-    if (m == "contains") set_base(Base::kContains);
-    else if (m == "startswith") set_base(Base::kStartsWith);
-    else if (m == "endswith") set_base(Base::kEndsWith);
-    else if (m == "re") set_base(Base::kRe);
-    else if (m == "cidr") set_base(Base::kCidr);
-    else if (m == "exists") set_base(Base::kExists);
+    if (m == "contains")
+      set_base(Base::kContains);
+    else if (m == "startswith")
+      set_base(Base::kStartsWith);
+    else if (m == "endswith")
+      set_base(Base::kEndsWith);
+    else if (m == "re")
+      set_base(Base::kRe);
+    else if (m == "cidr")
+      set_base(Base::kCidr);
+    else if (m == "exists")
+      set_base(Base::kExists);
     else if (m == "lt" || m == "lte" || m == "gt" || m == "gte") {
       set_base(Base::kNum);
-      num_op = m == "lt" ? CmpOp::kLt : m == "lte" ? CmpOp::kLe : m == "gt" ? CmpOp::kGt : CmpOp::kGe;
-    } else if (m == "all") all = true;
-    else if (m == "cased") cased = true;
-    else if (m == "neq") neq = true;
-    else if ((m == "i" || m == "m" || m == "s") && base == Base::kRe) re_flags += m;
-    else if (is_known_mod(m)) fail(where + ": modifier '" + m + "' is not supported");
-    else fail(where + ": unknown modifier '" + m + "'");
+      num_op = m == "lt"    ? CmpOp::kLt
+               : m == "lte" ? CmpOp::kLe
+               : m == "gt"  ? CmpOp::kGt
+                            : CmpOp::kGe;
+    } else if (m == "all")
+      all = true;
+    else if (m == "cased")
+      cased = true;
+    else if (m == "neq")
+      neq = true;
+    else if ((m == "i" || m == "m" || m == "s") && base == Base::kRe)
+      re_flags += m;
+    else if (is_known_mod(m))
+      fail(where + ": modifier '" + m + "' is not supported");
+    else
+      fail(where + ": unknown modifier '" + m + "'");
   }
   if (all && neq) fail(where + ": modifiers 'all' and 'neq' together are not supported");
 
@@ -451,9 +474,7 @@ Predicate DocCompiler::compile_identifier(const std::string& name, const YAML::N
 
 class ConditionParser {
  public:
-  ConditionParser(const std::string& text, const DocCompiler& dc) : text_(text), dc_(dc) {
-    lex();
-  }
+  ConditionParser(const std::string& text, const DocCompiler& dc) : text_(text), dc_(dc) { lex(); }
 
   Predicate parse() {
     if (toks_.empty()) fail("condition: empty");
@@ -548,8 +569,8 @@ class ConditionParser {
         if (pos_ >= toks_.size()) {
           fail("condition: missing ')' for '(' at column " + std::to_string(t.col));
         }
-        fail("condition: expected ')' at column " + std::to_string(toks_[pos_].col) +
-             ", found '" + toks_[pos_].text + "'");
+        fail("condition: expected ')' at column " + std::to_string(toks_[pos_].col) + ", found '" +
+             toks_[pos_].text + "'");
       }
       ++pos_;
       return p;
@@ -579,8 +600,8 @@ class ConditionParser {
           if (glob_match(target.text, name)) members.push_back(pred);
         }
         if (members.empty()) {
-          fail("condition: pattern '" + target.text + "' at column " +
-               std::to_string(target.col) + " matches no search identifier");
+          fail("condition: pattern '" + target.text + "' at column " + std::to_string(target.col) +
+               " matches no search identifier");
         }
       }
       return all ? Predicate::all_of(std::move(members)) : Predicate::any_of(std::move(members));
@@ -616,8 +637,8 @@ Predicate DocCompiler::compile_condition(const std::string& text) {
 bool required_names(const Predicate& p, std::vector<std::string>* out) {
   switch (p.kind) {
     case Predicate::Kind::kCompare:
-      if (p.function == nullptr && p.field.text == "eventName" && p.op == CmpOp::kEq &&
-          !p.negate && (!p.all_patterns || p.strings.size() == 1) && !p.strings.empty()) {
+      if (p.function == nullptr && p.field.text == "eventName" && p.op == CmpOp::kEq && !p.negate &&
+          (!p.all_patterns || p.strings.size() == 1) && !p.strings.empty()) {
         for (const auto& s : p.strings) out->push_back(lower_ascii(s));
         return true;
       }
@@ -774,8 +795,9 @@ bool load_sigma(const std::string& yaml_text, const std::string& source, std::ve
       return false;
     }
     if (doc["action"]) {
-      *error = doc_label(doc, src) + ": rule collections ('action: " +
-               scalar_or_empty(doc["action"]) + "') are not supported";
+      *error = doc_label(doc, src) +
+               ": rule collections ('action: " + scalar_or_empty(doc["action"]) +
+               "') are not supported";
       return false;
     }
     if (!doc["detection"]) {

@@ -151,8 +151,8 @@ bool render_node(const JsonTemplate::Node& n, const EventView* ev,
 
 }  // namespace
 
-std::string JsonTemplate::render(const EventView* ev,
-                                 const std::vector<std::pair<std::string, std::string>>& vars) const {
+std::string JsonTemplate::render(
+    const EventView* ev, const std::vector<std::pair<std::string, std::string>>& vars) const {
   std::string out;
   JsonWriter w(&out);
   if (!render_node(root, ev, vars, w, nullptr)) return {};

@@ -72,8 +72,7 @@ class FirstSeenOperator final : public OperatorBase {
  public:
   explicit FirstSeenOperator(const Rule& rule)
       : OperatorBase(rule, 0),
-        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, rule.stateful.learning_ms), &stats_) {
-  }
+        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, rule.stateful.learning_ms), &stats_) {}
 
  private:
   struct KeyState {
@@ -113,8 +112,7 @@ class FirstSeenOperator final : public OperatorBase {
       const LruCounter::Slot* s = st.combos.find(combo);
       uint64_t count = s == nullptr ? 0 : s->count;
       subtype = classify(count, st.total, spec_.rare_fraction);
-      fire = (count == 0 || std::string_view(subtype) == "RARE") &&
-             (s == nullptr || !s->alerted);
+      fire = (count == 0 || std::string_view(subtype) == "RARE") && (s == nullptr || !s->alerted);
       if (fire) report(st, it, combo, count, subtype, sink);
     }
     ++st.total;

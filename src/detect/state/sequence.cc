@@ -16,8 +16,7 @@ class SequenceOperator final : public OperatorBase {
  public:
   explicit SequenceOperator(const Rule& rule)
       : OperatorBase(rule, rule.stateful.window_ms),
-        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms),
-              &stats_),
+        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms), &stats_),
         nsteps_(std::min(rule.stateful.steps.size(), kMaxSteps)) {
     for (std::size_t i = 0; i < nsteps_; ++i) {
       if (i > 0) names_ += " -> ";

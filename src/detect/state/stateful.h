@@ -18,13 +18,13 @@ struct Rule;
 /// What an operator reports when it fires: the engine turns it into a Finding with the rule's
 /// templates (filled from `sample`, the event that completed the condition).
 struct StateHit {
-  std::string group_key;       ///< the values of the rule's group_by fields, joined
+  std::string group_key;  ///< the values of the rule's group_by fields, joined
   int64_t first_seen_ms = 0;
   int64_t last_seen_ms = 0;
-  uint64_t count = 0;          ///< matching events in the window
+  uint64_t count = 0;                 ///< matching events in the window
   std::vector<std::string> evidence;  ///< event ids (capped)
   uint64_t evidence_total = 0;
-  std::string unusual_json;    ///< baselines: why it was unusual (JSON object), else empty
+  std::string unusual_json;  ///< baselines: why it was unusual (JSON object), else empty
   /// Extra values for templates: {count}, {distinct}, {window}, {value}, ...
   std::vector<std::pair<std::string, std::string>> vars;
   /// The event that completed the condition, captured when it was matched (operators decide on
@@ -47,9 +47,9 @@ class StateSink {
 
 /// Counters every operator keeps for reporting.
 struct StateStats {
-  uint64_t keys = 0;       ///< live group keys
-  uint64_t evictions = 0;  ///< keys dropped by the cap (LRU) or TTL
-  uint64_t late_events = 0;  ///< events older than the watermark allowed (counted, not used)
+  uint64_t keys = 0;            ///< live group keys
+  uint64_t evictions = 0;       ///< keys dropped by the cap (LRU) or TTL
+  uint64_t late_events = 0;     ///< events older than the watermark allowed (counted, not used)
   uint64_t no_time_events = 0;  ///< events without an event time (counted, not used)
   uint64_t late_accepted = 0;   ///< behind the watermark but within the window: used, best effort
   uint64_t cap_evictions = 0;   ///< the part of `evictions` due to max_keys (the rest is TTL)
@@ -77,8 +77,8 @@ struct StatefulSpec {
   std::vector<FieldRef> group_by;
   int64_t window_ms = 0;
   int64_t lateness_ms = 15 * 60 * 1000;
-  uint64_t threshold = 1;    ///< threshold: ≥ N matches; distinct: ≥ N distinct values
-  FieldRef distinct_field;   ///< distinct
+  uint64_t threshold = 1;   ///< threshold: ≥ N matches; distinct: ≥ N distinct values
+  FieldRef distinct_field;  ///< distinct
   /// first-seen: the feature fields whose combination is learnt per entity (group_by), the
   /// learning period, and how rare counts as rare.
   std::vector<FieldRef> features;

@@ -177,12 +177,9 @@ class VolumeOperator final : public OperatorBase {
     hit.evidence = st.ids;
     hit.evidence_total = st.count;
     hit.unusual_json = std::move(json);
-    hit.vars = {{"value", format_number(st.sum)},
-                {"sum", format_number(st.sum)},
-                {"median", format_number(med)},
-                {"mad", format_number(mad)},
-                {"threshold", format_number(thr)},
-                {"count", std::to_string(st.count)},
+    hit.vars = {{"value", format_number(st.sum)},      {"sum", format_number(st.sum)},
+                {"median", format_number(med)},        {"mad", format_number(mad)},
+                {"threshold", format_number(thr)},     {"count", std::to_string(st.count)},
                 {"window", format_duration(interval_)}};
     emit(&hit, st.top, sink);
   }

@@ -19,8 +19,8 @@ class ThresholdOperator final : public OperatorBase {
  public:
   explicit ThresholdOperator(const Rule& rule)
       : OperatorBase(rule, rule.stateful.window_ms),
-        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms),
-              &stats_) {}
+        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms), &stats_) {
+  }
 
  private:
   struct Entry {
@@ -45,10 +45,9 @@ class ThresholdOperator final : public OperatorBase {
     if (it.t > st.last) st.last = it.t;
     if (st.fired) return;
     // Sorted insert: the common case appends; late-accepted items go in their place.
-    auto pos = std::upper_bound(st.window.begin(), st.window.end(), it,
-                                [](const Item& a, const Entry& b) {
-                                  return a.t != b.t ? a.t < b.t : a.id < b.id;
-                                });
+    auto pos = std::upper_bound(
+        st.window.begin(), st.window.end(), it,
+        [](const Item& a, const Entry& b) { return a.t != b.t ? a.t < b.t : a.id < b.id; });
     st.window.insert(pos, Entry{it.t, it.id});
     const int64_t newest = st.window.back().t;
     while (!st.window.empty() && st.window.front().t < sat_sub(newest, T)) {
@@ -84,8 +83,8 @@ class DistinctOperator final : public OperatorBase {
  public:
   explicit DistinctOperator(const Rule& rule)
       : OperatorBase(rule, rule.stateful.window_ms),
-        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms),
-              &stats_) {}
+        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms), &stats_) {
+  }
 
  private:
   struct ValueState {

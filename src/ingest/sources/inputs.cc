@@ -66,8 +66,8 @@ std::string delivery_time_key(std::string_view path) {
   std::size_t start = 0;
   while (start < name.size()) {
     std::size_t end = name.find_first_of("_.", start);
-    std::string_view tok = name.substr(start, end == std::string_view::npos ? name.npos
-                                                                            : end - start);
+    std::string_view tok =
+        name.substr(start, end == std::string_view::npos ? name.npos : end - start);
     if ((tok.size() == 14 || tok.size() == 16) && tok[8] == 'T' && tok.back() == 'Z' &&
         all_digits(tok.substr(0, 8)) && all_digits(tok.substr(9, tok.size() - 10))) {
       std::string key(tok.substr(0, tok.size() - 1));
@@ -78,7 +78,8 @@ std::string delivery_time_key(std::string_view path) {
     start = end + 1;
   }
   // Date folders: .../YYYY/MM/DD/... or year=YYYY/month=MM/day=DD.
-  std::string_view dir = slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+  std::string_view dir =
+      slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
   std::vector<std::string_view> parts;
   std::size_t p = 0;
   while (p <= dir.size()) {
@@ -94,7 +95,8 @@ std::string delivery_time_key(std::string_view path) {
   for (std::size_t i = 0; i + 2 < parts.size(); ++i) {
     if (parts[i].size() == 4 && all_digits(parts[i]) && parts[i + 1].size() == 2 &&
         all_digits(parts[i + 1]) && parts[i + 2].size() == 2 && all_digits(parts[i + 2])) {
-      std::string key = std::string(parts[i]) + std::string(parts[i + 1]) + std::string(parts[i + 2]);
+      std::string key =
+          std::string(parts[i]) + std::string(parts[i + 1]) + std::string(parts[i + 2]);
       std::string hour = "00";
       if (i + 3 < parts.size() && parts[i + 3].size() == 2 && all_digits(parts[i + 3])) {
         hour = std::string(parts[i + 3]);

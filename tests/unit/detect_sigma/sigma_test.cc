@@ -240,7 +240,8 @@ TEST(Sigma, Wildcards) {
     requestParameters.name: 'lay?r'
   condition: sel
 )");
-  EXPECT_TRUE(matches(r, R"("userAgent":"AWS-CLI/2.15 Python","requestParameters":{"name":"LAYER"})"));
+  EXPECT_TRUE(
+      matches(r, R"("userAgent":"AWS-CLI/2.15 Python","requestParameters":{"name":"LAYER"})"));
   EXPECT_TRUE(matches(r, R"("userAgent":"aws-cli/2.","requestParameters":{"name":"layxr"})"));
   EXPECT_FALSE(matches(r, R"("userAgent":"aws-cli/1.0","requestParameters":{"name":"layer"})"));
   EXPECT_FALSE(matches(r, R"("userAgent":"aws-cli/2.1","requestParameters":{"name":"layeer"})"));
@@ -308,16 +309,27 @@ TEST(Sigma, BooleansAndNumbersAsText) {
     requestParameters.maxResults: 50
   condition: sel
 )");
-  EXPECT_TRUE(matches(r, R"("readOnly":false,"additionalEventData":{"MFAUsed":"No"},"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"false"}}},"requestParameters":{"maxResults":50})"));
-  EXPECT_TRUE(matches(r, R"("readOnly":"FALSE","additionalEventData":{"MFAUsed":"no"},"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"false"}}},"requestParameters":{"maxResults":"50"})"));
-  EXPECT_TRUE(matches(r, R"("readOnly":false,"additionalEventData":{"MFAUsed":"No"},"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"false"}}},"requestParameters":{"maxResults":50.0})"));
-  EXPECT_FALSE(matches(r, R"("readOnly":true,"additionalEventData":{"MFAUsed":"No"},"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"false"}}},"requestParameters":{"maxResults":50})"));
-  EXPECT_FALSE(matches(r, R"("readOnly":false,"additionalEventData":{"MFAUsed":"No"},"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"false"}}},"requestParameters":{"maxResults":51})"));
+  EXPECT_TRUE(matches(
+      r,
+      R"("readOnly":false,"additionalEventData":{"MFAUsed":"No"},"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"false"}}},"requestParameters":{"maxResults":50})"));
+  EXPECT_TRUE(matches(
+      r,
+      R"("readOnly":"FALSE","additionalEventData":{"MFAUsed":"no"},"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"false"}}},"requestParameters":{"maxResults":"50"})"));
+  EXPECT_TRUE(matches(
+      r,
+      R"("readOnly":false,"additionalEventData":{"MFAUsed":"No"},"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"false"}}},"requestParameters":{"maxResults":50.0})"));
+  EXPECT_FALSE(matches(
+      r,
+      R"("readOnly":true,"additionalEventData":{"MFAUsed":"No"},"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"false"}}},"requestParameters":{"maxResults":50})"));
+  EXPECT_FALSE(matches(
+      r,
+      R"("readOnly":false,"additionalEventData":{"MFAUsed":"No"},"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"false"}}},"requestParameters":{"maxResults":51})"));
 }
 
 TEST(Sigma, ArrayValuesMatchAny) {
   Rule r = load1("  sel:\n    resources.ARN|contains: ':role/admin'\n  condition: sel\n");
-  EXPECT_TRUE(matches(r, R"("resources":[{"ARN":"arn:aws:s3:::b"},{"ARN":"ARN:AWS:IAM::1:ROLE/ADMIN"}])"));
+  EXPECT_TRUE(
+      matches(r, R"("resources":[{"ARN":"arn:aws:s3:::b"},{"ARN":"ARN:AWS:IAM::1:ROLE/ADMIN"}])"));
   EXPECT_FALSE(matches(r, R"("resources":[{"ARN":"arn:aws:s3:::b"}])"));
   // EC2's `items` lists are stepped through too; an array at the end is visited element-wise.
   Rule r2 = load1(R"(  sel:
@@ -325,8 +337,12 @@ TEST(Sigma, ArrayValuesMatchAny) {
     requestParameters.names: b
   condition: sel
 )");
-  EXPECT_TRUE(matches(r2, R"("requestParameters":{"names":["a","b"],"ipPermissions":{"items":[{"ipRanges":{"items":[{"cidrIp":"10.0.0.0/8"},{"cidrIp":"0.0.0.0/0"}]}}]}})"));
-  EXPECT_FALSE(matches(r2, R"("requestParameters":{"names":["a","b"],"ipPermissions":{"items":[{"ipRanges":{"items":[{"cidrIp":"10.0.0.0/8"}]}}]}})"));
+  EXPECT_TRUE(matches(
+      r2,
+      R"("requestParameters":{"names":["a","b"],"ipPermissions":{"items":[{"ipRanges":{"items":[{"cidrIp":"10.0.0.0/8"},{"cidrIp":"0.0.0.0/0"}]}}]}})"));
+  EXPECT_FALSE(matches(
+      r2,
+      R"("requestParameters":{"names":["a","b"],"ipPermissions":{"items":[{"ipRanges":{"items":[{"cidrIp":"10.0.0.0/8"}]}}]}})"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -346,13 +362,21 @@ TEST(Sigma, StartsWithEndsWith) {
     requestParameters.bucketName|endswith: '-backup'
   condition: a and b
 )");
-  EXPECT_TRUE(matches(r, R"("userIdentity":{"arn":"ARN:AWS:STS::1:assumed-role/x"},"requestParameters":{"bucketName":"data-BACKUP"})"));
-  EXPECT_FALSE(matches(r, R"("userIdentity":{"arn":"x arn:aws:sts::1"},"requestParameters":{"bucketName":"data-backup"})"));
-  EXPECT_FALSE(matches(r, R"("userIdentity":{"arn":"arn:aws:sts::1"},"requestParameters":{"bucketName":"data-backup2"})"));
+  EXPECT_TRUE(matches(
+      r,
+      R"("userIdentity":{"arn":"ARN:AWS:STS::1:assumed-role/x"},"requestParameters":{"bucketName":"data-BACKUP"})"));
+  EXPECT_FALSE(matches(
+      r,
+      R"("userIdentity":{"arn":"x arn:aws:sts::1"},"requestParameters":{"bucketName":"data-backup"})"));
+  EXPECT_FALSE(matches(
+      r,
+      R"("userIdentity":{"arn":"arn:aws:sts::1"},"requestParameters":{"bucketName":"data-backup2"})"));
 }
 
 TEST(Sigma, Cased) {
-  Rule r = load1("  sel:\n    eventName|cased: StopLogging\n  c:\n    userAgent|contains|cased: Boto\n  condition: sel or c\n");
+  Rule r = load1(
+      "  sel:\n    eventName|cased: StopLogging\n  c:\n    userAgent|contains|cased: Boto\n  "
+      "condition: sel or c\n");
   EXPECT_TRUE(matches(r, R"("eventName":"StopLogging")"));
   EXPECT_FALSE(matches(r, R"("eventName":"stoplogging")"));
   EXPECT_TRUE(matches(r, R"("userAgent":"xBotox")"));
@@ -395,7 +419,8 @@ TEST(Sigma, RegexRefusedWhenRe2CannotCompile) {
 }
 
 TEST(Sigma, Cidr) {
-  Rule r = load1("  sel:\n    sourceIPAddress|cidr: [10.0.0.0/8, '2001:db8::/32']\n  condition: sel\n");
+  Rule r =
+      load1("  sel:\n    sourceIPAddress|cidr: [10.0.0.0/8, '2001:db8::/32']\n  condition: sel\n");
   EXPECT_TRUE(matches(r, R"("sourceIPAddress":"10.1.2.3")"));
   EXPECT_TRUE(matches(r, R"("sourceIPAddress":"2001:db8::1")"));
   EXPECT_FALSE(matches(r, R"("sourceIPAddress":"11.1.2.3")"));
@@ -411,7 +436,8 @@ TEST(Sigma, Exists) {
 )");
   EXPECT_TRUE(matches(r, R"("errorCode":"AccessDenied")"));
   EXPECT_FALSE(matches(r, R"("eventName":"X")"));
-  EXPECT_FALSE(matches(r, R"("errorCode":"AccessDenied","userIdentity":{"invokedBy":"s3.amazonaws.com"})"));
+  EXPECT_FALSE(
+      matches(r, R"("errorCode":"AccessDenied","userIdentity":{"invokedBy":"s3.amazonaws.com"})"));
 }
 
 TEST(Sigma, NumericComparisons) {
@@ -433,7 +459,9 @@ TEST(Sigma, NumericComparisons) {
 }
 
 TEST(Sigma, Neq) {
-  Rule r = load1("  sel:\n    eventName: ConsoleLogin\n    userIdentity.type|neq: [Root, AssumedRole]\n  condition: sel\n");
+  Rule r = load1(
+      "  sel:\n    eventName: ConsoleLogin\n    userIdentity.type|neq: [Root, AssumedRole]\n  "
+      "condition: sel\n");
   EXPECT_TRUE(matches(r, R"("eventName":"ConsoleLogin","userIdentity":{"type":"IAMUser"})"));
   EXPECT_FALSE(matches(r, R"("eventName":"ConsoleLogin","userIdentity":{"type":"root"})"));
   EXPECT_FALSE(matches(r, R"("eventName":"ConsoleLogin","userIdentity":{"type":"AssumedRole"})"));
@@ -552,7 +580,8 @@ TEST(Sigma, IndexNamesFromTopLevelAnd) {
     userIdentity.type: AWSService
   condition: (a or b) and not f
 )");
-  EXPECT_EQ(two.index_names, (std::vector<std::string>{"createpolicyversion", "setdefaultpolicyversion"}));
+  EXPECT_EQ(two.index_names,
+            (std::vector<std::string>{"createpolicyversion", "setdefaultpolicyversion"}));
   Rule either = load1("  a:\n    eventName: A\n  b:\n    userAgent: x\n  condition: a or b\n");
   EXPECT_TRUE(either.index_names.empty());
 }
@@ -561,7 +590,8 @@ TEST(Sigma, IndexNamesFromTopLevelAnd) {
 // Refusals: each names the file, the rule and the feature.
 
 TEST(SigmaRefuses, UnknownIdentifierWithColumn) {
-  std::string err = detection_error("  selection:\n    eventName: A\n  condition: selection and selction\n");
+  std::string err =
+      detection_error("  selection:\n    eventName: A\n  condition: selection and selction\n");
   expect_names_rule(err);
   EXPECT_HAS(err, "condition: unknown identifier 'selction' at column 15");
 }
@@ -577,7 +607,8 @@ TEST(SigmaRefuses, ConditionSyntax) {
 
 TEST(SigmaRefuses, LegacyAggregation) {
   std::string err = detection_error(
-      "  sel:\n    eventName: ConsoleLogin\n  timeframe: 5m\n  condition: sel | count() by sourceIPAddress > 5\n");
+      "  sel:\n    eventName: ConsoleLogin\n  timeframe: 5m\n  condition: sel | count() by "
+      "sourceIPAddress > 5\n");
   expect_names_rule(err);
   EXPECT_HAS(err, "aggregation");
   EXPECT_HAS(err, "count()");
@@ -622,8 +653,8 @@ TEST(SigmaRefuses, Keywords) {
 TEST(SigmaRefuses, EachUnsupportedModifier) {
   for (const char* m : {"windash", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
                         "expand", "fieldref", "hour"}) {
-    std::string err = detection_error(std::string("  sel:\n    userAgent|") + m +
-                                      ": x\n  condition: sel\n");
+    std::string err =
+        detection_error(std::string("  sel:\n    userAgent|") + m + ": x\n  condition: sel\n");
     expect_names_rule(err);
     EXPECT_HAS(err, std::string("modifier '") + m + "' is not supported");
   }
@@ -638,11 +669,15 @@ TEST(SigmaRefuses, UnknownModifier) {
 }
 
 TEST(SigmaRefuses, BadModifierValues) {
-  EXPECT_HAS(detection_error("  sel:\n    x|exists: maybe\n  condition: sel\n"), "'exists' takes true or false");
-  EXPECT_HAS(detection_error("  sel:\n    x|gt: many\n  condition: sel\n"), "'many' is not a number");
+  EXPECT_HAS(detection_error("  sel:\n    x|exists: maybe\n  condition: sel\n"),
+             "'exists' takes true or false");
+  EXPECT_HAS(detection_error("  sel:\n    x|gt: many\n  condition: sel\n"),
+             "'many' is not a number");
   EXPECT_HAS(detection_error("  sel:\n    x|cidr: 10.0.0.0/33\n  condition: sel\n"), "bad network");
-  EXPECT_HAS(detection_error("  sel:\n    x|contains|startswith: a\n  condition: sel\n"), "cannot be combined");
-  EXPECT_HAS(detection_error("  sel:\n    x|all|neq: [a, b]\n  condition: sel\n"), "'all' and 'neq'");
+  EXPECT_HAS(detection_error("  sel:\n    x|contains|startswith: a\n  condition: sel\n"),
+             "cannot be combined");
+  EXPECT_HAS(detection_error("  sel:\n    x|all|neq: [a, b]\n  condition: sel\n"),
+             "'all' and 'neq'");
 }
 
 TEST(SigmaRefuses, OtherLogSource) {
@@ -654,12 +689,15 @@ detection: {sel: {operationName: x}, condition: sel}
   expect_names_rule(err);
   EXPECT_HAS(err, "logsource");
   EXPECT_HAS(err, "azure");
-  std::string err2 = load_error("title: Test Rule\nid: t-1\nlogsource: {product: aws, service: cloudtrail, category: x}\ndetection: {sel: {a: b}, condition: sel}\n");
+  std::string err2 = load_error(
+      "title: Test Rule\nid: t-1\nlogsource: {product: aws, service: cloudtrail, category: "
+      "x}\ndetection: {sel: {a: b}, condition: sel}\n");
   EXPECT_HAS(err2, "category");
 }
 
 TEST(SigmaRefuses, MissingTitleAndBadYaml) {
-  EXPECT_HAS(load_error("id: x\nlogsource: {product: aws, service: cloudtrail}\ndetection: {sel: {a: b}, condition: sel}\n"),
+  EXPECT_HAS(load_error("id: x\nlogsource: {product: aws, service: cloudtrail}\ndetection: {sel: "
+                        "{a: b}, condition: sel}\n"),
              "missing 'title'");
   EXPECT_HAS(load_error("title: [unclosed\n"), "YAML");
   EXPECT_HAS(load_error(""), "no Sigma rule");
@@ -693,7 +731,8 @@ TEST(SigmaFixtures, LoadAndMatch) {
     if (e.path().extension() != ".yml") continue;
     std::vector<Rule> rules;
     std::string err;
-    bool ok = detect::load_sigma(read_file(e.path().string()), e.path().filename().string(), &rules, &err);
+    bool ok = detect::load_sigma(read_file(e.path().string()), e.path().filename().string(), &rules,
+                                 &err);
     if (e.path().filename().string().rfind("refused_", 0) == 0) {
       EXPECT_FALSE(ok) << e.path();
       EXPECT_HAS(err, e.path().filename().string());
@@ -704,13 +743,23 @@ TEST(SigmaFixtures, LoadAndMatch) {
   }
   ASSERT_EQ(by_file.count("trail_tampering.yml"), 1u);
   const Rule& r = by_file["trail_tampering.yml"][0];
-  EXPECT_TRUE(matches(r, R"("eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/mallory"})"));
-  EXPECT_FALSE(matches(r, R"("eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/OrgAutomation/x"})"));
-  EXPECT_FALSE(matches(r, R"("eventSource":"cloudtrail.amazonaws.com","eventName":"DescribeTrails","userIdentity":{"type":"IAMUser"})"));
+  EXPECT_TRUE(matches(
+      r,
+      R"("eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/mallory"})"));
+  EXPECT_FALSE(matches(
+      r,
+      R"("eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/OrgAutomation/x"})"));
+  EXPECT_FALSE(matches(
+      r,
+      R"("eventSource":"cloudtrail.amazonaws.com","eventName":"DescribeTrails","userIdentity":{"type":"IAMUser"})"));
   ASSERT_EQ(by_file.count("console_login_no_mfa.yml"), 1u);
   const Rule& c = by_file["console_login_no_mfa.yml"][0];
-  EXPECT_TRUE(matches(c, R"("eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"},"userIdentity":{"type":"IAMUser"})"));
-  EXPECT_FALSE(matches(c, R"("eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"Yes"},"userIdentity":{"type":"IAMUser"})"));
+  EXPECT_TRUE(matches(
+      c,
+      R"("eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"},"userIdentity":{"type":"IAMUser"})"));
+  EXPECT_FALSE(matches(
+      c,
+      R"("eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"Yes"},"userIdentity":{"type":"IAMUser"})"));
   EXPECT_EQ(c.index_names, (std::vector<std::string>{"consolelogin"}));
 }
 

@@ -159,7 +159,9 @@ TEST(Threshold, NMinusOneDoesNotFireNDoes) {
   h2.finish();
   ASSERT_EQ(h2.rec.hits.size(), 1u);
   const StateHit& hit = h2.rec.hits[0];
-  EXPECT_EQ(hit.group_key, "alice\x1f" "203.0.113.7");
+  EXPECT_EQ(hit.group_key,
+            "alice\x1f"
+            "203.0.113.7");
   EXPECT_EQ(hit.count, 3u);
   EXPECT_EQ(hit.first_seen_ms, kT0);
   EXPECT_EQ(hit.last_seen_ms, kT0 + 20 * kSec);
@@ -291,8 +293,8 @@ TEST(Threshold, IdleKeysExpireAfterTheTtl) {
   Rule r = threshold_rule(5, kMin);
   r.stateful.lateness_ms = 0;  // TTL defaults to 2 × window
   Harness h(r);
-  h.ct_events({ct("1", kT0, "L", "alice"), ct("2", kT0 + 1, "L", "bob"),
-               ct("3", kT0 + 2, "L", "carol")});
+  h.ct_events(
+      {ct("1", kT0, "L", "alice"), ct("2", kT0 + 1, "L", "bob"), ct("3", kT0 + 2, "L", "carol")});
   EXPECT_EQ(h.op->stats().keys, 2u);  // carol waits for the watermark to pass her
   h.ct_events({ct("4", kT0 + 2 * kMin + 2, "L", "dave")});
   StateStats s = h.op->stats();
@@ -322,25 +324,29 @@ TEST(Distinct, PortScanFiresAtTheNthDistinctPort) {
   const int64_t s0 = kT0 / 1000;
   Harness two(r);
   // Many flows, two ports: no scan.
-  two.flow_file({flow("198.51.100.9", "10.0.0.5", 22, s0), flow("198.51.100.9", "10.0.0.5", 22, s0 + 1),
-                 flow("198.51.100.9", "10.0.0.5", 23, s0 + 2), flow("198.51.100.9", "10.0.0.5", 22, s0 + 3),
-                 flow("198.51.100.10", "10.0.0.5", 80, s0 + 3)});
+  two.flow_file(
+      {flow("198.51.100.9", "10.0.0.5", 22, s0), flow("198.51.100.9", "10.0.0.5", 22, s0 + 1),
+       flow("198.51.100.9", "10.0.0.5", 23, s0 + 2), flow("198.51.100.9", "10.0.0.5", 22, s0 + 3),
+       flow("198.51.100.10", "10.0.0.5", 80, s0 + 3)});
   two.finish();
   EXPECT_TRUE(two.rec.hits.empty());
 
   Harness three(r);
-  three.flow_file({flow("198.51.100.9", "10.0.0.5", 22, s0), flow("198.51.100.9", "10.0.0.5", 22, s0 + 1),
-                   flow("198.51.100.9", "10.0.0.5", 23, s0 + 2), flow("198.51.100.9", "10.0.0.5", 80, s0 + 3),
-                   flow("198.51.100.9", "10.0.0.5", 443, s0 + 4)});
+  three.flow_file(
+      {flow("198.51.100.9", "10.0.0.5", 22, s0), flow("198.51.100.9", "10.0.0.5", 22, s0 + 1),
+       flow("198.51.100.9", "10.0.0.5", 23, s0 + 2), flow("198.51.100.9", "10.0.0.5", 80, s0 + 3),
+       flow("198.51.100.9", "10.0.0.5", 443, s0 + 4)});
   three.finish();
   ASSERT_EQ(three.rec.hits.size(), 1u);
   const StateHit& hit = three.rec.hits[0];
   EXPECT_EQ(hit.group_key, "198.51.100.9");
   EXPECT_EQ(hit.first_seen_ms, kT0);
   EXPECT_EQ(hit.last_seen_ms, kT0 + 3000);
-  std::vector<std::pair<std::string, std::string>> want = {
-      {"distinct", "3"}, {"count", "4"}, {"values", "22,23,80"}, {"window", "1m"},
-      {"threshold", "3"}};
+  std::vector<std::pair<std::string, std::string>> want = {{"distinct", "3"},
+                                                           {"count", "4"},
+                                                           {"values", "22,23,80"},
+                                                           {"window", "1m"},
+                                                           {"threshold", "3"}};
   EXPECT_EQ(hit.vars, want);
   EXPECT_EQ(hit.evidence_total, 3u);
 }
@@ -386,7 +392,9 @@ TEST(Distinct, SweepDistinctDestinationsPerSourceAndPort) {
   h.flow_file(lines);
   h.finish();
   ASSERT_EQ(h.rec.hits.size(), 1u);
-  EXPECT_EQ(h.rec.hits[0].group_key, "198.51.100.9\x1f" "445");
+  EXPECT_EQ(h.rec.hits[0].group_key,
+            "198.51.100.9\x1f"
+            "445");
 }
 
 TEST(Distinct, FlowWithoutStartHasNoTime) {
@@ -420,7 +428,8 @@ TEST(FirstSeen, LearnsThenFlagsUnseenAndRareOnce) {
   std::vector<std::string> evs;
   // Learning: 18 × (GetObject, ip1), 1 × (PutObject, ip2), and a new combination at 59 min.
   for (int i = 0; i < 18; ++i) {
-    evs.push_back(ct("l" + std::to_string(10 + i), kT0 + i * kMin, "GetObject", "alice", "10.0.0.1"));
+    evs.push_back(
+        ct("l" + std::to_string(10 + i), kT0 + i * kMin, "GetObject", "alice", "10.0.0.1"));
   }
   evs.push_back(ct("l50", kT0 + 30 * kMin + 1, "PutObject", "alice", "10.0.0.2"));
   evs.push_back(ct("l59", kT0 + 59 * kMin, "ListBuckets", "alice", "10.0.0.1"));
@@ -487,7 +496,8 @@ TEST(FirstSeen, CombinationsPerEntityAreBounded) {
   std::vector<std::string> evs;
   evs.push_back(ct("x0", kT0, "Api0"));
   // After learning: 6 new APIs each fire; Api0 is forgotten (LRU) and fires when it returns.
-  for (int i = 1; i <= 6; ++i) evs.push_back(ct("x" + std::to_string(i), kT0 + 100 + i, "Api" + std::to_string(i)));
+  for (int i = 1; i <= 6; ++i)
+    evs.push_back(ct("x" + std::to_string(i), kT0 + 100 + i, "Api" + std::to_string(i)));
   evs.push_back(ct("x7", kT0 + 200, "Api0"));
   evs.push_back(ct("x8", kT0 + 201, "Api6"));  // remembered and alerted: no hit
   h.ct_events(evs);
@@ -535,7 +545,8 @@ TEST(Sequence, TooLateOrWrongOrderDoesNot) {
   order.finish();
   EXPECT_TRUE(order.rec.hits.empty());
   Harness other_user(r);
-  other_user.ct_events({ct("s1", kT0, "CreateUser", "alice"), ct("s2", kT0 + 1, "AttachUserPolicy", "bob")});
+  other_user.ct_events(
+      {ct("s1", kT0, "CreateUser", "alice"), ct("s2", kT0 + 1, "AttachUserPolicy", "bob")});
   other_user.finish();
   EXPECT_TRUE(other_user.rec.hits.empty());
 }
@@ -567,13 +578,15 @@ Rule volume_rule(uint32_t warmup) {
   return r;
 }
 
-std::vector<std::string> hourly(const std::vector<uint64_t>& sums, const std::string& src = "10.0.0.5") {
+std::vector<std::string> hourly(const std::vector<uint64_t>& sums,
+                                const std::string& src = "10.0.0.5") {
   std::vector<std::string> lines;
   const int64_t s0 = kT0 / 1000;
   for (std::size_t i = 0; i < sums.size(); ++i) {
     if (sums[i] == 0) continue;
     // Two flows per hour, to exercise the sum.
-    lines.push_back(flow(src, "203.0.113.50", 443, s0 + static_cast<int64_t>(i) * 3600 + 60, sums[i] / 2));
+    lines.push_back(
+        flow(src, "203.0.113.50", 443, s0 + static_cast<int64_t>(i) * 3600 + 60, sums[i] / 2));
     lines.push_back(flow(src, "203.0.113.51", 443, s0 + static_cast<int64_t>(i) * 3600 + 120,
                          sums[i] - sums[i] / 2));
   }
@@ -671,7 +684,8 @@ std::vector<Timed> mixed_events() {
     std::string u = users[rng() % 4];
     std::string ip = ips[rng() % (u == "alice" ? 2 : 4)];
     std::string n = names[rng() % 5];
-    std::string params = "{\"bytes\":" + std::to_string(100 + rng() % 900 + (i % 97 == 0 ? 50000 : 0)) + "}";
+    std::string params =
+        "{\"bytes\":" + std::to_string(100 + rng() % 900 + (i % 97 == 0 ? 50000 : 0)) + "}";
     char id[16];
     std::snprintf(id, sizeof id, "ev-%04d", i);
     out.push_back({t, ct(id, t, n, u, ip, params)});
@@ -767,7 +781,8 @@ TEST(OrderIndependence, TwentyShuffledFileOrdersGiveIdenticalHits) {
       // 15-minute lateness. Records inside a file are shuffled too.
       std::vector<std::pair<int64_t, std::size_t>> order;
       for (std::size_t i = 0; i < files.size(); ++i) {
-        order.emplace_back(static_cast<int64_t>(i) * 5 * kMin + static_cast<int64_t>(rng() % (8 * kMin)), i);
+        order.emplace_back(
+            static_cast<int64_t>(i) * 5 * kMin + static_cast<int64_t>(rng() % (8 * kMin)), i);
       }
       std::sort(order.begin(), order.end());
       std::vector<std::vector<std::string>> shuffled;

@@ -338,9 +338,10 @@ namespace sentinel::testing {
 namespace {
 
 TEST(Inputs, DeliveryTimeKeys) {
-  EXPECT_EQ(ingest::delivery_time_key("a/AWSLogs/1/CloudTrail/us-east-1/2015/08/01/"
-                                      "111122223333_CloudTrail_us-east-1_20150801T0210Z_Mu0Ks.json.gz"),
-            "20150801T021000");
+  EXPECT_EQ(
+      ingest::delivery_time_key("a/AWSLogs/1/CloudTrail/us-east-1/2015/08/01/"
+                                "111122223333_CloudTrail_us-east-1_20150801T0210Z_Mu0Ks.json.gz"),
+      "20150801T021000");
   EXPECT_EQ(ingest::delivery_time_key("x/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_"
                                       "20240115T020000Z.json.gz"),
             "20240115T020000");
