@@ -106,8 +106,11 @@ void add_detect_command(CLI::App& app, int* code) {
   add_read_options(cmd, &o->read);
   cmd->add_option("--config", o->config, "sentinel.yaml (rules, lists, enrichment, suppression)");
   cmd->add_option("--rules", o->rules,
-                  "Rule files or folders (native YAML and Sigma); default: the config's, else "
-                  "./rules");
+                  "A rule file or folder (native YAML and Sigma); repeat for more; default: the "
+                  "config's, else ./rules")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--output", o->output, "table (default), jsonl, guardduty, asff, ocsf")
       ->check(CLI::IsMember({"table", "jsonl", "guardduty", "asff", "ocsf"}));
   cmd->add_option("--min-severity", o->min_severity, "Only findings at or above this severity");

@@ -1,6 +1,11 @@
 #include "detect/engine.h"
 
+#include <re2/re2.h>
+#include <re2/set.h>
+
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include "detect/functions/registry.h"
 
@@ -20,6 +25,70 @@ bool bind_functions(Predicate* p, const FunctionRegistry& reg, std::string* erro
     p->list.clear();
   }
   return true;
+}
+
+// The first top-level conjunct of `p` that a literal prefilter can stand for: a plain string
+// comparison of one field (no function, negation, `all`, numbers or lists).
+const Predicate* prefilter_conjunct(const Predicate& p) {
+  auto usable = [](const Predicate& c) {
+    if (c.kind != Predicate::Kind::kCompare || c.function != nullptr || c.negate ||
+        c.all_patterns || c.strings.empty() || c.field.text.rfind("fn:", 0) == 0) {
+      return false;
+    }
+    switch (c.op) {
+      case CmpOp::kContains:
+      case CmpOp::kStartsWith:
+      case CmpOp::kEndsWith:
+      case CmpOp::kGlob:
+        return true;
+      case CmpOp::kEq:
+        for (double d : c.numbers) {
+          if (d == d) return false;  // a number: compared as a number, not as text
+        }
+        return true;
+      default:
+        return false;
+    }
+  };
+  if (usable(p)) return &p;
+  if (p.kind == Predicate::Kind::kAnd) {
+    for (const auto& c : p.children) {
+      if (usable(c)) return &c;
+    }
+  }
+  return nullptr;
+}
+
+// The RE2 pattern that matches where the comparison's pattern `s` matches.
+std::string literal_regex(CmpOp op, const std::string& s) {
+  if (op == CmpOp::kGlob) {
+    std::string re = "^";
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      char c = s[i];
+      if (c == '\\' && i + 1 < s.size() &&
+          (s[i + 1] == '*' || s[i + 1] == '?' || s[i + 1] == '\\')) {
+        re += RE2::QuoteMeta(std::string(1, s[++i]));
+      } else if (c == '*') {
+        re += "(?s:.*)";
+      } else if (c == '?') {
+        re += "(?s:.)";
+      } else {
+        re += RE2::QuoteMeta(std::string(1, c));
+      }
+    }
+    return re + "$";
+  }
+  std::string q = RE2::QuoteMeta(s);
+  switch (op) {
+    case CmpOp::kStartsWith:
+      return "^" + q;
+    case CmpOp::kEndsWith:
+      return q + "$";
+    case CmpOp::kEq:
+      return "^" + q + "$";
+    default:
+      return q;
+  }
 }
 
 // Lateness used to advance stateful operators: they close windows by the watermark themselves;
@@ -45,17 +114,49 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
     }
     rules_.push_back(std::move(r));
   }
+  // (log type, field, case) → prefilter under construction.
+  std::map<std::tuple<std::size_t, std::string, bool>, std::size_t> prefilter_of;
   for (uint32_t i = 0; i < rules_.size(); ++i) {
     const Rule& r = rules_[i];
     ops_.push_back(r.stateful.kind == StatefulSpec::Kind::kNone ? nullptr : make_operator(r));
     for (ingest::LogType t : r.log_types) {
       auto ti = static_cast<std::size_t>(t);
-      if (r.index_names.empty() || t != ingest::LogType::kCloudTrail) {
-        unindexed_[ti].push_back(i);
-      } else {
+      if (!r.index_names.empty() && t == ingest::LogType::kCloudTrail) {
         for (const auto& n : r.index_names) by_name_[ti][n].push_back(i);
+        continue;
+      }
+      const Predicate* c = prefilter_conjunct(r.match);
+      if (c == nullptr) {
+        unindexed_[ti].push_back(i);
+        continue;
+      }
+      auto key = std::make_tuple(ti, c->field.text, c->case_insensitive);
+      auto it = prefilter_of.find(key);
+      if (it == prefilter_of.end()) {
+        FieldPrefilter pf;
+        pf.field = c->field;
+        pf.case_insensitive = c->case_insensitive;
+        // Latin-1: bytes, as the rules' own matching compares them (`?` is one byte).
+        RE2::Options opts(RE2::Quiet);
+        opts.set_encoding(RE2::Options::EncodingLatin1);
+        pf.set = std::make_shared<RE2::Set>(opts, RE2::UNANCHORED);
+        prefilters_[ti].push_back(std::move(pf));
+        it = prefilter_of.emplace(key, prefilters_[ti].size() - 1).first;
+      }
+      FieldPrefilter& pf = prefilters_[ti][it->second];
+      auto* set = static_cast<RE2::Set*>(pf.set.get());
+      for (const auto& pattern : c->strings) {
+        if (set->Add(literal_regex(c->op, pattern), nullptr) < 0) {
+          // Cannot happen for quoted literals; evaluate the rule for every event instead.
+          unindexed_[ti].push_back(i);
+          break;
+        }
+        pf.pattern_rule.push_back(i);
       }
     }
+  }
+  for (auto& list : prefilters_) {
+    for (auto& pf : list) static_cast<RE2::Set*>(pf.set.get())->Compile();
   }
 }
 
@@ -94,6 +195,42 @@ void Engine::on_event(const EventView& ev) {
   ++stats_.events;
   const auto ti = static_cast<std::size_t>(ev.type());
   for (uint32_t i : unindexed_[ti]) evaluate(i, ev);
+  for (const FieldPrefilter& pf : prefilters_[ti]) {
+    candidate_rules_.clear();
+    const auto* set = static_cast<const RE2::Set*>(pf.set.get());
+    ev.any(pf.field, [&](const Value& v) {
+      if (v.kind == Value::Kind::kNull) return false;
+      std::string num;
+      std::string_view text;
+      if (v.kind == Value::Kind::kString || !v.str.empty()) {
+        text = v.str;
+      } else if (v.kind == Value::Kind::kBool) {
+        text = v.boolean ? "true" : "false";
+      } else {
+        // Numbers without their text: let the rules decide (rare for string comparisons).
+        for (std::size_t k = 0; k < pf.pattern_rule.size(); ++k) {
+          candidate_rules_.push_back(pf.pattern_rule[k]);
+        }
+        return false;
+      }
+      if (pf.case_insensitive) {
+        num.assign(text);
+        for (char& c : num) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+        text = num;
+      }
+      ++stats_.prefilter_scans;
+      candidates_.clear();
+      if (set->Match(re2::StringPiece(text.data(), text.size()), &candidates_)) {
+        for (int k : candidates_)
+          candidate_rules_.push_back(pf.pattern_rule[static_cast<std::size_t>(k)]);
+      }
+      return false;  // visit every value
+    });
+    std::sort(candidate_rules_.begin(), candidate_rules_.end());
+    candidate_rules_.erase(std::unique(candidate_rules_.begin(), candidate_rules_.end()),
+                           candidate_rules_.end());
+    for (uint32_t i : candidate_rules_) evaluate(i, ev);
+  }
   if (!by_name_[ti].empty()) {
     std::string_view name = ev.event_name();
     name_buf_.resize(name.size());

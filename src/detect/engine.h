@@ -17,9 +17,24 @@
 #include "findings/aggregator.h"
 #include "findings/finding.h"
 
+namespace re2 {
+class RE2;
+}
+
 namespace sentinel::detect {
 
 class FunctionRegistry;
+
+/// Rules that cannot be indexed by eventName but require a string test on one field (a user
+/// agent containing "kali", a query name ending in ".onion") share one pass over that field: all
+/// their literals go into one RE2::Set per (log type, field, case), matched once per event, and
+/// only the rules whose literal matched are evaluated.
+struct FieldPrefilter {
+  FieldRef field;
+  bool case_insensitive = false;
+  std::shared_ptr<void> set;           ///< re2::RE2::Set (opaque here)
+  std::vector<uint32_t> pattern_rule;  ///< set pattern index → rule index
+};
 
 struct EngineOptions {
   const NamedLists* lists = nullptr;            ///< threat/trusted/custom lists (may be null)
@@ -28,7 +43,8 @@ struct EngineOptions {
 
 struct EngineStats {
   uint64_t events = 0;
-  uint64_t evaluations = 0;  ///< rule predicates evaluated
+  uint64_t evaluations = 0;      ///< rule predicates evaluated
+  uint64_t prefilter_scans = 0;  ///< field values matched against a prefilter set
   uint64_t matches = 0;
   uint64_t findings_raised = 0;  ///< before aggregation
   uint64_t state_evictions = 0;  ///< keys dropped at a rule's max_keys cap (not TTL expiry)
@@ -64,7 +80,10 @@ class Engine : private StateSink {
   EngineOptions options_;
   static constexpr std::size_t kTypes = 6;
   std::array<std::unordered_map<std::string, std::vector<uint32_t>>, kTypes> by_name_;
-  std::array<std::vector<uint32_t>, kTypes> unindexed_;
+  std::array<std::vector<uint32_t>, kTypes> unindexed_;  ///< evaluated for every event
+  std::array<std::vector<FieldPrefilter>, kTypes> prefilters_;
+  std::vector<int> candidates_;
+  std::vector<uint32_t> candidate_rules_;
   findings::Aggregator aggregator_;
   EngineStats stats_;
   int64_t max_time_ = INT64_MIN;

@@ -94,7 +94,16 @@ bool match_pattern(const Predicate& p, std::size_t i, std::string_view text, con
       IpAddr ip;
       const IpAddr* a = v.ip;
       if (a == nullptr) {
-        if (v.kind != Value::Kind::kString || !IpAddr::parse(v.str, &ip)) return false;
+        if (v.kind != Value::Kind::kString) return false;
+        if (v.str.find('/') != std::string_view::npos) {
+          // The value is itself a network (a security-group rule's cidrIp): it matches when it
+          // lies inside the rule's network (0.0.0.0/0 is inside 0.0.0.0/0; 10.1.0.0/16 inside
+          // 10.0.0.0/8).
+          Cidr net;
+          return Cidr::parse(v.str, &net) && net.prefix >= p.cidrs[i].prefix &&
+                 p.cidrs[i].contains(net.base);
+        }
+        if (!IpAddr::parse(v.str, &ip)) return false;
         a = &ip;
       }
       return p.cidrs[i].contains(*a);

@@ -267,8 +267,17 @@ bool compile_match(const YAML::Node& expr, const RuleDefs& defs, Predicate* out,
         *error = "unknown macro '" + v.Scalar() + "'";
         return false;
       }
+      // Macros may use macros, but not themselves (directly or through others).
+      thread_local std::vector<std::string> expanding;
+      if (std::find(expanding.begin(), expanding.end(), v.Scalar()) != expanding.end()) {
+        *error = "macro '" + v.Scalar() + "' refers to itself";
+        return false;
+      }
+      expanding.push_back(v.Scalar());
       Predicate p;
-      if (!compile_match(it->second, defs, &p, error)) return false;
+      bool ok = compile_match(it->second, defs, &p, error);
+      expanding.pop_back();
+      if (!ok) return false;
       parts.push_back(std::move(p));
     } else if (key == "fn") {
       // {fn: {name: entropy, args: [query_name], gt: 3.5}}: resolved against the function
@@ -384,7 +393,7 @@ bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* s
     return false;
   }
   const std::string kind = n.begin()->first.Scalar();
-  const YAML::Node& c = n.begin()->second;
+  const YAML::Node c = n.begin()->second;  // a copy: the iterator's pair is a temporary
   const std::string where = "stateful." + kind;
   if (!c.IsMap()) {
     *error = where + ": a map is expected";
@@ -787,6 +796,10 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
       const YAML::Node& n = nodes[i];
       std::string source = file + (nodes.size() > 1 ? "#" + std::to_string(i + 1) : "");
       if (!n.IsMap()) continue;
+      if ((n["macro"] && !n["macro"].IsScalar()) || (n["list"] && !n["list"].IsScalar())) {
+        errors->messages.push_back(source + ": a macro or list name must be a string");
+        continue;
+      }
       if (n["macro"]) {
         if (!n["match"]) {
           errors->messages.push_back(source + ": macro '" + n["macro"].Scalar() +
@@ -796,7 +809,7 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
         defs.macros[n["macro"].Scalar()] = n["match"];
       } else if (n["list"]) {
         std::vector<std::string> values;
-        if (!scalars_of(n["values"], &values)) {
+        if (!n["values"] || !scalars_of(n["values"], &values)) {
           errors->messages.push_back(source + ": list '" + n["list"].Scalar() +
                                      "' needs 'values' (a list of strings)");
           continue;
@@ -815,12 +828,18 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
     std::vector<Rule> loaded;
     std::string error;
     bool ok;
-    if (d.node["logsource"] && d.node["detection"]) {
-      ok = load_sigma(d.text, d.source, &loaded, &error);
-    } else {
-      Rule r;
-      ok = compile_native_rule(d.node, defs, d.source, &r, &error);
-      if (ok) loaded.push_back(std::move(r));
+    try {
+      if (d.node["logsource"] && d.node["detection"]) {
+        ok = load_sigma(d.text, d.source, &loaded, &error);
+      } else {
+        Rule r;
+        ok = compile_native_rule(d.node, defs, d.source, &r, &error);
+        if (ok) loaded.push_back(std::move(r));
+      }
+    } catch (const YAML::Exception& e) {
+      // A value of the wrong shape (a scalar where a map is due) deep in the document.
+      ok = false;
+      error = std::string("a value has the wrong shape (a map or list was expected): ") + e.what();
     }
     if (!ok) {
       std::string id = d.node["id"]      ? d.node["id"].Scalar()

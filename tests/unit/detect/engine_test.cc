@@ -22,9 +22,10 @@ std::string ct(const std::string& body);
 std::string records(const std::vector<std::string>& recs);
 std::string dns(const std::string& name, const std::string& instance);
 detect::Rule rule(const std::string& yaml, const detect::RuleDefs& defs);
-std::vector<findings::Finding> run(std::vector<detect::Rule> rules,
-                                   const std::vector<std::pair<ingest::LogType, std::string>>& inputs,
-                                   detect::EngineStats* stats, std::vector<std::string>* errors);
+std::vector<findings::Finding> run(
+    std::vector<detect::Rule> rules,
+    const std::vector<std::pair<ingest::LogType, std::string>>& inputs, detect::EngineStats* stats,
+    std::vector<std::string>* errors);
 extern const char* const kFlowLine;
 
 namespace {
@@ -34,21 +35,26 @@ using ingest::LogType;
 #define EXPECT_HAS(haystack, needle) \
   EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
 
-detect::Rule R(const std::string& yaml) { return rule(yaml, detect::RuleDefs{}); }
+detect::Rule R(const std::string& yaml) {
+  return rule(yaml, detect::RuleDefs{});
+}
 
 std::string call(const std::string& id, const std::string& name, const std::string& user,
                  const std::string& time = "2024-01-15T02:00:00Z",
                  const std::string& ip = "203.0.113.9") {
   return ct("\"eventID\":\"" + id + "\",\"eventTime\":\"" + time +
             "\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"" + name +
-            "\",\"sourceIPAddress\":\"" + ip + "\",\"userIdentity\":{\"type\":\"IAMUser\","
-            "\"userName\":\"" + user + "\"}");
+            "\",\"sourceIPAddress\":\"" + ip +
+            "\",\"userIdentity\":{\"type\":\"IAMUser\","
+            "\"userName\":\"" +
+            user + "\"}");
 }
 
 // ---------------------------------------------------------------------------------------------
 // The index
 
-const char* kIndexed = "id: indexed\ntype: \"A:B/C\"\nmatch: {eventName: [ConsoleLogin, GetObject]}\n";
+const char* kIndexed =
+    "id: indexed\ntype: \"A:B/C\"\nmatch: {eventName: [ConsoleLogin, GetObject]}\n";
 const char* kUnindexed = "id: unindexed\ntype: \"A:B/C\"\nmatch: {userIdentity.type: Root}\n";
 const char* kFlowRule = "id: flows\ntype: \"A:B/C\"\nlog_types: [vpcflow]\nmatch: {protocol: 6}\n";
 
@@ -72,13 +78,21 @@ TEST(EngineIndex, IndexedRuleMeetsOnlyItsEventNames) {
 
 TEST(EngineIndex, UnindexedRuleMeetsEveryEventOfItsLogTypeOnly) {
   detect::EngineStats st;
+  // userIdentity.type: Root is a string literal: the rule goes behind the field prefilter, which
+  // scans userIdentity.type once per CloudTrail event (4) and evaluates the rule only where the
+  // literal matched.
   run({R(kUnindexed)}, mixed_input(), &st, nullptr);
+  EXPECT_EQ(st.prefilter_scans, 4u);
+  EXPECT_EQ(st.evaluations, st.matches);
+  // A rule no prefilter can stand for (a numeric comparison) meets every event of its type.
+  run({R("id: every\ntype: \"A:B/C\"\nmatch: {eventVersion: {exists: true}}\n")}, mixed_input(),
+      &st, nullptr);
   EXPECT_EQ(st.evaluations, 4u);
   run({R(kFlowRule)}, mixed_input(), &st, nullptr);
   EXPECT_EQ(st.evaluations, 2u);
   EXPECT_EQ(st.matches, 2u);
   run({R(kIndexed), R(kUnindexed), R(kFlowRule)}, mixed_input(), &st, nullptr);
-  EXPECT_EQ(st.evaluations, 2u + 4u + 2u);
+  EXPECT_EQ(st.prefilter_scans, 4u);
 }
 
 TEST(EngineIndex, RuleOnSeveralLogTypes) {
@@ -86,8 +100,9 @@ TEST(EngineIndex, RuleOnSeveralLogTypes) {
   run({R("id: both\ntype: \"A:B/C\"\nlog_types: [cloudtrail, vpcflow]\n"
          "match: {eventName: ConsoleLogin}\n")},
       mixed_input(), &st, nullptr);
-  // Indexed for CloudTrail (1 event), and every flow (2) since flows have no eventName.
-  EXPECT_EQ(st.evaluations, 3u);
+  // Indexed for CloudTrail (1 event); for flows the eventName literal goes to the prefilter,
+  // and flows have no eventName, so no flow is evaluated.
+  EXPECT_EQ(st.evaluations, 1u);
   EXPECT_EQ(st.matches, 1u);
 }
 
@@ -110,11 +125,11 @@ group_by: [userIdentity.userName]
 )";
 
 TEST(EngineFindings, SameMatchTwiceFoldsIntoOneFinding) {
-  auto fs = run({R(kGrouped)},
-                {{LogType::kCloudTrail,
-                  records({call("e1", "ListUsers", "alice", "2024-01-15T02:00:00Z"),
-                           call("e2", "ListUsers", "alice", "2024-01-15T02:05:00Z")})}},
-                nullptr, nullptr);
+  auto fs = run(
+      {R(kGrouped)},
+      {{LogType::kCloudTrail, records({call("e1", "ListUsers", "alice", "2024-01-15T02:00:00Z"),
+                                       call("e2", "ListUsers", "alice", "2024-01-15T02:05:00Z")})}},
+      nullptr, nullptr);
   ASSERT_EQ(fs.size(), 1u);
   EXPECT_EQ(fs[0].count, 2u);
   EXPECT_EQ(fs[0].evidence, (std::vector<std::string>{"e1", "e2"}));
@@ -142,8 +157,8 @@ TEST(EngineFindings, DifferentGroupValuesGiveDifferentFindings) {
 
 TEST(EngineFindings, IdsAreDeterministic) {
   auto input = std::vector<std::pair<LogType, std::string>>{
-      {LogType::kCloudTrail, records({call("e1", "ListUsers", "alice"),
-                                      call("e2", "ListUsers", "bob")})}};
+      {LogType::kCloudTrail,
+       records({call("e1", "ListUsers", "alice"), call("e2", "ListUsers", "bob")})}};
   auto a = run({R(kGrouped)}, input, nullptr, nullptr);
   auto b = run({R(kGrouped)}, input, nullptr, nullptr);
   ASSERT_EQ(a.size(), 2u);
@@ -198,10 +213,9 @@ group_by: [eventID]
               "\",\"eventName\":\"RunInstances\",\"userIdentity\":{\"type\":\"" + type + "\"}");
   };
   auto fs = run({R(r)},
-                {{LogType::kCloudTrail,
-                  records({ev("root-ec2", "Root", "ec2.amazonaws.com"),
-                           ev("user-ec2", "IAMUser", "ec2.amazonaws.com"),
-                           ev("user-s3", "IAMUser", "s3.amazonaws.com")})}},
+                {{LogType::kCloudTrail, records({ev("root-ec2", "Root", "ec2.amazonaws.com"),
+                                                 ev("user-ec2", "IAMUser", "ec2.amazonaws.com"),
+                                                 ev("user-s3", "IAMUser", "s3.amazonaws.com")})}},
                 nullptr, nullptr);
   ASSERT_EQ(fs.size(), 3u);
   std::map<std::string, double> sev;
@@ -234,19 +248,21 @@ action:
     remoteIpDetails: {ipAddressV4: "{sourceIPAddress}"}
 resource_role: ACTOR
 )";
-  auto fs = run({R(r)},
-                {{LogType::kCloudTrail,
-                  records({ct(R"("eventID":"t1","eventName":"CreateUser","sourceIPAddress":"192.0.2.7",)"
-                              R"("readOnly":false,"errorCode":null,"requestParameters":{"count":7},)"
-                              R"("userIdentity":{"type":"IAMUser","userName":"mallory"})")})}},
-                nullptr, nullptr);
+  auto fs =
+      run({R(r)},
+          {{LogType::kCloudTrail,
+            records({ct(R"("eventID":"t1","eventName":"CreateUser","sourceIPAddress":"192.0.2.7",)"
+                        R"("readOnly":false,"errorCode":null,"requestParameters":{"count":7},)"
+                        R"("userIdentity":{"type":"IAMUser","userName":"mallory"})")})}},
+          nullptr, nullptr);
   ASSERT_EQ(fs.size(), 1u);
   EXPECT_EQ(fs[0].title, "CreateUser by mallory from 192.0.2.7!");
   EXPECT_EQ(fs[0].description, "{literal} count=7 ro=false missing=[]");
   EXPECT_EQ(fs[0].resource_json,
             R"({"resourceType":"AccessKey","accessKeyDetails":{"userName":"mallory"}})");
-  EXPECT_EQ(fs[0].action_json,
-            R"({"actionType":"AWS_API_CALL","awsApiCallAction":{"api":"CreateUser","blocked":false,"port":443,"remoteIpDetails":{"ipAddressV4":"192.0.2.7"}}})");
+  EXPECT_EQ(
+      fs[0].action_json,
+      R"({"actionType":"AWS_API_CALL","awsApiCallAction":{"api":"CreateUser","blocked":false,"port":443,"remoteIpDetails":{"ipAddressV4":"192.0.2.7"}}})");
   EXPECT_EQ(fs[0].resource_role, "ACTOR");
 }
 
@@ -269,7 +285,8 @@ std::string failure(int i, const std::string& ip, int minute) {
   std::snprintf(t, sizeof t, "2024-01-15T02:%02d:00Z", minute);
   return ct("\"eventID\":\"f-" + std::to_string(i) + "\",\"eventTime\":\"" + t +
             "\",\"eventSource\":\"signin.amazonaws.com\",\"eventName\":\"ConsoleLogin\","
-            "\"sourceIPAddress\":\"" + ip +
+            "\"sourceIPAddress\":\"" +
+            ip +
             "\",\"responseElements\":{\"ConsoleLogin\":\"Failure\"},"
             "\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"alice\"}");
 }
@@ -284,10 +301,12 @@ std::string guardduty_json(const std::vector<findings::Finding>& fs) {
 }
 
 TEST(EngineFindings, ThresholdOutputIsByteIdenticalWhateverTheFileOrder) {
-  const std::string file1 = records({failure(1, "203.0.113.50", 30), failure(2, "203.0.113.50", 31),
-                                     failure(3, "198.51.100.7", 31), failure(4, "203.0.113.50", 32)});
-  const std::string file2 = records({failure(5, "198.51.100.7", 33), failure(6, "198.51.100.7", 34),
-                                     failure(7, "203.0.113.50", 35), failure(8, "198.51.100.7", 36)});
+  const std::string file1 =
+      records({failure(1, "203.0.113.50", 30), failure(2, "203.0.113.50", 31),
+               failure(3, "198.51.100.7", 31), failure(4, "203.0.113.50", 32)});
+  const std::string file2 =
+      records({failure(5, "198.51.100.7", 33), failure(6, "198.51.100.7", 34),
+               failure(7, "203.0.113.50", 35), failure(8, "198.51.100.7", 36)});
   auto a = run({R(kThreshold)}, {{LogType::kCloudTrail, file1}, {LogType::kCloudTrail, file2}},
                nullptr, nullptr);
   auto b = run({R(kThreshold)}, {{LogType::kCloudTrail, file2}, {LogType::kCloudTrail, file1}},
@@ -308,6 +327,53 @@ TEST(EngineFindings, ThresholdBelowCountRaisesNothing) {
                            failure(3, "198.51.100.7", 32)})}},
                 nullptr, nullptr);
   EXPECT_TRUE(fs.empty());
+}
+
+}  // namespace
+}  // namespace sentinel::testing::dt
+
+namespace sentinel::testing::dt {
+namespace {
+
+// The field prefilter only narrows which rules are evaluated: every string operator it stands
+// for must find exactly what the rule's own evaluation finds.
+TEST(EnginePrefilter, FindsWhatEvaluationFinds) {
+  const std::string ua =
+      "aws-cli/2.13.0 Python/3.11.4 Linux/6.3.0-KALI1-amd64 exe/x86_64.kali.2023";
+  const std::string rec = ct(R"("eventID":"p1","eventTime":"2024-01-15T02:00:00Z",)"
+                             R"("eventSource":"s3.amazonaws.com","eventName":"ListBuckets",)"
+                             R"("userAgent":")" +
+                             ua + R"(","userIdentity":{"type":"IAMUser"})");
+  struct Case {
+    const char* op;
+    const char* value;
+    bool hit;
+  } cases[] = {{"contains", "Linux/6.3", true},
+               {"contains", "linux/6.3", false},
+               {"icontains", "kali1", true},
+               {"startswith", "aws-cli/", true},
+               {"istartswith", "AWS-CLI/", true},
+               {"endswith", "kali.2023", true},
+               {"endswith", "kali", false},
+               {"glob", "aws-cli/*kali*", true},
+               {"iglob", "*KALI?-AMD64*", true},
+               {"glob", "*kali?-amd64*", false},
+               {"eq", "aws-cli/2.13.0", false},
+               {"ieq",
+                "AWS-CLI/2.13.0 PYTHON/3.11.4 "
+                "LINUX/6.3.0-KALI1-AMD64 "
+                "EXE/X86_64.KALI.2023",
+                true},
+               {"glob", "aws-cli/2.1?.0 *", true},
+               {"glob", "aws\\*", false}};
+  for (const auto& c : cases) {
+    std::string yaml = std::string("id: p\ntype: \"A:B/C\"\nmatch: {userAgent: {") + c.op + ": '" +
+                       c.value + "'}}\n";
+    detect::EngineStats st;
+    auto fs = run({R(yaml)}, {{ingest::LogType::kCloudTrail, records({rec})}}, &st, nullptr);
+    EXPECT_EQ(fs.size(), c.hit ? 1u : 0u) << c.op << " " << c.value;
+    EXPECT_EQ(st.prefilter_scans, 1u) << c.op;
+  }
 }
 
 }  // namespace

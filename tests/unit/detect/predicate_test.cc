@@ -24,9 +24,10 @@ std::string ct(const std::string& body);
 std::string records(const std::vector<std::string>& recs);
 std::string dns(const std::string& name, const std::string& instance);
 detect::Rule rule(const std::string& yaml, const detect::RuleDefs& defs);
-std::vector<findings::Finding> run(std::vector<detect::Rule> rules,
-                                   const std::vector<std::pair<ingest::LogType, std::string>>& inputs,
-                                   detect::EngineStats* stats, std::vector<std::string>* errors);
+std::vector<findings::Finding> run(
+    std::vector<detect::Rule> rules,
+    const std::vector<std::pair<ingest::LogType, std::string>>& inputs, detect::EngineStats* stats,
+    std::vector<std::string>* errors);
 extern const char* const kFlowLine;
 
 namespace {
@@ -71,10 +72,13 @@ struct Matcher {
     bool result = false;
     matched_lists.clear();
     detect::EvalContext ctx{lists, &matched_lists};
-    int rejects = feed(type, data, [&](const detect::EventView& v) {
-      ++n;
-      result = p.eval(v, ctx);
-    }, type == LogType::kVpcFlow ? "f.log" : "t.json");
+    int rejects = feed(
+        type, data,
+        [&](const detect::EventView& v) {
+          ++n;
+          result = p.eval(v, ctx);
+        },
+        type == LogType::kVpcFlow ? "f.log" : "t.json");
     EXPECT_EQ(rejects, 0) << data;
     EXPECT_EQ(n, 1) << data;
     return result;
@@ -253,9 +257,9 @@ TEST(NativeMatch, CidrOnIpv4AndIpv6) {
   EXPECT_TRUE(m.ct("{requestParameters.ipv6: {cidr: \"2001:db8::5/128\"}}"));
   EXPECT_FALSE(m.ct("{requestParameters.ipv6: {cidr: \"2001:db9::/32\"}}"));
   EXPECT_TRUE(m.ct("{requestParameters.ipv6: {cidr: \"::/0\"}}"));
-  EXPECT_FALSE(m.ct("{sourceIPAddress: {cidr: \"::/0\"}}"));          // families never mix
+  EXPECT_FALSE(m.ct("{sourceIPAddress: {cidr: \"::/0\"}}"));  // families never mix
   EXPECT_FALSE(m.ct("{requestParameters.ipv6: {cidr: 0.0.0.0/0}}"));
-  EXPECT_FALSE(m.ct("{eventName: {cidr: 0.0.0.0/0}}"));              // not an address
+  EXPECT_FALSE(m.ct("{eventName: {cidr: 0.0.0.0/0}}"));  // not an address
   EXPECT_FALSE(m.ct("{requestParameters.missing: {cidr: 0.0.0.0/0}}"));
   EXPECT_HAS(m.error("{sourceIPAddress: {cidr: 10.0.0.0/33}}"), "not a CIDR block");
   EXPECT_HAS(m.error("{sourceIPAddress: {cidr: 10.0.0/8}}"), "not a CIDR block");
@@ -270,11 +274,14 @@ TEST(NativeMatch, ArraysIndexesAndQuotedKeys) {
   EXPECT_FALSE(m.ct("{\"" + ranges + "\": 192.168.0.0/16}"));
   EXPECT_FALSE(m.ct("{\"" + ranges + "\": {neq: 10.0.0.0/8}}"));  // one value matches
   EXPECT_TRUE(m.ct("{\"" + ranges + "\": {startswith: \"0.0.\"}}"));
-  EXPECT_TRUE(m.ct("{\"requestParameters.ipPermissions.items[*].ipv6Ranges.items[*].cidrIpv6\": \"::/0\"}"));
+  EXPECT_TRUE(m.ct(
+      "{\"requestParameters.ipPermissions.items[*].ipv6Ranges.items[*].cidrIpv6\": \"::/0\"}"));
   EXPECT_TRUE(m.ct("{\"requestParameters.ipPermissions.items[*].fromPort\": 22}"));
   EXPECT_TRUE(m.ct("{\"requestParameters.ipPermissions.items[*].fromPort\": {lte: 22}}"));
-  EXPECT_TRUE(m.ct("{\"requestParameters.ipPermissions.items[0].ipRanges.items[1].cidrIp\": 0.0.0.0/0}"));
-  EXPECT_FALSE(m.ct("{\"requestParameters.ipPermissions.items[0].ipRanges.items[0].cidrIp\": 0.0.0.0/0}"));
+  EXPECT_TRUE(
+      m.ct("{\"requestParameters.ipPermissions.items[0].ipRanges.items[1].cidrIp\": 0.0.0.0/0}"));
+  EXPECT_FALSE(
+      m.ct("{\"requestParameters.ipPermissions.items[0].ipRanges.items[0].cidrIp\": 0.0.0.0/0}"));
   EXPECT_FALSE(m.ct("{\"requestParameters.ipPermissions.items[5].fromPort\": {exists: true}}"));
   EXPECT_TRUE(m.ct("{\"requestParameters.ipPermissions.items[0].fromPort\": {exists: true}}"));
   EXPECT_TRUE(m.ct("{\"requestParameters.ipPermissions.items[*].toPort\": {exists: true}}"));
@@ -303,7 +310,7 @@ TEST(NativeMatch, ArraysIndexesAndQuotedKeys) {
 // kCidr: IpAddr::parse(v.str)), so a field that holds a CIDR block, such as a security group's
 // `ipRanges.items[*].cidrIp: "0.0.0.0/0"`, never matches `{cidr: 0.0.0.0/0}`. A value network
 // inside the rule's network (base inside, prefix at least as long) should match.
-TEST(NativeMatch, DISABLED_CidrOverValuesThatAreCidrBlocks) {
+TEST(NativeMatch, CidrOverValuesThatAreCidrBlocks) {
   Matcher m;
   const std::string ranges = "requestParameters.ipPermissions.items[*].ipRanges.items[*].cidrIp";
   EXPECT_TRUE(m.ct("{\"" + ranges + "\": {cidr: 0.0.0.0/0}}"));
@@ -449,8 +456,8 @@ TEST(NativeMatch, FunctionCallsThroughTheEngine) {
       fn_rule("high_entropy", "{fn: {name: entropy, args: [query_name], gt: 3.5}}"),
       fn_rule("low_entropy", "{not: {fn: {name: entropy, args: [query_name], gt: 3.5}}}"),
   };
-  std::string data = dns("xk3j9qzt7vbw2lmp.example.", "i-1") + "\n" +
-                     dns("www.wikipedia.org.", "i-1") + "\n";
+  std::string data =
+      dns("xk3j9qzt7vbw2lmp.example.", "i-1") + "\n" + dns("www.wikipedia.org.", "i-1") + "\n";
   auto fs = run(rules, {{LogType::kRoute53, data}}, nullptr, nullptr);
   ASSERT_EQ(fs.size(), 3u);
   int long_label = 0, high = 0, low = 0;
@@ -466,18 +473,19 @@ TEST(NativeMatch, FunctionCallsThroughTheEngine) {
 
 TEST(NativeMatch, UnknownFunctionRefusedWhenTheEngineBindsIt) {
   std::vector<detect::Rule> rules;
-  rules.push_back(rule(
-      "id: calls_nosuch\ntype: \"Trojan:EC2/Test\"\nlog_types: [route53]\n"
-      "match: {fn: {name: nosuch_fn, args: [query_name], gt: 1}}\n",
-      detect::RuleDefs{}));
+  rules.push_back(
+      rule("id: calls_nosuch\ntype: \"Trojan:EC2/Test\"\nlog_types: [route53]\n"
+           "match: {fn: {name: nosuch_fn, args: [query_name], gt: 1}}\n",
+           detect::RuleDefs{}));
   rules.push_back(rule(
       "id: bad_arity\ntype: \"Trojan:EC2/Test\"\nlog_types: [route53]\n"
       "severity: {default: 3, cases: [{when: {fn: {name: entropy, args: [query_name, srcaddr], "
       "gt: 1}}, value: 9}]}\nmatch: {query_type: A}\n",
       detect::RuleDefs{}));
-  rules.push_back(rule("id: fine\ntype: \"Trojan:EC2/Test\"\nlog_types: [route53]\n"
-                       "match: {query_type: A}\n",
-                       detect::RuleDefs{}));
+  rules.push_back(
+      rule("id: fine\ntype: \"Trojan:EC2/Test\"\nlog_types: [route53]\n"
+           "match: {query_type: A}\n",
+           detect::RuleDefs{}));
   std::vector<std::string> errors;
   detect::Engine engine(std::move(rules), detect::EngineOptions{}, &errors);
   ASSERT_EQ(errors.size(), 2u);

@@ -51,8 +51,7 @@ class ViewSink : public ingest::EventSink {
 
 }  // namespace
 
-int feed(ingest::LogType type, const std::string& data, const ViewFn& fn,
-         const std::string& path) {
+int feed(ingest::LogType type, const std::string& data, const ViewFn& fn, const std::string& path) {
   ingest::ParseOptions po;
   po.forced_type = type;
   ingest::Reader reader(po);
@@ -97,9 +96,10 @@ detect::Rule rule(const std::string& yaml, const detect::RuleDefs& defs) {
   return r;
 }
 
-std::vector<findings::Finding> run(std::vector<detect::Rule> rules,
-                                   const std::vector<std::pair<ingest::LogType, std::string>>& inputs,
-                                   detect::EngineStats* stats, std::vector<std::string>* errors) {
+std::vector<findings::Finding> run(
+    std::vector<detect::Rule> rules,
+    const std::vector<std::pair<ingest::LogType, std::string>>& inputs, detect::EngineStats* stats,
+    std::vector<std::string>* errors) {
   std::vector<std::string> errs;
   detect::Engine engine(std::move(rules), detect::EngineOptions{}, &errs);
   if (errors != nullptr) {
@@ -108,8 +108,9 @@ std::vector<findings::Finding> run(std::vector<detect::Rule> rules,
     EXPECT_TRUE(errs.empty()) << errs.front();
   }
   for (const auto& [type, data] : inputs) {
-    int rejects = feed(type, data, [&](const detect::EventView& v) { engine.on_event(v); },
-                       type == ingest::LogType::kVpcFlow ? "flows.log" : "t.json");
+    int rejects = feed(
+        type, data, [&](const detect::EventView& v) { engine.on_event(v); },
+        type == ingest::LogType::kVpcFlow ? "flows.log" : "t.json");
     EXPECT_EQ(rejects, 0) << data;
   }
   engine.finish();
@@ -129,11 +130,10 @@ TEST(DetectHelpers, EachLogTypeParsesWithoutRejects) {
   EXPECT_EQ(feed(ingest::LogType::kCloudTrail, records({ct("\"eventName\":\"A\"")}), fn, "t.json"),
             0);
   EXPECT_EQ(feed(ingest::LogType::kVpcFlow, std::string(kFlowLine) + "\n", fn, "f.log"), 0);
-  EXPECT_EQ(feed(ingest::LogType::kRoute53, dns("www.example.com.", "i-1") + "\n", fn, "d.log"),
-            0);
-  EXPECT_EQ(seen, (std::vector<ingest::LogType>{ingest::LogType::kCloudTrail,
-                                                ingest::LogType::kVpcFlow,
-                                                ingest::LogType::kRoute53}));
+  EXPECT_EQ(feed(ingest::LogType::kRoute53, dns("www.example.com.", "i-1") + "\n", fn, "d.log"), 0);
+  EXPECT_EQ(seen,
+            (std::vector<ingest::LogType>{ingest::LogType::kCloudTrail, ingest::LogType::kVpcFlow,
+                                          ingest::LogType::kRoute53}));
 }
 
 }  // namespace
