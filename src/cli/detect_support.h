@@ -23,6 +23,7 @@ class DetectSink : public WorkerSink {
   void on_reject(const Reject& r) override;
   void on_file(const ingest::Input& in, const ingest::FileReport& rep) override {
     stats.add_file(in, rep);
+    engine_->end_of_input_object();
   }
 
   Stats stats;

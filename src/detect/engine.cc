@@ -91,10 +91,6 @@ std::string literal_regex(CmpOp op, const std::string& s) {
   }
 }
 
-// Lateness used to advance stateful operators: they close windows by the watermark themselves;
-// the engine only tells them how far event time has come, at most once per second of it.
-constexpr int64_t kAdvanceStepMs = 1000;
-
 }  // namespace
 
 Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
@@ -153,6 +149,13 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
         }
         pf.pattern_rule.push_back(i);
       }
+    }
+  }
+  for (uint32_t i = 0; i < rules_.size(); ++i) {
+    // Rules over one log type get that type's event time; a rule over several types relies on
+    // its own matches (and the end of input) to close its windows.
+    if (ops_[i] != nullptr && rules_[i].log_types.size() == 1) {
+      stateful_by_type_[static_cast<std::size_t>(rules_[i].log_types[0])].push_back(i);
     }
   }
   for (auto& list : prefilters_) {
@@ -244,13 +247,21 @@ void Engine::on_event(const EventView& ev) {
     }
   }
   const int64_t t = ev.meta().time_ms;
-  if (t != ingest::kNoTime && t > max_time_) {
-    max_time_ = t;
-    if (max_time_ - last_advance_ >= kAdvanceStepMs) {
-      last_advance_ = max_time_;
-      for (auto& op : ops_) {
-        if (op != nullptr) op->advance(max_time_, *this);
-      }
+  if (t != ingest::kNoTime && t > max_time_[ti]) max_time_[ti] = t;
+}
+
+void Engine::end_of_input_object() {
+  // Tell the stateful operators of each log type's rules how far that type's event time has
+  // come (they also track their own matches). Only between objects: records inside one
+  // CloudTrail file are in no particular order, so the file is the unit of lateness. Per log
+  // type: flows of 02:00 are not late because CloudTrail of 03:00 was read first.
+  for (std::size_t ti = 0; ti < kTypes; ++ti) {
+    const int64_t t = max_time_[ti];
+    if (t == INT64_MIN || t == last_advance_[ti]) continue;
+    last_advance_[ti] = t;
+    for (uint32_t i : stateful_by_type_[ti]) {
+      const int64_t lateness = rules_[i].stateful.lateness_ms;
+      ops_[i]->advance(t > INT64_MIN + lateness ? t - lateness : INT64_MIN, *this);
     }
   }
 }

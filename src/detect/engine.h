@@ -61,6 +61,9 @@ class Engine : private StateSink {
   Engine& operator=(const Engine&) = delete;
 
   void on_event(const EventView& ev);
+  /// Between input objects (files): lets stateful windows close up to each log type's event
+  /// time less the rule's lateness.
+  void end_of_input_object();
   /// End of input: closes every stateful window.
   void finish();
   /// The aggregated findings, deterministic order. Call after finish().
@@ -86,8 +89,11 @@ class Engine : private StateSink {
   std::vector<uint32_t> candidate_rules_;
   findings::Aggregator aggregator_;
   EngineStats stats_;
-  int64_t max_time_ = INT64_MIN;
-  int64_t last_advance_ = INT64_MIN;
+  std::array<std::vector<uint32_t>, kTypes> stateful_by_type_;
+  std::array<int64_t, kTypes> max_time_ = {INT64_MIN, INT64_MIN, INT64_MIN,
+                                           INT64_MIN, INT64_MIN, INT64_MIN};
+  std::array<int64_t, kTypes> last_advance_ = {INT64_MIN, INT64_MIN, INT64_MIN,
+                                               INT64_MIN, INT64_MIN, INT64_MIN};
   std::vector<std::string> matched_lists_;
   std::string name_buf_;
 };

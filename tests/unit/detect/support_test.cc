@@ -112,6 +112,7 @@ std::vector<findings::Finding> run(
         type, data, [&](const detect::EventView& v) { engine.on_event(v); },
         type == ingest::LogType::kVpcFlow ? "flows.log" : "t.json");
     EXPECT_EQ(rejects, 0) << data;
+    engine.end_of_input_object();
   }
   engine.finish();
   if (stats != nullptr) *stats = engine.stats();
