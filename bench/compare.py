@@ -507,6 +507,11 @@ def main() -> int:
         lines += ["## Scaling", "",
                   f"`{S2}` finished the tree in {s_t2.wall:.3f} s against {s_tree.wall:.3f} s for one "
                   f"thread: {s_tree.wall / s_t2.wall:.2f}x.", ""]
+    # What the profiles of missed targets showed: written by people, kept across regenerations.
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "performance-notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            lines += [f.read().rstrip(), ""]
     doc = "\n".join(lines)
     os.makedirs(os.path.dirname(os.path.abspath(args.doc)), exist_ok=True)
     with open(args.doc, "w") as f:

@@ -14,21 +14,10 @@
 #include "detect/ir/predicate.h"
 #include "detect/rules/native.h"
 #include "test_support.h"
+#include "unit/detect/detect_support.h"
 
 namespace sentinel::testing::dt {
 
-// Defined in support_test.cc.
-using ViewFn = std::function<void(const detect::EventView&)>;
-int feed(ingest::LogType type, const std::string& data, const ViewFn& fn, const std::string& path);
-std::string ct(const std::string& body);
-std::string records(const std::vector<std::string>& recs);
-std::string dns(const std::string& name, const std::string& instance);
-detect::Rule rule(const std::string& yaml, const detect::RuleDefs& defs);
-std::vector<findings::Finding> run(
-    std::vector<detect::Rule> rules,
-    const std::vector<std::pair<ingest::LogType, std::string>>& inputs, detect::EngineStats* stats,
-    std::vector<std::string>* errors);
-extern const char* const kFlowLine;
 
 namespace {
 

@@ -12,10 +12,10 @@
 #include "detect/rules/native.h"
 #include "ingest/reader.h"
 #include "test_support.h"
+#include "unit/detect/detect_support.h"
 
 namespace sentinel::testing::dt {
 
-using ViewFn = std::function<void(const detect::EventView&)>;
 
 namespace {
 

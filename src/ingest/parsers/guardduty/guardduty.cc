@@ -9,6 +9,7 @@
 #include "core/limits.h"
 #include "core/time.h"
 #include "ingest/decode/json_framing.h"
+#include "ingest/decode/json_util.h"
 #include "ingest/event_json.h"
 
 namespace sentinel::ingest {
@@ -18,57 +19,6 @@ namespace {
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
-// Walks a value to its end. On-Demand only checks what is read, so without this an unknown field
-// such as `"x":tru` would slip through and `record` would no longer be valid JSON on output.
-// Depth is bounded by the framer (limits::kMaxJsonDepth), so recursion is safe.
-// (The same walker as in route53.cc; a shared On-Demand helper header would remove the copy.)
-error_code consume(od::value v) {
-  od::json_type t;
-  error_code err = v.type().get(t);
-  if (err) return err;
-  switch (t) {
-    case od::json_type::object: {
-      od::object o;
-      if ((err = v.get_object().get(o))) return err;
-      for (auto field : o) {
-        std::string_view k;
-        if ((err = field.unescaped_key().get(k))) return err;
-        od::value fv;
-        if ((err = field.value().get(fv))) return err;
-        if ((err = consume(fv))) return err;
-      }
-      return simdjson::SUCCESS;
-    }
-    case od::json_type::array: {
-      od::array a;
-      if ((err = v.get_array().get(a))) return err;
-      for (auto el : a) {
-        od::value ev;
-        if ((err = el.get(ev))) return err;
-        if ((err = consume(ev))) return err;
-      }
-      return simdjson::SUCCESS;
-    }
-    case od::json_type::string: {
-      std::string_view s;
-      return v.get_string().get(s);
-    }
-    case od::json_type::number: {
-      od::number n;
-      return v.get_number().get(n);
-    }
-    case od::json_type::boolean: {
-      bool b;
-      return v.get_bool().get(b);
-    }
-    case od::json_type::null: {
-      bool is_null = false;
-      if ((err = v.is_null().get(is_null))) return err;
-      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
-    }
-  }
-  return simdjson::TAPE_ERROR;
-}
 
 // Case-insensitive on the first letter only: `schemaVersion` matches `SchemaVersion`.
 bool key_is(std::string_view key, std::string_view name) {
@@ -92,21 +42,6 @@ void append_quoted_prefix(std::string* out, std::string_view v) {
   out->push_back('"');
 }
 
-void write_raw_record(std::string_view raw, JsonWriter& w) {
-  if (std::memchr(raw.data(), '\n', raw.size()) == nullptr &&
-      std::memchr(raw.data(), '\r', raw.size()) == nullptr) {
-    w.raw(raw);
-    return;
-  }
-  thread_local std::string buf;
-  if (buf.size() < raw.size() + kPadding) buf.resize(raw.size() + kPadding);
-  std::size_t len = 0;
-  if (simdjson::minify(raw.data(), raw.size(), buf.data(), len) != simdjson::SUCCESS) {
-    w.null();  // not reachable for accepted findings (they were parsed in full)
-    return;
-  }
-  w.raw(std::string_view(buf.data(), len));
-}
 
 void append_int(std::string* out, int64_t v) {
   char b[24];
@@ -152,7 +87,7 @@ error_code read_string(od::value v, std::string_view* out, Walk& w, std::string_
   if (t == od::json_type::string) return v.get_string().get(*out);
   *out = {};
   if (t != od::json_type::null) w.fail_type(name, "a string");
-  return consume(v);
+  return consume_ondemand(v);
 }
 
 // Reads a number (integer or float) or null; other types are reported.
@@ -171,7 +106,7 @@ error_code read_double(od::value v, double* out, bool* has, Walk& w, std::string
     return simdjson::SUCCESS;
   }
   if (t != od::json_type::null) w.fail_type(name, "a number");
-  return consume(v);
+  return consume_ondemand(v);
 }
 
 // Reads an object's type; returns true in *is_object, reports other non-null types.
@@ -182,7 +117,7 @@ error_code expect_object(od::value& v, bool* is_object, Walk& w, std::string_vie
   *is_object = t == od::json_type::object;
   if (*is_object) return simdjson::SUCCESS;
   if (t != od::json_type::null) w.fail_type(name, "an object");
-  return consume(v);
+  return consume_ondemand(v);
 }
 
 error_code read_action(od::value v, Walk& w) {
@@ -199,7 +134,7 @@ error_code read_action(od::value v, Walk& w) {
     if (key_is(key, "actionType")) {
       err = read_string(fv, &w.f.action_type, w, "service.action.actionType");
     } else {
-      err = consume(fv);
+      err = consume_ondemand(fv);
     }
     if (err) return err;
   }
@@ -211,7 +146,7 @@ error_code read_additional_info(od::value v, Walk& w) {
   error_code err = v.type().get(t);
   if (err) return err;
   // Free-form: never a reject, only `sample` is read.
-  if (t != od::json_type::object) return consume(v);
+  if (t != od::json_type::object) return consume_ondemand(v);
   od::object o;
   if ((err = v.get_object().get(o))) return err;
   for (auto field : o) {
@@ -235,7 +170,7 @@ error_code read_additional_info(od::value v, Walk& w) {
         continue;
       }
     }
-    if ((err = consume(fv))) return err;
+    if ((err = consume_ondemand(fv))) return err;
   }
   return simdjson::SUCCESS;
 }
@@ -259,10 +194,10 @@ error_code read_count(od::value v, Walk& w) {
       }
     }
     w.fail_type("service.count", "a non-negative integer");
-    return consume(v);
+    return consume_ondemand(v);
   }
   if (t != od::json_type::null) w.fail_type("service.count", "an integer");
-  return consume(v);
+  return consume_ondemand(v);
 }
 
 error_code read_service(od::value v, Walk& w) {
@@ -293,7 +228,7 @@ error_code read_service(od::value v, Walk& w) {
         f.has_archived = !err;
       } else {
         if (t != od::json_type::null) w.fail_type("service.archived", "a boolean");
-        err = consume(fv);
+        err = consume_ondemand(fv);
       }
     } else if (key_is(key, "resourceRole")) {
       err = read_string(fv, &f.resource_role, w, "service.resourceRole");
@@ -306,7 +241,7 @@ error_code read_service(od::value v, Walk& w) {
     } else if (key_is(key, "additionalInfo")) {
       err = read_additional_info(fv, w);
     } else {
-      err = consume(fv);
+      err = consume_ondemand(fv);
     }
     if (err) return err;
   }
@@ -327,7 +262,7 @@ error_code read_resource(od::value v, Walk& w) {
     if (key_is(key, "resourceType")) {
       err = read_string(fv, &w.f.resource_type, w, "resource.resourceType");
     } else {
-      err = consume(fv);
+      err = consume_ondemand(fv);
     }
     if (err) return err;
   }
@@ -375,7 +310,7 @@ error_code read_finding_field(std::string_view key, od::value v, Walk& w) {
     w.finding_key_seen = true;
     return read_resource(v, w);
   }
-  return consume(v);
+  return consume_ondemand(v);
 }
 
 bool parse_time_field(Walk& w, std::string_view raw, int64_t* out, std::string_view name) {
@@ -530,7 +465,7 @@ struct GuardDutyParser::Impl final : RecordHandler {
       od::json_type t;
       if ((err = ev.type().get(t))) return err;
       if (t != od::json_type::object) {
-        if ((err = consume(ev))) return err;
+        if ((err = consume_ondemand(ev))) return err;
         report(RejectReason::kNotAnEvent, "a findings array element that is not an object");
         continue;
       }
@@ -582,7 +517,7 @@ struct GuardDutyParser::Impl final : RecordHandler {
               err = walk_finding(v, inner);
             } else {
               if (t != od::json_type::null) top.fail_type("detail", "an object");
-              err = consume(v);
+              err = consume_ondemand(v);
             }
           }
         } else if (key_is(key, "findings")) {
@@ -592,7 +527,7 @@ struct GuardDutyParser::Impl final : RecordHandler {
               container_seen = true;
               err = read_container(v);
             } else {
-              err = consume(v);
+              err = consume_ondemand(v);
             }
           }
         } else {
@@ -723,7 +658,7 @@ void write_guardduty_json(const GuardDutyFinding& g, JsonWriter& w) {
     w.end_object();
   }
   w.key("record");
-  write_raw_record(g.raw, w);
+  write_raw_json(g.raw, w);
 }
 
 void write_guardduty_table_row(const GuardDutyFinding& g, std::string* out) {

@@ -9,6 +9,7 @@
 #include "core/limits.h"
 #include "core/time.h"
 #include "ingest/decode/json_framing.h"
+#include "ingest/decode/json_util.h"
 #include "ingest/event_json.h"
 
 namespace sentinel::ingest {
@@ -18,56 +19,6 @@ namespace {
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
-// Walks a value to its end. On-Demand only checks what is read, so without this an unknown field
-// such as `"x":tru` would slip through and `record` would no longer be valid JSON on output.
-// Depth is bounded by the framer (limits::kMaxJsonDepth), so recursion is safe.
-error_code consume(od::value v) {
-  od::json_type t;
-  error_code err = v.type().get(t);
-  if (err) return err;
-  switch (t) {
-    case od::json_type::object: {
-      od::object o;
-      if ((err = v.get_object().get(o))) return err;
-      for (auto field : o) {
-        std::string_view k;
-        if ((err = field.unescaped_key().get(k))) return err;
-        od::value fv;
-        if ((err = field.value().get(fv))) return err;
-        if ((err = consume(fv))) return err;
-      }
-      return simdjson::SUCCESS;
-    }
-    case od::json_type::array: {
-      od::array a;
-      if ((err = v.get_array().get(a))) return err;
-      for (auto el : a) {
-        od::value ev;
-        if ((err = el.get(ev))) return err;
-        if ((err = consume(ev))) return err;
-      }
-      return simdjson::SUCCESS;
-    }
-    case od::json_type::string: {
-      std::string_view s;
-      return v.get_string().get(s);
-    }
-    case od::json_type::number: {
-      od::number n;
-      return v.get_number().get(n);
-    }
-    case od::json_type::boolean: {
-      bool b;
-      return v.get_bool().get(b);
-    }
-    case od::json_type::null: {
-      bool is_null = false;
-      if ((err = v.is_null().get(is_null))) return err;
-      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
-    }
-  }
-  return simdjson::TAPE_ERROR;
-}
 
 // What reading one typed value found.
 enum class Read { kOk, kAbsent, kBadType };
@@ -86,10 +37,10 @@ error_code read_string(od::value v, std::string_view* out, Read* r) {
   *out = {};
   if (t == od::json_type::null) {
     *r = Read::kAbsent;
-    return consume(v);
+    return consume_ondemand(v);
   }
   *r = Read::kBadType;
-  return consume(v);
+  return consume_ondemand(v);
 }
 
 // Case-insensitive on the first letter only (`Rdata` / `rdata`).
@@ -138,23 +89,6 @@ void append_quoted_prefix(std::string* out, std::string_view v) {
   out->push_back('"');
 }
 
-// Appends `raw` for JsonWriter::raw: as is when it is one line, else minified.
-void write_raw_record(std::string_view raw, JsonWriter& w) {
-  if (std::memchr(raw.data(), '\n', raw.size()) == nullptr &&
-      std::memchr(raw.data(), '\r', raw.size()) == nullptr) {
-    w.raw(raw);
-    return;
-  }
-  thread_local std::string buf;
-  if (buf.size() < raw.size() + kPadding) buf.resize(raw.size() + kPadding);
-  std::size_t len = 0;
-  if (simdjson::minify(raw.data(), raw.size(), buf.data(), len) != simdjson::SUCCESS) {
-    // Not reachable for accepted records (they were parsed in full); keep output valid anyway.
-    w.null();
-    return;
-  }
-  w.raw(std::string_view(buf.data(), len));
-}
 
 void append_uint(std::string* out, uint64_t v) {
   char b[24];
@@ -227,7 +161,7 @@ struct Route53Parser::Impl final : RecordHandler {
     if (err) return err;
     if (t != od::json_type::object) {
       fail_type("answers[]", "an object");
-      return consume(v);
+      return consume_ondemand(v);
     }
     od::object o;
     if ((err = v.get_object().get(o))) return err;
@@ -249,7 +183,7 @@ struct Route53Parser::Impl final : RecordHandler {
         name = "answers[].Class";
       }
       if (target == nullptr) {
-        if ((err = consume(fv))) return err;
+        if ((err = consume_ondemand(fv))) return err;
         continue;
       }
       Read r;
@@ -290,10 +224,10 @@ struct Route53Parser::Impl final : RecordHandler {
       add_answer_slot(&slot);
       if ((err = read_answer(v, slot))) return err;
     } else if (t == od::json_type::null) {
-      return consume(v);
+      return consume_ondemand(v);
     } else {
       fail_type("answers", "an array");
-      return consume(v);
+      return consume_ondemand(v);
     }
     const char* next = nullptr;
     if ((err = doc.current_location().get(next))) return err;
@@ -308,7 +242,7 @@ struct Route53Parser::Impl final : RecordHandler {
     if (err) return err;
     if (t != od::json_type::object) {
       if (t != od::json_type::null) fail_type("srcids", "an object");
-      return consume(v);
+      return consume_ondemand(v);
     }
     od::object o;
     if ((err = v.get_object().get(o))) return err;
@@ -330,7 +264,7 @@ struct Route53Parser::Impl final : RecordHandler {
         name = "srcids.resolver_network_interface";
       }
       if (target == nullptr) {
-        if ((err = consume(fv))) return err;
+        if ((err = consume_ondemand(fv))) return err;
         continue;
       }
       Read r;
@@ -351,7 +285,7 @@ struct Route53Parser::Impl final : RecordHandler {
               q.srcport_raw.back() == '\r' || q.srcport_raw.back() == '\t')) {
         q.srcport_raw.remove_suffix(1);
       }
-      if ((err = consume(v))) return err;
+      if ((err = consume_ondemand(v))) return err;
     } else {
       Read r;
       if ((err = read_string(v, &q.srcport_raw, &r))) return err;
@@ -422,7 +356,7 @@ struct Route53Parser::Impl final : RecordHandler {
       route53_key_seen = true;
       return read_srcids(v);
     }
-    return consume(v);
+    return consume_ondemand(v);
   }
 
   void report(const SourceRef& ref) { sink->on_reject(Reject{ref, fail_reason, detail, 1}); }
@@ -545,7 +479,7 @@ void write_dns_json(const DnsQuery& q, JsonWriter& w) {
   opt("firewall_rule_action", q.firewall_rule_action);
   opt("firewall_domain_list_id", q.firewall_domain_list_id);
   w.key("record");
-  write_raw_record(q.raw, w);
+  write_raw_json(q.raw, w);
 }
 
 void write_dns_table_row(const DnsQuery& q, std::string* out) {

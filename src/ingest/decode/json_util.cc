@@ -1,0 +1,77 @@
+#include "ingest/decode/json_util.h"
+
+#include <cstring>
+#include <string>
+
+#include "ingest/parser.h"
+
+namespace sentinel::ingest {
+
+namespace od = simdjson::ondemand;
+
+simdjson::error_code consume_ondemand(od::value v) {
+  using simdjson::error_code;
+  od::json_type t;
+  error_code err = v.type().get(t);
+  if (err) return err;
+  switch (t) {
+    case od::json_type::object: {
+      od::object o;
+      if ((err = v.get_object().get(o))) return err;
+      for (auto field : o) {
+        std::string_view k;
+        if ((err = field.unescaped_key().get(k))) return err;
+        od::value fv;
+        if ((err = field.value().get(fv))) return err;
+        if ((err = consume_ondemand(fv))) return err;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::array: {
+      od::array a;
+      if ((err = v.get_array().get(a))) return err;
+      for (auto el : a) {
+        od::value ev;
+        if ((err = el.get(ev))) return err;
+        if ((err = consume_ondemand(ev))) return err;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      return v.get_string().get(s);
+    }
+    case od::json_type::number: {
+      od::number n;
+      return v.get_number().get(n);
+    }
+    case od::json_type::boolean: {
+      bool b;
+      return v.get_bool().get(b);
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if ((err = v.is_null().get(is_null))) return err;
+      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    }
+  }
+  return simdjson::TAPE_ERROR;
+}
+
+void write_raw_json(std::string_view raw, JsonWriter& w) {
+  if (std::memchr(raw.data(), '\n', raw.size()) == nullptr &&
+      std::memchr(raw.data(), '\r', raw.size()) == nullptr) {
+    w.raw(raw);
+    return;
+  }
+  thread_local std::string buf;
+  if (buf.size() < raw.size() + kPadding) buf.resize(raw.size() + kPadding);
+  std::size_t len = 0;
+  if (simdjson::minify(raw.data(), raw.size(), buf.data(), len) != simdjson::SUCCESS) {
+    w.null();  // not reachable for accepted records (they were parsed in full)
+    return;
+  }
+  w.raw(std::string_view(buf.data(), len));
+}
+
+}  // namespace sentinel::ingest
