@@ -46,8 +46,11 @@ struct FieldRef {
   };
   std::string text;  ///< the name as written in the rule
   Source source = Source::kJsonPath;
-  int meta_id = -1;         ///< kMeta: 0 log_type, 1 time, 2 account, 3 region
-  int flow_field = -1;      ///< kFlow: ingest::FlowField
+  int meta_id = -1;     ///< kMeta: 0 log_type, 1 time, 2 account, 3 region
+  int flow_field = -1;  ///< kFlow: ingest::FlowField
+  /// A CloudTrail field the parser already extracted (eventName, sourceIPAddress, ...): read
+  /// from the event without walking the JSON when it is non-empty. -1 when not such a field.
+  int ct_field = -1;
   std::vector<Step> steps;  ///< kJsonPath
 
   /// Parses `name`; false with *error set when it is not a valid path.

@@ -18,7 +18,6 @@
 
 namespace sentinel::testing::dt {
 
-
 namespace {
 
 using ingest::LogType;
@@ -485,6 +484,40 @@ TEST(NativeMatch, UnknownFunctionRefusedWhenTheEngineBindsIt) {
   EXPECT_HAS(errors[1], "entropy");
   ASSERT_EQ(engine.rules().size(), 1u);
   EXPECT_EQ(engine.rules()[0].id, "fine");
+}
+
+}  // namespace
+}  // namespace sentinel::testing::dt
+
+namespace sentinel::testing::dt {
+namespace {
+
+// CloudTrail fields the parser already extracted are read without a JSON walk; what a rule sees
+// must not change: empty strings, nulls and Insights records fall back to the record itself.
+TEST(NativeMatch, ExtractedCloudTrailFieldsMatchTheRecord) {
+  Matcher m;
+  const std::string normal = records(
+      {ct(R"("eventName":"ListBuckets","sourceIPAddress":"203.0.113.9","userAgent":"",)"
+          R"("errorCode":null,"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/a"})")});
+  EXPECT_TRUE(m.on(LogType::kCloudTrail, normal, "{eventName: ListBuckets}"));
+  EXPECT_TRUE(m.on(LogType::kCloudTrail, normal, "{sourceIPAddress: {cidr: 203.0.113.0/24}}"));
+  EXPECT_TRUE(m.on(LogType::kCloudTrail, normal, "{userIdentity.type: {ieq: iamuser}}"));
+  EXPECT_TRUE(m.on(LogType::kCloudTrail, normal, "{userAgent: ''}"));
+  EXPECT_TRUE(m.on(LogType::kCloudTrail, normal, "{userAgent: {exists: true}}"));
+  EXPECT_TRUE(m.on(LogType::kCloudTrail, normal, "{errorCode: {is_null: true}}"));
+  EXPECT_FALSE(m.on(LogType::kCloudTrail, normal, "{errorCode: {exists: false}}"));
+  EXPECT_TRUE(m.on(LogType::kCloudTrail, normal, "{errorMessage: {exists: false}}"));
+  const std::string host =
+      records({ct(R"("eventName":"X","sourceIPAddress":"ec2.amazonaws.com")")});
+  EXPECT_FALSE(m.on(LogType::kCloudTrail, host, "{sourceIPAddress: {cidr: 0.0.0.0/0}}"));
+  EXPECT_TRUE(m.on(LogType::kCloudTrail, host, "{sourceIPAddress: {endswith: .amazonaws.com}}"));
+  const std::string insight = records(
+      {R"({"eventVersion":"1.07","eventTime":"2024-01-15T02:00:00Z","awsRegion":"us-east-1",)"
+       R"("eventType":"AwsCloudTrailInsight","eventID":"i1","recipientAccountId":"1",)"
+       R"("insightDetails":{"state":"Start","eventSource":"ec2.amazonaws.com",)"
+       R"("eventName":"RunInstances","insightType":"ApiCallRateInsight"}})"});
+  EXPECT_FALSE(m.on(LogType::kCloudTrail, insight, "{eventName: RunInstances}"));
+  EXPECT_TRUE(m.on(LogType::kCloudTrail, insight, "{insightDetails.eventName: RunInstances}"));
 }
 
 }  // namespace
