@@ -4,6 +4,7 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <tuple>
 
@@ -49,6 +50,28 @@ const Predicate* prefilter_conjunct(const Predicate& p) {
       default:
         return false;
     }
+  };
+  if (usable(p)) return &p;
+  if (p.kind == Predicate::Kind::kAnd) {
+    for (const auto& c : p.children) {
+      if (usable(c)) return &c;
+    }
+  }
+  return nullptr;
+}
+
+// The first top-level conjunct of `p` that requires a field to equal one of some numbers.
+const Predicate* number_conjunct(const Predicate& p) {
+  auto usable = [](const Predicate& c) {
+    if (c.kind != Predicate::Kind::kCompare || c.op != CmpOp::kEq || c.function != nullptr ||
+        c.negate || c.all_patterns || c.numbers.empty() ||
+        c.field.source == FieldRef::Source::kMeta || c.field.text.rfind("fn:", 0) == 0) {
+      return false;
+    }
+    for (double d : c.numbers) {
+      if (d != d) return false;  // a pattern that is not a number
+    }
+    return true;
   };
   if (usable(p)) return &p;
   if (p.kind == Predicate::Kind::kAnd) {
@@ -119,6 +142,18 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
       auto ti = static_cast<std::size_t>(t);
       if (!r.index_names.empty() && t == ingest::LogType::kCloudTrail) {
         for (const auto& n : r.index_names) by_name_[ti][n].push_back(i);
+        continue;
+      }
+      if (const Predicate* nc = number_conjunct(r.match); nc != nullptr) {
+        auto& list = number_indexes_[ti];
+        auto ni = std::find_if(list.begin(), list.end(), [&](const NumberIndex& x) {
+          return x.field.text == nc->field.text;
+        });
+        if (ni == list.end()) {
+          list.push_back(NumberIndex{nc->field, {}});
+          ni = list.end() - 1;
+        }
+        for (double d : nc->numbers) ni->rules[d].push_back(i);
         continue;
       }
       const Predicate* c = prefilter_conjunct(r.match);
@@ -198,6 +233,31 @@ void Engine::on_event(const EventView& ev) {
   ++stats_.events;
   const auto ti = static_cast<std::size_t>(ev.type());
   for (uint32_t i : unindexed_[ti]) evaluate(i, ev);
+  for (const NumberIndex& ni : number_indexes_[ti]) {
+    candidate_rules_.clear();
+    ev.any(ni.field, [&](const Value& v) {
+      double x;
+      if (v.kind == Value::Kind::kNumber) {
+        x = v.number;
+      } else if (v.kind == Value::Kind::kString && !v.str.empty()) {
+        // "22" equals 22 as text; anything that reads as the number is a candidate, and the
+        // rule's own comparison decides.
+        auto r = std::from_chars(v.str.data(), v.str.data() + v.str.size(), x);
+        if (r.ec != std::errc() || r.ptr != v.str.data() + v.str.size()) return false;
+      } else {
+        return false;
+      }
+      auto it = ni.rules.find(x);
+      if (it != ni.rules.end()) {
+        candidate_rules_.insert(candidate_rules_.end(), it->second.begin(), it->second.end());
+      }
+      return false;  // visit every value
+    });
+    std::sort(candidate_rules_.begin(), candidate_rules_.end());
+    candidate_rules_.erase(std::unique(candidate_rules_.begin(), candidate_rules_.end()),
+                           candidate_rules_.end());
+    for (uint32_t i : candidate_rules_) evaluate(i, ev);
+  }
   for (const FieldPrefilter& pf : prefilters_[ti]) {
     candidate_rules_.clear();
     const auto* set = static_cast<const RE2::Set*>(pf.set.get());

@@ -51,6 +51,13 @@ struct EngineStats {
   uint64_t late_events = 0;
 };
 
+/// Rules that require a field to equal one of some numbers (`dstport: 22`, `protocol: 17`):
+/// one hash lookup per event finds the rules whose number it is.
+struct NumberIndex {
+  FieldRef field;
+  std::unordered_map<double, std::vector<uint32_t>> rules;
+};
+
 class Engine : private StateSink {
  public:
   /// Builds the engine. Rules whose functions cannot be bound are dropped with a message in
@@ -85,6 +92,7 @@ class Engine : private StateSink {
   std::array<std::unordered_map<std::string, std::vector<uint32_t>>, kTypes> by_name_;
   std::array<std::vector<uint32_t>, kTypes> unindexed_;  ///< evaluated for every event
   std::array<std::vector<FieldPrefilter>, kTypes> prefilters_;
+  std::array<std::vector<NumberIndex>, kTypes> number_indexes_;
   std::vector<int> candidates_;
   std::vector<uint32_t> candidate_rules_;
   findings::Aggregator aggregator_;

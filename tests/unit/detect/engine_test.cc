@@ -16,7 +16,6 @@
 
 namespace sentinel::testing::dt {
 
-
 namespace {
 
 using ingest::LogType;
@@ -363,6 +362,46 @@ TEST(EnginePrefilter, FindsWhatEvaluationFinds) {
     EXPECT_EQ(fs.size(), c.hit ? 1u : 0u) << c.op << " " << c.value;
     EXPECT_EQ(st.prefilter_scans, 1u) << c.op;
   }
+}
+
+}  // namespace
+}  // namespace sentinel::testing::dt
+
+namespace sentinel::testing::dt {
+namespace {
+
+// Rules that require a number (`dstport: 22`) are found by one hash lookup per event; they must
+// match exactly what their own comparison matches, for typed numbers and for numbers as text.
+TEST(EngineNumberIndex, FindsWhatEvaluationFinds) {
+  auto flows = [](const std::string& yaml) {
+    detect::EngineStats st;
+    auto fs =
+        run({R(yaml)}, {{ingest::LogType::kVpcFlow, std::string(kFlowLine) + "\n"}}, &st, nullptr);
+    return std::make_pair(fs.size(), st.evaluations);
+  };
+  const std::string head = "id: n\ntype: \"A:B/C\"\nlog_types: [vpcflow]\nmatch: ";
+  EXPECT_EQ(flows(head + "{dstport: 22}\n"), std::make_pair(std::size_t{1}, uint64_t{1}));
+  EXPECT_EQ(flows(head + "{dstport: [21, 22, 23]}\n"), std::make_pair(std::size_t{1}, uint64_t{1}));
+  EXPECT_EQ(flows(head + "{dstport: 23}\n"), std::make_pair(std::size_t{0}, uint64_t{0}));
+  EXPECT_EQ(flows(head + "{dstport: 22, action: ACCEPT}\n"),
+            std::make_pair(std::size_t{0}, uint64_t{1}));
+  auto trail = [](const std::string& body, const std::string& match) {
+    auto fs = run({R("id: n\ntype: \"A:B/C\"\nmatch: " + match + "\n")},
+                  {{ingest::LogType::kCloudTrail, records({ct(body)})}}, nullptr, nullptr);
+    return fs.size();
+  };
+  EXPECT_EQ(
+      trail(R"("eventName":"A","requestParameters":{"port":443})", "{requestParameters.port: 443}"),
+      1u);
+  EXPECT_EQ(trail(R"("eventName":"A","requestParameters":{"port":"443"})",
+                  "{requestParameters.port: 443}"),
+            1u);
+  EXPECT_EQ(trail(R"("eventName":"A","requestParameters":{"port":"0443"})",
+                  "{requestParameters.port: 443}"),
+            0u);
+  EXPECT_EQ(trail(R"("eventName":"A","requestParameters":{"port":[80,443]})",
+                  "{requestParameters.port: 443}"),
+            1u);
 }
 
 }  // namespace
