@@ -16,7 +16,6 @@
 
 namespace sentinel::testing::dt {
 
-
 namespace {
 
 // Wraps every event in an EventView and hands it to `fn`, inside the callback (the event's

@@ -19,7 +19,6 @@ namespace {
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
-
 // Case-insensitive on the first letter only: `schemaVersion` matches `SchemaVersion`.
 bool key_is(std::string_view key, std::string_view name) {
   return key.size() == name.size() && !key.empty() && (key[0] | 0x20) == name[0] &&
@@ -41,7 +40,6 @@ void append_quoted_prefix(std::string* out, std::string_view v) {
   if (v.size() > kMaxQuoted) out->append("...");
   out->push_back('"');
 }
-
 
 void append_int(std::string* out, int64_t v) {
   char b[24];

@@ -19,7 +19,6 @@ namespace {
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
-
 // What reading one typed value found.
 enum class Read { kOk, kAbsent, kBadType };
 
@@ -88,7 +87,6 @@ void append_quoted_prefix(std::string* out, std::string_view v) {
   if (v.size() > kMaxQuoted) out->append("...");
   out->push_back('"');
 }
-
 
 void append_uint(std::string* out, uint64_t v) {
   char b[24];
