@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "core/escape.h"
 #include "detect/rules/native.h"
+#include "enrich/finding_enricher.h"
 #include "findings/formats/asff.h"
 #include "findings/formats/guardduty.h"
 #include "findings/formats/ocsf.h"
@@ -176,6 +177,7 @@ void add_detect_command(CLI::App& app, int* code) {
     uint64_t archived = 0;
     bool fail = false;
     for (auto& f : all) {
+      if (cfg.geo != nullptr) enrich::enrich_remote_ips(&f, *cfg.geo);
       findings::suppress(f, cfg.suppression);
       if (f.archived) ++archived;
       if (f.severity < min_sev) continue;

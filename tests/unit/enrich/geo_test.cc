@@ -1,4 +1,5 @@
 #include "enrich/geo.h"
+#include "enrich/finding_enricher.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -148,6 +149,28 @@ TEST(GeoDb, RemoteIpDetailsWithoutGeo) {
   JsonWriter w(&json);
   write_remote_ip_details(ip("2001:db8::1"), nullptr, &w);
   EXPECT_EQ(json, R"({"ipAddressV6":"2001:db8::1"})");
+}
+
+}  // namespace
+}  // namespace sentinel::enrich
+
+namespace sentinel::enrich {
+namespace {
+
+TEST_F(GeoDbTest, FindingRemoteIpDetailsAreFilled) {
+  auto db = GeoDb::open(city_, asn_);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  findings::Finding f;
+  f.action_json = R"({"actionType":"AWS_API_CALL","awsApiCallAction":{"api":"ListBuckets",)"
+                  R"("remoteIpDetails":{"ipAddressV4":"203.0.113.5"}}})";
+  EXPECT_EQ(enrich_remote_ips(&f, **db), 1);
+  EXPECT_NE(f.action_json.find("\"countryCode\":\"DE\""), std::string::npos) << f.action_json;
+  EXPECT_NE(f.action_json.find("\"api\":\"ListBuckets\""), std::string::npos) << f.action_json;
+  findings::Finding none;
+  none.action_json = R"({"actionType":"DNS_REQUEST","dnsRequestAction":{"domain":"x."}})";
+  const std::string before = none.action_json;
+  EXPECT_EQ(enrich_remote_ips(&none, **db), 0);
+  EXPECT_EQ(none.action_json, before);
 }
 
 }  // namespace
