@@ -21,61 +21,8 @@ command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 2; }
 
 RULES=$REPO/rules
 FIX=$REPO/tests/fixtures/detect
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sentinel-detect-e2e.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
-fail() {
-  FAILED=$((FAILED + 1))
-  echo "FAIL - $1"
-  shift
-  for extra in "$@"; do echo "       $extra"; done
-}
-
-# run NAME ARGS...: stdout/stderr in $TMP/NAME.out / .err, exit code in RC.
-run() {
-  local name=$1
-  shift
-  "$SENTINEL" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
-  RC=$?
-}
-
-expect_rc() {
-  if [ "$RC" -eq "$2" ]; then
-    pass "$1: exit $2"
-  else
-    fail "$1: exit $RC, want $2" "stderr: $(head -c 400 "$TMP/$1.err" 2>/dev/null)"
-  fi
-}
-
-# expect_grep DESC FILE PATTERN (fixed string)
-expect_grep() {
-  if grep -qF -- "$3" "$2"; then
-    pass "$1"
-  else
-    fail "$1" "'$3' not found in $(basename "$2"): $(head -c 400 "$2")"
-  fi
-}
-
-expect_no_grep() {
-  if grep -qF -- "$3" "$2"; then
-    fail "$1" "'$3' unexpectedly found in $(basename "$2")"
-  else
-    pass "$1"
-  fi
-}
-
-# py DESC FILE SCRIPT: a python check over FILE (sys.argv[1]); it asserts.
-py() {
-  local desc=$1 file=$2 script=$3 out
-  if out=$(python3 -c "$script" "$file" 2>&1); then
-    pass "$desc"
-  else
-    fail "$desc" "$(echo "$out" | tail -3)"
-  fi
-}
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 EXPECTED_TYPES='["CredentialAccess:IAMUser/ConsoleLoginFailures.Burst", "PenTest:IAMUser/KaliLinux", "Policy:IAMUser/RootCredentialUsage", "Recon:EC2/Portscan", "Stealth:IAMUser/CloudTrailLoggingDisabled", "Trojan:EC2/DGADomainRequest.C!DNS"]'
 
@@ -228,5 +175,4 @@ done
 if cmp -s "$TMP/again1_jsonl.out" "$TMP/jsonl.out"; then pass "jsonl: identical to the first run"
 else fail "jsonl: identical to the first run"; fi
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+e2e_finish
