@@ -221,12 +221,16 @@ void Engine::evaluate(uint32_t i, const EventView& ev) {
       key += buf;
       key.push_back('\x1f');
     }
-  } else {
-    key = r.resource.render(&ev, {});
-    key.push_back('\x1f');
-    key += r.action.render(&ev, {});
+    raise(r, &ev, key, nullptr);
+    return;
   }
-  raise(r, &ev, key, nullptr);
+  // Rendered once: they are both the finding's parameters and its resource and action.
+  std::string resource = r.resource.render(&ev, {});
+  std::string action = r.action.render(&ev, {});
+  key = resource;
+  key.push_back('\x1f');
+  key += action;
+  raise(r, &ev, key, nullptr, &resource, &action);
 }
 
 void Engine::on_event(const EventView& ev) {
@@ -337,7 +341,7 @@ void Engine::on_hit(const Rule& rule, const StateHit& hit, const EventView* samp
 }
 
 void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_key,
-                   const StateHit* hit) {
+                   const StateHit* hit, std::string* resource, std::string* action) {
   std::vector<std::pair<std::string, std::string>> vars;
   if (hit != nullptr) {
     vars = hit->vars;
@@ -361,8 +365,8 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
       if (k == "region") f.region = v;
     }
   }
-  f.resource_json = r.resource.render(ev, vars);
-  f.action_json = r.action.render(ev, vars);
+  f.resource_json = resource != nullptr ? std::move(*resource) : r.resource.render(ev, vars);
+  f.action_json = action != nullptr ? std::move(*action) : r.action.render(ev, vars);
   f.resource_role = r.resource_role;
   f.tags = r.tags;
   const std::string scope = f.account_id + '\x1f' + f.region + '\x1f' + group_key;

@@ -81,8 +81,10 @@ class Engine : private StateSink {
 
  private:
   void on_hit(const Rule& rule, const StateHit& hit, const EventView* sample) override;
+  /// Builds and aggregates a finding. `resource`/`action`, when given, are the already rendered
+  /// templates (moved from).
   void raise(const Rule& rule, const EventView* ev, const std::string& group_key,
-             const StateHit* hit);
+             const StateHit* hit, std::string* resource = nullptr, std::string* action = nullptr);
   void evaluate(uint32_t rule_index, const EventView& ev);
 
   std::vector<Rule> rules_;

@@ -11,6 +11,9 @@ namespace sentinel::ingest {
 namespace {
 
 constexpr std::size_t kNpos = std::string_view::npos;
+// How many records a damaged stretch counts as lost: telling how many whole records a broken
+// stretch held would be guesswork, and one broken record is by far the common case.
+constexpr uint64_t kOneRecord = 1;
 
 inline bool is_space(char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
@@ -73,13 +76,13 @@ class Framer {
 
   // Every record gets its line: the count is incremental (one pass over the data in all) and
   // people need it to find a record in a pretty-printed file.
-  SourceRef ref_at(std::size_t offset, bool /*with_line*/) {
+  SourceRef ref_at(std::size_t offset) {
     return SourceRef{path_, record_index_, lines_.line_at(offset), offset};
   }
 
   void reject_at(std::size_t offset, RejectReason reason, std::string_view detail,
                  uint64_t records) {
-    Reject r{ref_at(offset, true), reason, detail, records};
+    Reject r{ref_at(offset), reason, detail, records};
     sink_.on_reject(r);
     if (records > 0) ++record_index_;
   }
@@ -94,7 +97,7 @@ class Framer {
       if (c == '{') {
         std::size_t array_pos;
         if (!container_key_.empty() && first_key_is(pos, &array_pos)) {
-          pos = frame_container(pos, array_pos);
+          pos = frame_container(array_pos);
         } else {
           pos = frame_one(pos, /*line_mode=*/true);
         }
@@ -152,7 +155,7 @@ class Framer {
     }
   }
 
-  std::size_t frame_container(std::size_t obj_start, std::size_t array_pos) {
+  std::size_t frame_container(std::size_t array_pos) {
     std::size_t pos = frame_array(array_pos);
     if (pos >= d_.size()) return pos;
     // Other members of the wrapper object after the array: skip to its close.
@@ -161,7 +164,6 @@ class Framer {
       reject_tail(pos, "the wrapper object is not closed", 0);
       return d_.size();
     }
-    (void)obj_start;
     return s.end;
   }
 
@@ -255,7 +257,7 @@ class Framer {
       }
       return {RecordStatus::kReported, s.end};
     }
-    SourceRef ref = ref_at(start, line_mode);
+    SourceRef ref = ref_at(start);
     std::string_view rec = d_.substr(start, size);
     std::size_t capacity = d_.size() + 64 - start;
     RejectReason reason = RejectReason::kInvalidJson;
@@ -319,7 +321,7 @@ class Framer {
         Delivery dl = deliver(c, s, line_mode, /*probe=*/true);
         if (dl.status == RecordStatus::kAccepted || dl.status == RecordStatus::kReported) {
           SourceRef ref{path_, lost_index, lines_.line_at(start), start};
-          sink_.on_reject(Reject{ref, reason, detail, estimate_records(start, c)});
+          sink_.on_reject(Reject{ref, reason, detail, kOneRecord});
           return dl.next;
         }
         record_index_ = lost_index;
@@ -327,10 +329,10 @@ class Framer {
       c += 1;
     }
     if (span_end < d_.size() || reason != RejectReason::kInvalidJson) {
-      reject_at(start, reason, detail, estimate_records(start, span_end));
+      reject_at(start, reason, detail, kOneRecord);
       return span_end;
     }
-    reject_tail(start, detail, estimate_records(start, d_.size()));
+    reject_tail(start, detail, kOneRecord);
     return d_.size();
   }
 
@@ -347,14 +349,6 @@ class Framer {
       from = pos + 1;
     }
     return kNpos;
-  }
-
-  uint64_t estimate_records(std::size_t from, std::size_t to) {
-    // Count line-start or element-start candidates that look like the start of a whole record
-    // would be guesswork; one broken record is by far the common case.
-    (void)from;
-    (void)to;
-    return 1;
   }
 
   void reject_tail(std::size_t at, std::string_view detail, uint64_t records) {

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/limits.h"
 #include "ingest/parser.h"
 
 namespace sentinel::ingest {
@@ -72,6 +73,22 @@ void write_raw_json(std::string_view raw, JsonWriter& w) {
     return;
   }
   w.raw(std::string_view(buf.data(), len));
+}
+
+const char* end_before(const char* start, const char* next) {
+  while (next > start &&
+         (next[-1] == ' ' || next[-1] == '\n' || next[-1] == '\r' || next[-1] == '\t')) {
+    --next;
+  }
+  return next;
+}
+
+void append_quoted_prefix(std::string* out, std::string_view v) {
+  constexpr std::size_t kMaxQuoted = limits::kMaxRejectDetailBytes / 2;
+  out->push_back('"');
+  out->append(v.substr(0, kMaxQuoted));
+  if (v.size() > kMaxQuoted) out->append("...");
+  out->push_back('"');
 }
 
 }  // namespace sentinel::ingest

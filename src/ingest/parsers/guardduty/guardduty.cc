@@ -25,22 +25,6 @@ bool key_is(std::string_view key, std::string_view name) {
          std::memcmp(key.data() + 1, name.data() + 1, key.size() - 1) == 0;
 }
 
-const char* end_before(const char* start, const char* next) {
-  while (next > start &&
-         (next[-1] == ' ' || next[-1] == '\n' || next[-1] == '\r' || next[-1] == '\t')) {
-    --next;
-  }
-  return next;
-}
-
-void append_quoted_prefix(std::string* out, std::string_view v) {
-  constexpr std::size_t kMaxQuoted = limits::kMaxRejectDetailBytes / 2;
-  out->push_back('"');
-  out->append(v.substr(0, kMaxQuoted));
-  if (v.size() > kMaxQuoted) out->append("...");
-  out->push_back('"');
-}
-
 void append_int(std::string* out, int64_t v) {
   char b[24];
   auto r = std::to_chars(b, b + sizeof b, v);

@@ -48,16 +48,6 @@ bool key_is(std::string_view key, std::string_view name) {
          std::memcmp(key.data() + 1, name.data() + 1, key.size() - 1) == 0;
 }
 
-// The position just past the value that ended before `next` (the iterator's next token): the
-// last non-space byte before it.
-const char* end_before(const char* start, const char* next) {
-  while (next > start &&
-         (next[-1] == ' ' || next[-1] == '\n' || next[-1] == '\r' || next[-1] == '\t')) {
-    --next;
-  }
-  return next;
-}
-
 struct StringField {
   std::string_view name;
   std::string_view DnsQuery::*member;
@@ -79,14 +69,6 @@ constexpr StringField kStringFields[] = {
     {"firewall_rule_action", &DnsQuery::firewall_rule_action, true},
     {"firewall_domain_list_id", &DnsQuery::firewall_domain_list_id, true},
 };
-
-void append_quoted_prefix(std::string* out, std::string_view v) {
-  constexpr std::size_t kMaxQuoted = limits::kMaxRejectDetailBytes / 2;
-  out->push_back('"');
-  out->append(v.substr(0, kMaxQuoted));
-  if (v.size() > kMaxQuoted) out->append("...");
-  out->push_back('"');
-}
 
 void append_uint(std::string* out, uint64_t v) {
   char b[24];
