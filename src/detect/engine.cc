@@ -351,7 +351,9 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
   findings::Finding f;
   f.type = r.type;
   f.rule_id = r.id;
-  matched_lists_.clear();
+  // The lists the rule's match hit (just evaluated, for a stateless match; a stateful hit comes
+  // later, so its lists are not known here), then those the severity cases hit.
+  if (hit != nullptr) matched_lists_.clear();
   EvalContext ctx{options_.lists, &matched_lists_};
   f.severity = r.severity.eval(ev, ctx);
   f.title = r.title.render(ev, vars);
@@ -386,6 +388,9 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
   }
   f.created_ms = f.first_seen_ms;
   f.updated_ms = f.last_seen_ms;
+  std::sort(matched_lists_.begin(), matched_lists_.end());
+  matched_lists_.erase(std::unique(matched_lists_.begin(), matched_lists_.end()),
+                       matched_lists_.end());
   for (const auto& list : matched_lists_) {
     f.threat_intel.push_back(findings::ThreatIntel{list, {}});
   }

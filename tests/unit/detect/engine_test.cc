@@ -406,3 +406,39 @@ TEST(EngineNumberIndex, FindsWhatEvaluationFinds) {
 
 }  // namespace
 }  // namespace sentinel::testing::dt
+
+namespace sentinel::testing::dt {
+namespace {
+
+// A finding names the list its match hit (GuardDuty's threatIntelligenceDetails).
+class OneList : public detect::NamedLists {
+ public:
+  bool contains(std::string_view name, const detect::Value& v,
+                std::string* matched) const override {
+    if (name != "bad" || v.str != "203.0.113.9") return false;
+    *matched = "Bad IPs";
+    return true;
+  }
+};
+
+TEST(EngineFindings, ThreatListThatMatchedIsNamed) {
+  OneList lists;
+  detect::EngineOptions opts;
+  opts.lists = &lists;
+  std::vector<std::string> errors;
+  detect::Engine engine(
+      {R("id: t\ntype: \"A:B/C.Custom\"\nmatch: {sourceIPAddress: {in_list: bad}}\n")}, opts,
+      &errors);
+  ASSERT_TRUE(errors.empty());
+  feed(
+      ingest::LogType::kCloudTrail, records({call("e1", "ListBuckets", "a")}),
+      [&](const detect::EventView& v) { engine.on_event(v); }, "t.json");
+  engine.finish();
+  auto fs = engine.take_findings();
+  ASSERT_EQ(fs.size(), 1u);
+  ASSERT_EQ(fs[0].threat_intel.size(), 1u);
+  EXPECT_EQ(fs[0].threat_intel[0].list_name, "Bad IPs");
+}
+
+}  // namespace
+}  // namespace sentinel::testing::dt
