@@ -8,6 +8,7 @@ packages=(
   libsimdjson-dev libdeflate-dev zlib1g-dev
   libcli11-dev libfmt-dev libre2-dev libyaml-cpp-dev libsqlite3-dev libssl-dev
   libmaxminddb-dev libmaxmind-db-writer-perl
+  libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
 )

@@ -30,9 +30,14 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitNothingReadable = 1;
 inline constexpr int kExitUsage = 2;
 
-void add_parse_command(CLI::App& app, int* code);
-void add_stats_command(CLI::App& app, int* code);
-void add_detect_command(CLI::App& app, int* code);
-void add_rules_command(CLI::App& app, int* code);
+/// Commands register themselves from their own .cc file, so adding one touches no shared file:
+///   static const CommandRegistration kReg{30, &add_detect_command};
+/// `order` sets the order of `sentinel --help` (lower first).
+using CommandAdder = void (*)(CLI::App& app, int* code);
+struct CommandRegistration {
+  CommandRegistration(int order, CommandAdder add);
+};
+/// Adds every registered command to `app`, in order.
+void add_registered_commands(CLI::App& app, int* code);
 
 }  // namespace sentinel::cli

@@ -220,4 +220,8 @@ void add_detect_command(CLI::App& app, int* code) {
   });
 }
 
+namespace {
+const CommandRegistration kRegistration{40, &add_detect_command};
+}  // namespace
+
 }  // namespace sentinel::cli

@@ -1,6 +1,8 @@
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 #include <exception>
 
 #include "cli/commands.h"
@@ -38,6 +40,28 @@ bool to_run_options(const ReadOptions& o, RunOptions* out) {
   return true;
 }
 
+namespace {
+struct Registered {
+  int order;
+  CommandAdder add;
+};
+std::vector<Registered>& registry() {
+  static std::vector<Registered> r;
+  return r;
+}
+}  // namespace
+
+CommandRegistration::CommandRegistration(int order, CommandAdder add) {
+  registry().push_back({order, add});
+}
+
+void add_registered_commands(CLI::App& app, int* code) {
+  auto& r = registry();
+  std::stable_sort(r.begin(), r.end(),
+                   [](const Registered& a, const Registered& b) { return a.order < b.order; });
+  for (const auto& c : r) c.add(app, code);
+}
+
 }  // namespace sentinel::cli
 
 int main(int argc, char** argv) {
@@ -49,10 +73,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "sentinel 0.1.0");
   int code = kExitOk;
-  add_parse_command(app, &code);
-  add_stats_command(app, &code);
-  add_detect_command(app, &code);
-  add_rules_command(app, &code);
+  add_registered_commands(app, &code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

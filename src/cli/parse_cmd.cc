@@ -148,4 +148,8 @@ void add_parse_command(CLI::App& app, int* code) {
   });
 }
 
+namespace {
+const CommandRegistration kRegistration{10, &add_parse_command};
+}  // namespace
+
 }  // namespace sentinel::cli

@@ -140,4 +140,8 @@ void add_rules_command(CLI::App& app, int* code) {
   });
 }
 
+namespace {
+const CommandRegistration kRegistration{50, &add_rules_command};
+}  // namespace
+
 }  // namespace sentinel::cli

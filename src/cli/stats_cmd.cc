@@ -67,4 +67,8 @@ void add_stats_command(CLI::App& app, int* code) {
   });
 }
 
+namespace {
+const CommandRegistration kRegistration{20, &add_stats_command};
+}  // namespace
+
 }  // namespace sentinel::cli
