@@ -24,10 +24,24 @@ bool number(const YAML::Node& n, double* out) {
   return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
-const std::set<std::string> kTopKeys = {"rules",         "lists",       "geo",
-                                        "aws_ip_ranges", "suppression", "output"};
+bool known_top_key(const std::string& k) {
+  static const std::set<std::string> kTopKeys = {"rules",         "lists",       "geo",
+                                                 "aws_ip_ranges", "suppression", "output"};
+  if (kTopKeys.count(k)) return true;
+  for (const char* m : kModuleSections) {
+    if (k == m) return true;
+  }
+  return false;
+}
 
 }  // namespace
+
+YAML::Node section(const Config& c, const std::string& name) {
+  if (!c.root.IsMap()) return YAML::Node();
+  return c.root[name];
+}
+
+std::string resolve_path(const Config& c, const std::string& p) { return resolve(c.base_dir, p); }
 
 bool load_config(const std::string& path, Config* out, std::vector<std::string>* errors) {
   Config c;
@@ -55,9 +69,10 @@ bool load_config(const std::string& path, Config* out, std::vector<std::string>*
   };
   if (root.IsMap()) {
     for (const auto& kv : root) {
-      if (kTopKeys.count(kv.first.Scalar()) == 0) {
+      if (!known_top_key(kv.first.Scalar())) {
         err(kv.first.Scalar(),
-            "unknown key (rules, lists, geo, aws_ip_ranges, suppression, output)");
+            "unknown key (rules, lists, geo, aws_ip_ranges, suppression, output, store, networks, "
+            "metric_filters, alarms, respond)");
       }
     }
   }
@@ -159,6 +174,8 @@ bool load_config(const std::string& path, Config* out, std::vector<std::string>*
   data.geo = c.geo.get();
   data.lists = c.lists.get();
   c.functions.add_enrichment(data);
+  c.root = root;
+  c.base_dir = base_dir;
   *out = std::move(c);
   return errors->size() == before;
 }

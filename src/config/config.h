@@ -2,6 +2,8 @@
 /// sentinel.yaml: one file for the rules folders, lists, enrichment data, suppression and output.
 /// Validated at start; every error names the key and the problem
 /// (`lists[1].format: 'xml' is not TXT or OTX_CSV`).
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,7 +30,22 @@ struct Config {
   std::unique_ptr<enrich::GeoDb> geo;
   detect::FunctionRegistry functions;
   std::vector<std::string> warnings;  ///< bad list lines and the like (counted, not fatal)
+
+  /// The parsed file, for the sections other modules read and validate themselves
+  /// (store, networks, metric_filters, alarms, respond): see section().
+  YAML::Node root;
+  std::string base_dir;  ///< the config file's folder; relative paths are resolved against it
 };
+
+/// Top-level sections owned by other modules: accepted here, validated by their module, which
+/// reports errors as "<file>: <section>.<key>: <problem>".
+inline constexpr const char* kModuleSections[] = {"store", "networks", "metric_filters", "alarms",
+                                                  "respond"};
+
+/// The YAML node of a module section (null when absent).
+YAML::Node section(const Config& c, const std::string& name);
+/// `p` resolved against the config file's folder (absolute and empty paths unchanged).
+std::string resolve_path(const Config& c, const std::string& p);
 
 /// Loads `path` (empty: defaults, no file). Errors list every problem found.
 bool load_config(const std::string& path, Config* out, std::vector<std::string>* errors);
