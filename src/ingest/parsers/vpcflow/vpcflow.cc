@@ -1175,7 +1175,8 @@ void VpcFlowParser::parse(std::string_view data, const FileContext& ctx, EventSi
   uint64_t line_no = 0;
   int64_t record = 0;
   bool seen_nonblank = false;
-  auto emit = [&](std::size_t start) {
+  auto emit = [&](std::size_t start, std::string_view line) {
+    rec_.line = line;
     EventMeta& m = rec_.meta;
     m.ref = SourceRef{ctx.path, record, line_no, start};
     m.time_ms = rec_.has(FlowField::kStart) ? rec_.start * 1000 : kNoTime;
@@ -1194,7 +1195,8 @@ void VpcFlowParser::parse(std::string_view data, const FileContext& ctx, EventSi
       if (const char* fast_nl = parse_default_v2_fast(base + pos, base + size)) {
         pos = static_cast<std::size_t>(fast_nl - base) + 1;
         ++line_no;
-        emit(start);
+        emit(start,
+             std::string_view(base + start, static_cast<std::size_t>(fast_nl - base) - start));
         continue;
       }
     }
@@ -1258,7 +1260,7 @@ void VpcFlowParser::parse(std::string_view data, const FileContext& ctx, EventSi
       ++record;
       continue;
     }
-    emit(start);
+    emit(start, line);
   }
 }
 

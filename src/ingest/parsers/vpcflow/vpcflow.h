@@ -185,6 +185,9 @@ struct FlowRecord {
   const std::string_view* extra_values = nullptr;
   std::size_t extra_count = 0;
 
+  /// The record's line as it was in the decoded input (without the newline and a final CR).
+  std::string_view line;
+
   bool in_format(FlowField f) const { return (in_format_mask >> static_cast<unsigned>(f)) & 1U; }
   bool has(FlowField f) const { return (present_mask >> static_cast<unsigned>(f)) & 1U; }
   std::string_view get(FlowField f) const { return raw[static_cast<std::size_t>(f)]; }
