@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "core/escape.h"
 #include "detect/rules/native.h"
+#include "enrich/lists.h"
 #include "ingest/reader.h"
 
 namespace sentinel::cli {
@@ -33,6 +34,28 @@ std::string run_test(const detect::Rule& rule, const detect::RuleTest& t,
   detect::EngineOptions eo;
   eo.lists = cfg.lists.get();
   eo.functions = &cfg.functions;
+  // A test that names its own lists sees only those (the configured ones are not mixed in).
+  enrich::ListStore test_lists;
+  if (!t.lists.empty()) {
+    for (const auto& l : t.lists) {
+      enrich::ListSpec spec;
+      spec.name = l.name;
+      spec.kind = l.trusted ? enrich::ListKind::kTrusted : enrich::ListKind::kThreat;
+      Result<enrich::ListLoadReport> rep =
+          l.path.empty() ? test_lists.add_inline(spec, l.values)
+                         : test_lists.load_file(spec, l.path, enrich::ListFormat::kTxt);
+      if (!rep) return "list '" + l.name + "': " + rep.error().message;
+      if (!rep->problems.empty()) {
+        const auto& p = rep->problems.front();
+        return "list '" + l.name + "': " + p.source + ":" + std::to_string(p.line) + ": " +
+               p.message;
+      }
+      if (!l.path.empty() && !l.values.empty()) {
+        return "list '" + l.name + "': give 'values' or 'path', not both";
+      }
+    }
+    eo.lists = &test_lists;
+  }
   std::vector<std::string> errors;
   detect::Engine engine({rule}, eo, &errors);
   if (!errors.empty()) return errors.front();

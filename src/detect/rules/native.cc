@@ -744,6 +744,28 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
         *error = "tests[" + rt.name + "]: expect.severity must be a number";
         return false;
       }
+      if (const YAML::Node& ls = t["lists"]) {
+        // [{name, kind: threat|trusted, values: [...] | path: file}]; a path is relative to the
+        // rule file (its document suffix "#n" dropped).
+        for (const auto& l : ls) {
+          RuleTest::List tl;
+          if (!l.IsMap() || !l["name"] || (!l["values"] && !l["path"])) {
+            *error = "tests[" + rt.name + "]: lists: each needs 'name' and 'values' or 'path'";
+            return false;
+          }
+          tl.name = l["name"].Scalar();
+          tl.trusted = l["kind"] && l["kind"].Scalar() == "trusted";
+          if (l["values"] && !scalars_of(l["values"], &tl.values)) {
+            *error = "tests[" + rt.name + "]: lists: 'values' must be strings";
+            return false;
+          }
+          if (l["path"]) {
+            std::string file = source.substr(0, source.rfind('#'));
+            tl.path = (std::filesystem::path(file).parent_path() / l["path"].Scalar()).string();
+          }
+          rt.lists.push_back(std::move(tl));
+        }
+      }
       r.tests.push_back(std::move(rt));
     }
   }

@@ -70,6 +70,15 @@ struct RuleTest {
   uint64_t expect_findings = 0;  ///< how many findings the events must raise
   std::string expect_type;       ///< when set, every finding has this type
   double expect_severity = -1;   ///< when ≥ 0, every finding has this severity
+  /// Threat/trusted lists (`in_list: name`) the test's engine sees instead of the configured
+  /// ones, when any are given: inline `values`, or a TXT `path` resolved against the rule file.
+  struct List {
+    std::string name;
+    bool trusted = false;
+    std::vector<std::string> values;
+    std::string path;
+  };
+  std::vector<List> lists;
 };
 
 struct Rule {
