@@ -812,6 +812,12 @@ void VpcFlowParser::finish_columns() {
   rec_.extra_names = extra_name_views_.data();
   rec_.extra_values = extra_values_.data();
   rec_.extra_count = extra_values_.size();
+  format_.clear();
+  for (const auto& c : columns_) {
+    if (!format_.empty()) format_.push_back(' ');
+    format_.append("${").append(c.name).append("}");
+  }
+  rec_.format = format_;
 }
 
 bool VpcFlowParser::set_columns_from_format(std::string_view format, std::string* error) {

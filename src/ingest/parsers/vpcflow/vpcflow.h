@@ -187,6 +187,9 @@ struct FlowRecord {
 
   /// The record's line as it was in the decoded input (without the newline and a final CR).
   std::string_view line;
+  /// The file's columns as a format string (`${version} ${account-id} ...`, names as written),
+  /// which parses `line` again through ParseOptions::flow_format. Owned by the parser.
+  std::string_view format;
 
   bool in_format(FlowField f) const { return (in_format_mask >> static_cast<unsigned>(f)) & 1U; }
   bool has(FlowField f) const { return (present_mask >> static_cast<unsigned>(f)) & 1U; }
@@ -235,6 +238,7 @@ class VpcFlowParser {
   std::vector<std::string_view> extra_values_;
   std::vector<std::string_view> tokens_;
   bool default_v2_ = false;  ///< columns are exactly the default v2 layout (unrolled path)
+  std::string format_;       ///< the columns as a format string (FlowRecord::format)
   FlowRecord rec_;
   std::string detail_;
 };

@@ -1,0 +1,310 @@
+#include "store/batch.h"
+
+#include <openssl/evp.h>
+
+#include <cstring>
+
+#include "ingest/parsers/cloudtrail/cloudtrail.h"
+#include "ingest/parsers/guardduty/guardduty.h"
+#include "ingest/parsers/route53/route53.h"
+#include "ingest/parsers/vpcflow/vpcflow.h"
+
+namespace sentinel::store {
+
+namespace {
+
+// Raw blocks close at this many uncompressed bytes: large enough for DEFLATE to find the
+// repetition between records, small enough that `show` inflates little.
+constexpr std::size_t kRawBlockBytes = 256 * 1024;
+constexpr std::size_t kFlowBlockBytes = 2 * 1024 * 1024;
+
+inline uint64_t mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+uint64_t hash64(std::string_view s) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = mix(h ^ w);
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, s.data() + i, s.size() - i);
+  return mix(h ^ w ^ 0x5bd1e995);
+}
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+int hex_val(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return c - 'A' + 10;
+}
+
+// A canonical lowercase UUID (8-4-4-4-12) packs into 16 bytes; anything else stays text. Only
+// lowercase packs, so that packing is reversible byte-exact.
+bool pack_uuid(std::string_view s, char out[16]) {
+  if (s.size() != 36) return false;
+  int n = 0;
+  for (std::size_t i = 0; i < 36; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return false;
+      continue;
+    }
+    if (!is_hex(s[i]) || (s[i] >= 'A' && s[i] <= 'F')) return false;
+    if ((n & 1) == 0) {
+      out[n / 2] = static_cast<char>(hex_val(s[i]) << 4);
+    } else {
+      out[n / 2] = static_cast<char>(out[n / 2] | hex_val(s[i]));
+    }
+    ++n;
+  }
+  return true;
+}
+
+int8_t tri(ingest::Tristate t) {
+  return t == ingest::Tristate::kAbsent ? -1 : t == ingest::Tristate::kTrue ? 1 : 0;
+}
+
+void bloom_add(std::string* bloom, std::string_view key) {
+  for (uint32_t p : bloom_positions(key)) {
+    (*bloom)[p >> 3] = static_cast<char>((*bloom)[p >> 3] | (1 << (p & 7)));
+  }
+}
+
+}  // namespace
+
+std::array<uint32_t, 3> bloom_positions(std::string_view key) {
+  uint64_t h = hash64(key);
+  uint64_t h2 = mix(h + 0x9e3779b97f4a7c15ULL);
+  constexpr uint32_t kMask = kFlowBloomBits - 1;
+  return {static_cast<uint32_t>(h) & kMask, static_cast<uint32_t>(h >> 32) & kMask,
+          static_cast<uint32_t>(h2) & kMask};
+}
+
+std::string_view bloom_ip_key(const std::array<uint8_t, 16>& bytes) {
+  return std::string_view(reinterpret_cast<const char*>(bytes.data()), 16);
+}
+
+bool bloom_has(std::string_view bloom, std::string_view key) {
+  if (bloom.size() * 8 != kFlowBloomBits) return true;
+  for (uint32_t p : bloom_positions(key)) {
+    if ((static_cast<uint8_t>(bloom[p >> 3]) & (1U << (p & 7))) == 0) return false;
+  }
+  return true;
+}
+
+std::string sha256(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(md), n);
+}
+
+void content_hash16(std::string_view bytes, std::string* out) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
+  out->assign(reinterpret_cast<char*>(md), 16);
+}
+
+std::string to_hex(std::string_view bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    auto b = static_cast<uint8_t>(c);
+    s.push_back(kHex[b >> 4]);
+    s.push_back(kHex[b & 15]);
+  }
+  return s;
+}
+
+void BatchBuilder::begin(FileBatch* batch) {
+  batch_ = batch;
+  raw_.clear();
+  flow_lines_.clear();
+  flow_open_ = false;
+}
+
+Str BatchBuilder::put(std::string_view s) {
+  Str r{static_cast<uint32_t>(batch_->arena.size()), static_cast<uint32_t>(s.size())};
+  batch_->arena.append(s);
+  return r;
+}
+
+RawPos BatchBuilder::add_raw(ingest::LogType type, std::string_view raw) {
+  if (!raw_.empty() && (type != raw_type_ || raw_.bytes() + raw.size() > kRawBlockBytes ||
+                        raw_.count() >= kMaxRecordsPerBlock)) {
+    flush_raw();
+  }
+  raw_type_ = type;
+  RawPos pos{static_cast<uint32_t>(batch_->blocks.size()), static_cast<uint32_t>(raw_.count())};
+  raw_.add(raw);
+  return pos;
+}
+
+void BatchBuilder::flush_raw() {
+  if (raw_.empty()) return;
+  RawBlock b;
+  b.type = raw_type_;
+  b.count = static_cast<uint32_t>(raw_.count());
+  raw_.compress(level_, &b.data, &b.raw_size);
+  batch_->blocks.push_back(std::move(b));
+  raw_.clear();
+}
+
+void BatchBuilder::finish() {
+  flush_raw();
+  flush_flows();
+}
+
+void BatchBuilder::on_cloudtrail(const ingest::CloudTrailEvent& e) {
+  CtRow r;
+  char packed[16];
+  if (pack_uuid(e.event_id, packed)) {
+    r.uid = put(std::string_view(packed, 16));
+  } else if (!e.event_id.empty()) {
+    r.uid = put(e.event_id);
+  } else {
+    // No eventID: a NUL byte, which no eventID text has, then the content hash.
+    content_hash16(e.raw, &scratch_);
+    scratch_.insert(scratch_.begin(), '\0');
+    r.uid = put(scratch_);
+  }
+  r.account = put(e.recipient_account_id.empty() ? e.meta.account : e.recipient_account_id);
+  r.region = put(e.aws_region.empty() ? e.meta.region : e.aws_region);
+  r.source = put(e.event_source);
+  r.name = put(e.event_name);
+  if (e.source_ip_is_ip) {
+    scratch_.clear();
+    e.source_ip.append_to(&scratch_);
+    r.source_ip = put(scratch_);
+  } else {
+    r.source_ip = put(e.source_ip_address);
+  }
+  r.user_agent = put(e.user_agent);
+  r.error_code = put(e.error_code);
+  r.error_message = put(e.error_message);
+  r.identity_type = put(e.identity.type);
+  r.principal = put(e.identity.arn);
+  r.principal_id = put(e.identity.principal_id);
+  r.user_name = put(e.identity.user_name);
+  r.access_key = put(e.identity.access_key_id);
+  r.issuer = put(e.identity.issuer_arn);
+  r.identity_account = put(e.identity.account_id);
+  r.event_type = put(e.event_type);
+  r.event_category = put(e.event_category);
+  r.version = put(e.event_version);
+  r.time = e.meta.time_ms;
+  r.read_only = tri(e.read_only);
+  r.management = tri(e.management_event);
+  r.mfa = e.identity.mfa_authenticated.empty() ? -1 : e.identity.mfa_authenticated == "true";
+  r.insight = e.insight;
+  r.raw = add_raw(ingest::LogType::kCloudTrail, e.raw);
+  batch_->cloudtrail.push_back(r);
+}
+
+void BatchBuilder::on_dns(const ingest::DnsQuery& q) {
+  DnsRow r;
+  content_hash16(q.raw, &scratch_);
+  r.uid = put(scratch_);
+  r.account = put(q.account_id.empty() ? q.meta.account : q.account_id);
+  r.region = put(q.region.empty() ? q.meta.region : q.region);
+  r.vpc_id = put(q.vpc_id);
+  r.query_name = put(q.query_name);
+  r.query_type = put(q.query_type);
+  r.rcode = put(q.rcode);
+  if (q.has_srcaddr) {
+    scratch_.clear();
+    q.srcaddr.append_to(&scratch_);
+    r.srcaddr = put(scratch_);
+  } else {
+    r.srcaddr = put(q.srcaddr_raw);
+  }
+  r.transport = put(q.transport);
+  r.instance_id = put(q.srcids.instance);
+  r.firewall_action = put(q.firewall_rule_action);
+  r.time = q.meta.time_ms;
+  r.srcport = q.srcport;
+  r.raw = add_raw(ingest::LogType::kRoute53, q.raw);
+  batch_->dns.push_back(r);
+}
+
+void BatchBuilder::on_guardduty(const ingest::GuardDutyFinding& g) {
+  GdRow r;
+  content_hash16(g.raw, &scratch_);
+  r.uid = put(scratch_);
+  r.finding_id = put(g.id);
+  r.account = put(g.account_id.empty() ? g.meta.account : g.account_id);
+  r.region = put(g.region.empty() ? g.meta.region : g.region);
+  r.type = put(g.type);
+  r.title = put(g.title);
+  r.resource_type = put(g.resource_type);
+  r.severity = g.has_severity ? g.severity : -1;
+  r.created = g.created_at;
+  r.updated = g.updated_at;
+  r.count = g.count;
+  r.archived = g.has_archived ? static_cast<int8_t>(g.archived) : -1;
+  r.raw = add_raw(ingest::LogType::kGuardDuty, g.raw);
+  batch_->guardduty.push_back(r);
+}
+
+void BatchBuilder::on_flow(const ingest::FlowRecord& f) {
+  if (flow_open_ && (f.format != flow_.format || flow_.count >= kFlowsPerBlock ||
+                     flow_lines_.size() + f.line.size() + 1 > kFlowBlockBytes)) {
+    flush_flows();
+  }
+  if (!flow_open_) {
+    flow_ = FlowBlock{};
+    flow_.format.assign(f.format);
+    flow_.account.assign(f.meta.account);
+    flow_.region.assign(f.meta.region);
+    flow_.bloom.assign(kFlowBloomBits / 8, '\0');
+    flow_.first_start = INT64_MAX;
+    flow_.last_end = INT64_MIN;
+    flow_one_account_ = true;
+    flow_open_ = true;
+  }
+  if (flow_one_account_ && f.meta.account != flow_.account) {
+    flow_one_account_ = false;
+    flow_.account.clear();
+  }
+  ++flow_.count;
+  ++batch_->flow_records;
+  flow_lines_.append(f.line);
+  flow_lines_.push_back('\n');
+  using ingest::FlowField;
+  if (f.has(FlowField::kStart) && f.start < flow_.first_start) flow_.first_start = f.start;
+  if (f.has(FlowField::kEnd) && f.end > flow_.last_end) flow_.last_end = f.end;
+  if (f.has(FlowField::kStart) && f.start > flow_.last_end) flow_.last_end = f.start;
+  flow_.bytes += f.bytes;
+  if (f.action == ingest::FlowAction::kReject) ++flow_.rejects;
+  if (f.has(FlowField::kSrcaddr)) bloom_add(&flow_.bloom, bloom_ip_key(f.srcaddr.bytes));
+  if (f.has(FlowField::kDstaddr)) bloom_add(&flow_.bloom, bloom_ip_key(f.dstaddr.bytes));
+  if (f.has(FlowField::kPktSrcaddr)) bloom_add(&flow_.bloom, bloom_ip_key(f.pkt_srcaddr.bytes));
+  if (f.has(FlowField::kPktDstaddr)) bloom_add(&flow_.bloom, bloom_ip_key(f.pkt_dstaddr.bytes));
+  if (f.has(FlowField::kInterfaceId)) bloom_add(&flow_.bloom, f.get(FlowField::kInterfaceId));
+  if (f.has(FlowField::kInstanceId)) bloom_add(&flow_.bloom, f.get(FlowField::kInstanceId));
+}
+
+void BatchBuilder::flush_flows() {
+  if (!flow_open_) return;
+  if (flow_.first_start == INT64_MAX) flow_.first_start = 0;
+  if (flow_.last_end == INT64_MIN) flow_.last_end = 0;
+  flow_.raw_size = flow_lines_.size();
+  deflate_bytes(flow_lines_, level_, &flow_.data);
+  batch_->flows.push_back(std::move(flow_));
+  flow_lines_.clear();
+  flow_open_ = false;
+}
+
+}  // namespace sentinel::store

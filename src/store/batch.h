@@ -1,0 +1,160 @@
+#pragma once
+/// What one input file amounts to for the store, built on a reader thread and written by the
+/// writer thread: rows with their strings in one arena (no per-field allocation), raw records
+/// already compressed into blocks, and flow records as compressed blocks of lines.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest/event.h"
+#include "store/codec.h"
+
+namespace sentinel::store {
+
+/// A string in FileBatch::arena (length 0 = absent).
+struct Str {
+  uint32_t off = 0;
+  uint32_t len = 0;
+};
+
+/// Where a raw record lives: the batch's block number and the record's index in it. The writer
+/// turns it into raw_ref = raw_blocks.id << 16 | index.
+struct RawPos {
+  uint32_t block = 0;
+  uint32_t index = 0;
+};
+inline constexpr int kRawIndexBits = 16;
+inline constexpr std::size_t kMaxRecordsPerBlock = std::size_t{1} << kRawIndexBits;
+
+struct CtRow {
+  Str uid;  ///< 16 bytes for a lowercase UUID eventID, else its text, else NUL + content hash
+  Str account, region, source, name, source_ip, user_agent, error_code, error_message;
+  Str identity_type, principal, principal_id, user_name, access_key, issuer, identity_account;
+  Str event_type, event_category, version;
+  int64_t time = ingest::kNoTime;
+  int8_t read_only = -1;  ///< -1 absent, 0, 1
+  int8_t management = -1;
+  int8_t mfa = -1;
+  bool insight = false;
+  RawPos raw;
+};
+
+struct DnsRow {
+  Str uid;  ///< content hash (16 bytes)
+  Str account, region, vpc_id, query_name, query_type, rcode, srcaddr, transport, instance_id;
+  Str firewall_action;
+  int64_t time = ingest::kNoTime;
+  int32_t srcport = -1;
+  RawPos raw;
+};
+
+struct GdRow {
+  Str uid;  ///< content hash (16 bytes)
+  Str finding_id, account, region, type, title, resource_type;
+  double severity = -1;
+  int64_t created = ingest::kNoTime;
+  int64_t updated = ingest::kNoTime;
+  int64_t count = -1;
+  int8_t archived = -1;
+  RawPos raw;
+};
+
+/// A compressed block of raw records.
+struct RawBlock {
+  ingest::LogType type = ingest::LogType::kUnknown;
+  uint32_t count = 0;
+  uint64_t raw_size = 0;
+  std::string data;
+};
+
+/// Bits in a flow block's bloom filter (keys: source and destination addresses, interface and
+/// instance ids). 65536 bits = 8 KiB for up to kFlowsPerBlock records.
+inline constexpr std::size_t kFlowBloomBits = 65536;
+inline constexpr std::size_t kFlowsPerBlock = 16384;
+
+/// A compressed block of flow lines sharing one format string.
+struct FlowBlock {
+  std::string format;
+  std::string account;  ///< the block's account when all its records share one, else empty
+  std::string region;
+  uint32_t count = 0;
+  int64_t first_start = 0;
+  int64_t last_end = 0;
+  int64_t bytes = 0;
+  uint32_t rejects = 0;  ///< records with action REJECT
+  std::string bloom;     ///< kFlowBloomBits / 8 bytes
+  uint64_t raw_size = 0;
+  std::string data;  ///< DEFLATE of the lines joined by '\n'
+};
+
+/// Bloom filter probes for one key (3 positions).
+std::array<uint32_t, 3> bloom_positions(std::string_view key);
+/// The bloom key of an address: its 16 bytes (IPv4 as v4-mapped).
+std::string_view bloom_ip_key(const std::array<uint8_t, 16>& bytes);
+bool bloom_has(std::string_view bloom, std::string_view key);
+
+struct FileBatch {
+  std::string path;
+  uint64_t size = 0;
+  std::string sha256;  ///< 32 bytes
+  ingest::LogType type = ingest::LogType::kUnknown;
+  bool readable = false;
+  uint64_t rejects = 0;
+  std::string arena;
+  std::vector<CtRow> cloudtrail;
+  std::vector<DnsRow> dns;
+  std::vector<GdRow> guardduty;
+  std::vector<RawBlock> blocks;
+  std::vector<FlowBlock> flows;
+  uint64_t flow_records = 0;
+
+  std::string_view str(Str s) const { return std::string_view(arena).substr(s.off, s.len); }
+  uint64_t events() const {
+    return cloudtrail.size() + dns.size() + guardduty.size() + flow_records;
+  }
+};
+
+/// The 16-byte id of a record's content (truncated SHA-256).
+void content_hash16(std::string_view bytes, std::string* out);
+/// SHA-256 of bytes (32 bytes).
+std::string sha256(std::string_view bytes);
+/// Hex of bytes.
+std::string to_hex(std::string_view bytes);
+
+/// Turns parser events into a FileBatch. One per reader thread; begin() before each file,
+/// finish() after it. Not thread-safe.
+class BatchBuilder : public ingest::EventSink {
+ public:
+  explicit BatchBuilder(int compression_level) : level_(compression_level) {}
+
+  void begin(FileBatch* batch);
+  /// Flushes open blocks into the batch.
+  void finish();
+
+  void on_cloudtrail(const ingest::CloudTrailEvent& e) override;
+  void on_flow(const ingest::FlowRecord& f) override;
+  void on_dns(const ingest::DnsQuery& q) override;
+  void on_guardduty(const ingest::GuardDutyFinding& g) override;
+  void on_digest(const ingest::DigestFile&) override {}
+  void on_reject(const Reject&) override { ++batch_->rejects; }
+
+ private:
+  Str put(std::string_view s);
+  RawPos add_raw(ingest::LogType type, std::string_view raw);
+  void flush_raw();
+  void flush_flows();
+
+  int level_;
+  FileBatch* batch_ = nullptr;
+  BlockBuilder raw_;
+  ingest::LogType raw_type_ = ingest::LogType::kUnknown;
+  std::string flow_lines_;
+  FlowBlock flow_;
+  bool flow_open_ = false;
+  bool flow_one_account_ = true;
+  std::string scratch_;
+};
+
+}  // namespace sentinel::store

@@ -1,0 +1,292 @@
+#include "store/writer.h"
+
+#include <chrono>
+
+namespace sentinel::store {
+
+Writer::Writer(Store* store) : store_(store) {
+  sqlite3* db = store->db();
+  std::string err;
+  auto prep = [&](Stmt* s, const char* sql) {
+    if (!error_.empty()) return;
+    *s = Stmt(db, sql, &err);
+    if (!s->ok()) error_ = std::string("prepare: ") + err;
+  };
+  prep(&ins_string_, "INSERT INTO strings(id, value) VALUES (?, ?)");
+  prep(&ins_file_,
+       "INSERT INTO files(path, size, sha256, log_type, events, rejects, ingested_at) "
+       "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  prep(&del_file_flows_, "DELETE FROM flow_blocks WHERE file_id = ?");
+  prep(&ins_block_,
+       "INSERT INTO raw_blocks(file_id, log_type, count, raw_size, data) VALUES (?, ?, ?, ?, ?)");
+  prep(&ins_ct_,
+       "INSERT OR IGNORE INTO ct_events(uid, account, time, region, source, name, source_ip, "
+       "user_agent, error_code, error_message, identity_type, principal, principal_id, "
+       "user_name, access_key, issuer, identity_account, event_type, event_category, version, "
+       "read_only, management, mfa, insight, raw, file_id) VALUES "
+       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  prep(&ins_dns_,
+       "INSERT OR IGNORE INTO dns_events(uid, time, account, region, vpc_id, query_name, "
+       "query_type, rcode, srcaddr, srcport, transport, instance_id, firewall_action, raw, "
+       "file_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  prep(&ins_gd_,
+       "INSERT OR IGNORE INTO gd_findings(uid, finding_id, account, region, type, severity, "
+       "title, resource_type, created_at, updated_at, count, archived, raw, file_id) VALUES "
+       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  prep(&ins_flow_,
+       "INSERT INTO flow_blocks(file_id, format, account, region, count, first_start, last_end, "
+       "bytes, rejects, bloom, raw_size, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!error_.empty()) return;
+  // The dictionary and checkpoints are loaded once: the writer is the only one adding to them.
+  Stmt s(db, "SELECT id, value FROM strings", &err);
+  while (s.ok() && s.step() == SQLITE_ROW) {
+    dict_.emplace(std::string(s.col_text(1)), s.col_int(0));
+    next_string_id_ = std::max(next_string_id_, s.col_int(0) + 1);
+  }
+  Stmt f(db, "SELECT id, path, size, sha256 FROM files ORDER BY id", &err);
+  while (f.ok() && f.step() == SQLITE_ROW) {
+    Checkpoint c{f.col_int(0), static_cast<uint64_t>(f.col_int(2)), std::string(f.col_blob(3))};
+    hashes_.insert(c.sha256);
+    by_path_[std::string(f.col_text(1))] = c;
+  }
+}
+
+const Checkpoint* Writer::checkpoint(const std::string& path) const {
+  auto it = by_path_.find(path);
+  return it == by_path_.end() ? nullptr : &it->second;
+}
+
+bool Writer::fail(const char* what) {
+  error_ = std::string(what) + ": " + sqlite3_errmsg(store_->db());
+  return false;
+}
+
+bool Writer::begin() {
+  if (!exec(store_->db(), "BEGIN IMMEDIATE", &error_)) return false;
+  return true;
+}
+
+bool Writer::commit() {
+  if (!exec(store_->db(), "COMMIT", &error_)) return false;
+  return true;
+}
+
+void Writer::rollback() {
+  exec(store_->db(), "ROLLBACK", nullptr);
+  // The in-memory dictionary may now name rows that were rolled back: reload lazily by
+  // dropping it (the next Writer reloads). Callers stop writing after a rollback.
+  dict_.clear();
+}
+
+bool Writer::put_engine_state(std::string_view rules_fingerprint, std::string_view snapshot) {
+  std::string err;
+  Stmt s(store_->db(),
+         "INSERT OR REPLACE INTO engine_state(id, rules, raw_size, data, updated_at) "
+         "VALUES (1, ?, ?, ?, strftime('%s','now'))",
+         &err);
+  if (!s.ok()) {
+    error_ = "engine state: " + err;
+    return false;
+  }
+  std::string packed;
+  deflate_bytes(snapshot, 6, &packed);
+  s.bind_text(1, rules_fingerprint);
+  s.bind(2, static_cast<int64_t>(snapshot.size()));
+  s.bind_blob(3, packed);
+  if (s.step() != SQLITE_DONE) return fail("engine state");
+  return true;
+}
+
+int64_t Writer::intern(std::string_view s) {
+  // Heterogeneous lookup is C++20 for unordered_map only with a transparent hash; a short
+  // std::string here costs less than the insert it avoids.
+  thread_local std::string key;
+  key.assign(s);
+  auto it = dict_.find(key);
+  if (it != dict_.end()) return it->second;
+  const int64_t id = next_string_id_++;
+  ins_string_.bind(1, id);
+  ins_string_.bind_text(2, s);
+  int rc = ins_string_.step();
+  ins_string_.reset();
+  if (rc != SQLITE_DONE) {
+    fail("insert string");
+    return 0;
+  }
+  dict_.emplace(key, id);
+  return id;
+}
+
+bool Writer::add(const FileBatch& b, WriteCounts* counts) {
+  sqlite3* db = store_->db();
+  auto old = by_path_.find(b.path);
+  // A changed file replaces its flow blocks (CloudTrail, DNS and GuardDuty rows are unique by
+  // id, so re-adding them adds only what is new).
+  if (old != by_path_.end() && !b.flows.empty()) {
+    del_file_flows_.bind(1, old->second.id);
+    if (del_file_flows_.step() != SQLITE_DONE) return fail("delete flows");
+    del_file_flows_.reset();
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  ins_file_.bind_text(1, b.path);
+  ins_file_.bind(2, static_cast<int64_t>(b.size));
+  ins_file_.bind_blob(3, b.sha256);
+  ins_file_.bind_text(4, ingest::log_type_name(b.type));
+  ins_file_.bind(5, static_cast<int64_t>(b.events()));
+  ins_file_.bind(6, static_cast<int64_t>(b.rejects));
+  ins_file_.bind(7, now);
+  if (ins_file_.step() != SQLITE_DONE) return fail("insert file");
+  ins_file_.reset();
+  const int64_t file_id = sqlite3_last_insert_rowid(db);
+
+  std::vector<int64_t> block_ids;
+  block_ids.reserve(b.blocks.size());
+  for (const auto& blk : b.blocks) {
+    ins_block_.bind(1, file_id);
+    ins_block_.bind_text(2, ingest::log_type_name(blk.type));
+    ins_block_.bind(3, static_cast<int64_t>(blk.count));
+    ins_block_.bind(4, static_cast<int64_t>(blk.raw_size));
+    ins_block_.bind_blob(5, blk.data);
+    if (ins_block_.step() != SQLITE_DONE) return fail("insert raw block");
+    ins_block_.reset();
+    block_ids.push_back(sqlite3_last_insert_rowid(db));
+  }
+  auto raw_ref = [&](RawPos p) { return (block_ids[p.block] << kRawIndexBits) | p.index; };
+  auto bind_time = [](Stmt& s, int i, int64_t t) {
+    if (t == ingest::kNoTime) {
+      s.bind_null(i);
+    } else {
+      s.bind(i, t);
+    }
+  };
+  auto bind_tri = [](Stmt& s, int i, int v) {
+    if (v < 0) {
+      s.bind_null(i);
+    } else {
+      s.bind(i, int64_t{v});
+    }
+  };
+  uint64_t added = 0;
+  for (const auto& r : b.cloudtrail) {
+    Stmt& s = ins_ct_;
+    s.bind_blob(1, b.str(r.uid));
+    s.bind_id(2, id(b, r.account));
+    bind_time(s, 3, r.time);
+    s.bind_id(4, id(b, r.region));
+    s.bind_id(5, id(b, r.source));
+    s.bind_id(6, id(b, r.name));
+    s.bind_id(7, id(b, r.source_ip));
+    s.bind_id(8, id(b, r.user_agent));
+    s.bind_id(9, id(b, r.error_code));
+    s.bind_id(10, id(b, r.error_message));
+    s.bind_id(11, id(b, r.identity_type));
+    s.bind_id(12, id(b, r.principal));
+    s.bind_id(13, id(b, r.principal_id));
+    s.bind_id(14, id(b, r.user_name));
+    s.bind_id(15, id(b, r.access_key));
+    s.bind_id(16, id(b, r.issuer));
+    s.bind_id(17, id(b, r.identity_account));
+    s.bind_id(18, id(b, r.event_type));
+    s.bind_id(19, id(b, r.event_category));
+    s.bind_id(20, id(b, r.version));
+    bind_tri(s, 21, r.read_only);
+    bind_tri(s, 22, r.management);
+    bind_tri(s, 23, r.mfa);
+    bind_tri(s, 24, r.insight ? 1 : -1);
+    s.bind(25, raw_ref(r.raw));
+    s.bind(26, file_id);
+    if (!error_.empty()) return false;
+    if (s.step() != SQLITE_DONE) return fail("insert cloudtrail event");
+    added += static_cast<uint64_t>(sqlite3_changes(db));
+    s.reset();
+  }
+  for (const auto& r : b.dns) {
+    Stmt& s = ins_dns_;
+    s.bind_blob(1, b.str(r.uid));
+    bind_time(s, 2, r.time);
+    s.bind_id(3, id(b, r.account));
+    s.bind_id(4, id(b, r.region));
+    s.bind_id(5, id(b, r.vpc_id));
+    s.bind_id(6, id(b, r.query_name));
+    s.bind_id(7, id(b, r.query_type));
+    s.bind_id(8, id(b, r.rcode));
+    s.bind_id(9, id(b, r.srcaddr));
+    bind_tri(s, 10, r.srcport);
+    s.bind_id(11, id(b, r.transport));
+    s.bind_id(12, id(b, r.instance_id));
+    s.bind_id(13, id(b, r.firewall_action));
+    s.bind(14, raw_ref(r.raw));
+    s.bind(15, file_id);
+    if (!error_.empty()) return false;
+    if (s.step() != SQLITE_DONE) return fail("insert dns query");
+    added += static_cast<uint64_t>(sqlite3_changes(db));
+    s.reset();
+  }
+  for (const auto& r : b.guardduty) {
+    Stmt& s = ins_gd_;
+    s.bind_blob(1, b.str(r.uid));
+    if (r.finding_id.len > 0) {
+      s.bind_text(2, b.str(r.finding_id));
+    } else {
+      s.bind_null(2);
+    }
+    s.bind_id(3, id(b, r.account));
+    s.bind_id(4, id(b, r.region));
+    s.bind_id(5, id(b, r.type));
+    if (r.severity >= 0) {
+      s.bind(6, r.severity);
+    } else {
+      s.bind_null(6);
+    }
+    if (r.title.len > 0) {
+      s.bind_text(7, b.str(r.title));
+    } else {
+      s.bind_null(7);
+    }
+    s.bind_id(8, id(b, r.resource_type));
+    bind_time(s, 9, r.created);
+    bind_time(s, 10, r.updated);
+    if (r.count >= 0) {
+      s.bind(11, r.count);
+    } else {
+      s.bind_null(11);
+    }
+    bind_tri(s, 12, r.archived);
+    s.bind(13, raw_ref(r.raw));
+    s.bind(14, file_id);
+    if (!error_.empty()) return false;
+    if (s.step() != SQLITE_DONE) return fail("insert guardduty finding");
+    added += static_cast<uint64_t>(sqlite3_changes(db));
+    s.reset();
+  }
+  for (const auto& f : b.flows) {
+    Stmt& s = ins_flow_;
+    s.bind(1, file_id);
+    s.bind(2, intern(f.format));
+    s.bind_id(3, f.account.empty() ? 0 : intern(f.account));
+    s.bind_id(4, f.region.empty() ? 0 : intern(f.region));
+    s.bind(5, int64_t{f.count});
+    s.bind(6, f.first_start);
+    s.bind(7, f.last_end);
+    s.bind(8, f.bytes);
+    s.bind(9, int64_t{f.rejects});
+    s.bind_blob(10, f.bloom);
+    s.bind(11, static_cast<int64_t>(f.raw_size));
+    s.bind_blob(12, f.data);
+    if (!error_.empty()) return false;
+    if (s.step() != SQLITE_DONE) return fail("insert flow block");
+    s.reset();
+  }
+  const uint64_t rows = b.cloudtrail.size() + b.dns.size() + b.guardduty.size();
+  counts->files += 1;
+  counts->events += added + b.flow_records;
+  counts->duplicates += rows - added;
+  counts->flow_records += b.flow_records;
+  by_path_[b.path] = Checkpoint{file_id, b.size, b.sha256};
+  hashes_.insert(b.sha256);
+  return true;
+}
+
+}  // namespace sentinel::store

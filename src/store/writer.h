@@ -1,0 +1,70 @@
+#pragma once
+/// Writes FileBatches into the store: dictionary coding, prepared statements, one transaction
+/// per group of files. A file's events and its checkpoint (files row) always commit together.
+/// One Writer per store, on one thread.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "store/batch.h"
+#include "store/sqlite.h"
+#include "store/store.h"
+
+namespace sentinel::store {
+
+/// What a write added.
+struct WriteCounts {
+  uint64_t files = 0;
+  uint64_t events = 0;      ///< new events stored
+  uint64_t duplicates = 0;  ///< events already in the store (same id)
+  uint64_t flow_records = 0;
+};
+
+/// A file already in the store.
+struct Checkpoint {
+  int64_t id = 0;
+  uint64_t size = 0;
+  std::string sha256;
+};
+
+class Writer {
+ public:
+  /// Prepares the statements and loads the checkpoints; check ok() afterwards.
+  explicit Writer(Store* store);
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+  /// True when a file with this content was stored already (under any path).
+  bool has_content(std::string_view sha256) const { return hashes_.count(std::string(sha256)); }
+  /// The checkpoint of a path (nullptr when none).
+  const Checkpoint* checkpoint(const std::string& path) const;
+
+  bool begin();
+  /// Adds one file; false on a store error (the transaction must then be rolled back).
+  bool add(const FileBatch& b, WriteCounts* counts);
+  bool commit();
+  void rollback();
+
+  /// Stores the detection engine's state (compressed) in the open transaction.
+  bool put_engine_state(std::string_view rules_fingerprint, std::string_view snapshot);
+
+  /// Runs SQL inside the open transaction (engine state, findings), false on error.
+  sqlite3* db() const { return store_->db(); }
+
+ private:
+  int64_t intern(std::string_view s);
+  int64_t id(const FileBatch& b, Str s) { return s.len == 0 ? 0 : intern(b.str(s)); }
+  bool fail(const char* what);
+
+  Store* store_;
+  std::string error_;
+  std::unordered_map<std::string, int64_t> dict_;
+  std::unordered_map<std::string, Checkpoint> by_path_;
+  std::unordered_set<std::string> hashes_;
+  int64_t next_string_id_ = 1;
+  Stmt ins_string_, ins_file_, del_file_flows_, ins_block_, ins_ct_, ins_dns_, ins_gd_, ins_flow_;
+};
+
+}  // namespace sentinel::store
