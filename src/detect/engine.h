@@ -79,6 +79,43 @@ class Engine : private StateSink {
   const std::vector<Rule>& rules() const { return rules_; }
   EngineStats stats() const;
 
+  // ---- State snapshots ------------------------------------------------------------------
+  // A run split in parts (`sentinel analyze` day by day) gives the same findings as one run when
+  // each part ends with save_state() and the next begins with restore_state() on an engine built
+  // from the same rules:
+  //
+  //   Engine a(rules, opts, &errs);  ...a.on_event()/end_of_input_object() over day 1...
+  //   std::string snap = a.save_state();          // do NOT call finish() before saving
+  //   Engine b(rules, opts, &errs);  if (!b.restore_state(snap, &err)) { ...refuse... }
+  //   ...b.on_event()/end_of_input_object() over day 2...;  b.finish();  b.take_findings();
+  //
+  // gives byte-identical findings (and EngineStats) to one engine over days 1 and 2, for every
+  // stateful kind, provided the days' events respect the lateness guarantee of docs/stateful.md
+  // (day 2 holds nothing older than day 1's newest event minus the lateness). The snapshot holds
+  // everything that decides later output: every stateful operator's queue behind the
+  // watermark, watermarks and processed frontier, key tables (state, LRU order, last use),
+  // baselines, counters; the engine's per-log-type event times; and the aggregator's folded
+  // findings not yet taken. Call it between input objects (after end_of_input_object()).
+  //
+  // If take_findings() is called before save_state(), the snapshot holds no findings and the
+  // next part's take_findings() returns only findings raised in that part; a finding id that
+  // appears in both parts must then be folded by the caller with Finding::merge (same id = same
+  // finding). Without take_findings() before saving, the last part returns them all folded.
+  //
+  // Format (docs/stateful.md): the magic "sentinel-detect-state", a format version, the rule
+  // set fingerprint, the engine part, one length-prefixed part per rule, the findings, and a
+  // SHA-256 of all that. Deterministic: the same state gives the same bytes.
+
+  /// All detection state as bytes (see above). Does not change the engine.
+  std::string save_state() const;
+  /// Replaces this engine's state with a snapshot. Refused (false, *error says why, the engine
+  /// unchanged) when the bytes are not a snapshot, are corrupt or truncated (checksum), come
+  /// from another format version, or were taken with another rule set (fingerprint mismatch).
+  bool restore_state(std::string_view snapshot, std::string* error);
+  /// The rule set's fingerprint (64 hex characters: SHA-256 over every loaded rule's id, match,
+  /// stateful clause, templates, severity, tags, in load order). Snapshots carry it.
+  std::string rules_fingerprint() const;
+
  private:
   void on_hit(const Rule& rule, const StateHit& hit, const EventView* sample) override;
   /// Builds and aggregates a finding. `resource`/`action`, when given, are the already rendered

@@ -48,6 +48,21 @@ bool Aggregator::add(Finding f) {
   return true;
 }
 
+bool Aggregator::restore(std::vector<Entry> entries, uint64_t overflow, uint64_t added) {
+  entries_ = std::move(entries);
+  index_.clear();
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (!index_.emplace(entries_[i].finding.id, i).second) {
+      entries_.clear();
+      index_.clear();
+      return false;
+    }
+  }
+  overflow_ = overflow;
+  added_ = added;
+  return true;
+}
+
 std::vector<Finding> Aggregator::take() {
   std::vector<Finding> out;
   out.reserve(entries_.size());

@@ -37,7 +37,6 @@ class Aggregator {
   /// counters stay).
   std::vector<Finding> take();
 
- private:
   // One evidence id with the key that orders it: occurrence time, the occurrence's first
   // evidence id (keeps one occurrence's ids together), position within the occurrence.
   struct EvidenceKey {
@@ -47,10 +46,18 @@ class Aggregator {
     std::string id;
     bool operator<(const EvidenceKey& o) const;
   };
+  /// A held finding: `finding.evidence` is empty while held; its evidence is `evidence`.
   struct Entry {
     Finding finding;
     std::vector<EvidenceKey> evidence;  // sorted, at most Finding::kMaxEvidence
   };
+  /// For state snapshots (detect::Engine::save_state): the held findings, in the order added.
+  const std::vector<Entry>& entries() const { return entries_; }
+  /// Replaces the held findings and counters with saved ones (entries as entries() gave them).
+  /// False when two entries share an id (a corrupt snapshot); the aggregator is then empty.
+  bool restore(std::vector<Entry> entries, uint64_t overflow, uint64_t added);
+
+ private:
   static void add_evidence(Entry* e, Finding* f);
 
   std::size_t max_findings_;

@@ -53,6 +53,38 @@ class LruCounter {
   const std::unordered_map<std::string, Slot>& all() const { return map_; }
   uint64_t dropped() const { return dropped_; }
 
+  void save(SnapshotWriter& w) const {
+    w.u64(cap_);
+    w.u64(dropped_);
+    w.u64(order_.size());
+    for (const std::string& v : order_) {  // most recently seen first
+      const Slot& s = map_.at(v);
+      w.str(v);
+      w.u64(s.count);
+      w.boolean(s.alerted);
+    }
+  }
+  void restore(SnapshotReader& r) {
+    map_.clear();
+    order_.clear();
+    cap_ = static_cast<std::size_t>(r.u64());
+    if (cap_ == 0) cap_ = 1;
+    dropped_ = r.u64();
+    const uint64_t n = r.count();
+    for (uint64_t i = 0; i < n && r.ok(); ++i) {
+      std::string v = r.str();
+      if (map_.count(v) != 0) {
+        r.fail("duplicate value");
+        return;
+      }
+      order_.push_back(v);
+      Slot& s = map_[v];
+      s.pos = std::prev(order_.end());
+      s.count = r.u64();
+      s.alerted = r.boolean();
+    }
+  }
+
  private:
   std::size_t cap_;
   uint64_t dropped_ = 0;
@@ -206,6 +238,29 @@ class FirstSeenOperator final : public OperatorBase {
 
   void on_time(int64_t now, StateSink&) override { keys_.expire(now); }
   uint64_t live_keys() const override { return keys_.size(); }
+
+  void save_keys(SnapshotWriter& w) const override {
+    keys_.save(w, [](SnapshotWriter& w, const KeyState& st) {
+      w.boolean(st.started);
+      w.i64(st.start);
+      w.u64(st.total);
+      st.combos.save(w);
+      w.u64(st.features.size());
+      for (const LruCounter& c : st.features) c.save(w);
+    });
+  }
+  void restore_keys(SnapshotReader& r) override {
+    keys_.restore(r, [&](SnapshotReader& r, const std::string&, KeyState& st) {
+      st.started = r.boolean();
+      st.start = r.i64();
+      st.total = r.u64();
+      st.combos.restore(r);
+      const uint64_t n = r.count();
+      if (n != 0 && n != spec_.features.size()) r.fail("first-seen state with other features");
+      st.features.resize(n);
+      for (LruCounter& c : st.features) c.restore(r);
+    });
+  }
 
   KeyTable<KeyState> keys_;
 };

@@ -168,6 +168,109 @@ void OperatorBase::emit(StateHit* hit, const Sample& s, StateSink& sink) {
   sink.on_hit(rule_, *hit, nullptr);
 }
 
+void save_strings(SnapshotWriter& w, const std::vector<std::string>& v) {
+  w.u64(v.size());
+  for (const auto& s : v) w.str(s);
+}
+
+void restore_strings(SnapshotReader& r, std::vector<std::string>* v) {
+  v->clear();
+  const uint64_t n = r.count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) v->push_back(r.str());
+}
+
+void Sample::save(SnapshotWriter& w) const {
+  w.i64(t);
+  w.str(id);
+  save_strings(w, snapshot);
+}
+
+void Sample::restore(SnapshotReader& r) {
+  t = r.i64();
+  id = r.str();
+  restore_strings(r, &snapshot);
+}
+
+namespace {
+
+constexpr uint64_t kOperatorFormat = 1;
+
+void save_stats(SnapshotWriter& w, const StateStats& s) {
+  // `keys` is derived from the key table.
+  for (uint64_t v : {s.evictions, s.late_events, s.no_time_events, s.late_accepted, s.cap_evictions,
+                     s.events, s.hits}) {
+    w.u64(v);
+  }
+}
+
+void restore_stats(SnapshotReader& r, StateStats* s) {
+  for (uint64_t* v : {&s->evictions, &s->late_events, &s->no_time_events, &s->late_accepted,
+                      &s->cap_evictions, &s->events, &s->hits}) {
+    *v = r.u64();
+  }
+}
+
+}  // namespace
+
+void OperatorBase::save(std::string* out) const {
+  SnapshotWriter w(out);
+  w.u64(kOperatorFormat);
+  w.u64(static_cast<uint64_t>(spec_.kind));
+  w.i64(max_seen_);
+  w.i64(external_wm_);
+  w.i64(now_);
+  save_stats(w, stats_);
+  // The queue in the order it will be processed, so equal states give equal bytes.
+  std::vector<const Item*> queued;
+  queued.reserve(heap_.size());
+  for (const Item& it : heap_) queued.push_back(&it);
+  std::sort(queued.begin(), queued.end(),
+            [](const Item* a, const Item* b) { return later(*b, *a); });
+  w.u64(queued.size());
+  for (const Item* it : queued) {
+    w.i64(it->t);
+    w.str(it->id);
+    w.str(it->key);
+    save_strings(w, it->snapshot);
+    save_strings(w, it->values);
+    w.u64(it->mask);
+    w.f64(it->number);
+  }
+  save_keys(w);
+}
+
+bool OperatorBase::restore(std::string_view in, std::string* error) {
+  SnapshotReader r(in);
+  if (r.u64() != kOperatorFormat) r.fail("unknown operator state format");
+  if (r.ok() && r.u64() != static_cast<uint64_t>(spec_.kind)) r.fail("state of another kind");
+  max_seen_ = r.i64();
+  external_wm_ = r.i64();
+  now_ = r.i64();
+  stats_ = StateStats{};
+  restore_stats(r, &stats_);
+  heap_.clear();
+  const uint64_t n = r.count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    Item it;
+    it.t = r.i64();
+    it.id = r.str();
+    it.key = r.str();
+    restore_strings(r, &it.snapshot);
+    restore_strings(r, &it.values);
+    it.mask = static_cast<uint32_t>(r.u64());
+    it.number = r.f64();
+    heap_.push_back(std::move(it));
+  }
+  std::make_heap(heap_.begin(), heap_.end(), later);
+  if (r.ok()) restore_keys(r);
+  if (r.ok() && !r.at_end()) r.fail("trailing bytes");
+  if (!r.ok()) {
+    *error = r.error();
+    return false;
+  }
+  return true;
+}
+
 StateStats OperatorBase::stats() const {
   StateStats s = stats_;
   s.keys = live_keys();

@@ -10,6 +10,7 @@
 /// were read in, as long as each event arrived before the watermark passed it.
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <list>
 #include <memory>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "detect/event_view.h"
+#include "detect/state/snapshot.h"
 #include "detect/state/stateful.h"
 
 namespace sentinel::detect::state {
@@ -54,7 +56,12 @@ struct Sample {
   std::string id;
   std::vector<std::string> snapshot;
   static Sample of(const Item& it) { return Sample{it.t, it.id, it.snapshot}; }
+  void save(SnapshotWriter& w) const;
+  void restore(SnapshotReader& r);
 };
+
+void save_strings(SnapshotWriter& w, const std::vector<std::string>& v);
+void restore_strings(SnapshotReader& r, std::vector<std::string>* v);
 
 class OperatorBase : public StatefulOperator {
  public:
@@ -66,8 +73,14 @@ class OperatorBase : public StatefulOperator {
   void advance(int64_t watermark_ms, StateSink& sink) final;
   void finish(StateSink& sink) final;
   StateStats stats() const final;
+  void save(std::string* out) const final;
+  bool restore(std::string_view in, std::string* error) final;
 
  protected:
+  /// The operator's own state (its key table and whatever it keeps beside it).
+  virtual void save_keys(SnapshotWriter& w) const = 0;
+  /// Reads what save_keys() wrote; failures are recorded in `r`.
+  virtual void restore_keys(SnapshotReader& r) = 0;
   /// Fills the operator's part of `item` (values, mask, number) from the event; false skips it.
   virtual bool extract(const EventView& ev, Item* item) = 0;
   /// Takes one item into state. Called in (time, id, key) order, except for late-accepted items.
@@ -149,6 +162,39 @@ class KeyTable {
   }
 
   uint64_t size() const { return map_.size(); }
+
+  /// Writes every key, most recently used first, with its last use and `save_state(w, state)`.
+  template <typename F>
+  void save(SnapshotWriter& w, F save_state) const {
+    w.u64(lru_.size());
+    for (const std::string& key : lru_) {
+      const Entry& e = map_.at(key);
+      w.str(key);
+      w.i64(e.last);
+      save_state(w, e.state);
+    }
+  }
+  /// Replaces the table with what save() wrote (the cap and TTL stay the operator's);
+  /// `restore_state(r, key, state)` reads each key's state.
+  template <typename F>
+  void restore(SnapshotReader& r, F restore_state) {
+    map_.clear();
+    lru_.clear();
+    const uint64_t n = r.count();
+    for (uint64_t i = 0; i < n && r.ok(); ++i) {
+      std::string key = r.str();
+      const int64_t last = r.i64();
+      if (map_.count(key) != 0) {
+        r.fail("duplicate key");
+        return;
+      }
+      lru_.push_back(key);
+      Entry& e = map_[key];
+      e.pos = std::prev(lru_.end());
+      e.last = last;
+      restore_state(r, lru_.back(), e.state);
+    }
+  }
 
  private:
   struct Entry {

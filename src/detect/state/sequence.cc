@@ -93,6 +93,34 @@ class SequenceOperator final : public OperatorBase {
   void on_time(int64_t now, StateSink&) override { keys_.expire(now); }
   uint64_t live_keys() const override { return keys_.size(); }
 
+  void save_keys(SnapshotWriter& w) const override {
+    keys_.save(w, [](SnapshotWriter& w, const KeyState& st) {
+      w.u64(st.done.size());
+      for (const Partial& p : st.done) {
+        w.boolean(p.valid);
+        w.i64(p.start);
+        w.i64(p.last);
+        w.str(p.last_id);
+        save_strings(w, p.ids);
+      }
+    });
+  }
+  void restore_keys(SnapshotReader& r) override {
+    keys_.restore(r, [&](SnapshotReader& r, const std::string&, KeyState& st) {
+      const uint64_t n = r.count();
+      if (n != 0 && n != nsteps_) r.fail("sequence state with another number of steps");
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        Partial p;
+        p.valid = r.boolean();
+        p.start = r.i64();
+        p.last = r.i64();
+        p.last_id = r.str();
+        restore_strings(r, &p.ids);
+        st.done.push_back(std::move(p));
+      }
+    });
+  }
+
   KeyTable<KeyState> keys_;
   std::size_t nsteps_;
   std::string names_;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "detect/event_view.h"
@@ -68,6 +69,15 @@ class StatefulOperator {
   /// End of input: close everything.
   virtual void finish(StateSink& sink) = 0;
   virtual StateStats stats() const = 0;
+  /// Appends the operator's whole state to *out: what is queued behind the watermark, the
+  /// watermark and processed frontier, every key's state with its LRU position and last use, and
+  /// the counters. Engine::save_state frames it; the bytes are only meaningful to restore() of
+  /// an operator built from the same rule.
+  virtual void save(std::string* out) const = 0;
+  /// Replaces the state with one save() wrote. False with *error on malformed bytes; the
+  /// operator's state is then unspecified (the engine restores into fresh operators and swaps
+  /// them in only when every part succeeded).
+  virtual bool restore(std::string_view in, std::string* error) = 0;
 };
 
 /// The stateful clause of a rule, as loaded.

@@ -203,6 +203,45 @@ class VolumeOperator final : public OperatorBase {
   void on_finish(StateSink& sink) override { close_until(kMaxTime, sink); }
   uint64_t live_keys() const override { return keys_.size(); }
 
+  void save_keys(SnapshotWriter& w) const override {
+    keys_.save(w, [](SnapshotWriter& w, const KeyState& st) {
+      w.boolean(st.open);
+      w.i64(st.bucket);
+      w.f64(st.sum);
+      w.u64(st.count);
+      w.i64(st.first_t);
+      w.i64(st.last_t);
+      save_strings(w, st.ids);
+      st.top.save(w);
+      w.f64(st.top_value);
+      w.boolean(st.has_closed);
+      w.i64(st.last_closed);
+      w.u64(st.hist.size());
+      for (double h : st.hist) w.f64(h);
+      w.u64(st.seen);
+    });
+  }
+  void restore_keys(SnapshotReader& r) override {
+    timers_.clear();
+    keys_.restore(r, [&](SnapshotReader& r, const std::string& key, KeyState& st) {
+      st.open = r.boolean();
+      st.bucket = r.i64();
+      st.sum = r.f64();
+      st.count = r.u64();
+      st.first_t = r.i64();
+      st.last_t = r.i64();
+      restore_strings(r, &st.ids);
+      st.top.restore(r);
+      st.top_value = r.f64();
+      st.has_closed = r.boolean();
+      st.last_closed = r.i64();
+      const uint64_t n = r.count();
+      for (uint64_t i = 0; i < n && r.ok(); ++i) st.hist.push_back(r.f64());
+      st.seen = r.u64();
+      if (st.open) timers_.emplace(end_of(st.bucket), key);  // the open buckets' ends
+    });
+  }
+
   int64_t interval_ = interval(rule_);
   std::size_t k_ = history(rule_);
   KeyTable<KeyState> keys_;

@@ -76,6 +76,29 @@ class ThresholdOperator final : public OperatorBase {
   void on_time(int64_t now, StateSink&) override { keys_.expire(now); }
   uint64_t live_keys() const override { return keys_.size(); }
 
+  void save_keys(SnapshotWriter& w) const override {
+    keys_.save(w, [](SnapshotWriter& w, const KeyState& st) {
+      w.u64(st.window.size());
+      for (const Entry& e : st.window) {
+        w.i64(e.t);
+        w.str(e.id);
+      }
+      w.boolean(st.fired);
+      w.i64(st.last);
+    });
+  }
+  void restore_keys(SnapshotReader& r) override {
+    keys_.restore(r, [](SnapshotReader& r, const std::string&, KeyState& st) {
+      const uint64_t n = r.count();
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        const int64_t t = r.i64();
+        st.window.push_back(Entry{t, r.str()});
+      }
+      st.fired = r.boolean();
+      st.last = r.i64();
+    });
+  }
+
   KeyTable<KeyState> keys_;
 };
 
@@ -185,6 +208,45 @@ class DistinctOperator final : public OperatorBase {
 
   void on_time(int64_t now, StateSink&) override { keys_.expire(now); }
   uint64_t live_keys() const override { return keys_.size(); }
+
+  void save_keys(SnapshotWriter& w) const override {
+    keys_.save(w, [](SnapshotWriter& w, const KeyState& st) {
+      // Values in a canonical order (by value): the map's own order is not part of the state.
+      std::vector<const std::pair<const std::string, ValueState>*> vals;
+      vals.reserve(st.values.size());
+      for (const auto& kv : st.values) vals.push_back(&kv);
+      std::sort(vals.begin(), vals.end(), [](auto* a, auto* b) { return a->first < b->first; });
+      w.u64(vals.size());
+      for (const auto* kv : vals) {
+        w.str(kv->first);
+        w.i64(kv->second.first);
+        w.i64(kv->second.latest);
+        w.str(kv->second.first_id);
+      }
+      w.boolean(st.fired);
+      w.i64(st.last);
+      w.i64(st.episode_first);
+      w.u64(st.episode_count);
+    });
+  }
+  void restore_keys(SnapshotReader& r) override {
+    keys_.restore(r, [](SnapshotReader& r, const std::string&, KeyState& st) {
+      const uint64_t n = r.count();
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        std::string v = r.str();
+        ValueState vs;
+        vs.first = r.i64();
+        vs.latest = r.i64();
+        vs.first_id = r.str();
+        st.by_latest.emplace(vs.latest, v);
+        st.values.emplace(std::move(v), std::move(vs));
+      }
+      st.fired = r.boolean();
+      st.last = r.i64();
+      st.episode_first = r.i64();
+      st.episode_count = r.u64();
+    });
+  }
 
   KeyTable<KeyState> keys_;
 };
