@@ -1,10 +1,10 @@
 #include "detect/functions/registry.h"
 
 #include "detect/functions/dns.h"
+#include "detect/functions/dns_parts.h"
+#include "detect/functions/flow.h"
 #include "detect/functions/geo_distance.h"
 #include "detect/functions/ip.h"
-#include "detect/functions/policy.h"
-#include "detect/functions/aws_network.h"
 
 namespace sentinel::detect {
 
@@ -41,12 +41,18 @@ void FunctionRegistry::add_builtins() {
   add("geo_distance_km", std::make_unique<functions::GeoDistanceFunction>(nullptr), {2, 4},
       "great-circle km between two \"lat,lon\" fields (or IPs with a geo database), or "
       "lat1, lon1, lat2, lon2");
-  add("policy_exposure", std::make_unique<functions::PolicyExposureFunction>(), {1, 2},
-      "who an IAM/S3 policy in the request lets in: anonymous, cross_account or none");
-  add("fields_differ", std::make_unique<functions::FieldsDifferFunction>(), {2},
-      "whether two fields of the event hold different values");
-  add("aws_network", std::make_unique<functions::AwsNetworkFunction>(nullptr), {1},
-      "\"private\", \"aws\" or \"external\" (no value without AWS IP ranges)");
+  add("ratio", std::make_unique<functions::RatioFunction>(), {2},
+      "a / b (mean packet size: ratio(bytes, packets))");
+  add("per_second", std::make_unique<functions::PerSecondFunction>(), {3},
+      "v / max(1, end - start): a flow's rate");
+  add("is_service_port", std::make_unique<functions::IsServicePortFunction>(), {1},
+      "whether a port names a service (< 1024 or a common registered one)");
+  add("flow_to_service", std::make_unique<functions::FlowToServiceFunction>(), {2},
+      "whether (srcport, dstport) is the client-to-service side of a connection");
+  add("dns_base_domain", std::make_unique<functions::DnsBaseDomainFunction>(), {1},
+      "the registered domain of a DNS name (last two labels, three under co.uk-like suffixes)");
+  add("dns_subdomain_length", std::make_unique<functions::DnsSubdomainLengthFunction>(), {1},
+      "bytes of a DNS name in front of its base domain");
 }
 
 void FunctionRegistry::add_enrichment(const EnrichmentData& data) {
@@ -55,8 +61,6 @@ void FunctionRegistry::add_enrichment(const EnrichmentData& data) {
   if (data.ranges != nullptr) {
     add("ip_class", std::make_unique<functions::IpClassFunction>(data.ranges), {1},
         "\"private\", \"aws\" or \"public\"");
-    add("aws_network", std::make_unique<functions::AwsNetworkFunction>(data.ranges), {1},
-        "\"private\", \"aws\" or \"external\" (AWS IP ranges loaded)");
     add("aws_service", std::make_unique<functions::AwsServiceFunction>(data.ranges), {1},
         "AWS service of an address in the AWS IP ranges (EC2, S3, ..., AMAZON)");
   }
