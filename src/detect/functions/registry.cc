@@ -5,6 +5,8 @@
 #include "detect/functions/flow.h"
 #include "detect/functions/geo_distance.h"
 #include "detect/functions/ip.h"
+#include "detect/functions/policy.h"
+#include "detect/functions/aws_network.h"
 
 namespace sentinel::detect {
 
@@ -53,6 +55,12 @@ void FunctionRegistry::add_builtins() {
       "the registered domain of a DNS name (last two labels, three under co.uk-like suffixes)");
   add("dns_subdomain_length", std::make_unique<functions::DnsSubdomainLengthFunction>(), {1},
       "bytes of a DNS name in front of its base domain");
+  add("policy_exposure", std::make_unique<functions::PolicyExposureFunction>(), {1, 2},
+      "who an IAM/S3 policy in the request lets in: anonymous, cross_account or none");
+  add("fields_differ", std::make_unique<functions::FieldsDifferFunction>(), {2},
+      "whether two fields of the event hold different values");
+  add("aws_network", std::make_unique<functions::AwsNetworkFunction>(nullptr), {1},
+      "\"private\", \"aws\" or \"external\" (no value without AWS IP ranges)");
 }
 
 void FunctionRegistry::add_enrichment(const EnrichmentData& data) {
@@ -61,6 +69,8 @@ void FunctionRegistry::add_enrichment(const EnrichmentData& data) {
   if (data.ranges != nullptr) {
     add("ip_class", std::make_unique<functions::IpClassFunction>(data.ranges), {1},
         "\"private\", \"aws\" or \"public\"");
+    add("aws_network", std::make_unique<functions::AwsNetworkFunction>(data.ranges), {1},
+        "\"private\", \"aws\" or \"external\" (AWS IP ranges loaded)");
     add("aws_service", std::make_unique<functions::AwsServiceFunction>(data.ranges), {1},
         "AWS service of an address in the AWS IP ranges (EC2, S3, ..., AMAZON)");
   }
