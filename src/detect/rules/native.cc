@@ -490,6 +490,10 @@ bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* s
       *error = where + ".z: a number is expected";
       return false;
     }
+    if (c["min_volume"] && !scalar_number(c["min_volume"], &spec->min_volume)) {
+      *error = where + ".min_volume: a number is expected";
+      return false;
+    }
     uint64_t warm = spec->warmup_intervals;
     if (!count("warmup", &warm, false)) return false;
     spec->warmup_intervals = static_cast<uint32_t>(warm);
