@@ -5,7 +5,9 @@
 #include "cli/detect_support.h"
 #include "config/config.h"
 #include "core/escape.h"
+#include "detect/functions/registry.h"
 #include "detect/rules/native.h"
+#include "enrich/aws_ranges.h"
 #include "enrich/lists.h"
 #include "ingest/reader.h"
 
@@ -55,6 +57,16 @@ std::string run_test(const detect::Rule& rule, const detect::RuleTest& t,
       }
     }
     eo.lists = &test_lists;
+  }
+  // A test that names its own ip-ranges.json gets the functions that need AWS's ranges.
+  enrich::AwsRanges test_ranges;
+  detect::FunctionRegistry test_functions;
+  if (!t.aws_ip_ranges.empty()) {
+    auto loaded = test_ranges.load_file(t.aws_ip_ranges);
+    if (!loaded) return "aws_ip_ranges: " + loaded.error().message;
+    test_functions = detect::FunctionRegistry::with_enrichment(
+        {&test_ranges, cfg.geo.get(), t.lists.empty() ? cfg.lists.get() : &test_lists});
+    eo.functions = &test_functions;
   }
   std::vector<std::string> errors;
   detect::Engine engine({rule}, eo, &errors);

@@ -748,6 +748,11 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
         *error = "tests[" + rt.name + "]: expect.severity must be a number";
         return false;
       }
+      if (t["aws_ip_ranges"]) {
+        std::string file = source.substr(0, source.rfind('#'));
+        rt.aws_ip_ranges =
+            (std::filesystem::path(file).parent_path() / t["aws_ip_ranges"].Scalar()).string();
+      }
       if (const YAML::Node& ls = t["lists"]) {
         // [{name, kind: threat|trusted, values: [...] | path: file}]; a path is relative to the
         // rule file (its document suffix "#n" dropped).

@@ -79,6 +79,9 @@ struct RuleTest {
     std::string path;
   };
   std::vector<List> lists;
+  /// An ip-ranges.json (AWS's format) for this test, resolved against the rule file: the test's
+  /// engine gets the functions that need it (ip_class with "aws", aws_network, aws_service).
+  std::string aws_ip_ranges;
 };
 
 struct Rule {
