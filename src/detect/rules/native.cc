@@ -807,7 +807,8 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
   struct Doc {
     YAML::Node node;
     std::string source;
-    std::string text;  // for Sigma, which reparses its own documents
+    std::string text;         // for Sigma, which reparses its own documents
+    bool sigma_file = false;  // the whole file goes to load_sigma (it has correlations)
   };
   std::vector<Doc> docs;
   RuleDefs defs;
@@ -823,10 +824,19 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
       errors->messages.push_back(file + ": not valid YAML: " + e.what());
       continue;
     }
+    // A Sigma file with correlations is loaded whole: they refer to the rules beside them.
+    bool correlated = false;
+    for (const auto& n : nodes) correlated = correlated || (n.IsMap() && n["correlation"]);
+    if (correlated) {
+      docs.push_back({YAML::Node(), file, text, true});
+      continue;
+    }
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       const YAML::Node& n = nodes[i];
       std::string source = file + (nodes.size() > 1 ? "#" + std::to_string(i + 1) : "");
       if (!n.IsMap()) continue;
+      // CloudWatch metric-filter and alarm packs (rules/alarms/, read by src/cwl) are not rules.
+      if (n["metric_filters"] || n["alarms"]) continue;
       if ((n["macro"] && !n["macro"].IsScalar()) || (n["list"] && !n["list"].IsScalar())) {
         errors->messages.push_back(source + ": a macro or list name must be a string");
         continue;
@@ -860,7 +870,7 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
     std::string error;
     bool ok;
     try {
-      if (d.node["logsource"] && d.node["detection"]) {
+      if (d.sigma_file || (d.node["logsource"] && d.node["detection"])) {
         ok = load_sigma(d.text, d.source, &loaded, &error);
       } else {
         Rule r;
