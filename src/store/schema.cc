@@ -184,7 +184,7 @@ constexpr const char* kViews =
     "(SELECT path FROM files WHERE id = c.file_id) AS source_file "
     "FROM ct_events c;\n"
     "CREATE VIEW dns AS SELECT "
-    "sentinel_hex(c.uid) AS event_id, " S("c.version") " AS version, " ISO(
+    "sentinel_hex(c.uid) AS event_id, " RAWJ("version") " AS version, " ISO(
         "c.time") " AS query_timestamp, c.time AS query_time_ms, " S("c.account") " AS account_id, " S("c.region") " AS region, " S(
         "c.vpc_id") " AS vpc_id, " S("c.query_name") " AS query_name, " S("c.query_type") " AS "
     "query_type, " RAWJ("query_class") " AS query_class, " S("c.rcode") " AS rcode, " RAWJ(

@@ -1,0 +1,73 @@
+#include "store/prune.h"
+
+#include "store/batch.h"
+#include "store/sqlite.h"
+
+namespace sentinel::store {
+
+namespace {
+
+bool count(sqlite3* db, const std::string& sql, int64_t cutoff, uint64_t* out, std::string* err) {
+  Stmt s(db, sql, err);
+  if (!s.ok()) return false;
+  s.bind(1, cutoff);
+  if (s.step() != SQLITE_ROW) {
+    *err = sqlite3_errmsg(db);
+    return false;
+  }
+  *out = static_cast<uint64_t>(s.col_int(0));
+  return true;
+}
+
+bool run(sqlite3* db, const std::string& sql, int64_t cutoff, uint64_t* changed, std::string* err) {
+  Stmt s(db, sql, err);
+  if (!s.ok()) return false;
+  if (sqlite3_bind_parameter_count(s.get()) > 0) s.bind(1, cutoff);
+  if (s.step() != SQLITE_DONE) {
+    *err = sqlite3_errmsg(db);
+    return false;
+  }
+  if (changed != nullptr) *changed = static_cast<uint64_t>(sqlite3_changes(db));
+  return true;
+}
+
+}  // namespace
+
+bool prune(Store& st, int64_t cutoff_ms, bool dry_run, PruneCounts* c, std::string* error) {
+  sqlite3* db = st.db();
+  const int64_t cutoff_s = cutoff_ms / 1000;
+  if (dry_run) {
+    return count(db, "SELECT count(*) FROM ct_events WHERE time < ?", cutoff_ms, &c->cloudtrail,
+                 error) &&
+           count(db, "SELECT count(*) FROM dns_events WHERE time < ?", cutoff_ms, &c->dns, error) &&
+           count(db, "SELECT count(*) FROM gd_findings WHERE updated_at < ?", cutoff_ms,
+                 &c->guardduty, error) &&
+           count(db, "SELECT count(*) FROM flow_blocks WHERE last_end < ?", cutoff_s,
+                 &c->flow_blocks, error) &&
+           count(db, "SELECT coalesce(sum(count), 0) FROM flow_blocks WHERE last_end < ?", cutoff_s,
+                 &c->flow_records, error) &&
+           count(db, "SELECT count(*) FROM sentinel_findings WHERE last_seen < ?", cutoff_ms,
+                 &c->findings, error);
+  }
+  if (!exec(db, "BEGIN IMMEDIATE", error)) return false;
+  const std::string shift = std::to_string(kRawIndexBits);
+  bool ok =
+      count(db, "SELECT coalesce(sum(count), 0) FROM flow_blocks WHERE last_end < ?", cutoff_s,
+            &c->flow_records, error) &&
+      run(db, "DELETE FROM ct_events WHERE time < ?", cutoff_ms, &c->cloudtrail, error) &&
+      run(db, "DELETE FROM dns_events WHERE time < ?", cutoff_ms, &c->dns, error) &&
+      run(db, "DELETE FROM gd_findings WHERE updated_at < ?", cutoff_ms, &c->guardduty, error) &&
+      run(db, "DELETE FROM flow_blocks WHERE last_end < ?", cutoff_s, &c->flow_blocks, error) &&
+      run(db, "DELETE FROM sentinel_findings WHERE last_seen < ?", cutoff_ms, &c->findings,
+          error) &&
+      run(db,
+          "DELETE FROM raw_blocks WHERE id NOT IN (SELECT raw >> " + shift +
+              " FROM ct_events UNION SELECT raw >> " + shift +
+              " FROM dns_events UNION SELECT raw >> " + shift + " FROM gd_findings)",
+          0, &c->raw_blocks, error) &&
+      exec(db, "COMMIT", error);
+  if (!ok) exec(db, "ROLLBACK", nullptr);
+  return ok;
+}
+
+}  // namespace sentinel::store

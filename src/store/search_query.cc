@@ -1,0 +1,611 @@
+#include "store/search_query.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "core/json_writer.h"
+#include "core/time.h"
+#include "store/batch.h"
+#include "store/flows_analytics.h"
+#include "store/sqlite.h"
+
+namespace sentinel::store {
+
+namespace {
+
+using ingest::FlowField;
+
+#define S(col) "(SELECT value FROM strings WHERE id = " col ")"
+
+constexpr const char* kCtSelect =
+    "SELECT c.id, c.time, sentinel_event_id(c.uid), " S("c.account") ", " S("c.region") ", " S(
+        "c.source") ", " S("c.name") ", " S("c.principal") ", " S("c.access_key") ", " S("c.source_"
+                                                                                         "ip") ", " S("c.error_code") ", " S("c.user_agent") ", c.raw FROM ct_events c";
+
+constexpr const char* kDnsSelect =
+    "SELECT d.id, d.time, sentinel_hex(d.uid), " S("d.account") ", " S("d.region") ", " S(
+        "d.query_name") ", " S("d.query_type") ", " S("d.rcode") ", " S("d.srcaddr") ", " S("d."
+                                                                                            "instance_"
+                                                                                            "id") ", "
+    "d.raw FROM dns_events d";
+
+#undef S
+
+// A value bound to a statement: an integer or text.
+struct Bind {
+  bool is_text = false;
+  int64_t i = 0;
+  std::string s;
+};
+
+std::string id_list(const std::vector<int64_t>& ids) {
+  std::string r = "(";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) r += ',';
+    r += std::to_string(ids[i]);
+  }
+  return r + ")";
+}
+
+// A CloudTrail statement: the driving index and the filters checked on its rows.
+struct CtPlan {
+  std::vector<std::string> sql;  // one per driver (principal uses two)
+  std::vector<Bind> binds;       // shared by every statement (?1..?n)
+  bool empty = false;            // a searched string is not in the store: nothing can match
+  std::vector<std::string> notes;
+};
+
+// Ids of a string or a pattern; a literal that is absent is retried case-insensitively.
+std::vector<int64_t> resolve(Dictionary& dict, const std::string& v) {
+  if (!has_wildcard(v)) {
+    int64_t id = dict.id(v);
+    if (id != 0) return {id};
+  }
+  return dict.ids_matching(v);
+}
+
+constexpr const char* kCtIdsSelect =
+    "SELECT c.id, c.time, c.account, c.region, c.source, c.name, c.principal, c.access_key, "
+    "c.source_ip, c.user_agent, c.error_code, c.raw FROM ct_events c";
+
+CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) {
+  CtPlan p;
+  Dictionary dict(st.db());
+  std::vector<std::string> conds;
+  auto bind_text = [&](std::string v) {
+    p.binds.push_back(Bind{true, 0, std::move(v)});
+    return "?" + std::to_string(p.binds.size());
+  };
+  auto bind_int = [&](int64_t v) {
+    p.binds.push_back(Bind{false, v, {}});
+    return "?" + std::to_string(p.binds.size());
+  };
+  auto exact = [&](const std::string& v) {
+    int64_t id = dict.id(v);
+    if (id == 0) p.empty = true;
+    return id;
+  };
+  std::string driver_index;
+  std::string driver;
+  std::vector<std::string> principal_drivers;
+  int64_t key_id = 0, ip_id = 0;
+  if (!f.access_key.empty()) key_id = exact(f.access_key);
+  if (!f.ip.empty()) ip_id = exact(canonical_ip(f.ip));
+  std::vector<int64_t> principal_ids;
+  if (!f.principal.empty()) {
+    if (f.principal.rfind("arn:", 0) == 0) {
+      principal_ids = resolve(dict, f.principal);
+    } else {
+      principal_ids = dict.arns_with_segment(f.principal);
+    }
+    if (principal_ids.empty()) p.empty = true;
+  }
+  std::vector<int64_t> name_ids;
+  if (!f.event.empty()) {
+    name_ids = resolve(dict, f.event);
+    if (name_ids.empty()) p.empty = true;
+  }
+  std::vector<int64_t> source_ids;
+  if (!f.source.empty()) {
+    std::string s = f.source;
+    if (s.find('.') == std::string::npos && !has_wildcard(s)) s += ".amazonaws.com";
+    source_ids = resolve(dict, s);
+    if (source_ids.empty()) p.empty = true;
+  }
+  int64_t account_id = f.account.empty() ? 0 : exact(f.account);
+  int64_t region_id = f.region.empty() ? 0 : exact(f.region);
+  if (p.empty) return p;
+
+  // The driver: the most selective indexed filter.
+  if (key_id != 0) {
+    driver_index = "ct_events_key";
+    driver = "c.access_key = " + bind_int(key_id) + " AND c.access_key IS NOT NULL";
+  } else if (ip_id != 0) {
+    driver_index = "ct_events_ip";
+    driver = "c.source_ip = " + bind_int(ip_id);
+  } else if (!principal_ids.empty()) {
+    principal_drivers.push_back("ct_events_principal|c.principal IN " + id_list(principal_ids));
+    principal_drivers.push_back("ct_events_issuer|c.issuer IS NOT NULL AND c.issuer IN " +
+                                id_list(principal_ids));
+  } else if (!name_ids.empty()) {
+    driver_index = "ct_events_name";
+    driver = "c.name IN " + id_list(name_ids);
+  } else if (f.since_ms != kNoLowerTime || f.until_ms != kNoUpperTime) {
+    driver_index = "ct_events_time";
+  }
+  // The other filters, with `+` so that SQLite keeps to the driver's index.
+  if (key_id != 0 && driver_index != "ct_events_key") {
+    conds.push_back("+c.access_key = " + bind_int(key_id));
+  }
+  if (ip_id != 0 && driver_index != "ct_events_ip") {
+    conds.push_back("+c.source_ip = " + bind_int(ip_id));
+  }
+  if (!principal_ids.empty() && principal_drivers.empty()) {
+    const std::string l = id_list(principal_ids);
+    conds.push_back("(+c.principal IN " + l + " OR +c.issuer IN " + l + ")");
+  }
+  if (!name_ids.empty() && driver_index != "ct_events_name") {
+    conds.push_back("+c.name IN " + id_list(name_ids));
+  }
+  if (!source_ids.empty()) conds.push_back("+c.source IN " + id_list(source_ids));
+  if (account_id != 0) conds.push_back("+c.account = " + bind_int(account_id));
+  if (region_id != 0) conds.push_back("+c.region = " + bind_int(region_id));
+  if (f.errors) conds.push_back("+c.error_code IS NOT NULL");
+  if (f.since_ms != kNoLowerTime) conds.push_back("c.time >= " + bind_int(f.since_ms));
+  if (f.until_ms != kNoUpperTime) conds.push_back("c.time < " + bind_int(f.until_ms));
+  if (f.hour_from >= 0) {
+    const std::string h = "((c.time / 3600000) % 24)";
+    if (f.hour_from < f.hour_to) {
+      conds.push_back(h + " >= " + std::to_string(f.hour_from) + " AND " + h + " < " +
+                      std::to_string(f.hour_to));
+    } else {
+      conds.push_back("(" + h + " >= " + std::to_string(f.hour_from) + " OR " + h + " < " +
+                      std::to_string(f.hour_to) + ")");
+    }
+  }
+  if (!f.resource.empty()) {
+    // Cheap test on the whole record first, then the exact places (request, response,
+    // resources, additional data), so a match in userIdentity alone does not count.
+    const std::string r = bind_text(f.resource);
+    auto in = [&](const char* path) {
+      return std::string("instr(COALESCE(json_extract(sentinel_raw(c.raw), '$.") + path +
+             "'), ''), " + r + ") > 0";
+    };
+    conds.push_back("instr(sentinel_raw(c.raw), " + r + ") > 0 AND (" + in("requestParameters") +
+                    " OR " + in("responseElements") + " OR " + in("resources") + " OR " +
+                    in("additionalEventData") + ")");
+  }
+  const std::string limit = std::to_string(f.limit + 1);
+  auto build = [&](const std::string& index, const std::string& drv) {
+    std::string sql = ids_only ? kCtIdsSelect : kCtSelect;
+    if (!index.empty()) sql += " INDEXED BY " + index;
+    std::vector<std::string> all;
+    if (!drv.empty()) all.push_back(drv);
+    all.insert(all.end(), conds.begin(), conds.end());
+    for (std::size_t i = 0; i < all.size(); ++i) sql += (i ? " AND " : " WHERE ") + all[i];
+    if (!ids_only) sql += " ORDER BY c.time DESC, c.id DESC LIMIT " + limit;
+    return sql;
+  };
+  if (!principal_drivers.empty()) {
+    for (const auto& d : principal_drivers) {
+      const std::size_t bar = d.find('|');
+      p.sql.push_back(build(d.substr(0, bar), d.substr(bar + 1)));
+    }
+  } else {
+    p.sql.push_back(build(driver_index, driver));
+  }
+  if (driver_index.empty() && principal_drivers.empty() && !f.resource.empty()) {
+    p.notes.push_back(
+        "--resource alone reads every CloudTrail record: add --since, --event or another "
+        "filter to make it fast");
+  }
+  return p;
+}
+
+void bind_all(Stmt& s, const std::vector<Bind>& binds) {
+  for (std::size_t i = 0; i < binds.size(); ++i) {
+    if (binds[i].is_text) {
+      s.bind_text(static_cast<int>(i + 1), binds[i].s);
+    } else {
+      s.bind(static_cast<int>(i + 1), binds[i].i);
+    }
+  }
+}
+
+std::string str(const Stmt& s, int i) {
+  return std::string(s.col_text(i));
+}
+
+bool search_cloudtrail(Store& st, const SearchFilter& f, SearchResult* r, std::string* error) {
+  CtPlan p = plan_cloudtrail(st, f);
+  r->notes.insert(r->notes.end(), p.notes.begin(), p.notes.end());
+  if (p.empty) return true;
+  std::unordered_set<int64_t> seen;
+  for (const auto& sql : p.sql) {
+    Stmt s(st.db(), sql, error);
+    if (!s.ok()) return false;
+    bind_all(s, p.binds);
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      if (!seen.insert(s.col_int(0)).second) continue;
+      SearchHit h;
+      h.type = "cloudtrail";
+      h.time_ms = s.col_int(1);
+      h.id = str(s, 2);
+      h.account = str(s, 3);
+      h.region = str(s, 4);
+      h.source = str(s, 5);
+      h.action = str(s, 6);
+      h.principal = str(s, 7);
+      h.access_key = str(s, 8);
+      h.source_ip = str(s, 9);
+      h.error = str(s, 10);
+      h.user_agent = str(s, 11);
+      h.raw_ref = s.col_int(12);
+      r->hits.push_back(std::move(h));
+    }
+    if (rc != SQLITE_DONE) {
+      *error = std::string("CloudTrail search: ") + sqlite3_errmsg(st.db());
+      return false;
+    }
+  }
+  return true;
+}
+
+bool search_dns(Store& st, const SearchFilter& f, SearchResult* r, std::string* error) {
+  Dictionary dict(st.db());
+  std::vector<std::string> conds;
+  std::string index;
+  auto need = [&](const std::string& v, const char* col) {
+    int64_t id = dict.id(v);
+    if (id == 0) return false;
+    conds.push_back(std::string(col) + " = " + std::to_string(id));
+    return true;
+  };
+  if (!f.ip.empty()) {
+    if (!need(canonical_ip(f.ip), "d.srcaddr")) return true;
+    index = "dns_events_src";
+  } else if (f.since_ms != kNoLowerTime || f.until_ms != kNoUpperTime) {
+    index = "dns_events_time";
+  }
+  if (!f.account.empty() && !need(f.account, "+d.account")) return true;
+  if (!f.region.empty() && !need(f.region, "+d.region")) return true;
+  if (!f.resource.empty()) {
+    if (f.resource.rfind("i-", 0) == 0) {
+      if (!need(f.resource, "+d.instance_id")) return true;
+    } else {
+      std::vector<int64_t> ids = dict.ids_matching("*" + f.resource + "*");
+      if (ids.empty()) return true;
+      conds.push_back("+d.query_name IN " + id_list(ids));
+    }
+  }
+  if (f.since_ms != kNoLowerTime) conds.push_back("d.time >= " + std::to_string(f.since_ms));
+  if (f.until_ms != kNoUpperTime) conds.push_back("d.time < " + std::to_string(f.until_ms));
+  if (f.hour_from >= 0) {
+    const std::string h = "((d.time / 3600000) % 24)";
+    conds.push_back(f.hour_from < f.hour_to
+                        ? h + " >= " + std::to_string(f.hour_from) + " AND " + h + " < " +
+                              std::to_string(f.hour_to)
+                        : "(" + h + " >= " + std::to_string(f.hour_from) + " OR " + h + " < " +
+                              std::to_string(f.hour_to) + ")");
+  }
+  std::string sql = kDnsSelect;
+  if (!index.empty()) sql += " INDEXED BY " + index;
+  for (std::size_t i = 0; i < conds.size(); ++i) sql += (i ? " AND " : " WHERE ") + conds[i];
+  sql += " ORDER BY d.time DESC, d.id DESC LIMIT " + std::to_string(f.limit + 1);
+  Stmt s(st.db(), sql, error);
+  if (!s.ok()) return false;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    SearchHit h;
+    h.type = "dns";
+    h.time_ms = s.col_int(1);
+    h.id = str(s, 2);
+    h.account = str(s, 3);
+    h.region = str(s, 4);
+    h.action = str(s, 5);
+    h.source = str(s, 6);
+    h.target = str(s, 7);
+    h.source_ip = str(s, 8);
+    h.principal = str(s, 9);
+    h.raw_ref = s.col_int(10);
+    r->hits.push_back(std::move(h));
+  }
+  if (rc != SQLITE_DONE) {
+    *error = std::string("DNS search: ") + sqlite3_errmsg(st.db());
+    return false;
+  }
+  return true;
+}
+
+void trim_newest(std::vector<SearchHit>* hits, std::size_t keep) {
+  if (hits->size() <= keep) return;
+  std::nth_element(hits->begin(), hits->begin() + static_cast<std::ptrdiff_t>(keep), hits->end(),
+                   [](const SearchHit& a, const SearchHit& b) { return a.time_ms > b.time_ms; });
+  hits->resize(keep);
+}
+
+bool search_flows(Store& st, const SearchFilter& f, SearchResult* r, std::string* error) {
+  FlowScan scan;
+  if (f.since_ms != kNoLowerTime) scan.since_s = f.since_ms / 1000;
+  if (f.until_ms != kNoUpperTime) scan.until_s = (f.until_ms + 999) / 1000;
+  IpAddr ip;
+  const bool by_ip = !f.ip.empty() && IpAddr::parse(f.ip, &ip);
+  if (!f.ip.empty() && !by_ip) return true;  // not an address: no flow can match
+  if (by_ip) scan.keys.push_back(f.ip);
+  std::string_view res = f.resource;
+  const bool by_eni = res.rfind("eni-", 0) == 0;
+  const bool by_instance = res.rfind("i-", 0) == 0;
+  if (!res.empty() && !by_eni && !by_instance) return true;
+  if (!res.empty()) scan.keys.emplace_back(res);
+  std::vector<SearchHit> hits;
+  std::string h16;
+  const std::size_t cap = f.limit + 1;
+  auto fn = [&](const ingest::FlowRecord& rec) {
+    if (by_ip && !(rec.srcaddr == ip || rec.dstaddr == ip)) return;
+    if (by_eni && rec.get(FlowField::kInterfaceId) != res) return;
+    if (by_instance && rec.get(FlowField::kInstanceId) != res) return;
+    const int64_t t = (rec.has(FlowField::kStart) ? rec.start : rec.end) * 1000;
+    if (t < f.since_ms || t >= f.until_ms) return;
+    if (!f.account.empty() && rec.get(FlowField::kAccountId) != f.account) return;
+    if (!f.region.empty() && rec.get(FlowField::kRegion) != f.region) return;
+    if (f.hour_from >= 0 && !hour_in_range(t, f.hour_from, f.hour_to)) return;
+    SearchHit h;
+    h.type = "flows";
+    h.time_ms = t;
+    content_hash16(rec.line, &h16);
+    h.id = to_hex(h16);
+    h.account.assign(rec.get(FlowField::kAccountId));
+    h.region.assign(rec.get(FlowField::kRegion));
+    h.action = rec.action == ingest::FlowAction::kAccept   ? "ACCEPT"
+               : rec.action == ingest::FlowAction::kReject ? "REJECT"
+                                                           : "-";
+    h.source.assign(rec.get(FlowField::kInterfaceId));
+    if (rec.has(FlowField::kSrcaddr)) {
+      h.source_ip = rec.srcaddr.to_string() + ":" + std::to_string(rec.srcport);
+    }
+    if (rec.has(FlowField::kDstaddr)) {
+      h.target = rec.dstaddr.to_string() + ":" + std::to_string(rec.dstport) + " " +
+                 service_port(rec).substr(service_port(rec).find('/') + 1);
+    }
+    h.bytes_out = rec.bytes;
+    h.principal.assign(rec.get(FlowField::kInstanceId));
+    hits.push_back(std::move(h));
+    if (hits.size() >= 4 * cap + 1024) trim_newest(&hits, cap);
+  };
+  if (!scan_flows(st, scan, fn, nullptr, error)) return false;
+  trim_newest(&hits, cap);
+  for (auto& h : hits) r->hits.push_back(std::move(h));
+  return true;
+}
+
+bool search_findings(Store& st, const SearchFilter& f, SearchResult* r, std::string* error) {
+  std::vector<std::string> needles;
+  for (const std::string* n : {&f.ip, &f.resource, &f.access_key, &f.principal}) {
+    if (!n->empty()) needles.push_back(n == &f.ip ? canonical_ip(*n) : *n);
+  }
+  std::string sql =
+      "SELECT * FROM (SELECT f.id AS id, f.last_seen AS t, f.type AS type, f.severity AS sev, "
+      "f.title AS title, f.account AS account, f.region AS region, f.json AS doc "
+      "FROM sentinel_findings f UNION ALL SELECT g.finding_id, g.updated_at, "
+      "(SELECT value FROM strings WHERE id = g.type), g.severity, g.title, "
+      "(SELECT value FROM strings WHERE id = g.account), "
+      "(SELECT value FROM strings WHERE id = g.region), sentinel_raw(g.raw) FROM gd_findings g) "
+      "WHERE 1";
+  std::vector<Bind> binds;
+  auto bind_text = [&](const std::string& v) {
+    binds.push_back(Bind{true, 0, v});
+    return "?" + std::to_string(binds.size());
+  };
+  for (const auto& n : needles) sql += " AND instr(doc, " + bind_text(n) + ") > 0";
+  if (!f.account.empty()) sql += " AND account = " + bind_text(f.account);
+  if (!f.region.empty()) sql += " AND region = " + bind_text(f.region);
+  if (f.since_ms != kNoLowerTime) sql += " AND t >= " + std::to_string(f.since_ms);
+  if (f.until_ms != kNoUpperTime) sql += " AND t < " + std::to_string(f.until_ms);
+  sql += " ORDER BY t DESC LIMIT " + std::to_string(f.limit + 1);
+  Stmt s(st.db(), sql, error);
+  if (!s.ok()) return false;
+  bind_all(s, binds);
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    SearchHit h;
+    h.type = "findings";
+    h.id = str(s, 0);
+    h.time_ms = s.col_int(1);
+    if (f.hour_from >= 0 && !hour_in_range(h.time_ms, f.hour_from, f.hour_to)) continue;
+    h.action = str(s, 2);
+    const double sev = s.col_double(3);
+    h.source = sev >= 9 ? "Critical" : sev >= 7 ? "High" : sev >= 4 ? "Medium" : "Low";
+    h.target = str(s, 4);
+    h.account = str(s, 5);
+    h.region = str(s, 6);
+    r->hits.push_back(std::move(h));
+  }
+  if (rc != SQLITE_DONE) {
+    *error = std::string("findings search: ") + sqlite3_errmsg(st.db());
+    return false;
+  }
+  return true;
+}
+
+unsigned auto_types(const SearchFilter& f) {
+  const bool ct_only = !f.principal.empty() || !f.access_key.empty() || !f.event.empty() ||
+                       !f.source.empty() || f.errors;
+  unsigned t = kSearchCloudTrail;
+  if (!ct_only && !f.ip.empty()) t |= kSearchFlows | kSearchDns;
+  if (!ct_only && (f.resource.rfind("eni-", 0) == 0 || f.resource.rfind("i-", 0) == 0)) {
+    t |= kSearchFlows;
+  }
+  if (!f.ip.empty() || !f.resource.empty() || !f.access_key.empty() || !f.principal.empty()) {
+    if (f.event.empty() && f.source.empty() && !f.errors) t |= kSearchFindings;
+  }
+  return t;
+}
+
+}  // namespace
+
+bool for_each_cloudtrail_row(Store& st, const SearchFilter& f,
+                             const std::function<void(const CtIds&)>& fn, std::string* error) {
+  CtPlan p = plan_cloudtrail(st, f, true);
+  if (p.empty) return true;
+  std::unordered_set<int64_t> seen;
+  const bool dedupe = p.sql.size() > 1;
+  for (const auto& sql : p.sql) {
+    Stmt s(st.db(), sql, error);
+    if (!s.ok()) return false;
+    bind_all(s, p.binds);
+    int rc;
+    CtIds r;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      r.id = s.col_int(0);
+      if (dedupe && !seen.insert(r.id).second) continue;
+      r.time = s.col_int(1);
+      r.account = s.col_int(2);
+      r.region = s.col_int(3);
+      r.source = s.col_int(4);
+      r.name = s.col_int(5);
+      r.principal = s.col_int(6);
+      r.access_key = s.col_int(7);
+      r.source_ip = s.col_int(8);
+      r.user_agent = s.col_int(9);
+      r.error_code = s.col_int(10);
+      r.raw = s.col_int(11);
+      fn(r);
+    }
+    if (rc != SQLITE_DONE) {
+      *error = std::string("CloudTrail search: ") + sqlite3_errmsg(st.db());
+      return false;
+    }
+  }
+  return true;
+}
+
+unsigned search_type_from_name(std::string_view n) {
+  if (n == "cloudtrail") return kSearchCloudTrail;
+  if (n == "flows" || n == "vpcflow" || n == "flow") return kSearchFlows;
+  if (n == "dns" || n == "route53") return kSearchDns;
+  if (n == "findings" || n == "guardduty" || n == "finding") return kSearchFindings;
+  return 0;
+}
+
+Result<SearchResult> run_search(Store& st, const SearchFilter& f) {
+  SearchResult r;
+  r.types = f.types != 0 ? f.types : auto_types(f);
+  const bool ct_only = !f.principal.empty() || !f.access_key.empty() || !f.event.empty() ||
+                       !f.source.empty() || f.errors;
+  std::string err;
+  if ((r.types & kSearchCloudTrail) && !search_cloudtrail(st, f, &r, &err)) {
+    return Error{"store_read", err};
+  }
+  if (r.types & (kSearchFlows | kSearchDns)) {
+    if (ct_only && f.types != 0) {
+      r.notes.push_back(
+          "--principal, --access-key, --event, --source and --errors apply to CloudTrail only: "
+          "flows and DNS were not searched");
+    } else {
+      if ((r.types & kSearchDns) && !search_dns(st, f, &r, &err)) return Error{"store_read", err};
+      if ((r.types & kSearchFlows) && !search_flows(st, f, &r, &err)) {
+        return Error{"store_read", err};
+      }
+    }
+  }
+  if ((r.types & kSearchFindings) && !search_findings(st, f, &r, &err)) {
+    return Error{"store_read", err};
+  }
+  std::stable_sort(r.hits.begin(), r.hits.end(),
+                   [](const SearchHit& a, const SearchHit& b) { return a.time_ms > b.time_ms; });
+  if (r.hits.size() > f.limit) {
+    r.hits.resize(f.limit);
+    r.truncated = true;
+  }
+  return r;
+}
+
+Result<std::string> explain_search(Store& st, const SearchFilter& f) {
+  CtPlan p = plan_cloudtrail(st, f);
+  if (p.empty) return std::string("(a searched value is not in the store: no statement runs)\n");
+  std::string out;
+  std::string err;
+  for (const auto& sql : p.sql) {
+    Stmt s(st.db(), "EXPLAIN QUERY PLAN " + sql, &err);
+    if (!s.ok()) return Error{"store_read", err};
+    bind_all(s, p.binds);
+    out += sql + "\n";
+    while (s.step() == SQLITE_ROW) {
+      out += "  ";
+      out += s.col_text(3);
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+void render_search(const SearchResult& r, SearchFormat format, std::string* out) {
+  if (format == SearchFormat::kJsonl) {
+    for (const auto& h : r.hits) {
+      JsonWriter w(out);
+      w.begin_object();
+      w.field("time", format_iso8601(h.time_ms));
+      w.field("type", h.type);
+      w.field("id", h.id);
+      auto opt = [&](const char* k, const std::string& v) {
+        if (!v.empty()) w.field(k, v);
+      };
+      opt("account", h.account);
+      opt("region", h.region);
+      if (h.type == "cloudtrail") {
+        opt("eventSource", h.source);
+        opt("eventName", h.action);
+        opt("principal", h.principal);
+        opt("accessKeyId", h.access_key);
+        opt("sourceIPAddress", h.source_ip);
+        opt("errorCode", h.error);
+        opt("userAgent", h.user_agent);
+      } else if (h.type == "flows") {
+        opt("action", h.action);
+        opt("interface_id", h.source);
+        opt("instance_id", h.principal);
+        opt("src", h.source_ip);
+        opt("dst", h.target);
+        w.field("bytes", h.bytes_out);
+      } else if (h.type == "dns") {
+        opt("query_name", h.action);
+        opt("query_type", h.source);
+        opt("rcode", h.target);
+        opt("srcaddr", h.source_ip);
+        opt("instance_id", h.principal);
+      } else {
+        opt("findingType", h.action);
+        opt("severity", h.source);
+        opt("title", h.target);
+      }
+      w.end_object();
+      *out += '\n';
+    }
+    return;
+  }
+  Table t;
+  t.columns = {"time",   "type",           "account", "region", "event", "principal / interface",
+               "source", "target / error", "id"};
+  for (const auto& h : r.hits) {
+    std::string event = h.action;
+    if (h.type == "cloudtrail" && !h.source.empty()) {
+      std::string src = h.source;
+      const std::size_t dot = src.find(".amazonaws.com");
+      if (dot != std::string::npos) src.resize(dot);
+      event = src + ":" + h.action;
+    }
+    std::string who = h.type == "flows" ? h.source : h.principal;
+    std::string target = h.type == "cloudtrail" ? h.error : h.target;
+    if (h.type == "flows") target += " " + std::to_string(h.bytes_out) + "B";
+    t.rows.push_back({format_iso8601(h.time_ms), h.type, h.account, h.region, event, who,
+                      h.source_ip, target, h.id});
+  }
+  if (format == SearchFormat::kCsv) {
+    render_csv(t, out);
+  } else {
+    render_table(t, 64, out);
+  }
+}
+
+}  // namespace sentinel::store
