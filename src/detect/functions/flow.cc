@@ -13,10 +13,11 @@ namespace {
 
 // Registered ports (≥ 1024) of services that are exposed or attacked often enough that a
 // connection to them is a connection to that service. Sorted, for binary search.
-constexpr std::array<int, 44> kServicePorts = {
-    1080, 1194, 1433, 1434, 1521, 1723, 1883, 2049, 2181, 2375, 2376,  2379,  2380,  3000, 3128,
-    3306, 3389, 4369, 5000, 5432, 5601, 5671, 5672, 5900, 5984, 5985,  5986,  6379,  6443, 7001,
-    8000, 8080, 8081, 8443, 8888, 9000, 9042, 9092, 9200, 9300, 10250, 11211, 15672, 27017};
+constexpr std::array<int, 52> kServicePorts = {
+    1080, 1194, 1433, 1434, 1521, 1723, 1883, 2049,  2181,  2375,  2376,  2379,  2380,
+    3000, 3128, 3306, 3389, 4222, 4369, 5000, 5432,  5601,  5671,  5672,  5900,  5984,
+    5985, 5986, 6379, 6443, 7001, 8000, 8080, 8081,  8200,  8443,  8500,  8888,  9000,
+    9042, 9090, 9092, 9100, 9200, 9300, 9443, 10000, 10250, 11211, 15672, 27017, 50051};
 
 // The first value of `f` as a number: a number, or text that is one.
 bool number_of(const EventView& ev, const FieldRef& f, double* out) {
