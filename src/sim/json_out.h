@@ -58,6 +58,15 @@ class JsonOut {
     value_prefix();
     out_ += "null";
   }
+  /// Writes `json` as a value unchanged; the caller guarantees it is well-formed JSON.
+  void raw(std::string_view json) {
+    value_prefix();
+    out_ += json;
+  }
+  void kv_raw(std::string_view k, std::string_view json) {
+    key(k);
+    raw(json);
+  }
 
   void kv(std::string_view k, std::string_view v) {
     key(k);

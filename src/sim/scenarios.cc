@@ -1,0 +1,1603 @@
+#include "sim/scenarios.h"
+
+#include <algorithm>
+
+#include "sim/world.h"
+
+namespace sentinel::sim {
+
+Injector::Injector(const Estate& estate, std::uint64_t seed, std::int64_t t0, std::size_t account,
+                   std::vector<SimEvent>* out, Label* label)
+    : e(estate),
+      a(estate.accounts[account]),
+      acct(account),
+      rng(seed),
+      t(t0),
+      out_(out),
+      label_(label) {}
+
+namespace {
+
+bool is_global(std::string_view source) {
+  return source == "iam.amazonaws.com" || source == "signin.amazonaws.com";
+}
+
+void add_source(Label* l, std::string_view s) {
+  if (std::find(l->sources.begin(), l->sources.end(), s) == l->sources.end()) {
+    l->sources.emplace_back(s);
+  }
+}
+
+}  // namespace
+
+void Injector::call(const Caller& who, Call c) {
+  c.time = t;
+  const bool global = is_global(c.source);
+  if (c.region.empty())
+    c.region = global ? std::string_view("us-east-1") : std::string_view(a.region);
+  SimEvent ev{t,
+              static_cast<std::uint32_t>(acct),
+              LogKind::kCloudTrail,
+              static_cast<std::uint8_t>(c.region == a.region ? 0 : 1),
+              {}};
+  write_call(ev.text, rng, a.id, who, c);
+  out_->push_back(std::move(ev));
+  label_->start = label_->events == 0 ? t : std::min(label_->start, t);
+  label_->end = std::max(label_->end, t);
+  ++label_->events;
+  add_source(label_, "cloudtrail");
+}
+
+void Injector::flow(Flow f) {
+  if (f.end == 0) {
+    f.start = t;
+    f.end = t + rng.range(1, 59);
+  }
+  SimEvent ev{f.end, static_cast<std::uint32_t>(acct), LogKind::kFlow, 0, {}};
+  write_flow(ev.text, a, f);
+  out_->push_back(std::move(ev));
+  label_->start = label_->events == 0 ? f.start : std::min(label_->start, f.start);
+  label_->end = std::max(label_->end, f.end);
+  ++label_->events;
+  add_source(label_, "vpcflow");
+}
+
+void Injector::query(Query q) {
+  q.time = t;
+  SimEvent ev{t,
+              static_cast<std::uint32_t>(acct),
+              LogKind::kDns,
+              static_cast<std::uint8_t>(q.host->vpc),
+              {}};
+  write_query(ev.text, rng, a, q);
+  out_->push_back(std::move(ev));
+  label_->start = label_->events == 0 ? t : std::min(label_->start, t);
+  label_->end = std::max(label_->end, t);
+  ++label_->events;
+  add_source(label_, "route53");
+}
+
+void Injector::actor(std::string s) {
+  if (std::find(label_->actors.begin(), label_->actors.end(), s) == label_->actors.end()) {
+    label_->actors.push_back(std::move(s));
+  }
+}
+
+namespace {
+
+// ---- building blocks -------------------------------------------------------------------------
+
+constexpr std::string_view kAttackerCli =
+    "aws-cli/2.13.25 Python/3.11.5 Linux/6.2.0-33-generic exe/x86_64.ubuntu.22 prompt/off";
+constexpr std::string_view kAttackerBoto =
+    "Boto3/1.28.62 md/Botocore#1.31.62 ua/2.0 os/linux#6.2.0-33-generic md/arch#x86_64 "
+    "lang/python#3.10.12 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.31.62";
+constexpr std::string_view kKaliUa =
+    "aws-cli/1.22.34 Python/3.11.2 Linux/6.5.0-kali3-amd64 botocore/1.23.34";
+constexpr std::string_view kParrotUa =
+    "Boto3/1.26.27 Python/3.11.2 Linux/6.1.0-1parrot1-amd64 Botocore/1.29.27";
+constexpr std::string_view kPentooUa =
+    "aws-cli/1.27.50 Python/3.10.9 Linux/6.1.12-pentoo botocore/1.29.50";
+
+Call api(std::string_view source, std::string_view name, std::string ip, std::string_view ua,
+         bool read_only, std::string request = "null", std::string response = "null") {
+  Call c;
+  c.source = source;
+  c.name = name;
+  c.ip = std::move(ip);
+  c.user_agent = ua;
+  c.read_only = read_only;
+  c.request = std::move(request);
+  c.response = std::move(response);
+  return c;
+}
+
+/// The automation user whose key leaks in the credential scenarios.
+const SimUser& leaked_user(Injector& in) {
+  return in.a.users[in.a.people];
+}
+
+Caller leaked_caller(Injector& in) {
+  const SimUser& u = leaked_user(in);
+  in.actor("arn:aws:iam::" + in.a.id + ":user/" + u.name);
+  in.actor(u.access_key);
+  return user_caller(in.a, u);
+}
+
+std::uint32_t pick_ip(Injector& in, const std::vector<std::uint32_t>& v) {
+  return v[in.rng.below(v.size())];
+}
+
+// A few reconnaissance calls (Get/List/Describe).
+void recon_calls(Injector& in, const Caller& who, const std::string& ip, std::string_view ua) {
+  in.call(who, api("sts.amazonaws.com", "GetCallerIdentity", ip, ua, true));
+  in.wait(5, 40);
+  in.call(who, api("ec2.amazonaws.com", "DescribeInstances", ip, ua, true,
+                   "{\"instancesSet\":{},\"filterSet\":{}}"));
+  in.wait(5, 40);
+  in.call(who, api("iam.amazonaws.com", "ListUsers", ip, ua, true));
+  in.wait(5, 40);
+  in.call(who, api("s3.amazonaws.com", "ListBuckets", ip, ua, true,
+                   "{\"Host\":\"s3." + in.a.region + ".amazonaws.com\"}"));
+}
+
+// A few changing calls (not Get/List/Describe).
+void change_calls(Injector& in, const Caller& who, const std::string& ip, std::string_view ua) {
+  std::string key = "ops-";
+  append_random(key, in.rng, "abcdefghijklmnopqrstuvwxyz0123456789", 6);
+  in.call(who,
+          api("ec2.amazonaws.com", "CreateKeyPair", ip, ua, false, "{\"keyName\":\"" + key + "\"}",
+              "{\"keyName\":\"" + key +
+                  "\",\"keyFingerprint\":\"1f:51:ae:28:bf:89:e9:d8:1f:"
+                  "25:5d:37:2d:7d:b8:ca:9f:f5:f1:6f\",\"keyPairId\":\"key-0a1b2c3d4e5f60718\"}"));
+  in.wait(10, 60);
+  in.call(who, api("ec2.amazonaws.com", "CreateTags", ip, ua, false,
+                   "{\"resourcesSet\":{\"items\":[{\"resourceId\":\"" +
+                       in.a.hosts[in.a.nodes[0]].instance_id +
+                       "\"}]},\"tagSet\":{\"items\":[{\"key\":\"owner\",\"value\":\"ops\"}]}}",
+                   "{\"_return\":true}"));
+}
+
+void caller_from_list(Injector& in, const std::vector<std::uint32_t>& list, bool recon) {
+  const std::uint32_t ip = pick_ip(in, list);
+  in.actor_ip(ip);
+  const Caller who = leaked_caller(in);
+  if (recon) {
+    recon_calls(in, who, ipv4_string(ip), kAttackerCli);
+  } else {
+    change_calls(in, who, ipv4_string(ip), kAttackerCli);
+  }
+}
+
+void pentest(Injector& in, std::string_view ua) {
+  const std::uint32_t ip = in.e.spread_ips[in.rng.below(in.e.spread_ips.size())];
+  in.actor_ip(ip);
+  recon_calls(in, leaked_caller(in), ipv4_string(ip), ua);
+}
+
+// S3 data event on `bucket`.
+Call s3_data(Injector& in, std::string_view name, const std::string& bucket, std::string key,
+             std::string ip, std::string_view ua, bool read_only, std::int64_t bytes_out = 0) {
+  Call c;
+  c.source = "s3.amazonaws.com";
+  c.name = name;
+  c.ip = std::move(ip);
+  c.user_agent = ua;
+  c.read_only = read_only;
+  c.data = true;
+  c.request = "{\"bucketName\":\"" + bucket + "\",\"Host\":\"" + bucket + ".s3." + in.a.region +
+              ".amazonaws.com\"" + (key.empty() ? std::string() : ",\"key\":\"" + key + "\"") + "}";
+  c.additional =
+      "{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\","
+      "\"bytesTransferredIn\":0,\"AuthenticationMethod\":\"AuthHeader\","
+      "\"x-amz-id-2\":\"Zq3lB2YH0eDkV9WcL7pTnR1sXo4uGfHaJbMmNiKyEw8=\","
+      "\"bytesTransferredOut\":" +
+      std::to_string(bytes_out) + "}";
+  std::string arn = "arn:aws:s3:::" + bucket;
+  c.resources = "[{\"type\":\"AWS::S3::Object\",\"ARN\":\"" + arn + "/" + key +
+                "\"},{\"accountId\":\"" + in.a.id + "\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"" +
+                arn + "\"}]";
+  if (key.empty()) {
+    c.resources = "[{\"accountId\":\"" + in.a.id + "\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"" +
+                  arn + "\"}]";
+  }
+  return c;
+}
+
+std::string object_key(Injector& in) {
+  std::string k = "curated/customers/dt=2024-05-0";
+  k += static_cast<char>('1' + in.rng.below(9));
+  k += "/part-";
+  append_random(k, in.rng, "0123456789", 5);
+  k += ".snappy.parquet";
+  return k;
+}
+
+void s3_calls(Injector& in, std::uint32_t ip, std::string_view ua, int kind) {
+  in.actor_ip(ip);
+  const Caller who = leaked_caller(in);
+  const std::string& bucket = in.a.data_bucket;
+  in.actor(bucket);
+  const std::string addr = ipv4_string(ip);
+  for (int i = 0; i < 4; ++i) {
+    if (kind == 0) {
+      in.call(who, s3_data(in, "ListObjects", bucket, "", addr, ua, true));
+    } else if (kind == 1) {
+      in.call(who, s3_data(in, "GetObject", bucket, object_key(in), addr, ua, true,
+                           in.rng.range(100000, 900000)));
+    } else if (kind == 2) {
+      in.call(who, s3_data(in, "DeleteObject", bucket, object_key(in), addr, ua, false));
+    } else {
+      in.call(who, s3_data(in, "PutObject", bucket, "uploads/" + object_key(in), addr, ua, false));
+    }
+    in.wait(3, 30);
+  }
+}
+
+// ---- CloudTrail scenarios --------------------------------------------------------------------
+
+void tor_recon(Injector& in) {
+  caller_from_list(in, in.e.tor_exits, true);
+}
+void tor_api(Injector& in) {
+  caller_from_list(in, in.e.tor_exits, false);
+}
+void malicious_recon(Injector& in) {
+  caller_from_list(in, in.e.malicious_ips, true);
+}
+void malicious_api(Injector& in) {
+  caller_from_list(in, in.e.malicious_ips, false);
+}
+void custom_recon(Injector& in) {
+  caller_from_list(in, in.e.custom_threat_ips, true);
+}
+void custom_api(Injector& in) {
+  caller_from_list(in, in.e.custom_threat_ips, false);
+}
+void pentest_kali(Injector& in) {
+  pentest(in, kKaliUa);
+}
+void pentest_parrot(Injector& in) {
+  pentest(in, kParrotUa);
+}
+void pentest_pentoo(Injector& in) {
+  pentest(in, kPentooUa);
+}
+
+void root_usage(Injector& in) {
+  const SimUser& owner = in.a.users[0];
+  in.actor("arn:aws:iam::" + in.a.id + ":root");
+  in.actor_ip(owner.home_ip);
+  const std::string ip = ipv4_string(owner.home_ip);
+  Caller root = root_caller(in.a);
+  Call login = api("signin.amazonaws.com", "ConsoleLogin", ip, owner.user_agent, false, "null",
+                   "{\"ConsoleLogin\":\"Success\"}");
+  login.event_type = "AwsConsoleSignIn";
+  login.additional =
+      "{\"LoginTo\":\"https://console.aws.amazon.com/console/home\",\"MobileVersion\":\"No\","
+      "\"MFAUsed\":\"Yes\"}";
+  in.call(root, login);
+  in.wait(30, 90);
+  root.access_key = "ASIA";
+  append_random(root.access_key, in.rng, kUpperAlnum, 16);
+  in.call(root, api("iam.amazonaws.com", "ListAccessKeys", ip, owner.user_agent, true));
+  in.wait(20, 60);
+  in.call(root, api("iam.amazonaws.com", "GetAccountSummary", ip, owner.user_agent, true));
+}
+
+void cloudtrail_disabled(Injector& in) {
+  const SimUser& u = in.a.users[1];
+  const Caller who = user_caller(in.a, u);
+  in.actor(who.arn);
+  in.actor(in.a.trail_name);
+  const std::string arn =
+      "arn:aws:cloudtrail:" + in.a.region + ":" + in.a.id + ":trail/" + in.a.trail_name;
+  in.call(who, api("cloudtrail.amazonaws.com", "StopLogging", ipv4_string(u.home_ip), kAttackerCli,
+                   false, "{\"name\":\"" + arn + "\"}"));
+}
+
+void password_policy(Injector& in) {
+  const SimUser& u = in.a.users[2];
+  const Caller who = user_caller(in.a, u);
+  in.actor(who.arn);
+  in.call(who, api("iam.amazonaws.com", "UpdateAccountPasswordPolicy", ipv4_string(u.home_ip),
+                   kAttackerCli, false,
+                   "{\"minimumPasswordLength\":6,\"requireSymbols\":false,\"requireNumbers\":false,"
+                   "\"requireUppercaseCharacters\":false,\"requireLowercaseCharacters\":true,"
+                   "\"allowUsersToChangePassword\":true,\"maxPasswordAge\":0,"
+                   "\"passwordReusePrevention\":0}"));
+}
+
+void console_login_spread(Injector& in) {
+  const SimUser& u = in.a.users[3];
+  Caller who = user_caller(in.a, u, false);
+  in.actor(who.arn);
+  auto login = [&](std::uint32_t ip) {
+    in.actor_ip(ip);
+    Call c = api("signin.amazonaws.com", "ConsoleLogin", ipv4_string(ip), u.user_agent, false,
+                 "null", "{\"ConsoleLogin\":\"Success\"}");
+    c.event_type = "AwsConsoleSignIn";
+    c.additional =
+        "{\"LoginTo\":\"https://console.aws.amazon.com/console/home\",\"MobileVersion\":\"No\","
+        "\"MFAUsed\":\"Yes\"}";
+    in.call(who, c);
+  };
+  login(in.e.spread_ips[0]);
+  in.wait(60, 240);
+  login(in.e.spread_ips[1 + in.rng.below(in.e.spread_ips.size() - 1)]);
+}
+
+std::string node_session(Injector& in, std::size_t node) {
+  return in.a.hosts[in.a.nodes[node]].instance_id;
+}
+
+void instance_credentials_outside(Injector& in) {
+  const std::string session = node_session(in, 0);
+  const Caller who = role_caller(in.a, in.a.node_role, session, in.t - 3600, true);
+  in.actor(who.arn);
+  in.actor(session);
+  const std::uint32_t ip = in.e.spread_ips[2 + in.rng.below(3)];
+  in.actor_ip(ip);
+  recon_calls(in, who, ipv4_string(ip), kAttackerBoto);
+}
+
+void instance_credentials_inside(Injector& in) {
+  const std::string session = node_session(in, 1);
+  const Caller who = role_caller(in.a, in.a.node_role, session, in.t - 3600, true);
+  in.actor(who.arn);
+  in.actor(session);
+  std::string other = "9";
+  append_random(other, in.rng, "0123456789", 11);
+  in.actor(other);
+  for (int i = 0; i < 3; ++i) {
+    Call c = api("s3.amazonaws.com", "ListBuckets", "172.31.40.17", kAttackerBoto, true,
+                 "{\"Host\":\"s3." + in.a.region + ".amazonaws.com\"}");
+    c.vpce_id = "vpce-0f1e2d3c4b5a69788";
+    c.vpce_account = other;
+    in.call(who, c);
+    in.wait(10, 50);
+  }
+}
+
+void lambda_credentials_outside(Injector& in) {
+  const Caller who = role_caller(in.a, in.a.lambda_role, in.a.lambda_function, in.t - 600);
+  in.actor(who.arn);
+  in.actor(in.a.lambda_role.arn);
+  const std::uint32_t ip = in.e.spread_ips[3];
+  in.actor_ip(ip);
+  recon_calls(in, who, ipv4_string(ip), kAttackerBoto);
+}
+
+void s3_policy_call(Injector& in, std::string_view name, std::string request) {
+  const SimUser& u = in.a.users[0];
+  const Caller who = user_caller(in.a, u);
+  in.actor(who.arn);
+  in.call(who, api("s3.amazonaws.com", name, ipv4_string(u.home_ip), kAttackerCli, false,
+                   std::move(request)));
+}
+
+std::string bpa(bool on) {
+  const char* v = on ? "true" : "false";
+  return std::string(
+             "{\"PublicAccessBlockConfiguration\":{\"xmlns\":\"http://s3.amazonaws.com/"
+             "doc/2006-03-01/\",\"RestrictPublicBuckets\":") +
+         v + ",\"BlockPublicPolicy\":" + v + ",\"BlockPublicAcls\":" + v +
+         ",\"IgnorePublicAcls\":" + v + "}";
+}
+
+void s3_account_bpa(Injector& in) {
+  s3_policy_call(
+      in, "PutAccountPublicAccessBlock",
+      bpa(false) + ",\"Host\":\"" + in.a.id + ".s3-control." + in.a.region + ".amazonaws.com\"}");
+}
+
+void s3_bucket_bpa(Injector& in) {
+  in.actor(in.a.artifacts_bucket);
+  s3_policy_call(in, "PutBucketPublicAccessBlock",
+                 bpa(false) + ",\"bucketName\":\"" + in.a.artifacts_bucket + "\",\"Host\":\"" +
+                     in.a.artifacts_bucket + ".s3.amazonaws.com\",\"publicAccessBlock\":\"\"}");
+}
+
+void s3_bucket_anonymous(Injector& in) {
+  const std::string& b = in.a.artifacts_bucket;
+  in.actor(b);
+  s3_policy_call(in, "PutBucketPolicy",
+                 "{\"bucketPolicy\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":"
+                 "\"PublicRead\",\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":"
+                 "\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::" +
+                     b + "/*\"}]},\"bucketName\":\"" + b + "\",\"Host\":\"" + b +
+                     ".s3.amazonaws.com\",\"policy\":\"\"}");
+}
+
+void s3_bucket_public(Injector& in) {
+  const std::string& b = in.a.artifacts_bucket;
+  in.actor(b);
+  s3_policy_call(
+      in, "PutBucketAcl",
+      "{\"bucketName\":\"" + b + "\",\"Host\":\"" + b +
+          ".s3.amazonaws.com\",\"acl\":\"\",\"AccessControlPolicy\":{\"AccessControlList\":{"
+          "\"Grant\":[{\"Grantee\":{\"xsi:type\":\"CanonicalUser\",\"ID\":"
+          "\"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be\"},\"Permission\":"
+          "\"FULL_CONTROL\"},{\"Grantee\":{\"xsi:type\":\"Group\",\"URI\":\"http://acs.amazonaws."
+          "com/groups/global/AuthenticatedUsers\"},\"Permission\":\"READ\"}]},\"Owner\":{\"ID\":"
+          "\"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be\"}}}");
+}
+
+void s3_logging_disabled(Injector& in) {
+  const std::string& b = in.a.data_bucket;
+  in.actor(b);
+  s3_policy_call(in, "PutBucketLogging",
+                 "{\"bucketName\":\"" + b + "\",\"Host\":\"" + b +
+                     ".s3.amazonaws.com\",\"logging\":\"\",\"BucketLoggingStatus\":{\"xmlns\":"
+                     "\"http://s3.amazonaws.com/doc/2006-03-01/\"}}");
+}
+
+void bedrock_logging(Injector& in) {
+  const SimUser& u = in.a.users[1];
+  const Caller who = user_caller(in.a, u);
+  in.actor(who.arn);
+  in.call(who, api("bedrock.amazonaws.com", "DeleteModelInvocationLoggingConfiguration",
+                   ipv4_string(u.home_ip), kAttackerCli, false));
+}
+
+void short_term_root(Injector& in) {
+  // A management account's principal assumed root in this member account (sts:AssumeRoot).
+  Caller root = root_caller(in.a);
+  root.access_key = "ASIA";
+  append_random(root.access_key, in.rng, kUpperAlnum, 16);
+  root.assumed_root = true;
+  in.actor(root.arn);
+  const std::string ip = ipv4_string(in.a.users[0].home_ip);
+  in.actor(ip);
+  for (std::string_view name : {"DeleteBucketPolicy", "GetBucketPolicy"}) {
+    Call c = api("s3.amazonaws.com", name, ip, kAttackerCli, name[0] == 'G',
+                 "{\"bucketName\":\"" + in.a.artifacts_bucket + "\",\"policy\":\"\"}");
+    in.call(root, c);
+    in.wait(10, 40);
+  }
+}
+
+// Anomalous behaviour: a person's own credentials call an API of the tactic from a new tool.
+void anomalous(Injector& in,
+               std::initializer_list<std::pair<std::string_view, std::string_view>> calls) {
+  const SimUser& u = in.a.users[in.rng.below(in.a.people)];
+  const Caller who = user_caller(in.a, u);
+  in.actor(who.arn);
+  in.actor(u.access_key);
+  const std::uint32_t ip = in.e.spread_ips[in.rng.below(in.e.spread_ips.size())];
+  in.actor_ip(ip);
+  for (const auto& [source, name] : calls) {
+    const bool ro =
+        name.starts_with("Get") || name.starts_with("List") || name.starts_with("Describe");
+    in.call(who, api(source, name, ipv4_string(ip), kAttackerBoto, ro, "{}"));
+    in.wait(5, 30);
+  }
+}
+
+void anomalous_credential_access(Injector& in) {
+  anomalous(in, {{"secretsmanager.amazonaws.com", "GetSecretValue"},
+                 {"ec2.amazonaws.com", "GetPasswordData"}});
+}
+void anomalous_defense_evasion(Injector& in) {
+  anomalous(in, {{"ec2.amazonaws.com", "DeleteFlowLogs"},
+                 {"cloudwatch.amazonaws.com", "DisableAlarmActions"}});
+}
+void anomalous_discovery(Injector& in) {
+  anomalous(in, {{"iam.amazonaws.com", "ListAccessKeys"}, {"iam.amazonaws.com", "GetRolePolicy"}});
+}
+void anomalous_exfiltration(Injector& in) {
+  anomalous(in, {{"s3.amazonaws.com", "PutBucketReplication"},
+                 {"rds.amazonaws.com", "RestoreDBInstanceFromDBSnapshot"}});
+}
+void anomalous_impact(Injector& in) {
+  anomalous(in,
+            {{"ec2.amazonaws.com", "DeleteSecurityGroup"}, {"iam.amazonaws.com", "UpdateUser"}});
+}
+void anomalous_initial_access(Injector& in) {
+  anomalous(
+      in, {{"ssm.amazonaws.com", "StartSession"}, {"ecr.amazonaws.com", "GetAuthorizationToken"}});
+}
+void anomalous_persistence(Injector& in) {
+  anomalous(in, {{"ec2.amazonaws.com", "ImportKeyPair"},
+                 {"ec2.amazonaws.com", "ModifyInstanceAttribute"}});
+}
+void anomalous_privilege_escalation(Injector& in) {
+  anomalous(in, {{"iam.amazonaws.com", "PutUserPolicy"}, {"iam.amazonaws.com", "AddUserToGroup"}});
+}
+
+// ---- S3 data-event scenarios -----------------------------------------------------------------
+
+void s3_tor_discovery(Injector& in) {
+  s3_calls(in, pick_ip(in, in.e.tor_exits), kAttackerCli, 0);
+}
+void s3_tor_write(Injector& in) {
+  s3_calls(in, pick_ip(in, in.e.tor_exits), kAttackerCli, 3);
+}
+void s3_malicious_discovery(Injector& in) {
+  s3_calls(in, pick_ip(in, in.e.malicious_ips), kAttackerCli, 0);
+}
+void s3_custom_discovery(Injector& in) {
+  s3_calls(in, pick_ip(in, in.e.custom_threat_ips), kAttackerCli, 0);
+}
+void s3_malicious_exfiltration(Injector& in) {
+  s3_calls(in, pick_ip(in, in.e.malicious_ips), kAttackerCli, 1);
+}
+void s3_malicious_impact(Injector& in) {
+  s3_calls(in, pick_ip(in, in.e.malicious_ips), kAttackerCli, 2);
+}
+void s3_custom_write(Injector& in) {
+  s3_calls(in, pick_ip(in, in.e.custom_threat_ips), kAttackerCli, 3);
+}
+void s3_kali(Injector& in) {
+  s3_calls(in, in.e.spread_ips[0], kKaliUa, 0);
+}
+void s3_parrot(Injector& in) {
+  s3_calls(in, in.e.spread_ips[1], kParrotUa, 0);
+}
+void s3_pentoo(Injector& in) {
+  s3_calls(in, in.e.spread_ips[2], kPentooUa, 0);
+}
+
+// ---- flow scenarios --------------------------------------------------------------------------
+
+const SimHost& node(Injector& in, std::size_t i) {
+  return in.a.hosts[in.a.nodes[i % in.a.nodes.size()]];
+}
+
+Flow out_flow(const SimHost& h, std::uint32_t dst, std::uint32_t dport, std::uint32_t proto,
+              std::uint64_t packets, std::uint64_t bytes, std::uint32_t sport) {
+  Flow f;
+  f.host = &h;
+  f.src = h.ip;
+  f.dst = dst;
+  f.sport = sport;
+  f.dport = dport;
+  f.proto = proto;
+  f.packets = packets;
+  f.bytes = bytes;
+  f.egress = true;
+  f.tcp_flags = proto == 6 ? 2 : 0;
+  return f;
+}
+
+Flow in_flow(const SimHost& h, std::uint32_t src, std::uint32_t dport, std::uint32_t proto,
+             std::uint64_t packets, std::uint64_t bytes, std::uint32_t sport, bool accept) {
+  Flow f = out_flow(h, h.ip, dport, proto, packets, bytes, sport);
+  f.src = src;
+  f.dst = h.ip;
+  f.egress = false;
+  f.accept = accept;
+  return f;
+}
+
+std::uint32_t eph(Injector& in) {
+  return static_cast<std::uint32_t>(in.rng.range(32768, 60999));
+}
+
+void actor_host(Injector& in, const SimHost& h) {
+  in.actor(h.instance_id);
+  in.actor(h.eni);
+  in.actor_ip(h.ip);
+}
+
+void brute_force(Injector& in, bool target, std::uint32_t port) {
+  const SimHost& h = target ? in.a.hosts[in.a.bastion] : node(in, 1);
+  actor_host(in, h);
+  const std::uint32_t remote = target ? pick_ip(in, in.e.malicious_ips)
+                                      : in.e.spread_ips[in.rng.below(in.e.spread_ips.size())];
+  in.actor_ip(remote);
+  for (int i = 0; i < 40; ++i) {
+    in.flow(target ? in_flow(h, remote, port, 6, 12, 2600, eph(in), true)
+                   : out_flow(h, remote, port, 6, 12, 2600, eph(in)));
+    in.wait(4, 12);
+  }
+}
+
+void ssh_brute_target(Injector& in) {
+  brute_force(in, true, 22);
+}
+void ssh_brute_actor(Injector& in) {
+  brute_force(in, false, 22);
+}
+void rdp_brute(Injector& in) {
+  brute_force(in, true, 3389);
+}
+void winrm_brute(Injector& in) {
+  brute_force(in, true, 5985);
+}
+
+void portscan(Injector& in) {
+  const SimHost& h = node(in, 2);
+  actor_host(in, h);
+  const std::uint32_t target = in.e.spread_ips[4];
+  in.actor_ip(target);
+  for (std::uint32_t port = 1; port <= 1024;
+       port += 1 + static_cast<std::uint32_t>(in.rng.below(12))) {
+    Flow f = out_flow(h, target, port, 6, 1, 44, eph(in));
+    f.accept = in.rng.chance(900);
+    in.flow(f);
+    in.wait(0, 3);
+  }
+}
+
+void port_sweep(Injector& in) {
+  const SimHost& h = node(in, 3);
+  actor_host(in, h);
+  const std::uint32_t base = 0xC6336400u + static_cast<std::uint32_t>(in.rng.below(100)) * 256;
+  for (std::uint32_t i = 0; i < 60; ++i) {
+    in.flow(out_flow(h, base + 1 + i * 3, 6379, 6, 1, 44, eph(in)));
+    in.wait(0, 4);
+  }
+}
+
+void port_probe(Injector& in) {
+  const SimHost& h = in.a.hosts[in.a.bastion];
+  actor_host(in, h);
+  const std::uint32_t scanner = pick_ip(in, in.e.malicious_ips);
+  in.actor_ip(scanner);
+  for (std::uint32_t port : {9200u, 6379u, 9200u}) {
+    in.flow(in_flow(h, scanner, port, 6, 3, 180, eph(in), true));
+    in.wait(20, 90);
+  }
+}
+
+void dos(Injector& in, std::uint32_t proto, std::uint32_t port) {
+  const SimHost& h = node(in, 0);
+  actor_host(in, h);
+  const std::uint32_t victim = in.e.spread_ips[5];
+  in.actor_ip(victim);
+  for (int i = 0; i < 30; ++i) {
+    const std::uint64_t packets = static_cast<std::uint64_t>(in.rng.range(150000, 250000));
+    in.flow(out_flow(h, victim, port, proto, packets, packets * (proto == 17 ? 512 : 60), eph(in)));
+    in.wait(15, 25);
+  }
+}
+
+void dos_tcp(Injector& in) {
+  dos(in, 6, 80);
+}
+void dos_udp(Injector& in) {
+  dos(in, 17, 27015);
+}
+void dos_dns(Injector& in) {
+  dos(in, 17, 53);
+}
+void dos_udp_on_tcp(Injector& in) {
+  dos(in, 17, 443);
+}
+void dos_unusual(Injector& in) {
+  dos(in, 2, 0);
+}
+
+void spambot(Injector& in) {
+  const SimHost& h = node(in, 1);
+  actor_host(in, h);
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    const std::uint32_t mx = 0x4A7D0000u + static_cast<std::uint32_t>(in.rng.below(65000));
+    in.flow(out_flow(h, mx, 25, 6, 20, 9000, eph(in)));
+    in.wait(2, 15);
+  }
+}
+
+void port_unusual(Injector& in) {
+  const SimHost& h = node(in, 2);
+  actor_host(in, h);
+  const std::uint32_t remote = in.e.spread_ips[1];
+  in.actor_ip(remote);
+  for (int i = 0; i < 3; ++i) {
+    in.flow(out_flow(h, remote, 1389, 6, 8, 900, eph(in)));
+    in.wait(20, 60);
+  }
+}
+
+void volume_unusual(Injector& in) {
+  const SimHost& h = node(in, 3);
+  actor_host(in, h);
+  const std::uint32_t remote = in.e.spread_ips[2];
+  in.actor_ip(remote);
+  for (int i = 0; i < 20; ++i) {
+    in.flow(out_flow(h, remote, 443, 6, 400000, 540000000, eph(in)));
+    in.wait(30, 60);
+  }
+}
+
+void list_flows(Injector& in, const std::vector<std::uint32_t>& list, std::uint32_t port,
+                std::uint32_t proto, int n) {
+  const SimHost& h = node(in, in.rng.below(8));
+  actor_host(in, h);
+  const std::uint32_t remote = pick_ip(in, list);
+  in.actor_ip(remote);
+  for (int i = 0; i < n; ++i) {
+    in.flow(out_flow(h, remote, port, proto, 30, 6000, eph(in)));
+    in.wait(20, 90);
+  }
+}
+
+void bitcoin_flow(Injector& in) {
+  list_flows(in, in.e.mining_ips, 3333, 6, 4);
+}
+void unusual_resolver(Injector& in) {
+  const SimHost& h = node(in, 0);
+  actor_host(in, h);
+  in.actor("8.8.8.8");
+  for (int i = 0; i < 4; ++i) {
+    in.flow(out_flow(h, 0x08080808u, 53, 17, 1, 74, eph(in)));
+    in.wait(10, 60);
+  }
+}
+void doh(Injector& in) {
+  const SimHost& h = node(in, 1);
+  actor_host(in, h);
+  in.actor("1.1.1.1");
+  for (int i = 0; i < 4; ++i) {
+    in.flow(out_flow(h, 0x01010101u, 443, 6, 14, 4200, eph(in)));
+    in.wait(10, 60);
+  }
+}
+void dot(Injector& in) {
+  const SimHost& h = node(in, 2);
+  actor_host(in, h);
+  in.actor("9.9.9.9");
+  for (int i = 0; i < 4; ++i) {
+    in.flow(out_flow(h, 0x09090909u, 853, 6, 14, 4200, eph(in)));
+    in.wait(10, 60);
+  }
+}
+void blackhole_flow(Injector& in) {
+  list_flows(in, in.e.blackhole_ips, 80, 6, 3);
+}
+void drop_point_flow(Injector& in) {
+  list_flows(in, in.e.drop_point_ips, 443, 6, 3);
+}
+void custom_flow(Injector& in) {
+  list_flows(in, in.e.custom_threat_ips, 443, 6, 3);
+}
+void cc_flow(Injector& in) {
+  list_flows(in, in.e.cc_ips, 443, 6, 4);
+}
+void tor_client(Injector& in) {
+  list_flows(in, in.e.tor_relays, 9001, 6, 4);
+}
+
+void tor_relay(Injector& in) {
+  const SimHost& h = node(in, 3);
+  actor_host(in, h);
+  for (int i = 0; i < 30; ++i) {
+    const std::uint32_t peer = in.e.tor_relays[in.rng.below(in.e.tor_relays.size())];
+    Flow f = in.rng.chance(500) ? in_flow(h, peer, 9001, 6, 400, 450000, eph(in), true)
+                                : out_flow(h, peer, 9001, 6, 400, 450000, eph(in));
+    in.flow(f);
+    in.wait(5, 20);
+  }
+}
+
+// ---- DNS scenarios ---------------------------------------------------------------------------
+
+void dns_queries(Injector& in, const std::vector<std::string>& names, std::string answers, int n,
+                 bool name_is_actor = true) {
+  const SimHost& h = node(in, in.rng.below(8));
+  in.actor(h.instance_id);
+  in.actor_ip(h.ip);
+  const std::string& name = names[in.rng.below(names.size())];
+  if (name_is_actor) {
+    std::string bare = name;
+    if (!bare.empty() && bare.back() == '.') bare.pop_back();
+    in.actor(bare);
+  }
+  for (int i = 0; i < n; ++i) {
+    Query qy;
+    qy.host = &h;
+    qy.name = name;
+    qy.answers = answers;
+    in.query(qy);
+    in.wait(20, 120);
+  }
+}
+
+void cc_dns(Injector& in) {
+  dns_queries(in, in.e.cc_domains, a_answers({in.e.cc_ips[0]}), 3);
+}
+void bitcoin_dns(Injector& in) {
+  dns_queries(in, in.e.mining_domains, a_answers({in.e.mining_ips[0]}), 3);
+}
+void drop_point_dns(Injector& in) {
+  dns_queries(in, in.e.drop_point_domains, a_answers({in.e.drop_point_ips[0]}), 2);
+}
+void phishing_dns(Injector& in) {
+  dns_queries(in, in.e.phishing_domains, a_answers({0x68150A01u}), 2);
+}
+void drive_by_dns(Injector& in) {
+  dns_queries(in, in.e.drive_by_domains, a_answers({0x68150A02u}), 2);
+}
+void malicious_domain_dns(Injector& in) {
+  dns_queries(in, in.e.malicious_domains, a_answers({0x68150A03u}), 2);
+}
+void blackhole_dns(Injector& in) {
+  dns_queries(in, in.e.blackhole_domains, a_answers({in.e.blackhole_ips[0]}), 2);
+}
+void metadata_rebind(Injector& in) {
+  const std::vector<std::string> names = {"a9fea9fe.0a000001.rbndr.us."};
+  dns_queries(in, names, a_answers({0xA9FEA9FEu}), 2);
+}
+
+void dga(Injector& in) {
+  const SimHost& h = node(in, 1);
+  in.actor(h.instance_id);
+  in.actor_ip(h.ip);
+  static constexpr std::string_view kTlds[] = {".com.", ".net.", ".info.", ".biz."};
+  for (int i = 0; i < 30; ++i) {
+    std::string name;
+    append_random(name, in.rng, "abcdefghijklmnopqrstuvwxyz",
+                  static_cast<std::size_t>(in.rng.range(12, 20)));
+    name += kTlds[in.rng.below(4)];
+    Query qy;
+    qy.host = &h;
+    qy.name = name;
+    qy.rcode = "NXDOMAIN";
+    in.query(qy);
+    in.wait(1, 8);
+  }
+}
+
+void dns_exfiltration(Injector& in) {
+  const SimHost& h = node(in, 2);
+  in.actor(h.instance_id);
+  in.actor_ip(h.ip);
+  in.actor("t.cdn-metrics-sync.net");
+  for (int i = 0; i < 150; ++i) {
+    std::string name;
+    append_random(name, in.rng, "abcdefghijklmnopqrstuvwxyz234567", 60);
+    name += '.';
+    append_random(name, in.rng, "abcdefghijklmnopqrstuvwxyz234567", 40);
+    name += ".t.cdn-metrics-sync.net.";
+    Query qy;
+    qy.host = &h;
+    qy.name = name;
+    qy.type = "TXT";
+    qy.answers = "[{\"Rdata\":\"\\\"ok\\\"\",\"Type\":\"TXT\",\"Class\":\"IN\"}]";
+    in.query(qy);
+    in.wait(1, 4);
+  }
+}
+
+// ---- the two stories of the reference architecture -------------------------------------------
+
+// (1) A leaked access key used from a Tor exit at 02:30 UTC: recon, a load balancer and an
+// instance opened to the world, data sent out from the new instance, then CloudTrail stopped.
+void story_tor_compromise(Injector& in) {
+  const std::uint32_t tor = pick_ip(in, in.e.tor_exits);
+  in.actor_ip(tor);
+  const std::string ip = ipv4_string(tor);
+  const Caller who = leaked_caller(in);
+  recon_calls(in, who, ip, kAttackerCli);
+  in.wait(60, 120);
+  const std::string sg = "sg-0" + std::to_string(in.rng.range(100000000, 999999999)) + "abcdef0";
+  in.actor(sg);
+  in.call(who, api("ec2.amazonaws.com", "CreateSecurityGroup", ip, kAttackerCli, false,
+                   "{\"groupName\":\"lb-temp\",\"groupDescription\":\"temp\",\"vpcId\":\"" +
+                       in.a.vpcs[0] + "\"}",
+                   "{\"_return\":true,\"groupId\":\"" + sg + "\"}"));
+  in.wait(20, 60);
+  in.call(who, api("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ip, kAttackerCli, false,
+                   "{\"groupId\":\"" + sg +
+                       "\",\"ipPermissions\":{\"items\":[{\"ipProtocol\":\"tcp\",\"fromPort\":22,"
+                       "\"toPort\":22,\"groups\":{},\"ipRanges\":{\"items\":[{\"cidrIp\":\"0.0.0.0/"
+                       "0\"}]},\"ipv6Ranges\":{},\"prefixListIds\":{}}]}}",
+                   "{\"_return\":true}"));
+  in.wait(20, 60);
+  in.call(who,
+          api("elasticloadbalancing.amazonaws.com", "CreateLoadBalancer", ip, kAttackerCli, false,
+              "{\"name\":\"lb-temp\",\"subnets\":[\"" + in.a.subnets[0][0] + "\",\"" +
+                  in.a.subnets[0][1] + "\"],\"securityGroups\":[\"" + sg +
+                  "\"],\"scheme\":\"internet-facing\",\"type\":\"application\"}"));
+  in.wait(30, 90);
+  SimHost box;
+  box.tier = Tier::kBatch;
+  box.instance_id = "i-0" + std::to_string(in.rng.range(100000000, 999999999)) + "feed1e";
+  box.eni = "eni-0" + std::to_string(in.rng.range(100000000, 999999999)) + "beef01";
+  box.ip = in.a.vpc_base[0] | 0x2A0u | static_cast<std::uint32_t>(in.rng.below(200));
+  box.vpc = 0;
+  box.subnet = 0;
+  actor_host(in, box);
+  in.call(who, api("ec2.amazonaws.com", "RunInstances", ip, kAttackerCli, false,
+                   "{\"instancesSet\":{\"items\":[{\"imageId\":\"ami-0c02fb55956c7d316\","
+                   "\"minCount\":1,\"maxCount\":1}]},\"instanceType\":\"c5.4xlarge\","
+                   "\"groupSet\":{\"items\":[{\"groupId\":\"" +
+                       sg + "\"}]},\"subnetId\":\"" + in.a.subnets[0][0] + "\"}",
+                   "{\"instancesSet\":{\"items\":[{\"instanceId\":\"" + box.instance_id +
+                       "\",\"instanceState\":{\"code\":0,\"name\":\"pending\"}}]}}"));
+  in.wait(240, 400);
+  const std::uint32_t drop = pick_ip(in, in.e.drop_point_ips);
+  in.actor_ip(drop);
+  for (int i = 0; i < 12; ++i) {
+    in.flow(out_flow(box, drop, 443, 6, 300000, 420000000, eph(in)));
+    in.wait(40, 70);
+  }
+  in.wait(60, 120);
+  in.actor(in.a.trail_name);
+  in.call(who, api("cloudtrail.amazonaws.com", "StopLogging", ip, kAttackerCli, false,
+                   "{\"name\":\"arn:aws:cloudtrail:" + in.a.region + ":" + in.a.id + ":trail/" +
+                       in.a.trail_name + "\"}"));
+}
+
+// (2) A data breach: an EKS node's role credentials (taken through SSRF) read the data lake
+// from outside, calls the role is not allowed to make are denied, and the node sends gigabytes
+// out.
+void story_data_breach(Injector& in) {
+  const std::string session = node_session(in, 0);
+  const Caller who = role_caller(in.a, in.a.node_role, session, in.t - 7200, true);
+  in.actor(who.arn);
+  in.actor(session);
+  const std::uint32_t remote = in.e.spread_ips[5];
+  in.actor_ip(remote);
+  const std::string ip = ipv4_string(remote);
+  in.actor(in.a.data_bucket);
+  in.call(who, api("s3.amazonaws.com", "ListBuckets", ip, kAttackerBoto, true,
+                   "{\"Host\":\"s3." + in.a.region + ".amazonaws.com\"}"));
+  in.wait(5, 20);
+  for (std::string_view denied : {"ListUsers", "ListRoles", "GetAccountAuthorizationDetails"}) {
+    Call c = api("iam.amazonaws.com", denied, ip, kAttackerBoto, true);
+    c.error_code = "AccessDenied";
+    c.error_message = "User: " + who.arn +
+                      " is not authorized to perform: iam:" + std::string(denied) +
+                      " because no identity-based policy allows it";
+    in.call(who, c);
+    in.wait(2, 10);
+  }
+  for (int i = 0; i < 60; ++i) {
+    in.call(who, s3_data(in, "GetObject", in.a.data_bucket, object_key(in), ip, kAttackerBoto, true,
+                         in.rng.range(20000000, 90000000)));
+    in.wait(1, 6);
+  }
+  const SimHost& h = node(in, 0);
+  actor_host(in, h);
+  for (int i = 0; i < 15; ++i) {
+    in.flow(out_flow(h, remote, 443, 6, 600000, 850000000, eph(in)));
+    in.wait(30, 60);
+  }
+}
+
+}  // namespace
+
+const std::vector<Scenario>& scenario_catalogue() {
+  static const std::vector<Scenario> kAll = {
+      // The stories.
+      {"tor-credential-compromise",
+       "Leaked access key used from a Tor exit at 02:30 UTC: recon, security group opened, "
+       "load balancer and instance created, data sent out from the new instance, CloudTrail "
+       "stopped",
+       {"Recon:IAMUser/TorIPCaller", "UnauthorizedAccess:IAMUser/TorIPCaller",
+        "Stealth:IAMUser/CloudTrailLoggingDisabled", "Trojan:EC2/DropPoint",
+        "AttackSequence:IAM/CompromisedCredentials"},
+       {},
+       1,
+       150,
+       true,
+       &story_tor_compromise},
+      {"data-breach",
+       "EKS node role credentials used from outside AWS: bucket listing, denied IAM calls, mass "
+       "GetObject on the data lake, gigabytes sent to the same external address",
+       {"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+        "Behavior:EC2/TrafficVolumeUnusual", "AttackSequence:S3/CompromisedData"},
+       {},
+       2,
+       -1,
+       true,
+       &story_data_breach},
+      // IAM / CloudTrail management events.
+      {"tor-recon",
+       "Leaked key lists resources from a Tor exit",
+       {"Recon:IAMUser/TorIPCaller"},
+       {},
+       1,
+       -1,
+       false,
+       &tor_recon},
+      {"tor-api",
+       "Leaked key changes resources from a Tor exit",
+       {"UnauthorizedAccess:IAMUser/TorIPCaller"},
+       {},
+       1,
+       -1,
+       false,
+       &tor_api},
+      {"malicious-ip-recon",
+       "Leaked key lists resources from a known malicious address",
+       {"Recon:IAMUser/MaliciousIPCaller"},
+       {},
+       1,
+       -1,
+       false,
+       &malicious_recon},
+      {"malicious-ip-api",
+       "Leaked key changes resources from a known malicious address",
+       {"UnauthorizedAccess:IAMUser/MaliciousIPCaller"},
+       {},
+       1,
+       -1,
+       false,
+       &malicious_api},
+      {"custom-threat-recon",
+       "Leaked key lists resources from an address on the custom threat list",
+       {"Recon:IAMUser/MaliciousIPCaller.Custom"},
+       {},
+       1,
+       -1,
+       false,
+       &custom_recon},
+      {"custom-threat-api",
+       "Leaked key changes resources from an address on the custom threat list",
+       {"UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom"},
+       {},
+       1,
+       -1,
+       false,
+       &custom_api},
+      {"pentest-kali",
+       "API calls from a Kali Linux host",
+       {"PenTest:IAMUser/KaliLinux"},
+       {},
+       1,
+       -1,
+       false,
+       &pentest_kali},
+      {"pentest-parrot",
+       "API calls from a Parrot Security host",
+       {"PenTest:IAMUser/ParrotLinux"},
+       {},
+       1,
+       -1,
+       false,
+       &pentest_parrot},
+      {"pentest-pentoo",
+       "API calls from a Pentoo host",
+       {"PenTest:IAMUser/PentooLinux"},
+       {},
+       1,
+       -1,
+       false,
+       &pentest_pentoo},
+      {"root-credential-usage",
+       "Root signs in and calls IAM",
+       {"Policy:IAMUser/RootCredentialUsage"},
+       {},
+       1,
+       -1,
+       false,
+       &root_usage},
+      {"short-term-root-usage",
+       "Short-term root credentials (sts:AssumeRoot) delete a bucket policy",
+       {"Policy:IAMUser/ShortTermRootCredentialUsage"},
+       {},
+       1,
+       -1,
+       false,
+       &short_term_root},
+      {"cloudtrail-logging-disabled",
+       "A user stops the trail",
+       {"Stealth:IAMUser/CloudTrailLoggingDisabled"},
+       {},
+       1,
+       -1,
+       false,
+       &cloudtrail_disabled},
+      {"password-policy-weakened",
+       "The account password policy is weakened",
+       {"Stealth:IAMUser/PasswordPolicyChange"},
+       {},
+       1,
+       -1,
+       false,
+       &password_policy},
+      {"console-login-impossible-travel",
+       "One user signs in from two distant places within minutes",
+       {"UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B"},
+       {},
+       1,
+       -1,
+       false,
+       &console_login_spread},
+      {"instance-credentials-outside-aws",
+       "An EKS node's role credentials used from outside AWS",
+       {"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"},
+       {},
+       1,
+       -1,
+       false,
+       &instance_credentials_outside},
+      {"instance-credentials-inside-aws",
+       "An EKS node's role credentials used through another account's VPC endpoint",
+       {"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS"},
+       {},
+       1,
+       -1,
+       false,
+       &instance_credentials_inside},
+      {"lambda-credentials-outside-aws",
+       "A Lambda execution role's credentials used from outside AWS",
+       {"UnauthorizedAccess:IAMUser/ResourceCredentialExfiltration.OutsideAWS"},
+       {},
+       1,
+       -1,
+       false,
+       &lambda_credentials_outside},
+      {"s3-account-block-public-access-disabled",
+       "Account-level S3 Block Public Access turned off",
+       {"Policy:S3/AccountBlockPublicAccessDisabled"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_account_bpa},
+      {"s3-bucket-block-public-access-disabled",
+       "Bucket-level Block Public Access turned off",
+       {"Policy:S3/BucketBlockPublicAccessDisabled"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_bucket_bpa},
+      {"s3-bucket-anonymous-access",
+       "Bucket policy grants s3:GetObject to everyone",
+       {"Policy:S3/BucketAnonymousAccessGranted"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_bucket_anonymous},
+      {"s3-bucket-public-access",
+       "Bucket ACL grants READ to all authenticated AWS users",
+       {"Policy:S3/BucketPublicAccessGranted"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_bucket_public},
+      {"s3-access-logging-disabled",
+       "Server access logging turned off on the data lake",
+       {"Stealth:S3/ServerAccessLoggingDisabled"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_logging_disabled},
+      {"bedrock-logging-disabled",
+       "Bedrock model invocation logging deleted",
+       {"DefenseEvasion:IAMUser/BedrockLoggingDisabled"},
+       {},
+       1,
+       -1,
+       false,
+       &bedrock_logging},
+      {"anomalous-credential-access",
+       "A person's key reads secrets with a new tool",
+       {"CredentialAccess:IAMUser/AnomalousBehavior"},
+       {},
+       8,
+       -1,
+       false,
+       &anomalous_credential_access},
+      {"anomalous-defense-evasion",
+       "A person's key deletes flow logs with a new tool",
+       {"DefenseEvasion:IAMUser/AnomalousBehavior"},
+       {},
+       8,
+       -1,
+       false,
+       &anomalous_defense_evasion},
+      {"anomalous-discovery",
+       "A person's key enumerates IAM with a new tool",
+       {"Discovery:IAMUser/AnomalousBehavior"},
+       {},
+       8,
+       -1,
+       false,
+       &anomalous_discovery},
+      {"anomalous-exfiltration",
+       "A person's key sets up bucket replication with a new tool",
+       {"Exfiltration:IAMUser/AnomalousBehavior"},
+       {},
+       8,
+       -1,
+       false,
+       &anomalous_exfiltration},
+      {"anomalous-impact",
+       "A person's key deletes a security group with a new tool",
+       {"Impact:IAMUser/AnomalousBehavior"},
+       {},
+       8,
+       -1,
+       false,
+       &anomalous_impact},
+      {"anomalous-initial-access",
+       "A person's key starts SSM sessions with a new tool",
+       {"InitialAccess:IAMUser/AnomalousBehavior"},
+       {},
+       8,
+       -1,
+       false,
+       &anomalous_initial_access},
+      {"anomalous-persistence",
+       "A person's key imports a key pair with a new tool",
+       {"Persistence:IAMUser/AnomalousBehavior"},
+       {},
+       8,
+       -1,
+       false,
+       &anomalous_persistence},
+      {"anomalous-privilege-escalation",
+       "A person's key attaches user policies with a new tool",
+       {"PrivilegeEscalation:IAMUser/AnomalousBehavior"},
+       {},
+       8,
+       -1,
+       false,
+       &anomalous_privilege_escalation},
+      // S3 data events.
+      {"s3-tor-discovery",
+       "Data-lake listing from a Tor exit",
+       {"Discovery:S3/TorIPCaller"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_tor_discovery},
+      {"s3-tor-write",
+       "Objects written from a Tor exit",
+       {"UnauthorizedAccess:S3/TorIPCaller"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_tor_write},
+      {"s3-malicious-ip-discovery",
+       "Data-lake listing from a known malicious address",
+       {"Discovery:S3/MaliciousIPCaller"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_malicious_discovery},
+      {"s3-custom-threat-discovery",
+       "Data-lake listing from an address on the custom threat list",
+       {"Discovery:S3/MaliciousIPCaller.Custom"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_custom_discovery},
+      {"s3-malicious-ip-exfiltration",
+       "Objects read from a known malicious address",
+       {"Exfiltration:S3/MaliciousIPCaller"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_malicious_exfiltration},
+      {"s3-malicious-ip-impact",
+       "Objects deleted from a known malicious address",
+       {"Impact:S3/MaliciousIPCaller"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_malicious_impact},
+      {"s3-custom-threat-write",
+       "Objects written from an address on the custom threat list",
+       {"UnauthorizedAccess:S3/MaliciousIPCaller.Custom"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_custom_write},
+      {"s3-pentest-kali",
+       "Data-lake listing from a Kali Linux host",
+       {"PenTest:S3/KaliLinux"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_kali},
+      {"s3-pentest-parrot",
+       "Data-lake listing from a Parrot Security host",
+       {"PenTest:S3/ParrotLinux"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_parrot},
+      {"s3-pentest-pentoo",
+       "Data-lake listing from a Pentoo host",
+       {"PenTest:S3/PentooLinux"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_pentoo},
+      // VPC flow.
+      {"ssh-brute-force-target",
+       "A malicious address tries SSH on the bastion 40 times",
+       {"UnauthorizedAccess:EC2/SSHBruteForce"},
+       {},
+       1,
+       -1,
+       false,
+       &ssh_brute_target},
+      {"ssh-brute-force-actor",
+       "An EKS node tries SSH on an outside host 40 times",
+       {"UnauthorizedAccess:EC2/SSHBruteForce"},
+       {},
+       1,
+       -1,
+       false,
+       &ssh_brute_actor},
+      {"rdp-brute-force",
+       "A malicious address tries RDP on the bastion 40 times",
+       {"UnauthorizedAccess:EC2/RDPBruteForce"},
+       {},
+       1,
+       -1,
+       false,
+       &rdp_brute},
+      {"winrm-brute-force",
+       "A malicious address tries WinRM on the bastion 40 times",
+       {"Impact:EC2/WinRMBruteForce"},
+       {},
+       1,
+       -1,
+       false,
+       &winrm_brute},
+      {"portscan",
+       "An EKS node connects to ~150 ports of one outside host",
+       {"Recon:EC2/Portscan"},
+       {},
+       1,
+       -1,
+       false,
+       &portscan},
+      {"port-sweep",
+       "An EKS node probes port 6379 on 60 outside hosts",
+       {"Impact:EC2/PortSweep"},
+       {},
+       1,
+       -1,
+       false,
+       &port_sweep},
+      {"port-probe-unprotected",
+       "A known scanner reaches open ports of the bastion",
+       {"Recon:EC2/PortProbeUnprotectedPort"},
+       {},
+       1,
+       -1,
+       false,
+       &port_probe},
+      {"dos-tcp",
+       "An EKS node floods an outside host over TCP",
+       {"Backdoor:EC2/DenialOfService.Tcp"},
+       {},
+       1,
+       -1,
+       false,
+       &dos_tcp},
+      {"dos-udp",
+       "An EKS node floods an outside host over UDP",
+       {"Backdoor:EC2/DenialOfService.Udp"},
+       {},
+       1,
+       -1,
+       false,
+       &dos_udp},
+      {"dos-dns",
+       "An EKS node floods an outside host over UDP 53",
+       {"Backdoor:EC2/DenialOfService.Dns"},
+       {},
+       1,
+       -1,
+       false,
+       &dos_dns},
+      {"dos-udp-on-tcp-ports",
+       "An EKS node floods an outside host with UDP on port 443",
+       {"Backdoor:EC2/DenialOfService.UdpOnTcpPorts"},
+       {},
+       1,
+       -1,
+       false,
+       &dos_udp_on_tcp},
+      {"dos-unusual-protocol",
+       "An EKS node floods an outside host with IGMP",
+       {"Backdoor:EC2/DenialOfService.UnusualProtocol"},
+       {},
+       1,
+       -1,
+       false,
+       &dos_unusual},
+      {"spambot",
+       "An EKS node talks SMTP to 40 mail servers",
+       {"Backdoor:EC2/Spambot"},
+       {},
+       1,
+       -1,
+       false,
+       &spambot},
+      {"network-port-unusual",
+       "An EKS node connects out on port 1389 for the first time",
+       {"Behavior:EC2/NetworkPortUnusual"},
+       {},
+       2,
+       -1,
+       false,
+       &port_unusual},
+      {"traffic-volume-unusual",
+       "An EKS node sends gigabytes to one outside host",
+       {"Behavior:EC2/TrafficVolumeUnusual"},
+       {},
+       2,
+       -1,
+       false,
+       &volume_unusual},
+      {"bitcoin-tool",
+       "An EKS node connects to a mining pool",
+       {"CryptoCurrency:EC2/BitcoinTool.B"},
+       {},
+       1,
+       -1,
+       false,
+       &bitcoin_flow},
+      {"unusual-dns-resolver",
+       "An EKS node queries a public DNS resolver directly",
+       {"DefenseEvasion:EC2/UnusualDNSResolver"},
+       {},
+       1,
+       -1,
+       false,
+       &unusual_resolver},
+      {"unusual-doh",
+       "An EKS node talks to a public DoH resolver",
+       {"DefenseEvasion:EC2/UnusualDoHActivity"},
+       {},
+       1,
+       -1,
+       false,
+       &doh},
+      {"unusual-dot",
+       "An EKS node talks to a public DoT resolver",
+       {"DefenseEvasion:EC2/UnusualDoTActivity"},
+       {},
+       1,
+       -1,
+       false,
+       &dot},
+      {"blackhole-traffic",
+       "An EKS node connects to a sinkhole address",
+       {"Trojan:EC2/BlackholeTraffic"},
+       {},
+       1,
+       -1,
+       false,
+       &blackhole_flow},
+      {"drop-point",
+       "An EKS node connects to a known drop point",
+       {"Trojan:EC2/DropPoint"},
+       {},
+       1,
+       -1,
+       false,
+       &drop_point_flow},
+      {"custom-threat-flow",
+       "An EKS node connects to an address on the custom threat list",
+       {"UnauthorizedAccess:EC2/MaliciousIPCaller.Custom"},
+       {},
+       1,
+       -1,
+       false,
+       &custom_flow},
+      {"c2-activity",
+       "An EKS node connects to a command-and-control address",
+       {"Backdoor:EC2/C&CActivity.B"},
+       {},
+       1,
+       -1,
+       false,
+       &cc_flow},
+      {"tor-client",
+       "An EKS node connects to Tor relays",
+       {"UnauthorizedAccess:EC2/TorClient"},
+       {},
+       1,
+       -1,
+       false,
+       &tor_client},
+      {"tor-relay",
+       "An EKS node relays Tor traffic",
+       {"UnauthorizedAccess:EC2/TorRelay"},
+       {},
+       1,
+       -1,
+       false,
+       &tor_relay},
+      // DNS.
+      {"c2-dns",
+       "An EKS node resolves a command-and-control domain",
+       {"Backdoor:EC2/C&CActivity.B!DNS"},
+       {},
+       1,
+       -1,
+       false,
+       &cc_dns},
+      {"bitcoin-dns",
+       "An EKS node resolves a mining pool",
+       {"CryptoCurrency:EC2/BitcoinTool.B!DNS"},
+       {},
+       1,
+       -1,
+       false,
+       &bitcoin_dns},
+      {"dga-domains",
+       "An EKS node queries 30 generated domains",
+       {"Trojan:EC2/DGADomainRequest.C!DNS"},
+       {},
+       1,
+       -1,
+       false,
+       &dga},
+      {"dns-exfiltration",
+       "An EKS node tunnels data through TXT queries",
+       {"Trojan:EC2/DNSDataExfiltration"},
+       {},
+       1,
+       -1,
+       false,
+       &dns_exfiltration},
+      {"metadata-dns-rebind",
+       "A queried name resolves to the instance metadata address",
+       {"UnauthorizedAccess:EC2/MetadataDNSRebind"},
+       {},
+       1,
+       -1,
+       false,
+       &metadata_rebind},
+      {"blackhole-dns",
+       "An EKS node resolves a sinkholed domain",
+       {"Trojan:EC2/BlackholeTraffic!DNS"},
+       {},
+       1,
+       -1,
+       false,
+       &blackhole_dns},
+      {"drop-point-dns",
+       "An EKS node resolves a drop-point domain",
+       {"Trojan:EC2/DropPoint!DNS"},
+       {},
+       1,
+       -1,
+       false,
+       &drop_point_dns},
+      {"phishing-dns",
+       "An EKS node resolves a phishing domain",
+       {"Trojan:EC2/PhishingDomainRequest!DNS"},
+       {},
+       1,
+       -1,
+       false,
+       &phishing_dns},
+      {"drive-by-dns",
+       "An EKS node resolves a drive-by download domain",
+       {"Trojan:EC2/DriveBySourceTraffic!DNS"},
+       {},
+       1,
+       -1,
+       false,
+       &drive_by_dns},
+      {"malicious-domain-custom",
+       "An EKS node resolves a domain on the custom domain list",
+       {"Impact:EC2/MaliciousDomainRequest.Custom"},
+       {},
+       1,
+       -1,
+       false,
+       &malicious_domain_dns},
+  };
+  return kAll;
+}
+
+}  // namespace sentinel::sim

@@ -1,0 +1,271 @@
+// `sentinel simulate` (sim/simulate.h): determinism, AWS layouts and shapes, labels, lists.
+#include <gtest/gtest.h>
+#include <libdeflate.h>
+#include <simdjson.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/records.h"
+#include "sim/simulate.h"
+
+namespace fs = std::filesystem;
+using sentinel::sim::SimulateOptions;
+
+namespace {
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string gunzip(const std::string& gz) {
+  libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+  std::string out(gz.size() * 40 + 4096, '\0');
+  std::size_t n = 0;
+  const auto rc = libdeflate_gzip_decompress(d, gz.data(), gz.size(), out.data(), out.size(), &n);
+  libdeflate_free_decompressor(d);
+  EXPECT_EQ(rc, LIBDEFLATE_SUCCESS);
+  out.resize(n);
+  return out;
+}
+
+class SimulateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    base_ = fs::temp_directory_path() /
+            ("sentinel_simulate_test_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(base_);
+  }
+  void TearDown() override { fs::remove_all(base_); }
+
+  SimulateOptions small(const std::string& dir, std::uint64_t seed) {
+    SimulateOptions o;
+    o.out_dir = base_ / dir;
+    o.seed = seed;
+    o.accounts = 2;
+    o.days = 2;
+    o.events = 6000;
+    return o;
+  }
+
+  fs::path base_;
+};
+
+std::map<std::string, std::string> snapshot(const fs::path& root) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.is_regular_file()) files[fs::relative(e.path(), root).string()] = read_all(e.path());
+  }
+  return files;
+}
+
+TEST_F(SimulateTest, SameSeedSameBytesOtherSeedOtherData) {
+  ASSERT_TRUE(sentinel::sim::simulate(small("a", 11)).ok());
+  ASSERT_TRUE(sentinel::sim::simulate(small("b", 11)).ok());
+  ASSERT_TRUE(sentinel::sim::simulate(small("c", 12)).ok());
+  const auto a = snapshot(base_ / "a");
+  ASSERT_GT(a.size(), 20u);
+  EXPECT_EQ(a, snapshot(base_ / "b"));
+  EXPECT_NE(read_all(base_ / "a" / "labels.jsonl"), read_all(base_ / "c" / "labels.jsonl"));
+}
+
+TEST_F(SimulateTest, FilesFollowAwsLayoutsAndShapes) {
+  auto sum = sentinel::sim::simulate(small("a", 3));
+  ASSERT_TRUE(sum.ok());
+  const std::regex ct(
+      R"(AWSLogs/(\d{12})/CloudTrail/([a-z0-9-]+)/\d{4}/\d{2}/\d{2}/(\d{12})_CloudTrail_([a-z0-9-]+)_\d{8}T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz)");
+  const std::regex flow(
+      R"(AWSLogs/(\d{12})/vpcflowlogs/([a-z0-9-]+)/\d{4}/\d{2}/\d{2}/(\d{12})_vpcflowlogs_([a-z0-9-]+)_fl-[0-9a-f]+_\d{8}T\d{4}Z_[0-9a-f]{8}\.log\.gz)");
+  const std::regex dns(
+      R"(AWSLogs/(\d{12})/vpcdnsquerylogs/(vpc-[0-9a-f]+)/\d{4}/\d{2}/\d{2}/(vpc-[0-9a-f]+)_vpcdnsquerylogs_(\d{12})_\d{8}T\d{4}Z_[0-9a-f]{8}\.log\.gz)");
+  simdjson::dom::parser parser;
+  std::uint64_t ct_records = 0, flow_records = 0, dns_records = 0;
+  std::set<std::string> identity_types;
+  bool saw_mfa_login = false, saw_failed_login = false, saw_nxdomain = false, saw_reject = false;
+  for (const auto& e : fs::recursive_directory_iterator(base_ / "a" / "AWSLogs")) {
+    if (!e.is_regular_file()) continue;
+    const std::string rel = fs::relative(e.path(), base_ / "a").string();
+    const std::string text = gunzip(read_all(e.path()));
+    std::smatch m;
+    if (std::regex_match(rel, m, ct)) {
+      EXPECT_EQ(m[1], m[3]);
+      EXPECT_EQ(m[2], m[4]);
+      simdjson::dom::element doc;
+      ASSERT_EQ(parser.parse(text).get(doc), simdjson::SUCCESS) << rel;
+      for (auto r : doc["Records"].get_array().value()) {
+        ++ct_records;
+        std::string_view s;
+        ASSERT_EQ(r["eventTime"].get_string().get(s), simdjson::SUCCESS);
+        ASSERT_EQ(r["eventID"].get_string().get(s), simdjson::SUCCESS);
+        ASSERT_EQ(r["recipientAccountId"].get_string().get(s), simdjson::SUCCESS);
+        EXPECT_EQ(s, std::string_view(m[1].str()));
+        ASSERT_EQ(r["awsRegion"].get_string().get(s), simdjson::SUCCESS);
+        EXPECT_EQ(s, std::string_view(m[2].str()));
+        ASSERT_EQ(r["userIdentity"]["type"].get_string().get(s), simdjson::SUCCESS);
+        identity_types.emplace(s);
+        std::string_view name;
+        ASSERT_EQ(r["eventName"].get_string().get(name), simdjson::SUCCESS);
+        if (name == "ConsoleLogin") {
+          std::string_view mfa, result;
+          ASSERT_EQ(r["additionalEventData"]["MFAUsed"].get_string().get(mfa), simdjson::SUCCESS);
+          ASSERT_EQ(r["responseElements"]["ConsoleLogin"].get_string().get(result),
+                    simdjson::SUCCESS);
+          if (result == "Success" && mfa == "Yes") saw_mfa_login = true;
+          if (result == "Failure") saw_failed_login = true;
+        }
+      }
+    } else if (std::regex_match(rel, m, flow)) {
+      EXPECT_EQ(m[1], m[3]);
+      std::istringstream in(text);
+      std::string line;
+      ASSERT_TRUE(std::getline(in, line));
+      EXPECT_EQ(line, sentinel::sim::kFlowHeaderV5);
+      while (std::getline(in, line)) {
+        ++flow_records;
+        std::istringstream f(line);
+        std::vector<std::string> w;
+        for (std::string x; f >> x;) w.push_back(x);
+        ASSERT_EQ(w.size(), 25u) << line;
+        EXPECT_EQ(w[0], "5");
+        EXPECT_EQ(w[1], m[1].str());
+        if (w[12] == "REJECT") saw_reject = true;
+      }
+    } else if (std::regex_match(rel, m, dns)) {
+      EXPECT_EQ(m[2], m[3]);
+      EXPECT_EQ(m[1], m[4]);
+      std::istringstream in(text);
+      for (std::string line; std::getline(in, line);) {
+        ++dns_records;
+        simdjson::dom::element r;
+        ASSERT_EQ(parser.parse(line).get(r), simdjson::SUCCESS) << line;
+        std::string_view s;
+        ASSERT_EQ(r["query_name"].get_string().get(s), simdjson::SUCCESS);
+        EXPECT_EQ(s.back(), '.');
+        ASSERT_EQ(r["srcport"].get_string().get(s), simdjson::SUCCESS);
+        ASSERT_EQ(r["vpc_id"].get_string().get(s), simdjson::SUCCESS);
+        EXPECT_EQ(s, std::string_view(m[2].str()));
+        ASSERT_EQ(r["rcode"].get_string().get(s), simdjson::SUCCESS);
+        if (s == "NXDOMAIN") saw_nxdomain = true;
+      }
+    } else {
+      ADD_FAILURE() << "unexpected file " << rel;
+    }
+  }
+  EXPECT_EQ(ct_records, sum->cloudtrail);
+  EXPECT_EQ(flow_records, sum->flows);
+  EXPECT_EQ(dns_records, sum->dns);
+  const std::uint64_t total = ct_records + flow_records + dns_records;
+  EXPECT_GE(total, 6000u + sum->attack_records);
+  EXPECT_LT(total, 6000u + sum->attack_records + 200u);  // + the scheduled console sign-ins
+  for (const char* t : {"IAMUser", "AssumedRole", "AWSService", "Root"}) {
+    EXPECT_TRUE(identity_types.count(t)) << t;
+  }
+  EXPECT_TRUE(saw_mfa_login && saw_failed_login && saw_nxdomain && saw_reject);
+  for (const char* f : {"labels.jsonl", "sentinel.yaml", "ip-ranges.json", "manifest.json",
+                        "lists/tor_exits.txt", "lists/malicious_ips.txt"}) {
+    EXPECT_TRUE(fs::exists(base_ / "a" / f)) << f;
+  }
+}
+
+TEST_F(SimulateTest, LabelsNameEachScenarioWithSpanActorsAndTypes) {
+  auto o = small("a", 5);
+  o.scenarios = {"tor-credential-compromise", "portscan", "dga-domains", "anomalous-discovery"};
+  auto sum = sentinel::sim::simulate(o);
+  ASSERT_TRUE(sum.ok());
+  ASSERT_EQ(sum->skipped.size(), 1u);  // anomalous-discovery needs 8 days of history
+  EXPECT_NE(sum->skipped[0].find("anomalous-discovery"), std::string::npos);
+  simdjson::dom::parser parser;
+  std::istringstream in(read_all(base_ / "a" / "labels.jsonl"));
+  std::set<std::string> seen;
+  for (std::string line; std::getline(in, line);) {
+    simdjson::dom::element l;
+    ASSERT_EQ(parser.parse(line).get(l), simdjson::SUCCESS);
+    std::string_view name_v, start, end;
+    ASSERT_EQ(l["scenario"].get_string().get(name_v), simdjson::SUCCESS) << line;
+    const std::string name(name_v);
+    seen.insert(name);
+    ASSERT_EQ(l["start"].get_string().get(start), simdjson::SUCCESS) << line;
+    ASSERT_EQ(l["end"].get_string().get(end), simdjson::SUCCESS) << line;
+    EXPECT_LE(start, end);
+    EXPECT_GE(start, "2024-05-06T00:00:00Z");
+    EXPECT_LE(end, "2024-05-08T00:00:00Z");
+    simdjson::dom::array actors, expected, sources;
+    ASSERT_EQ(l["actors"].get_array().get(actors), simdjson::SUCCESS) << line;
+    ASSERT_EQ(l["expected"].get_array().get(expected), simdjson::SUCCESS) << line;
+    ASSERT_EQ(l["sources"].get_array().get(sources), simdjson::SUCCESS) << line;
+    EXPECT_GT(actors.size(), 0u) << name;
+    EXPECT_GT(expected.size(), 0u) << name;
+    std::int64_t events = 0;
+    ASSERT_EQ(l["events"].get_int64().get(events), simdjson::SUCCESS) << line;
+    EXPECT_GT(events, 0) << name;
+    if (name == "tor-credential-compromise") {
+      EXPECT_EQ(start.substr(11, 5), "02:30");  // the story's 02:30 UTC
+      std::set<std::string> srcs;
+      for (auto x : sources) srcs.emplace(std::string_view(x.get_string().value_unsafe()));
+      EXPECT_EQ(srcs, (std::set<std::string>{"cloudtrail", "vpcflow"}));
+    }
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"tor-credential-compromise", "portscan", "dga-domains"}));
+}
+
+TEST_F(SimulateTest, BackgroundNeverTouchesListedAddressesOrRoot) {
+  auto o = small("a", 8);
+  o.scenarios = {"none"};
+  ASSERT_TRUE(sentinel::sim::simulate(o).ok());
+  EXPECT_EQ(read_all(base_ / "a" / "labels.jsonl"), "");
+  std::vector<std::string> listed;
+  for (const auto& e : fs::directory_iterator(base_ / "a" / "lists")) {
+    std::istringstream in(read_all(e.path()));
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line[0] != '#') listed.push_back(line);
+    }
+  }
+  ASSERT_GT(listed.size(), 100u);
+  std::string all;
+  for (const auto& e : fs::recursive_directory_iterator(base_ / "a" / "AWSLogs")) {
+    if (e.is_regular_file()) all += gunzip(read_all(e.path()));
+  }
+  for (const auto& v : listed) {
+    // Quoted (JSON) or space-delimited (flow lines) occurrences only: no false prefix hits.
+    EXPECT_EQ(all.find("\"" + v + "\""), std::string::npos) << v;
+    EXPECT_EQ(all.find(" " + v + " "), std::string::npos) << v;
+  }
+  EXPECT_EQ(all.find("\"type\":\"Root\""), std::string::npos);
+  EXPECT_EQ(all.find("kali"), std::string::npos);
+}
+
+TEST_F(SimulateTest, RejectsUnknownScenariosAndBadOptions) {
+  auto o = small("a", 1);
+  o.scenarios = {"no-such-thing"};
+  auto r = sentinel::sim::simulate(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "unknown_scenario");
+  o.scenarios.clear();
+  o.accounts = 0;
+  EXPECT_FALSE(sentinel::sim::simulate(o).ok());
+  o.accounts = 2;
+  o.days = 0;
+  EXPECT_FALSE(sentinel::sim::simulate(o).ok());
+}
+
+TEST(SimulateCatalogue, EveryScenarioHasAUniqueNameAndExpectedTypes) {
+  std::set<std::string> names;
+  for (const auto& s : sentinel::sim::list_scenarios()) {
+    EXPECT_TRUE(names.insert(s.name).second) << s.name;
+    EXPECT_FALSE(s.expected.empty()) << s.name;
+    for (const auto& t : s.expected) EXPECT_NE(t.find(':'), std::string::npos) << t;
+  }
+  EXPECT_GE(names.size(), 70u);
+}
+
+}  // namespace
