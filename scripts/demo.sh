@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# The main job on the bundled example data: what `make demo` prints. First what was read, then
-# the findings of the shipped rules.
+# The main job on the bundled example data: what `make demo` prints. `sentinel analyze` stores
+# the logs in a temporary store, runs the shipped rules and summarises the findings; then one
+# query over the store.
 set -euo pipefail
 bin=${1:-build/release/src/sentinel}
 cd "$(dirname "$0")/.."
-echo "== sentinel stats examples/ =="
-"$bin" stats examples/aws-logs examples/damaged || true
+db=$(mktemp -d "${TMPDIR:-/tmp}/sentinel-demo.XXXXXX")/demo.db
+trap 'rm -rf "$(dirname "$db")"' EXIT
+echo "== sentinel analyze examples/ (rules/, store $db) =="
+"$bin" analyze --no-progress --rules rules/ --db "$db" examples/aws-logs examples/damaged
 echo
-echo "== sentinel detect examples/ (rules/) =="
-"$bin" detect --rules rules/ examples/aws-logs examples/damaged
+echo "== sentinel query: who called DeleteSecurityGroup or Stop*? =="
+"$bin" query --db "$db" --max-width 48 \
+  "SELECT eventTime, eventName, userIdentity_arn, sourceIPAddress, errorCode FROM cloudtrail
+   WHERE eventName = 'DeleteSecurityGroup' OR eventName LIKE 'Stop%' ORDER BY eventTime LIMIT 8"

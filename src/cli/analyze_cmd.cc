@@ -121,10 +121,14 @@ std::string findings_summary(store::Store& st, const std::string& db) {
   while (rows.step() == SQLITE_ROW) {
     Line l;
     const double sev = rows.col_double(1);
-    l.sev = sev >= 9 ? "Critical" : sev >= 7 ? "High" : sev >= 4 ? "Medium" : "Low";
-    char buf[16];
-    std::snprintf(buf, sizeof buf, " %4.1f", sev);
-    l.sev += buf;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%-8s %4.1f",
+                  sev >= 9   ? "Critical"
+                  : sev >= 7 ? "High"
+                  : sev >= 4 ? "Medium"
+                             : "Low",
+                  sev);
+    l.sev = buf;
     l.type = terminal_safe(rows.col_text(0));
     l.n = std::to_string(rows.col_int(2));
     std::string cmd;
@@ -147,7 +151,7 @@ std::string findings_summary(store::Store& st, const std::string& db) {
   wtype = std::min<std::size_t>(wtype, 64);
   for (const auto& l : lines) {
     char buf[512];
-    std::snprintf(buf, sizeof buf, "  %-13s %4s  %-*s  ", l.sev.c_str(), l.n.c_str(),
+    std::snprintf(buf, sizeof buf, "  %s  %4s  %-*s  ", l.sev.c_str(), l.n.c_str(),
                   static_cast<int>(wtype), l.type.c_str());
     out += buf;
     out += l.cmd;

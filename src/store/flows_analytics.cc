@@ -493,6 +493,7 @@ Result<WhyResult> flows_why(Store& st, const std::string& a_text, const std::str
         if (own_b) owner = acc.ab ? 1 : 0;
       }
     }
+    g.owner = owner;
     const std::string eni = g.interface_id.empty() ? "" : " (" + g.interface_id + ")";
     if (owner == 1) {
       g.side = g.action == "REJECT" ? "ingress at " + dst + eni + ": its inbound rules"
@@ -555,14 +556,26 @@ Result<WhyResult> flows_why(Store& st, const std::string& a_text, const std::str
   const int64_t acc_xy = ab ? r.accepted_ab : r.accepted_ba;
   const int64_t rej_xy = ab ? r.rejected_ab : r.rejected_ba;
   const int64_t rej_yx = ab ? r.rejected_ba : r.rejected_ab;
+  // Accepted records logged by the destination's interface (or by an interface whose side is
+  // unknown) mean the traffic got in; accepts logged only at the source mean it got out.
+  int64_t acc_in = 0, acc_out = 0;
+  for (const auto& g : r.groups) {
+    const bool is_ab = g.direction.rfind(r.a + " ", 0) == 0;
+    if (is_ab != ab || g.action != "ACCEPT") continue;
+    (g.owner == 0 ? acc_out : acc_in) += g.flows;
+  }
   if (acc_xy > 0 && rej_xy == 0 && rej_yx == 0) {
     r.verdict = x + " reaches " + y + ": " + std::to_string(acc_xy) + " accepted flow(s) on " +
                 join_ports(ports_of(ab, "ACCEPT")) + ", nothing rejected; last seen " +
                 last_seen(ab);
-  } else if (acc_xy == 0 && rej_xy > 0) {
-    r.verdict = x + " cannot reach " + y + ": all " + std::to_string(rej_xy) +
+  } else if (rej_xy > 0 && acc_in == 0) {
+    r.verdict = x + " cannot reach " + y + ": " + std::to_string(rej_xy) +
                 " flow(s) rejected on " + join_ports(ports_of(ab, "REJECT")) + ", " +
                 last_reject_side(ab) + "; last seen " + last_seen(ab);
+    if (acc_out > 0) {
+      r.verdict += " (" + x + "'s own interface let " + std::to_string(acc_out) +
+                   " of them out: the block is on " + y + "'s side)";
+    }
   } else if (acc_xy > 0 && rej_xy == 0 && rej_yx > 0) {
     r.verdict = x + " -> " + y + " is accepted but " + std::to_string(rej_yx) +
                 " flow(s) back are rejected (" + last_reject_side(!ab) +

@@ -97,6 +97,7 @@ struct WhyGroup {
   std::string action;     ///< ACCEPT / REJECT
   std::string interface_id;
   std::string side;  ///< for rejects: "ingress at B (eni-...)", "egress at A (...)", "unknown"
+  int owner = -1;    ///< who logged it: 0 the source's interface, 1 the destination's, -1 unknown
   int64_t flows = 0, bytes = 0, packets = 0;
   int64_t last_seen = 0;  ///< Unix seconds (record end)
 };

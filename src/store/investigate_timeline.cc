@@ -170,6 +170,7 @@ void gather_cloudtrail(Gather& g, const SearchFilter& f, std::size_t timeline_li
         g.ua_ids.add(r.user_agent, e);
         g.pr_ids.add(r.principal, e);
         g.key_ids.add(r.access_key, e);
+        if (!r.access_key_text.empty()) g.keys.add(std::string(r.access_key_text), 1, e);
         auto& a = g.api_ids[{r.source, r.name}];
         ++a.first;
         a.second += e;

@@ -6,9 +6,6 @@ namespace sentinel::store {
 
 namespace {
 
-// Dictionary-coded columns hold strings.id; the views turn them back into text.
-#define S(col) "(SELECT value FROM strings WHERE id = " col ")"
-
 constexpr const char* kTables = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE strings(id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE);
@@ -47,7 +44,7 @@ CREATE TABLE ct_events(
   principal INTEGER,
   principal_id INTEGER,
   user_name INTEGER,
-  access_key INTEGER,
+  access_key TEXT,
   issuer INTEGER,
   identity_account INTEGER,
   event_type INTEGER,
@@ -64,8 +61,6 @@ CREATE INDEX ct_events_time ON ct_events(time);
 CREATE INDEX ct_events_ip ON ct_events(source_ip, time);
 CREATE INDEX ct_events_principal ON ct_events(principal, time);
 CREATE INDEX ct_events_key ON ct_events(access_key, time) WHERE access_key IS NOT NULL;
-CREATE INDEX ct_events_issuer ON ct_events(issuer, time) WHERE issuer IS NOT NULL;
-CREATE INDEX ct_events_name ON ct_events(name, time);
 CREATE TABLE dns_events(
   id INTEGER PRIMARY KEY,
   uid BLOB NOT NULL UNIQUE,
@@ -147,83 +142,121 @@ CREATE TABLE engine_state(
   updated_at INTEGER NOT NULL);
 )sql";
 
-#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000, 'unixepoch')"
-#define RAWJ(path) "json_extract(sentinel_raw(c.raw), '$." path "')"
-
-constexpr const char* kViews =
-    "CREATE VIEW cloudtrail AS SELECT "
-    "c.id AS rowid_, "
-    "sentinel_event_id(c.uid) AS eventID, " S("c.version") " AS eventVersion, " ISO("c.time") " AS eventTime, "
-    "c.time AS eventTimeMs, " S("c.source") " AS eventSource, " S("c.name") " AS eventName, " S(
-        "c.region") " AS awsRegion, " S("c.source_ip") " AS sourceIPAddress, " S("c.user_agent") " "
-    "AS userAgent, " S("c.error_code") " AS errorCode, " S(
-        "c.error_message") " AS errorMessage, " S("c.event_type") " AS eventType, " S("c."
-                                                                                      "event_"
-                                                                                      "category") " "
-    "AS eventCategory, "
-    "CASE c.read_only WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS readOnly, "
-    "CASE c.management WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS managementEvent, " S(
-        "c.account") " AS recipientAccountId, " S("c.identity_type") " AS userIdentity_type, " S("c."
-                                                                                                "prin"
-                                                                                                "cipa"
-                                                                                                "l_"
-                                                                                                "id") " "
-    "AS userIdentity_principalId, " S("c.principal") " AS userIdentity_arn, " S(
-        "c.identity_account") " AS userIdentity_accountId, " S("c.access_key") " AS "
-    "userIdentity_accessKeyId, " S("c.user_name") " AS userIdentity_userName, " S(
-        "c.issuer") " AS userIdentity_sessionIssuer_arn, "
-    "CASE c.mfa WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS userIdentity_mfaAuthenticated, "
-    "c.insight AS insight, " RAWJ("userIdentity.invokedBy") " AS userIdentity_invokedBy, " RAWJ(
-        "requestID") " AS requestID, " RAWJ("sharedEventID") " AS sharedEventID, " RAWJ("vpcEndpoin"
-                                                                                        "tId") " AS"
-    " vpcEndpointId, " RAWJ("requestParameters") " AS requestParameters, " RAWJ(
-        "responseElements") " AS responseElements, " RAWJ("additionalEventData") " AS "
-    "additionalEventData, " RAWJ("resources") " AS resources, " RAWJ("tlsDetails") " AS "
-    "tlsDetails, "
-    "json(sentinel_raw(c.raw)) AS record, "
-    "(SELECT path FROM files WHERE id = c.file_id) AS source_file "
-    "FROM ct_events c;\n"
-    "CREATE VIEW dns AS SELECT "
-    "sentinel_hex(c.uid) AS event_id, " RAWJ("version") " AS version, " ISO(
-        "c.time") " AS query_timestamp, c.time AS query_time_ms, " S("c.account") " AS account_id, " S("c.region") " AS region, " S(
-        "c.vpc_id") " AS vpc_id, " S("c.query_name") " AS query_name, " S("c.query_type") " AS "
-    "query_type, " RAWJ("query_class") " AS query_class, " S("c.rcode") " AS rcode, " RAWJ(
-        "answers") " AS answers, " S("c.srcaddr") " AS srcaddr, "
-    "c.srcport AS srcport, " S("c.transport") " AS transport, " S(
-        "c.instance_id") " AS srcids_instance, " S("c.firewall_action") " AS "
-    "firewall_rule_action, " RAWJ("firewall_rule_group_id") " AS firewall_rule_group_id, " RAWJ(
-        "firewall_domain_list_id") " AS firewall_domain_list_id, "
-    "json(sentinel_raw(c.raw)) AS record, "
-    "(SELECT path FROM files WHERE id = c.file_id) AS source_file "
-    "FROM dns_events c;\n"
-    "CREATE VIEW findings AS SELECT "
-    "'sentinel' AS product, f.id AS id, f.type AS type, f.severity AS severity, "
-    "CASE WHEN f.severity >= 9 THEN 'Critical' WHEN f.severity >= 7 THEN 'High' WHEN f.severity "
-    ">= 4 THEN 'Medium' ELSE 'Low' END AS severityLabel, "
-    "f.title AS title, f.description AS description, f.account AS accountId, f.region AS region, "
-    "json_extract(f.json, '$.resource.resourceType') AS resourceType, "
-    "f.resource_role AS resourceRole, f.count AS count, " ISO("f.first_seen") " AS "
-    "eventFirstSeen, " ISO("f.last_seen") " AS eventLastSeen, " ISO("f.created_at") " AS "
-    "createdAt, " ISO("f.updated_at") " AS updatedAt, "
-    "f.first_seen AS eventFirstSeenMs, f.last_seen AS eventLastSeenMs, "
-    "CASE f.archived WHEN 1 THEN 'true' ELSE 'false' END AS archived, "
-    "f.rule_id AS ruleId, f.evidence AS evidence, f.json AS record "
-    "FROM sentinel_findings f "
-    "UNION ALL SELECT "
-    "'guardduty', c.finding_id, " S("c.type") ", c.severity, "
-    "CASE WHEN c.severity >= 9 THEN 'Critical' WHEN c.severity >= 7 THEN 'High' WHEN c.severity "
-    ">= 4 THEN 'Medium' ELSE 'Low' END, "
-    "c.title, " RAWJ("description") ", " S("c.account") ", " S("c.region") ", " S(
-        "c.resource_type") ", " RAWJ("service.resourceRole") ", c.count, " RAWJ("service."
-                                                                                 "eventFirstSeen") ", " RAWJ("service.eventLastSeen") ", " ISO("c.created_at") ", " ISO("c.updated_at") ", NULL, NULL, "
-    "CASE c.archived WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, NULL, NULL, "
-    "json(sentinel_raw(c.raw)) "
-    "FROM gd_findings c;\n"
-    "CREATE VIEW flows AS SELECT * FROM flow_records;\n";
-
-#undef S
-#undef ISO
-#undef RAWJ
+// Dictionary-coded columns hold strings.id; the views turn them back into text. Columns the
+// table does not keep are read from the raw record (sentinel_raw).
+constexpr const char* kViews = R"sql(
+CREATE VIEW cloudtrail AS SELECT
+  sentinel_event_id(c.uid) AS eventID,
+  (SELECT value FROM strings WHERE id = c.version) AS eventVersion,
+  strftime('%Y-%m-%dT%H:%M:%SZ', c.time / 1000, 'unixepoch') AS eventTime,
+  c.time AS eventTimeMs,
+  (SELECT value FROM strings WHERE id = c.source) AS eventSource,
+  (SELECT value FROM strings WHERE id = c.name) AS eventName,
+  (SELECT value FROM strings WHERE id = c.region) AS awsRegion,
+  (SELECT value FROM strings WHERE id = c.source_ip) AS sourceIPAddress,
+  (SELECT value FROM strings WHERE id = c.user_agent) AS userAgent,
+  (SELECT value FROM strings WHERE id = c.error_code) AS errorCode,
+  (SELECT value FROM strings WHERE id = c.error_message) AS errorMessage,
+  (SELECT value FROM strings WHERE id = c.event_type) AS eventType,
+  (SELECT value FROM strings WHERE id = c.event_category) AS eventCategory,
+  CASE c.read_only WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS readOnly,
+  CASE c.management WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS managementEvent,
+  (SELECT value FROM strings WHERE id = c.account) AS recipientAccountId,
+  (SELECT value FROM strings WHERE id = c.identity_type) AS userIdentity_type,
+  (SELECT value FROM strings WHERE id = c.principal_id) AS userIdentity_principalId,
+  (SELECT value FROM strings WHERE id = c.principal) AS userIdentity_arn,
+  (SELECT value FROM strings WHERE id = c.identity_account) AS userIdentity_accountId,
+  c.access_key AS userIdentity_accessKeyId,
+  (SELECT value FROM strings WHERE id = c.user_name) AS userIdentity_userName,
+  (SELECT value FROM strings WHERE id = c.issuer) AS userIdentity_sessionIssuer_arn,
+  CASE c.mfa WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS userIdentity_mfaAuthenticated,
+  json_extract(sentinel_raw(c.raw), '$.userIdentity.invokedBy') AS userIdentity_invokedBy,
+  json_extract(sentinel_raw(c.raw), '$.requestID') AS requestID,
+  json_extract(sentinel_raw(c.raw), '$.sharedEventID') AS sharedEventID,
+  json_extract(sentinel_raw(c.raw), '$.vpcEndpointId') AS vpcEndpointId,
+  json_extract(sentinel_raw(c.raw), '$.requestParameters') AS requestParameters,
+  json_extract(sentinel_raw(c.raw), '$.responseElements') AS responseElements,
+  json_extract(sentinel_raw(c.raw), '$.additionalEventData') AS additionalEventData,
+  json_extract(sentinel_raw(c.raw), '$.resources') AS resources,
+  json_extract(sentinel_raw(c.raw), '$.tlsDetails') AS tlsDetails,
+  c.insight AS insight,
+  json(sentinel_raw(c.raw)) AS record,
+  (SELECT path FROM files WHERE id = c.file_id) AS source_file,
+  c.id AS store_rowid
+FROM ct_events c;
+CREATE VIEW dns AS SELECT
+  sentinel_hex(c.uid) AS event_id,
+  json_extract(sentinel_raw(c.raw), '$.version') AS version,
+  strftime('%Y-%m-%dT%H:%M:%SZ', c.time / 1000, 'unixepoch') AS query_timestamp,
+  c.time AS query_time_ms,
+  (SELECT value FROM strings WHERE id = c.account) AS account_id,
+  (SELECT value FROM strings WHERE id = c.region) AS region,
+  (SELECT value FROM strings WHERE id = c.vpc_id) AS vpc_id,
+  (SELECT value FROM strings WHERE id = c.query_name) AS query_name,
+  (SELECT value FROM strings WHERE id = c.query_type) AS query_type,
+  json_extract(sentinel_raw(c.raw), '$.query_class') AS query_class,
+  (SELECT value FROM strings WHERE id = c.rcode) AS rcode,
+  json_extract(sentinel_raw(c.raw), '$.answers') AS answers,
+  (SELECT value FROM strings WHERE id = c.srcaddr) AS srcaddr,
+  c.srcport AS srcport,
+  (SELECT value FROM strings WHERE id = c.transport) AS transport,
+  (SELECT value FROM strings WHERE id = c.instance_id) AS srcids_instance,
+  (SELECT value FROM strings WHERE id = c.firewall_action) AS firewall_rule_action,
+  json_extract(sentinel_raw(c.raw), '$.firewall_rule_group_id') AS firewall_rule_group_id,
+  json_extract(sentinel_raw(c.raw), '$.firewall_domain_list_id') AS firewall_domain_list_id,
+  json(sentinel_raw(c.raw)) AS record,
+  (SELECT path FROM files WHERE id = c.file_id) AS source_file
+FROM dns_events c;
+CREATE VIEW findings AS SELECT
+  'sentinel' AS product,
+  f.id AS id,
+  f.type AS type,
+  f.severity AS severity,
+  CASE WHEN f.severity >= 9 THEN 'Critical' WHEN f.severity >= 7 THEN 'High' WHEN f.severity >= 4 THEN 'Medium' ELSE 'Low' END AS severityLabel,
+  f.title AS title,
+  f.description AS description,
+  f.account AS accountId,
+  f.region AS region,
+  json_extract(f.json, '$.resource.resourceType') AS resourceType,
+  f.resource_role AS resourceRole,
+  f.count AS count,
+  strftime('%Y-%m-%dT%H:%M:%SZ', f.first_seen / 1000, 'unixepoch') AS eventFirstSeen,
+  strftime('%Y-%m-%dT%H:%M:%SZ', f.last_seen / 1000, 'unixepoch') AS eventLastSeen,
+  strftime('%Y-%m-%dT%H:%M:%SZ', f.created_at / 1000, 'unixepoch') AS createdAt,
+  strftime('%Y-%m-%dT%H:%M:%SZ', f.updated_at / 1000, 'unixepoch') AS updatedAt,
+  f.first_seen AS eventFirstSeenMs,
+  f.last_seen AS eventLastSeenMs,
+  CASE f.archived WHEN 1 THEN 'true' ELSE 'false' END AS archived,
+  f.rule_id AS ruleId,
+  f.evidence AS evidence,
+  f.json AS record
+FROM sentinel_findings f
+UNION ALL SELECT
+  'guardduty',
+  c.finding_id,
+  (SELECT value FROM strings WHERE id = c.type),
+  c.severity,
+  CASE WHEN c.severity >= 9 THEN 'Critical' WHEN c.severity >= 7 THEN 'High' WHEN c.severity >= 4 THEN 'Medium' ELSE 'Low' END,
+  c.title,
+  json_extract(sentinel_raw(c.raw), '$.description'),
+  (SELECT value FROM strings WHERE id = c.account),
+  (SELECT value FROM strings WHERE id = c.region),
+  (SELECT value FROM strings WHERE id = c.resource_type),
+  json_extract(sentinel_raw(c.raw), '$.service.resourceRole'),
+  c.count,
+  json_extract(sentinel_raw(c.raw), '$.service.eventFirstSeen'),
+  json_extract(sentinel_raw(c.raw), '$.service.eventLastSeen'),
+  strftime('%Y-%m-%dT%H:%M:%SZ', c.created_at / 1000, 'unixepoch'),
+  strftime('%Y-%m-%dT%H:%M:%SZ', c.updated_at / 1000, 'unixepoch'),
+  NULL,
+  NULL,
+  CASE c.archived WHEN 1 THEN 'true' WHEN 0 THEN 'false' END,
+  NULL,
+  NULL,
+  json(sentinel_raw(c.raw))
+FROM gd_findings c;
+CREATE VIEW flows AS SELECT * FROM flow_records;
+)sql";
 
 }  // namespace
 

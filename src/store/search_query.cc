@@ -17,10 +17,34 @@ using ingest::FlowField;
 
 #define S(col) "(SELECT value FROM strings WHERE id = " col ")"
 
-constexpr const char* kCtSelect =
-    "SELECT c.id, c.time, sentinel_event_id(c.uid), " S("c.account") ", " S("c.region") ", " S(
-        "c.source") ", " S("c.name") ", " S("c.principal") ", " S("c.access_key") ", " S("c.source_"
-                                                                                         "ip") ", " S("c.error_code") ", " S("c.user_agent") ", c.raw FROM ct_events c";
+// What the store's ct_events offers: the access key as text or as a dictionary id, and which
+// indexes exist (read from sqlite_schema, so this follows the schema as it is).
+struct CtSchema {
+  bool key_text = false;
+  std::unordered_set<std::string> indexes;
+  bool has(const std::string& index) const { return indexes.count(index) != 0; }
+};
+
+CtSchema probe_schema(sqlite3* db) {
+  CtSchema c;
+  Stmt s(db, "SELECT type, name, sql FROM sqlite_schema WHERE tbl_name = 'ct_events'", nullptr);
+  if (!s.ok()) return c;
+  while (s.step() == SQLITE_ROW) {
+    if (s.col_text(0) == "index") c.indexes.emplace(s.col_text(1));
+    if (s.col_text(0) == "table") {
+      std::string_view sql = s.col_text(2);
+      c.key_text = sql.find("access_key TEXT") != std::string_view::npos;
+    }
+  }
+  return c;
+}
+
+std::string ct_select(const CtSchema& c) {
+  return std::string("SELECT c.id, c.time, sentinel_event_id(c.uid), ") + S("c.account") ", " +
+         S("c.region") ", " S("c.source") ", " S("c.name") ", " S("c.principal") ", " +
+         (c.key_text ? "c.access_key" : S("c.access_key")) + ", " S("c.source_ip") ", " +
+         S("c.error_code") ", " S("c.user_agent") ", c.raw FROM ct_events c";
+}
 
 constexpr const char* kDnsSelect =
     "SELECT d.id, d.time, sentinel_hex(d.uid), " S("d.account") ", " S("d.region") ", " S(
@@ -53,6 +77,7 @@ struct CtPlan {
   std::vector<Bind> binds;       // shared by every statement (?1..?n)
   bool empty = false;            // a searched string is not in the store: nothing can match
   std::vector<std::string> notes;
+  bool key_text = false;  // ct_events.access_key holds the key itself (not a dictionary id)
 };
 
 // Ids of a string or a pattern; a literal that is absent is retried case-insensitively.
@@ -68,9 +93,37 @@ constexpr const char* kCtIdsSelect =
     "SELECT c.id, c.time, c.account, c.region, c.source, c.name, c.principal, c.access_key, "
     "c.source_ip, c.user_agent, c.error_code, c.raw FROM ct_events c";
 
+// Principal ARNs for a principal argument: the ARN itself; for an IAM role ARN also the
+// sessions of that role (assumed-role/NAME/...); for a name, every ARN with that path segment.
+std::vector<int64_t> principal_ids_for(Dictionary& dict, sqlite3* db, const std::string& p) {
+  if (p.rfind("arn:", 0) != 0) return dict.arns_with_segment(p);
+  std::vector<int64_t> ids = resolve(dict, p);
+  // arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME -> arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/
+  const std::size_t iam = p.find(":iam::");
+  const std::size_t role = p.find(":role/");
+  if (iam != std::string::npos && role != std::string::npos && role > iam) {
+    const std::string partition = p.substr(4, iam - 4);
+    const std::string account = p.substr(iam + 6, role - iam - 6);
+    const std::string name = p.substr(p.rfind('/') + 1);
+    const std::string prefix =
+        "arn:" + partition + ":sts::" + account + ":assumed-role/" + name + "/";
+    Stmt s(db, "SELECT id FROM strings WHERE value >= ?1 AND value < ?2", nullptr);
+    if (s.ok()) {
+      std::string hi = prefix;
+      hi.back() = static_cast<char>('/' + 1);
+      s.bind_text(1, prefix);
+      s.bind_text(2, hi);
+      while (s.step() == SQLITE_ROW) ids.push_back(s.col_int(0));
+    }
+  }
+  return ids;
+}
+
 CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) {
   CtPlan p;
   Dictionary dict(st.db());
+  const CtSchema schema = probe_schema(st.db());
+  p.key_text = schema.key_text;
   std::vector<std::string> conds;
   auto bind_text = [&](std::string v) {
     p.binds.push_back(Bind{true, 0, std::move(v)});
@@ -87,17 +140,15 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
   };
   std::string driver_index;
   std::string driver;
-  std::vector<std::string> principal_drivers;
   int64_t key_id = 0, ip_id = 0;
-  if (!f.access_key.empty()) key_id = exact(f.access_key);
+  if (!f.access_key.empty()) key_id = schema.key_text ? 1 : exact(f.access_key);
   if (!f.ip.empty()) ip_id = exact(canonical_ip(f.ip));
   std::vector<int64_t> principal_ids;
   if (!f.principal.empty()) {
-    if (f.principal.rfind("arn:", 0) == 0) {
-      principal_ids = resolve(dict, f.principal);
-    } else {
-      principal_ids = dict.arns_with_segment(f.principal);
-    }
+    principal_ids = principal_ids_for(dict, st.db(), f.principal);
+    std::sort(principal_ids.begin(), principal_ids.end());
+    principal_ids.erase(std::unique(principal_ids.begin(), principal_ids.end()),
+                        principal_ids.end());
     if (principal_ids.empty()) p.empty = true;
   }
   std::vector<int64_t> name_ids;
@@ -117,34 +168,35 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
   if (p.empty) return p;
 
   // The driver: the most selective indexed filter.
+  const std::string key_value =
+      schema.key_text ? bind_text(f.access_key) : (key_id != 0 ? bind_int(key_id) : "");
+  auto usable = [&](const char* index) { return schema.has(index) ? index : ""; };
   if (key_id != 0) {
-    driver_index = "ct_events_key";
-    driver = "c.access_key = " + bind_int(key_id) + " AND c.access_key IS NOT NULL";
+    driver_index = usable("ct_events_key");
+    driver = "c.access_key = " + key_value + " AND c.access_key IS NOT NULL";
   } else if (ip_id != 0) {
-    driver_index = "ct_events_ip";
+    driver_index = usable("ct_events_ip");
     driver = "c.source_ip = " + bind_int(ip_id);
   } else if (!principal_ids.empty()) {
-    principal_drivers.push_back("ct_events_principal|c.principal IN " + id_list(principal_ids));
-    principal_drivers.push_back("ct_events_issuer|c.issuer IS NOT NULL AND c.issuer IN " +
-                                id_list(principal_ids));
-  } else if (!name_ids.empty()) {
+    driver_index = usable("ct_events_principal");
+    driver = "c.principal IN " + id_list(principal_ids);
+  } else if (!name_ids.empty() && schema.has("ct_events_name")) {
     driver_index = "ct_events_name";
     driver = "c.name IN " + id_list(name_ids);
   } else if (f.since_ms != kNoLowerTime || f.until_ms != kNoUpperTime) {
-    driver_index = "ct_events_time";
+    driver_index = usable("ct_events_time");
   }
   // The other filters, with `+` so that SQLite keeps to the driver's index.
-  if (key_id != 0 && driver_index != "ct_events_key") {
-    conds.push_back("+c.access_key = " + bind_int(key_id));
+  if (key_id != 0 && driver.rfind("c.access_key", 0) != 0) {
+    conds.push_back("+c.access_key = " + key_value);
   }
-  if (ip_id != 0 && driver_index != "ct_events_ip") {
+  if (ip_id != 0 && driver.rfind("c.source_ip", 0) != 0) {
     conds.push_back("+c.source_ip = " + bind_int(ip_id));
   }
-  if (!principal_ids.empty() && principal_drivers.empty()) {
-    const std::string l = id_list(principal_ids);
-    conds.push_back("(+c.principal IN " + l + " OR +c.issuer IN " + l + ")");
+  if (!principal_ids.empty() && driver.rfind("c.principal", 0) != 0) {
+    conds.push_back("+c.principal IN " + id_list(principal_ids));
   }
-  if (!name_ids.empty() && driver_index != "ct_events_name") {
+  if (!name_ids.empty() && driver.rfind("c.name", 0) != 0) {
     conds.push_back("+c.name IN " + id_list(name_ids));
   }
   if (!source_ids.empty()) conds.push_back("+c.source IN " + id_list(source_ids));
@@ -177,7 +229,7 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
   }
   const std::string limit = std::to_string(f.limit + 1);
   auto build = [&](const std::string& index, const std::string& drv) {
-    std::string sql = ids_only ? kCtIdsSelect : kCtSelect;
+    std::string sql = ids_only ? std::string(kCtIdsSelect) : ct_select(schema);
     if (!index.empty()) sql += " INDEXED BY " + index;
     std::vector<std::string> all;
     if (!drv.empty()) all.push_back(drv);
@@ -186,15 +238,9 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
     if (!ids_only) sql += " ORDER BY c.time DESC, c.id DESC LIMIT " + limit;
     return sql;
   };
-  if (!principal_drivers.empty()) {
-    for (const auto& d : principal_drivers) {
-      const std::size_t bar = d.find('|');
-      p.sql.push_back(build(d.substr(0, bar), d.substr(bar + 1)));
-    }
-  } else {
-    p.sql.push_back(build(driver_index, driver));
-  }
-  if (driver_index.empty() && principal_drivers.empty() && !f.resource.empty()) {
+  p.sql.push_back(build(driver_index, driver));
+
+  if (driver.empty() && driver_index.empty() && !f.resource.empty()) {
     p.notes.push_back(
         "--resource alone reads every CloudTrail record: add --since, --event or another "
         "filter to make it fast");
@@ -465,7 +511,12 @@ bool for_each_cloudtrail_row(Store& st, const SearchFilter& f,
       r.source = s.col_int(4);
       r.name = s.col_int(5);
       r.principal = s.col_int(6);
-      r.access_key = s.col_int(7);
+      if (p.key_text) {
+        r.access_key = 0;
+        r.access_key_text = s.col_text(7);
+      } else {
+        r.access_key = s.col_int(7);
+      }
       r.source_ip = s.col_int(8);
       r.user_agent = s.col_int(9);
       r.error_code = s.col_int(10);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -83,6 +84,7 @@ Result<std::string> explain_search(Store& st, const SearchFilter& f);
 struct CtIds {
   int64_t id = 0, time = 0, account = 0, region = 0, source = 0, name = 0, principal = 0;
   int64_t access_key = 0, source_ip = 0, user_agent = 0, error_code = 0, raw = 0;
+  std::string_view access_key_text;  ///< when the store keeps keys as text (then access_key = 0)
 };
 /// Calls `fn` for every CloudTrail row the filter matches (no limit, no order), through the same
 /// indexes as run_search. False with *error when the store cannot be read.

@@ -175,7 +175,11 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   std::string pragmas = "PRAGMA cache_size = -" + std::to_string(options.cache_mb * 1024) +
                         "; PRAGMA temp_store = MEMORY;";
   if (mode == OpenMode::kReadWrite) {
-    pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+    // WAL: readers never block the writer; NORMAL: a commit survives a killed process (only a
+    // power loss may undo the last ones). A larger auto-checkpoint copies pages less often.
+    pragmas +=
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = "
+        "8192;";
   }
   if (!exec(s->db_, pragmas, &err)) {
     return Error{"store_open", path + ": not a usable store: " + err};

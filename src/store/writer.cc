@@ -98,11 +98,7 @@ bool Writer::put_engine_state(std::string_view rules_fingerprint, std::string_vi
 }
 
 int64_t Writer::intern(std::string_view s) {
-  // Heterogeneous lookup is C++20 for unordered_map only with a transparent hash; a short
-  // std::string here costs less than the insert it avoids.
-  thread_local std::string key;
-  key.assign(s);
-  auto it = dict_.find(key);
+  auto it = dict_.find(s);
   if (it != dict_.end()) return it->second;
   const int64_t id = next_string_id_++;
   ins_string_.bind(1, id);
@@ -113,7 +109,7 @@ int64_t Writer::intern(std::string_view s) {
     fail("insert string");
     return 0;
   }
-  dict_.emplace(key, id);
+  dict_.emplace(std::string(s), id);
   return id;
 }
 
@@ -185,7 +181,12 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     s.bind_id(12, id(b, r.principal));
     s.bind_id(13, id(b, r.principal_id));
     s.bind_id(14, id(b, r.user_name));
-    s.bind_id(15, id(b, r.access_key));
+    // Access keys are nearly one per session (ASIA...): stored as text, not in the dictionary.
+    if (r.access_key.len > 0) {
+      s.bind_text(15, b.str(r.access_key));
+    } else {
+      s.bind_null(15);
+    }
     s.bind_id(16, id(b, r.issuer));
     s.bind_id(17, id(b, r.identity_account));
     s.bind_id(18, id(b, r.event_type));

@@ -60,7 +60,11 @@ class Writer {
 
   Store* store_;
   std::string error_;
-  std::unordered_map<std::string, int64_t> dict_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> dict_;
   std::unordered_map<std::string, Checkpoint> by_path_;
   std::unordered_set<std::string> hashes_;
   int64_t next_string_id_ = 1;
