@@ -61,6 +61,13 @@ std::string_view dns_base_domain(std::string_view name, std::string* buf) {
   return *buf;
 }
 
+std::string_view dns_base_label(std::string_view name, std::string* buf) {
+  dns_base_domain(name, buf);
+  const std::size_t dot = buf->find('.');
+  if (dot != std::string::npos) buf->resize(dot);
+  return *buf;
+}
+
 int dns_subdomain_length(std::string_view name) {
   name = strip_dot(name);
   const std::size_t start = base_start(name);
@@ -87,6 +94,30 @@ bool DnsSubdomainLengthFunction::call(const EventView& ev, const std::vector<Fie
   *out = Value{};
   out->kind = Value::Kind::kNumber;
   out->number = dns_subdomain_length(text);
+  return true;
+}
+
+bool DnsBaseLabelFunction::call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+                                std::string* buf) const {
+  std::string_view text;
+  if (args.size() != 1 || !first_text(ev, args[0], &text, buf)) return false;
+  thread_local std::string part;  // no allocation per event once warm
+  dns_base_label(text, &part);
+  buf->assign(part);
+  *out = Value{};
+  out->kind = Value::Kind::kString;
+  out->str = *buf;
+  return true;
+}
+
+bool DnsBaseLabelEntropyFunction::call(const EventView& ev, const std::vector<FieldRef>& args,
+                                       Value* out, std::string* buf) const {
+  std::string_view text;
+  if (args.size() != 1 || !first_text(ev, args[0], &text, buf)) return false;
+  thread_local std::string part;
+  *out = Value{};
+  out->kind = Value::Kind::kNumber;
+  out->number = shannon_entropy(dns_base_label(text, &part));
   return true;
 }
 

@@ -1,12 +1,12 @@
 #include "detect/functions/registry.h"
 
+#include "detect/functions/aws_network.h"
 #include "detect/functions/dns.h"
 #include "detect/functions/dns_parts.h"
 #include "detect/functions/flow.h"
 #include "detect/functions/geo_distance.h"
 #include "detect/functions/ip.h"
 #include "detect/functions/policy.h"
-#include "detect/functions/aws_network.h"
 
 namespace sentinel::detect {
 
@@ -55,6 +55,10 @@ void FunctionRegistry::add_builtins() {
       "the registered domain of a DNS name (last two labels, three under co.uk-like suffixes)");
   add("dns_subdomain_length", std::make_unique<functions::DnsSubdomainLengthFunction>(), {1},
       "bytes of a DNS name in front of its base domain");
+  add("dns_base_label", std::make_unique<functions::DnsBaseLabelFunction>(), {1},
+      "the first label of a DNS name's base domain (the label its owner registered)");
+  add("dns_base_label_entropy", std::make_unique<functions::DnsBaseLabelEntropyFunction>(), {1},
+      "Shannon entropy (bits/char) of dns_base_label");
   add("policy_exposure", std::make_unique<functions::PolicyExposureFunction>(), {1, 2},
       "who an IAM/S3 policy in the request lets in: anonymous, cross_account or none");
   add("fields_differ", std::make_unique<functions::FieldsDifferFunction>(), {2},

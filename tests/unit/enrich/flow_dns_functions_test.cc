@@ -7,6 +7,7 @@
 #include <string>
 
 #include "detect/event_view.h"
+#include "detect/functions/dns.h"
 #include "detect/functions/dns_parts.h"
 #include "detect/functions/flow.h"
 #include "detect/functions/registry.h"
@@ -136,6 +137,39 @@ TEST(DnsParts, OverEvents) {
   ASSERT_TRUE(call("dns_subdomain_length", ev.view(), {"query_name"}, &out, &buf));
   EXPECT_DOUBLE_EQ(out.number, 28);
   EXPECT_FALSE(call("dns_base_domain", ev.view(), {"missing"}, &out, &buf));
+}
+
+}  // namespace
+}  // namespace sentinel::detect
+
+namespace sentinel::detect {
+namespace {
+
+TEST(DnsParts, BaseLabel) {
+  std::string buf;
+  EXPECT_EQ(functions::dns_base_label("www.Example.co.uk.", &buf), "example");
+  EXPECT_EQ(functions::dns_base_label("a.x7kq9z2v.com", &buf), "x7kq9z2v");
+  // Random labels below a well-known base are not the registered label.
+  EXPECT_EQ(functions::dns_base_label("d1000k2xmf9q8pzr.cloudfront.net.", &buf), "cloudfront");
+  EXPECT_EQ(functions::dns_base_label("db.c9do4hd56ui7.us-east-1.rds.amazonaws.com.", &buf),
+            "amazonaws");
+  EXPECT_EQ(functions::dns_base_label("localhost", &buf), "localhost");
+  EXPECT_EQ(functions::dns_base_label("", &buf), "");
+}
+
+TEST(DnsParts, BaseLabelEntropyOverEvents) {
+  JsonEvent generated(R"({"q":"ww.QX7VK2M9ZT4WPL8C.info."})");
+  JsonEvent cdn(R"({"q":"d1000k2xmf9q8pzr.cloudfront.net."})");
+  Value out;
+  std::string buf;
+  ASSERT_TRUE(call("dns_base_label", generated.view(), {"q"}, &out, &buf));
+  EXPECT_EQ(out.str, "qx7vk2m9zt4wpl8c");
+  ASSERT_TRUE(call("dns_base_label_entropy", generated.view(), {"q"}, &out, &buf));
+  EXPECT_DOUBLE_EQ(out.number, functions::shannon_entropy("qx7vk2m9zt4wpl8c"));
+  EXPECT_GT(out.number, 3.5);
+  ASSERT_TRUE(call("dns_base_label_entropy", cdn.view(), {"q"}, &out, &buf));
+  EXPECT_DOUBLE_EQ(out.number, functions::shannon_entropy("cloudfront"));
+  EXPECT_LT(out.number, 3.5);
 }
 
 }  // namespace
