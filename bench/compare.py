@@ -365,6 +365,11 @@ def main() -> int:
             sent(small_tree, 1, "cloudtrail", biggest) + sent(small_tree, 2, "cloudtrail", biggest),
             st["raw_bytes"], st["records"]))
 
+    # Issue #7: the same jobs as jq, Python and DuckDB (bench/workloads.py).
+    import workloads as issue7
+    ext = issue7.Ext(args, man, Tool, Workload, have_sentinel, have_limits)
+    workloads += ext.workloads()
+
     print(f"compare: sentinel {'found' if have_sentinel else 'NOT BUILT'} ({args.sentinel}); "
           f"limits {'found' if have_limits else 'NOT BUILT'}; {args.runs} rounds", file=sys.stderr)
     warm([ct_file, flow_file, ct_tree] + ([small_tree] if small_tree else []))
@@ -384,6 +389,7 @@ def main() -> int:
                           f"{r['wall']:8.3f} s rss {r['rss_kb'] / 1024:7.1f} MB rc {r['rc']}", file=sys.stderr)
 
     summaries = {w.key: summarize(w, S1) for w in workloads}
+    summaries.update(ext.summaries(summarize))
     by_key = {w.key: w for w in workloads}
 
     def row(key: str, tool_prefix: str) -> Row | None:
@@ -441,6 +447,8 @@ def main() -> int:
         targets.append(("Peak RSS, 4x larger tree vs small tree (1 thread)", "–", "≤ 1.5x (flat in file count)",
                         f"not measured ({why('ct_tree_small') if small1 is None and s_tree else why('ct_tree')})"))
 
+    targets += ext.targets()
+
     # Report.
     now = dt.datetime.now(dt.timezone.utc)
     lines = [
@@ -493,6 +501,7 @@ def main() -> int:
         print(warning, file=sys.stderr)
     if not have_sentinel:
         lines += [f"**sentinel not built** (`{args.sentinel}` missing): only the baselines were measured.", ""]
+    lines += ext.doc_lines()
     lines += ["## Targets", "", "| target | measured | required | status |", "|---|---:|---:|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in targets]
     lines.append("")
