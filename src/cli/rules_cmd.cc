@@ -200,11 +200,13 @@ void add_rules_command(CLI::App& app, int* code) {
       if (f.loaded) {
         rules_total += f.rules;
         correlations += f.correlations;
+        std::string extra;
+        if (f.correlations > 0) {
+          extra = ", of which " + std::to_string(f.correlations) + " correlation" +
+                  (f.correlations == 1 ? "" : "s");
+        }
         std::printf("LOADED  %s (%zu rule%s%s)\n", terminal_safe(f.path).c_str(), f.rules,
-                    f.rules == 1 ? "" : "s",
-                    f.correlations > 0
-                        ? (", " + std::to_string(f.correlations) + " correlation").c_str()
-                        : "");
+                    f.rules == 1 ? "" : "s", extra.c_str());
       } else {
         std::printf("REFUSED %s\n", terminal_safe(f.error).c_str());
         std::string key = std::regex_replace(f.reason, kQuoted, "'…'");
@@ -214,7 +216,7 @@ void add_rules_command(CLI::App& app, int* code) {
     }
     const std::size_t n = rep.files.size();
     std::printf(
-        "\n%zu files: %zu loaded (%zu rules, %zu correlations), %zu refused; pass rate "
+        "\n%zu files: %zu loaded (%zu rules, of which %zu correlations), %zu refused; pass rate "
         "%.1f%%\n",
         n, rep.loaded, rules_total, correlations, rep.refused,
         n == 0 ? 0.0 : 100.0 * static_cast<double>(rep.loaded) / static_cast<double>(n));

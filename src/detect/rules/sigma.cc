@@ -276,39 +276,54 @@ class JsonTextFn final : public Function {
   }
 };
 
+/// ASCII case-insensitive equality of `a` and `b`.
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /// Sigma's `fieldref`: true when a value of args[0] relates to a value of args[1] (equals,
 /// contains, starts or ends with it), compared case-insensitively; false when either is missing.
+/// Values are views into the event, valid for the call; nothing is allocated once warm.
 class FieldRefFn final : public Function {
  public:
   explicit FieldRefFn(CmpOp op) : op_(op) {}
   bool call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
             std::string*) const override {
     if (args.size() != 2) return false;
-    thread_local std::vector<std::string> refs;
+    thread_local std::vector<std::string_view> refs;
     refs.clear();
     ev.any(args[1], [&](const Value& v) {
-      if (v.kind == Value::Kind::kString) refs.push_back(lower_ascii(v.str));
-      if (v.kind == Value::Kind::kNumber && !v.str.empty()) refs.push_back(std::string(v.str));
+      if (v.kind == Value::Kind::kString || (v.kind == Value::Kind::kNumber && !v.str.empty())) {
+        refs.push_back(v.str);
+      }
       return false;
     });
     if (refs.empty()) return false;
     bool hit = ev.any(args[0], [&](const Value& v) {
       if (v.kind != Value::Kind::kString && v.kind != Value::Kind::kNumber) return false;
-      const std::string text = lower_ascii(v.str);
-      for (const auto& r : refs) {
+      const std::string_view text = v.str;
+      for (std::string_view r : refs) {
         switch (op_) {
           case CmpOp::kContains:
-            if (text.find(r) != std::string::npos) return true;
+            for (std::size_t i = 0; i + r.size() <= text.size(); ++i) {
+              if (ieq(text.substr(i, r.size()), r)) return true;
+            }
             break;
           case CmpOp::kStartsWith:
-            if (text.rfind(r, 0) == 0) return true;
+            if (text.size() >= r.size() && ieq(text.substr(0, r.size()), r)) return true;
             break;
           case CmpOp::kEndsWith:
-            if (text.size() >= r.size() && text.compare(text.size() - r.size(), r.size(), r) == 0)
-              return true;
+            if (text.size() >= r.size() && ieq(text.substr(text.size() - r.size()), r)) return true;
             break;
           default:
-            if (text == r) return true;
+            if (ieq(text, r)) return true;
         }
       }
       return false;

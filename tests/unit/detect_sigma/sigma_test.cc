@@ -919,6 +919,20 @@ TEST(Sigma, Base64AndBase64Offset) {
              "only apply to plain");
 }
 
+TEST(Sigma, Utf16Variants) {
+  // BOM + little-endian, big-endian, and a non-ASCII character (UTF-8 in the rule).
+  Rule bom = load1("  sel:\n    requestParameters.v|utf16|base64: hi\n  condition: sel\n");
+  EXPECT_TRUE(matches(bom, R"("eventName":"A","requestParameters":{"v":"//5oAGkA"})"));
+  Rule be = load1("  sel:\n    requestParameters.v|utf16be|base64: hi\n  condition: sel\n");
+  EXPECT_TRUE(matches(be, R"("eventName":"A","requestParameters":{"v":"AGgAaQ=="})"));
+  EXPECT_FALSE(matches(be, R"("eventName":"A","requestParameters":{"v":"//5oAGkA"})"));
+  Rule accent =
+      load1("  sel:\n    requestParameters.v|wide|base64: \"\\u00e9\"\n  condition: sel\n");
+  EXPECT_TRUE(matches(accent, R"("eventName":"A","requestParameters":{"v":"6QA="})"));
+  EXPECT_HAS(detection_error("  sel:\n    a|base64|wide: x\n  condition: sel\n"),
+             "must come before 'base64'");
+}
+
 TEST(Sigma, Windash) {
   Rule r = load1(
       "  sel:\n    requestParameters.parameters|windash|contains: ' -force'\n  condition: sel\n");
