@@ -6,6 +6,8 @@
 #                     [--plain-flows N] [--no-build]
 #
 # SENTINEL_BENCH_BUILD=DIR builds in DIR instead of build/release.
+# SENTINEL_BENCH_BEFORE=BIN (and SENTINEL_BENCH_BEFORE_LABEL=TEXT): an older sentinel whose detect
+# runs beside the current one in the same rounds, for before/after numbers on one machine state.
 # Default sizes finish in a few minutes on 2 cores; --large writes more than 5 GB of
 # uncompressed logs. Data lives in build/bench-data and is reused while its parameters match.
 # Installs jq and python3 with apt-get only when they are missing (never from `make test`).
@@ -113,5 +115,6 @@ invocation="bash bench/run.sh${orig_args:+ }$orig_args"
 if [ -n "${SENTINEL_BENCH_BUILD:-}" ]; then invocation="SENTINEL_BENCH_BUILD=$SENTINEL_BENCH_BUILD $invocation"; fi
 python3 bench/compare.py --data "$data/main" --data-small "$data/small" --sentinel "$sentinel" \
   --limits "$limits" --spawn "$spawn" --python python3 --runs "$runs" --doc docs/performance.md \
-  --results "$data/results.json" --invocation "$invocation"
+  --results "$data/results.json" --invocation "$invocation" \
+  ${SENTINEL_BENCH_BEFORE:+--before "$SENTINEL_BENCH_BEFORE" --before-label "${SENTINEL_BENCH_BEFORE_LABEL:-before}"}
 echo "bench: wrote docs/performance.md and $data/results.json"

@@ -202,10 +202,21 @@ void add_detect_command(CLI::App& app, int* code) {
     if (es.late_events > 0 || es.state_evictions > 0) {
       std::snprintf(buf, sizeof buf,
                     "State: %llu late events ignored, %llu keys evicted at the cap (raise "
-                    "max_keys)\n",
+                    "max_keys), %llu expired after their TTL, %llu live\n",
                     static_cast<unsigned long long>(es.late_events),
-                    static_cast<unsigned long long>(es.state_evictions));
+                    static_cast<unsigned long long>(es.state_evictions),
+                    static_cast<unsigned long long>(es.state_expired),
+                    static_cast<unsigned long long>(es.state_keys));
       s += buf;
+      // Which rules hit their cap (an evicted key forgets its window or baseline).
+      for (const auto& [rule, st] : engine.state_stats()) {
+        if (st.cap_evictions == 0) continue;
+        std::snprintf(buf, sizeof buf, "  rule %s: %llu keys evicted at max_keys %llu\n",
+                      terminal_safe(rule->id).c_str(),
+                      static_cast<unsigned long long>(st.cap_evictions),
+                      static_cast<unsigned long long>(rule->stateful.max_keys));
+        s += buf;
+      }
     }
     // The summary goes to stdout for people (table) and to stderr for machine formats.
     std::FILE* to = format == "table" ? stdout : stderr;

@@ -114,6 +114,43 @@ std::string literal_regex(CmpOp op, const std::string& s) {
   }
 }
 
+LiteralSet::Op literal_op(CmpOp op) {
+  switch (op) {
+    case CmpOp::kEq:
+      return LiteralSet::Op::kEq;
+    case CmpOp::kStartsWith:
+      return LiteralSet::Op::kStartsWith;
+    case CmpOp::kEndsWith:
+      return LiteralSet::Op::kEndsWith;
+    default:
+      return LiteralSet::Op::kContains;
+  }
+}
+
+// Literals into a LiteralSet; with any glob among them, everything into one RE2::Set.
+void compile_prefilter(FieldPrefilter* pf) {
+  bool glob = false;
+  for (const auto& [op, pattern] : pf->patterns) glob = glob || op == CmpOp::kGlob;
+  if (!glob) {
+    pf->literals = std::make_shared<LiteralSet>();
+    for (const auto& [op, pattern] : pf->patterns) pf->literals->add(literal_op(op), pattern);
+  } else {
+    // Latin-1: bytes, as the rules' own matching compares them (`?` is one byte).
+    RE2::Options opts(RE2::Quiet);
+    opts.set_encoding(RE2::Options::EncodingLatin1);
+    auto set = std::make_shared<RE2::Set>(opts, RE2::UNANCHORED);
+    for (const auto& [op, pattern] : pf->patterns) {
+      // Quoted literals and globs always compile; should one not, its rule becomes a candidate
+      // for every value (the empty pattern matches everywhere) and decides for itself.
+      if (set->Add(literal_regex(op, pattern), nullptr) < 0) set->Add("", nullptr);
+    }
+    set->Compile();
+    pf->set = std::move(set);
+  }
+  pf->patterns.clear();
+  pf->patterns.shrink_to_fit();
+}
+
 }  // namespace
 
 Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
@@ -167,21 +204,12 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
         FieldPrefilter pf;
         pf.field = c->field;
         pf.case_insensitive = c->case_insensitive;
-        // Latin-1: bytes, as the rules' own matching compares them (`?` is one byte).
-        RE2::Options opts(RE2::Quiet);
-        opts.set_encoding(RE2::Options::EncodingLatin1);
-        pf.set = std::make_shared<RE2::Set>(opts, RE2::UNANCHORED);
         prefilters_[ti].push_back(std::move(pf));
         it = prefilter_of.emplace(key, prefilters_[ti].size() - 1).first;
       }
       FieldPrefilter& pf = prefilters_[ti][it->second];
-      auto* set = static_cast<RE2::Set*>(pf.set.get());
       for (const auto& pattern : c->strings) {
-        if (set->Add(literal_regex(c->op, pattern), nullptr) < 0) {
-          // Cannot happen for quoted literals; evaluate the rule for every event instead.
-          unindexed_[ti].push_back(i);
-          break;
-        }
+        pf.patterns.emplace_back(c->op, pattern);
         pf.pattern_rule.push_back(i);
       }
     }
@@ -194,7 +222,7 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
     }
   }
   for (auto& list : prefilters_) {
-    for (auto& pf : list) static_cast<RE2::Set*>(pf.set.get())->Compile();
+    for (auto& pf : list) compile_prefilter(&pf);
   }
 }
 
@@ -204,7 +232,8 @@ void Engine::evaluate(uint32_t i, const EventView& ev) {
   const Rule& r = rules_[i];
   ++stats_.evaluations;
   matched_lists_.clear();
-  EvalContext ctx{options_.lists, &matched_lists_};
+  matched_names_.clear();
+  EvalContext ctx{options_.lists, &matched_lists_, &matched_names_};
   if (!r.match.eval(ev, ctx)) return;
   ++stats_.matches;
   if (ops_[i] != nullptr) {
@@ -267,7 +296,6 @@ void Engine::on_event(const EventView& ev) {
     const auto* set = static_cast<const RE2::Set*>(pf.set.get());
     ev.any(pf.field, [&](const Value& v) {
       if (v.kind == Value::Kind::kNull) return false;
-      std::string num;
       std::string_view text;
       if (v.kind == Value::Kind::kString || !v.str.empty()) {
         text = v.str;
@@ -275,24 +303,35 @@ void Engine::on_event(const EventView& ev) {
         text = v.boolean ? "true" : "false";
       } else {
         // Numbers without their text: let the rules decide (rare for string comparisons).
-        for (std::size_t k = 0; k < pf.pattern_rule.size(); ++k) {
-          candidate_rules_.push_back(pf.pattern_rule[k]);
-        }
+        candidate_rules_.insert(candidate_rules_.end(), pf.pattern_rule.begin(),
+                                pf.pattern_rule.end());
         return false;
       }
       if (pf.case_insensitive) {
-        num.assign(text);
-        for (char& c : num) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-        text = num;
+        lower_buf_.resize(text.size());
+        char* __restrict out = lower_buf_.data();
+        const char* __restrict in = text.data();
+        for (std::size_t k = 0; k < text.size(); ++k) {
+          const char c = in[k];
+          out[k] = static_cast<char>(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
+        }
+        text = lower_buf_;
       }
       ++stats_.prefilter_scans;
-      candidates_.clear();
-      if (set->Match(re2::StringPiece(text.data(), text.size()), &candidates_)) {
-        for (int k : candidates_)
-          candidate_rules_.push_back(pf.pattern_rule[static_cast<std::size_t>(k)]);
+      if (pf.literals != nullptr) {
+        literal_hits_.clear();
+        pf.literals->match(text, &literal_hits_);
+        for (uint32_t k : literal_hits_) candidate_rules_.push_back(pf.pattern_rule[k]);
+      } else if (set != nullptr) {
+        candidates_.clear();
+        if (set->Match(re2::StringPiece(text.data(), text.size()), &candidates_)) {
+          for (int k : candidates_)
+            candidate_rules_.push_back(pf.pattern_rule[static_cast<std::size_t>(k)]);
+        }
       }
       return false;  // visit every value
     });
+    if (candidate_rules_.empty()) continue;
     std::sort(candidate_rules_.begin(), candidate_rules_.end());
     candidate_rules_.erase(std::unique(candidate_rules_.begin(), candidate_rules_.end()),
                            candidate_rules_.end());
@@ -353,8 +392,11 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
   f.rule_id = r.id;
   // The lists the rule's match hit (just evaluated, for a stateless match; a stateful hit comes
   // later, so its lists are not known here), then those the severity cases hit.
-  if (hit != nullptr) matched_lists_.clear();
-  EvalContext ctx{options_.lists, &matched_lists_};
+  if (hit != nullptr) {
+    matched_lists_.clear();
+    matched_names_.clear();
+  }
+  EvalContext ctx{options_.lists, &matched_lists_, &matched_names_};
   f.severity = r.severity.eval(ev, ctx);
   f.title = r.title.render(ev, vars);
   f.description = r.description.render(ev, vars);
@@ -391,8 +433,17 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
   std::sort(matched_lists_.begin(), matched_lists_.end());
   matched_lists_.erase(std::unique(matched_lists_.begin(), matched_lists_.end()),
                        matched_lists_.end());
+  // Each list with the threat names of the entries that matched (sorted, unique: the same
+  // whatever order the predicates met them in).
   for (const auto& list : matched_lists_) {
-    f.threat_intel.push_back(findings::ThreatIntel{list, {}});
+    findings::ThreatIntel ti{list, {}};
+    for (const auto& [l, name] : matched_names_) {
+      if (l == list) ti.threat_names.push_back(name);
+    }
+    std::sort(ti.threat_names.begin(), ti.threat_names.end());
+    ti.threat_names.erase(std::unique(ti.threat_names.begin(), ti.threat_names.end()),
+                          ti.threat_names.end());
+    f.threat_intel.push_back(std::move(ti));
   }
   ++stats_.findings_raised;
   aggregator_.add(std::move(f));
@@ -408,9 +459,19 @@ EngineStats Engine::stats() const {
     if (op == nullptr) continue;
     StateStats st = op->stats();
     s.state_evictions += st.cap_evictions;
+    s.state_expired += st.evictions - st.cap_evictions;
+    s.state_keys += st.keys;
     s.late_events += st.late_events;
   }
   return s;
+}
+
+std::vector<std::pair<const Rule*, StateStats>> Engine::state_stats() const {
+  std::vector<std::pair<const Rule*, StateStats>> out;
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    if (ops_[i] != nullptr) out.emplace_back(&rules_[i], ops_[i]->stats());
+  }
+  return out;
 }
 
 }  // namespace sentinel::detect

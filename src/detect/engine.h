@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "detect/event_view.h"
+#include "detect/ir/literal_set.h"
 #include "detect/ir/predicate.h"
 #include "detect/rules/rule.h"
 #include "detect/state/stateful.h"
@@ -32,8 +33,12 @@ class FunctionRegistry;
 struct FieldPrefilter {
   FieldRef field;
   bool case_insensitive = false;
-  std::shared_ptr<void> set;           ///< re2::RE2::Set (opaque here)
-  std::vector<uint32_t> pattern_rule;  ///< set pattern index → rule index
+  /// Plain literals (equals, starts/ends with, contains) go in a LiteralSet (a bigram scan);
+  /// when any pattern is a glob, all of them go in one RE2::Set instead.
+  std::shared_ptr<LiteralSet> literals;
+  std::shared_ptr<void> set;                            ///< re2::RE2::Set (opaque here), or null
+  std::vector<std::pair<CmpOp, std::string>> patterns;  ///< as added, until compiled
+  std::vector<uint32_t> pattern_rule;                   ///< pattern index → rule index
 };
 
 struct EngineOptions {
@@ -48,6 +53,8 @@ struct EngineStats {
   uint64_t matches = 0;
   uint64_t findings_raised = 0;  ///< before aggregation
   uint64_t state_evictions = 0;  ///< keys dropped at a rule's max_keys cap (not TTL expiry)
+  uint64_t state_expired = 0;    ///< keys dropped after their TTL (idle)
+  uint64_t state_keys = 0;       ///< live keys over all stateful rules
   uint64_t late_events = 0;
 };
 
@@ -78,6 +85,9 @@ class Engine : private StateSink {
 
   const std::vector<Rule>& rules() const { return rules_; }
   EngineStats stats() const;
+  /// Each stateful rule's state counters (live keys, evictions at the cap and by TTL, late
+  /// events), in rule order: what `sentinel detect` reports per rule.
+  std::vector<std::pair<const Rule*, StateStats>> state_stats() const;
 
   // ---- State snapshots ------------------------------------------------------------------
   // A run split in parts (`sentinel analyze` day by day) gives the same findings as one run when
@@ -133,7 +143,9 @@ class Engine : private StateSink {
   std::array<std::vector<FieldPrefilter>, kTypes> prefilters_;
   std::array<std::vector<NumberIndex>, kTypes> number_indexes_;
   std::vector<int> candidates_;
+  std::vector<uint32_t> literal_hits_;
   std::vector<uint32_t> candidate_rules_;
+  std::string lower_buf_;
   findings::Aggregator aggregator_;
   EngineStats stats_;
   std::array<std::vector<uint32_t>, kTypes> stateful_by_type_;
@@ -142,6 +154,7 @@ class Engine : private StateSink {
   std::array<int64_t, kTypes> last_advance_ = {INT64_MIN, INT64_MIN, INT64_MIN,
                                                INT64_MIN, INT64_MIN, INT64_MIN};
   std::vector<std::string> matched_lists_;
+  std::vector<std::pair<std::string, std::string>> matched_names_;  // (list, threat name)
   std::string name_buf_;
 };
 

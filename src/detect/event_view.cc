@@ -386,44 +386,55 @@ const void* EventView::json_root() const {
 }
 
 std::string EventView::event_id() const {
-  if (ct_ != nullptr && !ct_->event_id.empty()) return std::string(ct_->event_id);
-  if (gd_ != nullptr && !gd_->id.empty()) return std::string(gd_->id);
-  std::string s(meta_->ref.path);
-  s += ':';
-  s += std::to_string(meta_->ref.record);
+  std::string s;
+  event_id_to(&s);
   return s;
 }
 
-bool EventView::any(const FieldRef& f, const ValueVisitor& visit) const {
+void EventView::event_id_to(std::string* out) const {
+  if (ct_ != nullptr && !ct_->event_id.empty()) {
+    out->assign(ct_->event_id);
+  } else if (gd_ != nullptr && !gd_->id.empty()) {
+    out->assign(gd_->id);
+  } else {
+    out->assign(meta_->ref.path);
+    out->push_back(':');
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, meta_->ref.record);
+    out->append(buf, r.ptr);
+  }
+}
+
+int EventView::direct(const FieldRef& f, Value* out) const {
+  Value& v = *out;
+  v = Value{};
   if (f.source == FieldRef::Source::kMeta) {
-    Value v;
     v.kind = Value::Kind::kString;
     switch (f.meta_id) {
       case 0:
         v.str = ingest::log_type_name(meta_->type);
         break;
       case 1:
-        if (meta_->time_ms == ingest::kNoTime) return false;
+        if (meta_->time_ms == ingest::kNoTime) return 0;
         scratch_->text.clear();
         append_iso8601(&scratch_->text, meta_->time_ms, true);
         v.str = scratch_->text;
         break;
       case 2:
-        if (meta_->account.empty()) return false;
+        if (meta_->account.empty()) return 0;
         v.str = meta_->account;
         break;
       default:
-        if (meta_->region.empty()) return false;
+        if (meta_->region.empty()) return 0;
         v.str = meta_->region;
         break;
     }
-    return visit(v);
+    return 1;
   }
   if (flow_ != nullptr) {
-    if (f.flow_field < 0) return false;
+    if (f.flow_field < 0) return 0;
     auto field = static_cast<FlowField>(f.flow_field);
-    if (!flow_->has(field)) return false;
-    Value v;
+    if (!flow_->has(field)) return 0;
     switch (flow_kind(field)) {
       case FlowKind::kNumber:
         v.kind = Value::Kind::kNumber;
@@ -440,7 +451,7 @@ bool EventView::any(const FieldRef& f, const ValueVisitor& visit) const {
         v.str = flow_->get(field);
         break;
     }
-    return visit(v);
+    return 1;
   }
   // (Insights records take eventSource/eventName from insightDetails: not at the top level.)
   if (ct_ != nullptr && f.ct_field >= 0 && !(ct_->insight && f.ct_field <= 1)) {
@@ -448,13 +459,19 @@ bool EventView::any(const FieldRef& f, const ValueVisitor& visit) const {
     // record itself can tell apart, so those fall through to the walk.
     std::string_view typed = ct_typed(*ct_, f.ct_field);
     if (!typed.empty()) {
-      Value v;
       v.kind = Value::Kind::kString;
       v.str = typed;
       if (f.ct_field == 4 && ct_->source_ip_is_ip) v.ip = &ct_->source_ip;
-      return visit(v);
+      return 1;
     }
   }
+  return -1;
+}
+
+bool EventView::any(const FieldRef& f, const ValueVisitor& visit) const {
+  Value v;
+  const int d = direct(f, &v);
+  if (d >= 0) return d == 1 && visit(v);
   const void* root = json_root();
   if (root == nullptr) return false;
   bool found = false;

@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/ip.h"
@@ -59,8 +61,30 @@ struct FieldRef {
 
 class EventView;
 
+/// A non-owning reference to a callable: what std::function is without the type erasure's
+/// allocation and copies. Valid while the callable it was made from is alive (a lambda passed
+/// straight to a call is, for that call).
+template <typename Sig>
+class FunctionRef;
+template <typename R, typename... A>
+class FunctionRef<R(A...)> {
+ public:
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, FunctionRef> &&
+                                                    std::is_invocable_r_v<R, F&, A...>>>
+  FunctionRef(F&& f)  // NOLINT(google-explicit-constructor): used like std::function
+      : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* o, A... a) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<A>(a)...);
+        }) {}
+  R operator()(A... a) const { return call_(obj_, std::forward<A>(a)...); }
+
+ private:
+  void* obj_;
+  R (*call_)(void*, A...);
+};
+
 /// Visits values; return true to stop (a match was found).
-using ValueVisitor = std::function<bool(const Value&)>;
+using ValueVisitor = FunctionRef<bool(const Value&)>;
 
 /// A view of one event during a sink callback. Cheap to build; JSON records of Route 53 and
 /// GuardDuty events are parsed lazily, at most once per view, with the thread's parser.
@@ -83,12 +107,18 @@ class EventView {
   const ingest::EventMeta& meta() const { return *meta_; }
   /// A stable id for evidence lists: CloudTrail eventID, GuardDuty id, else path:record.
   std::string event_id() const;
+  /// The same into *out (reusing its capacity).
+  void event_id_to(std::string* out) const;
   /// CloudTrail eventSource / eventName (empty for other types): used by the rule index.
   std::string_view event_source() const { return event_source_; }
   std::string_view event_name() const { return event_name_; }
 
   /// Calls `visit` for each value of `f` until it returns true; returns whether it did.
   bool any(const FieldRef& f, const ValueVisitor& visit) const;
+  /// The field's value without a visitor when no JSON walk is needed (the envelope, flow
+  /// fields, the CloudTrail fields the parser extracted): 1 with *out set (its only value), 0
+  /// when the field is absent, -1 when only any() can tell (a JSON path).
+  int direct(const FieldRef& f, Value* out) const;
   /// True when the field exists (even as null).
   bool exists(const FieldRef& f) const;
   /// The first value as text (numbers formatted, null and missing as ""), into `out`.

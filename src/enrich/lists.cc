@@ -431,28 +431,39 @@ bool ListStore::trusted_domain(std::string_view domain) const {
   return is_trusted(t);
 }
 
+const ListStore::List* ListStore::matching_list(std::string_view name, const Target& t) const {
+  if (name == kAnyThreat || name == kAnyTrusted) {
+    const ListKind kind = name == kAnyThreat ? ListKind::kThreat : ListKind::kTrusted;
+    if (kind == ListKind::kThreat && is_trusted(t)) return nullptr;
+    for (const auto& l : lists_) {
+      if (l->spec.kind == kind && on_list(*l, t, nullptr)) return l.get();
+    }
+    return nullptr;
+  }
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return nullptr;
+  const List& l = *it->second;
+  if (!on_list(l, t, nullptr)) return nullptr;
+  if (l.spec.kind == ListKind::kThreat && is_trusted(t)) return nullptr;
+  return &l;
+}
+
 bool ListStore::contains(std::string_view name, const detect::Value& value,
                          std::string* matched_list) const {
   Target t;
   if (!target_of(value, &t)) return false;
-  auto answer = [&](const List& l) {
-    if (matched_list != nullptr) *matched_list = l.spec.display_name;
-    return true;
-  };
-  if (name == kAnyThreat || name == kAnyTrusted) {
-    const ListKind kind = name == kAnyThreat ? ListKind::kThreat : ListKind::kTrusted;
-    if (kind == ListKind::kThreat && is_trusted(t)) return false;
-    for (const auto& l : lists_) {
-      if (l->spec.kind == kind && on_list(*l, t, nullptr)) return answer(*l);
-    }
-    return false;
-  }
-  auto it = by_name_.find(name);
-  if (it == by_name_.end()) return false;
-  const List& l = *it->second;
-  if (!on_list(l, t, nullptr)) return false;
-  if (l.spec.kind == ListKind::kThreat && is_trusted(t)) return false;
-  return answer(l);
+  const List* l = matching_list(name, t);
+  if (l == nullptr) return false;
+  if (matched_list != nullptr) *matched_list = l->spec.display_name;
+  return true;
+}
+
+void ListStore::entry_names(std::string_view name, const detect::Value& value,
+                            std::vector<std::string>* names) const {
+  Target t;
+  if (!target_of(value, &t)) return;
+  const List* l = matching_list(name, t);
+  if (l != nullptr) on_list(*l, t, names);
 }
 
 std::vector<ThreatHit> ListStore::threat_hits(const detect::Value& value) const {

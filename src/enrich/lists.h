@@ -104,6 +104,10 @@ class ListStore : public detect::NamedLists {
   /// kAnyTrusted). A threat list never contains a trusted value.
   bool contains(std::string_view name, const detect::Value& value,
                 std::string* matched_list) const override;
+  /// NamedLists: the descriptions of the matching entries of the list contains() answered with
+  /// for the same `name` (for kAnyThreat: the first threat list holding the value).
+  void entry_names(std::string_view name, const detect::Value& value,
+                   std::vector<std::string>* names) const override;
 
   /// True when `value` is on some trusted list.
   bool trusted(const detect::Value& value) const;
@@ -128,6 +132,9 @@ class ListStore : public detect::NamedLists {
   static bool target_of(const detect::Value& value, Target* out);
   bool on_list(const List& list, const Target& t, std::vector<std::string>* names) const;
   bool is_trusted(const Target& t) const;
+  /// The list `name` (or the first of its kind for the pseudo names) that holds `t`, trusted
+  /// beating threat; nullptr when none.
+  const List* matching_list(std::string_view name, const Target& t) const;
 
   struct NameHash {
     using is_transparent = void;

@@ -130,6 +130,11 @@ bool match_pattern(const Predicate& p, std::size_t i, std::string_view text, con
       if (ctx.lists == nullptr) return false;
       std::string matched;
       if (!ctx.lists->contains(p.list, v, &matched)) return false;
+      if (ctx.matched_names != nullptr) {
+        std::vector<std::string> names;
+        ctx.lists->entry_names(p.list, v, &names);
+        for (auto& n : names) ctx.matched_names->emplace_back(matched, std::move(n));
+      }
       if (ctx.matched_lists != nullptr) ctx.matched_lists->push_back(std::move(matched));
       return true;
     }
@@ -345,6 +350,16 @@ bool Predicate::eval(const EventView& ev, const EvalContext& ctx) const {
   if (op == CmpOp::kIsNull) {
     bool n = ev.any(field, [](const Value& v) { return v.kind == Value::Kind::kNull; });
     return negate ? !n : n;
+  }
+  if (!all_patterns) {
+    // One value without a walk (typed fields): no visitor.
+    Value v;
+    const int d = ev.direct(field, &v);
+    if (d == 0) return false;
+    if (d == 1) {
+      const bool m = value_matches(*this, v, std::string_view::npos, ctx);
+      return negate ? !m : m;
+    }
   }
   if (negate) {
     // `!=`: the field must have a value, and none may match (a missing field matches nothing).

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ip.h"
@@ -51,6 +52,11 @@ class NamedLists {
   virtual ~NamedLists() = default;
   /// True when `v` is on the list `name`; sets *matched_list to the list's display name.
   virtual bool contains(std::string_view name, const Value& v, std::string* matched_list) const = 0;
+  /// The threat names of the entries of list `name` that hold `v` (GuardDuty's threatNames: an
+  /// OTX CSV row's description; TXT entries have none), appended to *names without repeats.
+  /// Called after contains() answered true; the default knows no names.
+  virtual void entry_names(std::string_view /*name*/, const Value& /*v*/,
+                           std::vector<std::string>* /*names*/) const {}
 };
 
 /// A named function rules can call (`entropy`, `ip_class`, ...). It returns one value for the
@@ -68,6 +74,8 @@ struct EvalContext {
   const NamedLists* lists = nullptr;
   /// Names of the lists that matched during the evaluation (for threatIntelligenceDetails).
   std::vector<std::string>* matched_lists = nullptr;
+  /// (list name, threat name) of the entries that matched, when the list has names for them.
+  std::vector<std::pair<std::string, std::string>>* matched_names = nullptr;
 };
 
 struct Predicate {

@@ -436,6 +436,7 @@ bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* s
   if (!fields("group_by", &spec->group_by)) return false;
   if (!duration("lateness", &spec->lateness_ms, false)) return false;
   if (c["max_keys"] && !count("max_keys", &spec->max_keys, false)) return false;
+  if (!duration("ttl", &spec->ttl_ms, false)) return false;
   if (kind == "threshold") {
     spec->kind = StatefulSpec::Kind::kThreshold;
     return duration("window", &spec->window_ms, true) && count("count", &spec->threshold, true);
@@ -857,7 +858,13 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
         }
         defs.lists[n["list"].Scalar()] = std::move(values);
       } else {
-        docs.push_back({n, source, nodes.size() == 1 ? text : YAML::Dump(n)});
+        // Only Sigma reparses its text: dumping every native document of a large file cost
+        // more than compiling the rules.
+        const bool sigma = n["logsource"] && n["detection"];
+        docs.push_back({n, source,
+                        !sigma              ? std::string()
+                        : nodes.size() == 1 ? text
+                                            : YAML::Dump(n)});
       }
     }
   }

@@ -28,11 +28,11 @@ class LruCounter {
   };
   explicit LruCounter(std::size_t cap = 256) : cap_(cap == 0 ? 1 : cap) {}
 
-  const Slot* find(const std::string& v) const {
+  const Slot* find(std::string_view v) const {
     auto it = map_.find(v);
     return it == map_.end() ? nullptr : &it->second;
   }
-  Slot& add(const std::string& v) {
+  Slot& add(std::string_view v) {
     auto it = map_.find(v);
     if (it != map_.end()) {
       order_.splice(order_.begin(), order_, it->second.pos);
@@ -44,13 +44,13 @@ class LruCounter {
       order_.pop_back();
       ++dropped_;
     }
-    order_.push_front(v);
-    Slot& s = map_[v];
+    order_.emplace_front(v);
+    Slot& s = map_[order_.front()];
     s.pos = order_.begin();
     s.count = 1;
     return s;
   }
-  const std::unordered_map<std::string, Slot>& all() const { return map_; }
+  const std::unordered_map<std::string, Slot, StringHash, StringEq>& all() const { return map_; }
   uint64_t dropped() const { return dropped_; }
 
   void save(SnapshotWriter& w) const {
@@ -88,7 +88,7 @@ class LruCounter {
  private:
   std::size_t cap_;
   uint64_t dropped_ = 0;
-  std::unordered_map<std::string, Slot> map_;
+  std::unordered_map<std::string, Slot, StringHash, StringEq> map_;
   std::list<std::string> order_;
 };
 
@@ -115,15 +115,14 @@ class FirstSeenOperator final : public OperatorBase {
     std::vector<LruCounter> features;
   };
 
-  bool extract(const EventView& ev, Item* it) override {
-    it->values.resize(spec_.features.size());
+  bool extract(const EventView& ev, Extracted* x) override {
     for (std::size_t i = 0; i < spec_.features.size(); ++i) {
-      ev.first_text(spec_.features[i], &it->values[i]);
+      ev.first_text(spec_.features[i], &x->add_value());
     }
     return true;
   }
 
-  void process(Item&& it, StateSink& sink) override {
+  void process(const Capture& it, StateSink& sink) override {
     KeyState& st = keys_.use(it.key, it.t);
     const std::size_t nf = spec_.features.size();
     if (!st.started) {
@@ -132,10 +131,11 @@ class FirstSeenOperator final : public OperatorBase {
       st.combos = LruCounter(spec_.max_combinations);
       st.features.assign(nf, LruCounter(spec_.max_combinations));
     }
-    std::string combo;
+    std::string& combo = combo_;
+    combo.clear();
     for (std::size_t i = 0; i < nf; ++i) {
       if (i > 0) combo += '\x1f';
-      combo += it.values[i];
+      combo += it.value(i);
     }
     const bool learning = it.t < sat_add(st.start, spec_.learning_ms);
     bool fire = false;
@@ -150,11 +150,11 @@ class FirstSeenOperator final : public OperatorBase {
     ++st.total;
     LruCounter::Slot& slot = st.combos.add(combo);
     if (fire) slot.alerted = true;
-    for (std::size_t i = 0; i < nf; ++i) st.features[i].add(it.values[i]);
+    for (std::size_t i = 0; i < nf; ++i) st.features[i].add(it.value(i));
   }
 
   // Called before the event joins the profile: the profile is what was known before it.
-  void report(const KeyState& st, const Item& it, const std::string& /*combo*/, uint64_t count,
+  void report(const KeyState& st, const Capture& it, const std::string& /*combo*/, uint64_t count,
               const char* subtype, StateSink& sink) {
     const std::size_t nf = spec_.features.size();
     std::string json;
@@ -191,12 +191,12 @@ class FirstSeenOperator final : public OperatorBase {
     w.end_object();
     w.key("unusualBehavior");
     w.begin_object();
-    for (std::size_t i = 0; i < nf; ++i) w.field(spec_.features[i].text, it.values[i]);
+    for (std::size_t i = 0; i < nf; ++i) w.field(spec_.features[i].text, it.value(i));
     w.end_object();
     w.key("unusualProfile");
     w.begin_object();
     for (std::size_t i = 0; i < nf; ++i) {
-      const LruCounter::Slot* s = st.features[i].find(it.values[i]);
+      const LruCounter::Slot* s = st.features[i].find(it.value(i));
       w.field(spec_.features[i].text,
               classify(s == nullptr ? 0 : s->count, st.total, spec_.rare_fraction));
     }
@@ -219,14 +219,15 @@ class FirstSeenOperator final : public OperatorBase {
     std::string unusual;
     for (std::size_t i = 0; i < nf; ++i) {
       if (i > 0) unusual += ", ";
-      unusual += spec_.features[i].text + "=" + it.values[i];
+      unusual += spec_.features[i].text + "=";
+      unusual += it.value(i);
     }
     StateHit hit;
-    hit.group_key = it.key;
+    hit.group_key = std::string(it.key);
     hit.count = 1;
     hit.first_seen_ms = it.t;
     hit.last_seen_ms = it.t;
-    hit.evidence.push_back(it.id);
+    hit.evidence.emplace_back(it.id);
     hit.evidence_total = 1;
     hit.unusual_json = std::move(json);
     hit.vars = {{"profile", subtype},
@@ -263,6 +264,7 @@ class FirstSeenOperator final : public OperatorBase {
   }
 
   KeyTable<KeyState> keys_;
+  std::string combo_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "detect/rules/rule.h"
 
@@ -70,11 +71,18 @@ void collect(const JsonTemplate::Node& n, std::vector<FieldRef>* out) {
   for (const JsonTemplate::Node& child : n.items) collect(child, out);
 }
 
-// (t, id, key) ascending: std heap functions build a max-heap, so compare reversed.
-bool later(const Item& a, const Item& b) {
-  if (a.t != b.t) return a.t > b.t;
-  if (a.id != b.id) return a.id > b.id;
-  return a.key > b.key;
+uint64_t prefix8(std::string_view s) {
+  unsigned char b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::memcpy(b, s.data(), std::min<std::size_t>(8, s.size()));
+  uint64_t v = 0;
+  for (unsigned char c : b) v = (v << 8) | c;
+  return v;
+}
+
+uint32_t load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
 }
 
 }  // namespace
@@ -97,6 +105,74 @@ int64_t OperatorBase::watermark() const {
   return std::max(own, external_wm_);
 }
 
+// (t, id, key) ascending: std heap functions build a max-heap, so this is "a after b".
+bool OperatorBase::later(const Queued& a, const Queued& b) const {
+  if (a.t != b.t) return a.t > b.t;
+  if (a.id_prefix != b.id_prefix) return a.id_prefix > b.id_prefix;
+  const int c = str_of(a, 0).compare(str_of(b, 0));
+  if (c != 0) return c > 0;
+  return str_of(a, 1) > str_of(b, 1);
+}
+
+std::string_view OperatorBase::str_of(const Queued& q, std::size_t i) const {
+  const char* p = arena_.data() + (q.off - arena_base_);
+  const char* bytes = p + 4 * std::size_t{q.nstr};
+  const uint32_t begin = i == 0 ? 0 : load32(p + 4 * (i - 1));
+  return std::string_view(bytes + begin, load32(p + 4 * i) - begin);
+}
+
+void OperatorBase::view(const Queued& q, Capture* c) const {
+  c->t = q.t;
+  c->mask = q.mask;
+  c->number = q.number;
+  c->nvalues = q.nvalues;
+  c->strs.resize(q.nstr);
+  for (std::size_t i = 0; i < q.nstr; ++i) c->strs[i] = str_of(q, i);
+  c->id = c->strs[0];
+  c->key = c->strs[1];
+}
+
+void OperatorBase::enqueue(int64_t t, uint32_t mask, double number,
+                           const std::vector<std::string_view>& strs, std::size_t nvalues) {
+  if (arena_.size() > (std::size_t{1} << 16) && arena_.size() > 2 * live_bytes_) compact();
+  Queued q{t,
+           prefix8(strs[0]),
+           arena_base_ + arena_.size(),
+           static_cast<uint32_t>(strs.size()),
+           static_cast<uint32_t>(nvalues),
+           mask,
+           number};
+  const std::size_t start = arena_.size();
+  uint32_t end = 0;
+  for (std::string_view s : strs) {
+    end += static_cast<uint32_t>(s.size());
+    char b[4];
+    std::memcpy(b, &end, 4);
+    arena_.append(b, 4);
+  }
+  for (std::string_view s : strs) arena_.append(s.data(), s.size());
+  live_bytes_ += arena_.size() - start;
+  heap_.push_back(q);
+  std::push_heap(heap_.begin(), heap_.end(),
+                 [this](const Queued& a, const Queued& b) { return later(a, b); });
+}
+
+void OperatorBase::compact() {
+  // Dead captures (processed) are dropped; live ones are copied in queue order.
+  std::string fresh;
+  fresh.reserve(live_bytes_ * 2);
+  const uint64_t new_base = arena_base_ + arena_.size();
+  for (Queued& q : heap_) {
+    const char* p = arena_.data() + (q.off - arena_base_);
+    const std::size_t len =
+        4 * std::size_t{q.nstr} + (q.nstr == 0 ? 0 : load32(p + 4 * (q.nstr - 1)));
+    q.off = new_base + fresh.size();
+    fresh.append(p, len);
+  }
+  arena_ = std::move(fresh);
+  arena_base_ = new_base;
+}
+
 void OperatorBase::on_match(const EventView& ev, StateSink& sink) {
   const int64_t t = ev.meta().time_ms;
   if (t == ingest::kNoTime) {
@@ -109,24 +185,30 @@ void OperatorBase::on_match(const EventView& ev, StateSink& sink) {
     ++stats_.late_events;
     return;
   }
-  Item it;
-  it.t = t;
-  if (!extract(ev, &it)) return;
+  Extracted& x = extracted_;
+  x.mask = 0;
+  x.number = 0;
+  x.nvalues = 0;
+  if (!extract(ev, &x)) return;
   if (t < now_) ++stats_.late_accepted;
   ++stats_.events;
+  key_buf_.clear();
   for (std::size_t i = 0; i < spec_.group_by.size(); ++i) {
-    if (i > 0) it.key += '\x1f';
-    ev.first_text(spec_.group_by[i], &buf_);
-    it.key += buf_;
+    if (i > 0) key_buf_ += '\x1f';
+    ev.first_text(spec_.group_by[i], &id_buf_);
+    key_buf_ += id_buf_;
   }
-  it.id = ev.event_id();
-  it.snapshot.reserve(snapshot_fields_.size());
-  for (const FieldRef& f : snapshot_fields_) {
-    ev.first_text(f, &buf_);
-    it.snapshot.push_back(buf_);
+  ev.event_id_to(&id_buf_);
+  snap_bufs_.resize(snapshot_fields_.size());
+  for (std::size_t i = 0; i < snapshot_fields_.size(); ++i) {
+    ev.first_text(snapshot_fields_[i], &snap_bufs_[i]);
   }
-  heap_.push_back(std::move(it));
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  strs_.clear();
+  strs_.push_back(id_buf_);
+  strs_.push_back(key_buf_);
+  for (std::size_t i = 0; i < x.nvalues; ++i) strs_.push_back(x.values[i]);
+  for (const std::string& s : snap_bufs_) strs_.push_back(s);
+  enqueue(t, x.mask, x.number, strs_, x.nvalues);
   drain(wm, sink);
 }
 
@@ -141,15 +223,25 @@ void OperatorBase::finish(StateSink& sink) {
 }
 
 void OperatorBase::drain(int64_t limit, StateSink& sink) {
+  auto cmp = [this](const Queued& a, const Queued& b) { return later(a, b); };
   while (!heap_.empty() && heap_.front().t < limit) {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    Item it = std::move(heap_.back());
+    std::pop_heap(heap_.begin(), heap_.end(), cmp);
+    const Queued q = heap_.back();
     heap_.pop_back();
-    if (it.t > now_) {
-      now_ = it.t;
+    if (q.t > now_) {
+      now_ = q.t;
       on_time(now_, sink);
     }
-    process(std::move(it), sink);
+    // The capture's bytes stay in the arena until the next enqueue may compact it.
+    view(q, &capture_);
+    const char* p = arena_.data() + (q.off - arena_base_);
+    live_bytes_ -= 4 * std::size_t{q.nstr} + (q.nstr == 0 ? 0 : load32(p + 4 * (q.nstr - 1)));
+    process(capture_, sink);
+  }
+  if (heap_.empty()) {
+    arena_base_ += arena_.size();
+    arena_.clear();
+    live_bytes_ = 0;
   }
   if (limit != kMaxTime && limit > now_) {
     now_ = limit;
@@ -221,20 +313,23 @@ void OperatorBase::save(std::string* out) const {
   w.i64(now_);
   save_stats(w, stats_);
   // The queue in the order it will be processed, so equal states give equal bytes.
-  std::vector<const Item*> queued;
+  std::vector<const Queued*> queued;
   queued.reserve(heap_.size());
-  for (const Item& it : heap_) queued.push_back(&it);
+  for (const Queued& q : heap_) queued.push_back(&q);
   std::sort(queued.begin(), queued.end(),
-            [](const Item* a, const Item* b) { return later(*b, *a); });
+            [this](const Queued* a, const Queued* b) { return later(*b, *a); });
   w.u64(queued.size());
-  for (const Item* it : queued) {
-    w.i64(it->t);
-    w.str(it->id);
-    w.str(it->key);
-    save_strings(w, it->snapshot);
-    save_strings(w, it->values);
-    w.u64(it->mask);
-    w.f64(it->number);
+  for (const Queued* q : queued) {
+    w.i64(q->t);
+    w.str(str_of(*q, 0));
+    w.str(str_of(*q, 1));
+    const std::size_t nsnap = q->nstr - 2 - q->nvalues;
+    w.u64(nsnap);
+    for (std::size_t i = 0; i < nsnap; ++i) w.str(str_of(*q, 2 + q->nvalues + i));
+    w.u64(q->nvalues);
+    for (std::size_t i = 0; i < q->nvalues; ++i) w.str(str_of(*q, 2 + i));
+    w.u64(q->mask);
+    w.f64(q->number);
   }
   save_keys(w);
 }
@@ -249,19 +344,29 @@ bool OperatorBase::restore(std::string_view in, std::string* error) {
   stats_ = StateStats{};
   restore_stats(r, &stats_);
   heap_.clear();
+  arena_.clear();
+  arena_base_ = 0;
+  live_bytes_ = 0;
   const uint64_t n = r.count();
+  std::vector<std::string> snap;
+  std::vector<std::string> values;
+  std::vector<std::string_view> strs;
   for (uint64_t i = 0; i < n && r.ok(); ++i) {
-    Item it;
-    it.t = r.i64();
-    it.id = r.str();
-    it.key = r.str();
-    restore_strings(r, &it.snapshot);
-    restore_strings(r, &it.values);
-    it.mask = static_cast<uint32_t>(r.u64());
-    it.number = r.f64();
-    heap_.push_back(std::move(it));
+    const int64_t t = r.i64();
+    const std::string id = r.str();
+    const std::string key = r.str();
+    restore_strings(r, &snap);
+    restore_strings(r, &values);
+    const auto mask = static_cast<uint32_t>(r.u64());
+    const double number = r.f64();
+    if (!r.ok()) break;
+    strs.clear();
+    strs.push_back(id);
+    strs.push_back(key);
+    for (const auto& v : values) strs.push_back(v);
+    for (const auto& v : snap) strs.push_back(v);
+    enqueue(t, mask, number, strs, values.size());
   }
-  std::make_heap(heap_.begin(), heap_.end(), later);
   if (r.ok()) restore_keys(r);
   if (r.ok() && !r.at_end()) r.fail("trailing bytes");
   if (!r.ok()) {

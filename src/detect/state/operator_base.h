@@ -15,6 +15,7 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -39,25 +40,64 @@ std::string format_duration(int64_t ms);
 /// Shortest round-trip text; integral values without a fraction.
 std::string format_number(double v);
 
-/// What one accepted event leaves behind: enough to decide and to report, never the view.
-struct Item {
-  int64_t t = 0;
-  std::string id;
-  std::string key;
-  std::vector<std::string> snapshot;  ///< aligned with OperatorBase's snapshot fields
-  std::vector<std::string> values;    ///< operator-specific (distinct value, features)
-  uint32_t mask = 0;                  ///< sequence: which steps the event matched
-  double number = 0;                  ///< volume: the summed field
+/// What the operator's extract() takes from an event besides time, id and key. Reused from
+/// event to event (the strings keep their capacity): filling it does not allocate in the steady
+/// state.
+struct Extracted {
+  uint32_t mask = 0;  ///< sequence: which steps the event matched
+  double number = 0;  ///< volume: the summed field
+  std::size_t nvalues = 0;
+  std::vector<std::string> values;  ///< the first `nvalues` are this event's (distinct, features)
+  /// The next value slot, cleared.
+  std::string& add_value() {
+    if (nvalues == values.size()) values.emplace_back();
+    std::string& v = values[nvalues++];
+    v.clear();
+    return v;
+  }
 };
 
-/// The sample part of a hit, kept apart from Item when an operator keeps the sample only.
+/// What one accepted event leaves behind, as the operator sees it when the watermark has passed
+/// it: enough to decide and to report, never the view. The strings point into the operator's
+/// capture arena and are valid during process() only; copy what must outlive it.
+struct Capture {
+  int64_t t = 0;
+  std::string_view id;
+  std::string_view key;
+  uint32_t mask = 0;
+  double number = 0;
+  std::size_t nvalues = 0;
+  /// id, key, values..., snapshot fields... (aligned with OperatorBase's snapshot fields)
+  std::vector<std::string_view> strs;
+  std::string_view value(std::size_t i) const { return strs[2 + i]; }
+  std::size_t nsnap() const { return strs.size() - 2 - nvalues; }
+  std::string_view snap(std::size_t i) const { return strs[2 + nvalues + i]; }
+};
+
+/// The sample part of a hit, kept apart from the capture when an operator keeps the sample.
 struct Sample {
   int64_t t = 0;
   std::string id;
   std::vector<std::string> snapshot;
-  static Sample of(const Item& it) { return Sample{it.t, it.id, it.snapshot}; }
+  static Sample of(const Capture& c) {
+    Sample s{c.t, std::string(c.id), {}};
+    s.snapshot.reserve(c.nsnap());
+    for (std::size_t i = 0; i < c.nsnap(); ++i) s.snapshot.emplace_back(c.snap(i));
+    return s;
+  }
   void save(SnapshotWriter& w) const;
   void restore(SnapshotReader& r);
+};
+
+/// Hashing and equality of std::string keys that also accept string_views (no temporary
+/// string to look a key up).
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+struct StringEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
 };
 
 void save_strings(SnapshotWriter& w, const std::vector<std::string>& v);
@@ -81,10 +121,12 @@ class OperatorBase : public StatefulOperator {
   virtual void save_keys(SnapshotWriter& w) const = 0;
   /// Reads what save_keys() wrote; failures are recorded in `r`.
   virtual void restore_keys(SnapshotReader& r) = 0;
-  /// Fills the operator's part of `item` (values, mask, number) from the event; false skips it.
-  virtual bool extract(const EventView& ev, Item* item) = 0;
-  /// Takes one item into state. Called in (time, id, key) order, except for late-accepted items.
-  virtual void process(Item&& item, StateSink& sink) = 0;
+  /// Fills the operator's part of the capture (values, mask, number) from the event; false
+  /// skips the event. `x` comes cleared (nvalues 0, mask 0, number 0).
+  virtual bool extract(const EventView& ev, Extracted* x) = 0;
+  /// Takes one capture into state. Called in (time, id, key) order, except for late-accepted
+  /// ones.
+  virtual void process(const Capture& c, StateSink& sink) = 0;
   /// Every item with a time before `now` has been processed: close what ends at or before it
   /// and expire idle keys.
   virtual void on_time(int64_t now, StateSink& sink) = 0;
@@ -100,16 +142,45 @@ class OperatorBase : public StatefulOperator {
   StateStats stats_;
 
  private:
+  // A queued capture: fixed size, no strings of its own. Its strings (id, key, values,
+  // snapshot) sit in `arena_` at `off` (logical offset, see arena_base_) as `nstr` uint32 end
+  // offsets followed by the bytes. `id_prefix` is the id's first 8 bytes big-endian, so most
+  // ties on time are broken without touching the arena.
+  struct Queued {
+    int64_t t;
+    uint64_t id_prefix;
+    uint64_t off;
+    uint32_t nstr;
+    uint32_t nvalues;
+    uint32_t mask;
+    double number;
+  };
   int64_t watermark() const;
   void drain(int64_t limit, StateSink& sink);
+  bool later(const Queued& a, const Queued& b) const;
+  std::string_view str_of(const Queued& q, std::size_t i) const;
+  void view(const Queued& q, Capture* c) const;
+  /// Appends a capture's strings to the arena and queues it; compacts the arena when most of
+  /// it is dead.
+  void enqueue(int64_t t, uint32_t mask, double number, const std::vector<std::string_view>& strs,
+               std::size_t nvalues);
+  void compact();
 
   int64_t window_ms_;
   int64_t max_seen_ = kMinTime;
   int64_t external_wm_ = kMinTime;
   int64_t now_ = kMinTime;
-  std::vector<Item> heap_;  // min-heap on (t, id, key)
+  std::vector<Queued> heap_;  // min-heap on (t, id, key)
+  std::string arena_;         // the queued captures' strings
+  uint64_t arena_base_ = 0;   // logical offset of arena_[0]
+  uint64_t live_bytes_ = 0;   // bytes of captures still queued
   std::vector<FieldRef> snapshot_fields_;
-  std::string buf_;
+  Extracted extracted_;
+  std::string key_buf_;
+  std::string id_buf_;
+  std::vector<std::string> snap_bufs_;
+  std::vector<std::string_view> strs_;
+  Capture capture_;
 };
 
 /// Keys with their state, least recently used last. Bounded by `max_keys` (the least recently
@@ -126,7 +197,7 @@ class KeyTable {
   void set_evict_hook(EvictHook h) { hook_ = std::move(h); }
 
   /// The state of `key`, created (evicting at the cap) when missing; marks it used at `t`.
-  State& use(const std::string& key, int64_t t, bool* created = nullptr) {
+  State& use(std::string_view key, int64_t t, bool* created = nullptr) {
     auto it = map_.find(key);
     if (it != map_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second.pos);
@@ -138,15 +209,15 @@ class KeyTable {
       evict(lru_.back());
       ++stats_->cap_evictions;
     }
-    lru_.push_front(key);
-    Entry& e = map_[key];
+    lru_.emplace_front(key);
+    Entry& e = map_[lru_.front()];
     e.pos = lru_.begin();
     e.last = t;
     if (created != nullptr) *created = true;
     return e.state;
   }
 
-  State* find(const std::string& key) {
+  State* find(std::string_view key) {
     auto it = map_.find(key);
     return it == map_.end() ? nullptr : &it->second.state;
   }
@@ -215,7 +286,7 @@ class KeyTable {
   int64_t ttl_ms_;
   StateStats* stats_;
   EvictHook hook_;
-  std::unordered_map<std::string, Entry> map_;
+  std::unordered_map<std::string, Entry, StringHash, StringEq> map_;
   std::list<std::string> lru_;
 };
 

@@ -38,19 +38,19 @@ class SequenceOperator final : public OperatorBase {
     std::vector<Partial> done;  // done[i]: a match of steps 0..i
   };
 
-  bool extract(const EventView& ev, Item* it) override {
+  bool extract(const EventView& ev, Extracted* x) override {
     EvalContext ctx;
     for (std::size_t i = 0; i < nsteps_; ++i) {
-      if (spec_.steps[i].eval(ev, ctx)) it->mask |= (1u << i);
+      if (spec_.steps[i].eval(ev, ctx)) x->mask |= (1u << i);
     }
-    return it->mask != 0;
+    return x->mask != 0;
   }
 
-  static bool before(int64_t t1, const std::string& id1, int64_t t2, const std::string& id2) {
+  static bool before(int64_t t1, std::string_view id1, int64_t t2, std::string_view id2) {
     return t1 != t2 ? t1 < t2 : id1 < id2;
   }
 
-  void process(Item&& it, StateSink& sink) override {
+  void process(const Capture& it, StateSink& sink) override {
     if (nsteps_ == 0) return;
     KeyState& st = keys_.use(it.key, it.t);
     if (st.done.size() != nsteps_) st.done.assign(nsteps_, Partial{});
@@ -70,11 +70,11 @@ class SequenceOperator final : public OperatorBase {
         cand = prev;
       }
       cand.last = it.t;
-      cand.last_id = it.id;
-      cand.ids.push_back(it.id);
+      cand.last_id = std::string(it.id);
+      cand.ids.emplace_back(it.id);
       if (k + 1 == nsteps_) {
         StateHit hit;
-        hit.group_key = it.key;
+        hit.group_key = std::string(it.key);
         hit.count = cand.ids.size();
         hit.first_seen_ms = cand.start;
         hit.last_seen_ms = it.t;

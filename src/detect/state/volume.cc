@@ -63,11 +63,11 @@ class VolumeOperator final : public OperatorBase {
 
   int64_t end_of(int64_t bucket) const { return sat_add(bucket * interval_, interval_); }
 
-  bool extract(const EventView& ev, Item* it) override {
+  bool extract(const EventView& ev, Extracted* x) override {
     bool ok = false;
     ev.any(spec_.volume_field, [&](const Value& v) {
       if (v.kind == Value::Kind::kNumber && std::isfinite(v.number)) {
-        it->number = v.number;
+        x->number = v.number;
         ok = true;
       }
       return true;
@@ -81,7 +81,7 @@ class VolumeOperator final : public OperatorBase {
     ++st.seen;
   }
 
-  void process(Item&& it, StateSink& sink) override {
+  void process(const Capture& it, StateSink& sink) override {
     const int64_t b = floor_div(it.t, interval_);
     KeyState* found = keys_.find(it.key);
     // A bucket already judged cannot take more: that item is late after all.
@@ -114,21 +114,21 @@ class VolumeOperator final : public OperatorBase {
       st.last_t = it.t;
       st.ids.clear();
       st.top_value = -INFINITY;
-      timers_.emplace(end_of(b), it.key);
+      timers_.emplace(end_of(b), std::string(it.key));
     }
     st.sum += it.number;
     ++st.count;
     st.first_t = std::min(st.first_t, it.t);
     st.last_t = std::max(st.last_t, it.t);
-    if (st.ids.size() < kMaxEvidence) st.ids.push_back(it.id);
+    if (st.ids.size() < kMaxEvidence) st.ids.emplace_back(it.id);
     if (it.number > st.top_value) {
       st.top_value = it.number;
       st.top = Sample::of(it);
     }
   }
 
-  void close(const std::string& key, KeyState& st, StateSink& sink) {
-    timers_.erase({end_of(st.bucket), key});
+  void close(std::string_view key, KeyState& st, StateSink& sink) {
+    timers_.erase({end_of(st.bucket), std::string(key)});
     st.open = false;
     if (st.seen >= spec_.warmup_intervals && !st.hist.empty()) {
       std::vector<double> h(st.hist.begin(), st.hist.end());
@@ -143,7 +143,7 @@ class VolumeOperator final : public OperatorBase {
     st.last_closed = st.bucket;
   }
 
-  void report(const std::string& key, const KeyState& st, double med, double mad, double thr,
+  void report(std::string_view key, const KeyState& st, double med, double mad, double thr,
               StateSink& sink) {
     std::string json;
     JsonWriter w(&json);
@@ -170,7 +170,7 @@ class VolumeOperator final : public OperatorBase {
     w.end_object();
 
     StateHit hit;
-    hit.group_key = key;
+    hit.group_key = std::string(key);
     hit.count = st.count;
     hit.first_seen_ms = st.first_t;
     hit.last_seen_ms = st.last_t;

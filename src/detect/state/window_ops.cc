@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <set>
+#include <vector>
 
 #include "detect/rules/rule.h"
 #include "detect/state/operator_base.h"
@@ -23,53 +24,126 @@ class ThresholdOperator final : public OperatorBase {
   }
 
  private:
+  // A match in the window: its time and its id in the key's id pool.
   struct Entry {
     int64_t t;
-    std::string id;
+    uint32_t off;
+    uint32_t len;
+  };
+  // The window's entries, oldest first: a vector with a moving head (a deque would allocate
+  // a 512-byte block for every key's first match).
+  struct EntryQueue {
+    std::vector<Entry> v;
+    std::size_t head = 0;
+    bool empty() const { return head == v.size(); }
+    std::size_t size() const { return v.size() - head; }
+    const Entry& front() const { return v[head]; }
+    const Entry& back() const { return v.back(); }
+    const Entry& operator[](std::size_t i) const { return v[head + i]; }
+    auto begin() { return v.begin() + static_cast<std::ptrdiff_t>(head); }
+    auto end() { return v.end(); }
+    auto begin() const { return v.begin() + static_cast<std::ptrdiff_t>(head); }
+    auto end() const { return v.end(); }
+    void push_back(const Entry& e) { v.push_back(e); }
+    template <typename It>
+    void insert(It pos, const Entry& e) {
+      v.insert(pos, e);
+    }
+    void pop_front() {
+      if (++head == v.size()) {
+        v.clear();
+        head = 0;
+      } else if (head >= 32 && 2 * head >= v.size()) {
+        v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(head));
+        head = 0;
+      }
+    }
+    void clear() {
+      v.clear();
+      head = 0;
+    }
+    void shrink_to_fit() { v.shrink_to_fit(); }
   };
   struct KeyState {
-    std::deque<Entry> window;  // before firing only; fewer than N entries
+    EntryQueue window;     // before firing only; fewer than N entries
+    std::string ids;       // the window's ids, back to back (no string per match)
+    std::size_t dead = 0;  // bytes of `ids` no entry refers to any more
     bool fired = false;
     int64_t last = kMinTime;
+
+    std::string_view id(const Entry& e) const { return std::string_view(ids).substr(e.off, e.len); }
+    void add(int64_t t, std::string_view id) {
+      const Entry e{t, static_cast<uint32_t>(ids.size()), static_cast<uint32_t>(id.size())};
+      ids.append(id);
+      // Sorted insert: the common case appends; late-accepted ones go in their place.
+      if (window.empty() || before(window.back(), e)) {
+        window.push_back(e);
+        return;
+      }
+      auto pos = std::upper_bound(window.begin(), window.end(), e,
+                                  [&](const Entry& a, const Entry& b) { return before(a, b); });
+      window.insert(pos, e);
+    }
+    bool before(const Entry& a, const Entry& b) const {
+      return a.t != b.t ? a.t < b.t : id(a) < id(b);
+    }
+    void pop_front() {
+      dead += window.front().len;
+      window.pop_front();
+      if (window.empty()) {
+        ids.clear();
+        dead = 0;
+      } else if (dead > 4096 && dead > ids.size() / 2) {
+        std::string fresh;
+        fresh.reserve(ids.size() - dead);
+        for (Entry& e : window) {
+          const uint32_t off = static_cast<uint32_t>(fresh.size());
+          fresh.append(id(e));
+          e.off = off;
+        }
+        ids = std::move(fresh);
+        dead = 0;
+      }
+    }
+    void clear() {
+      window.clear();
+      ids.clear();
+      dead = 0;
+    }
   };
 
-  bool extract(const EventView&, Item*) override { return true; }
+  bool extract(const EventView&, Extracted*) override { return true; }
 
-  void process(Item&& it, StateSink& sink) override {
+  void process(const Capture& it, StateSink& sink) override {
     KeyState& st = keys_.use(it.key, it.t);
     const int64_t T = spec_.window_ms;
     if (st.last != kMinTime && it.t > st.last && it.t - st.last > T) {
       st.fired = false;
-      st.window.clear();
+      st.clear();
     }
     if (it.t > st.last) st.last = it.t;
     if (st.fired) return;
-    // Sorted insert: the common case appends; late-accepted items go in their place.
-    auto pos = std::upper_bound(
-        st.window.begin(), st.window.end(), it,
-        [](const Item& a, const Entry& b) { return a.t != b.t ? a.t < b.t : a.id < b.id; });
-    st.window.insert(pos, Entry{it.t, it.id});
+    st.add(it.t, it.id);
     const int64_t newest = st.window.back().t;
-    while (!st.window.empty() && st.window.front().t < sat_sub(newest, T)) {
-      st.window.pop_front();
-    }
+    while (!st.window.empty() && st.window.front().t < sat_sub(newest, T)) st.pop_front();
     const uint64_t n = std::max<uint64_t>(spec_.threshold, 1);
     if (st.window.size() < n) return;
     StateHit hit;
-    hit.group_key = it.key;
+    hit.group_key = std::string(it.key);
     hit.count = st.window.size();
     hit.first_seen_ms = st.window.front().t;
     hit.last_seen_ms = newest;
     for (std::size_t i = 0; i < st.window.size() && i < kMaxEvidence; ++i) {
-      hit.evidence.push_back(st.window[i].id);
+      hit.evidence.emplace_back(st.id(st.window[i]));
     }
     hit.evidence_total = st.window.size();
     hit.vars = {{"count", std::to_string(hit.count)},
                 {"window", format_duration(T)},
                 {"threshold", std::to_string(n)}};
     st.fired = true;
-    st.window.clear();
+    st.clear();
     st.window.shrink_to_fit();
+    st.ids.shrink_to_fit();
     emit(&hit, Sample::of(it), sink);
   }
 
@@ -81,7 +155,7 @@ class ThresholdOperator final : public OperatorBase {
       w.u64(st.window.size());
       for (const Entry& e : st.window) {
         w.i64(e.t);
-        w.str(e.id);
+        w.str(st.id(e));
       }
       w.boolean(st.fired);
       w.i64(st.last);
@@ -92,7 +166,10 @@ class ThresholdOperator final : public OperatorBase {
       const uint64_t n = r.count();
       for (uint64_t i = 0; i < n && r.ok(); ++i) {
         const int64_t t = r.i64();
-        st.window.push_back(Entry{t, r.str()});
+        const std::string id = r.str();
+        st.window.push_back(
+            Entry{t, static_cast<uint32_t>(st.ids.size()), static_cast<uint32_t>(id.size())});
+        st.ids.append(id);
       }
       st.fired = r.boolean();
       st.last = r.i64();
@@ -116,7 +193,7 @@ class DistinctOperator final : public OperatorBase {
     std::string first_id;
   };
   struct KeyState {
-    std::unordered_map<std::string, ValueState> values;
+    std::unordered_map<std::string, ValueState, StringHash, StringEq> values;
     std::set<std::pair<int64_t, std::string>> by_latest;
     bool fired = false;
     int64_t last = kMinTime;
@@ -124,15 +201,13 @@ class DistinctOperator final : public OperatorBase {
     uint64_t episode_count = 0;
   };
 
-  bool extract(const EventView& ev, Item* it) override {
-    std::string v;
+  bool extract(const EventView& ev, Extracted* x) override {
+    std::string& v = x->add_value();
     ev.first_text(spec_.distinct_field, &v);
-    if (v.empty()) return false;  // nothing to count
-    it->values.push_back(std::move(v));
-    return true;
+    return !v.empty();  // nothing to count without a value
   }
 
-  void process(Item&& it, StateSink& sink) override {
+  void process(const Capture& it, StateSink& sink) override {
     KeyState& st = keys_.use(it.key, it.t);
     const int64_t T = spec_.window_ms;
     if (st.last == kMinTime || (it.t > st.last && it.t - st.last > T)) {
@@ -146,23 +221,24 @@ class DistinctOperator final : public OperatorBase {
     if (it.t < st.episode_first) st.episode_first = it.t;
     ++st.episode_count;
     if (st.fired) return;
-    const std::string& value = it.values.front();
-    auto [vit, inserted] = st.values.try_emplace(value);
-    ValueState& vs = vit->second;
-    if (inserted) {
+    const std::string_view value = it.value(0);
+    auto vit = st.values.find(value);
+    if (vit == st.values.end()) {
+      ValueState& vs = st.values[std::string(value)];
       vs.first = it.t;
       vs.latest = it.t;
-      vs.first_id = it.id;
+      vs.first_id = std::string(it.id);
       st.by_latest.emplace(it.t, value);
     } else {
+      ValueState& vs = vit->second;
       if (it.t < vs.first || (it.t == vs.first && it.id < vs.first_id)) {
         vs.first = it.t;
-        vs.first_id = it.id;
+        vs.first_id = std::string(it.id);
       }
       if (it.t > vs.latest) {
-        st.by_latest.erase({vs.latest, value});
+        st.by_latest.erase({vs.latest, vit->first});
         vs.latest = it.t;
-        st.by_latest.emplace(vs.latest, value);
+        st.by_latest.emplace(vs.latest, vit->first);
       }
     }
     const int64_t horizon = sat_sub(st.last, T);
@@ -182,7 +258,7 @@ class DistinctOperator final : public OperatorBase {
       return *a.first < *b.first;
     });
     StateHit hit;
-    hit.group_key = it.key;
+    hit.group_key = std::string(it.key);
     hit.count = st.episode_count;
     hit.first_seen_ms = order.front().second->first;
     hit.last_seen_ms = st.last;
