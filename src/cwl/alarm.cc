@@ -306,18 +306,28 @@ AlarmRun run_alarm(const AlarmSpec& spec, const std::vector<std::pair<int64_t, S
   const int r = evaluation_range(spec.evaluation_periods);
   std::vector<std::optional<double>> range(static_cast<std::size_t>(r));
   std::vector<int64_t> starts(static_cast<std::size_t>(r));
-  for (int64_t k = first; k <= last; k += p) {
+  for (int64_t k = first; k <= last;) {
+    bool empty = true;
     for (int i = 0; i < r; ++i) {
       int64_t s = k - static_cast<int64_t>(r - 1 - i) * p;
       starts[static_cast<std::size_t>(i)] = s;
       auto it = values.find(s);
       range[static_cast<std::size_t>(i)] =
           it == values.end() ? std::nullopt : std::optional<double>(it->second);
+      empty = empty && it == values.end();
     }
     Evaluation ev = evaluate(spec, range, starts);
+    const int64_t here = k;
+    k += p;
+    if (empty) {
+      // Every window until the next data point is empty too, so evaluates the same: jump
+      // (logs spanning years would otherwise cost one evaluation per period).
+      auto nx = values.lower_bound(k);
+      k = std::max(k, nx == values.end() ? last + p : nx->first);
+    }
     if (ev.keep || ev.state == run.state) continue;
     Transition t;
-    t.time_ms = k + p;
+    t.time_ms = here + p;
     t.from = run.state;
     t.to = ev.state;
     t.reason = ev.reason;

@@ -466,3 +466,38 @@ std::vector<AlarmReport> run_alarms(const MonitorConfig& cfg, const Accumulator&
 }
 
 }  // namespace sentinel::cwl
+
+namespace sentinel::cwl {
+
+bool load_monitor_file(const std::string& path, MonitorConfig* out,
+                       std::vector<std::string>* errors) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    errors->push_back(path + ": cannot be read");
+    return false;
+  } catch (const YAML::Exception& e) {
+    errors->push_back(path + ": not valid YAML: " + e.what());
+    return false;
+  }
+  if (!root.IsMap() || (!root["metric_filters"] && !root["alarms"])) {
+    errors->push_back(path + ": a pack needs metric_filters: and/or alarms:");
+    return false;
+  }
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    std::string k = it->first.IsScalar() ? it->first.Scalar() : "?";
+    if (k != "metric_filters" && k != "alarms") {
+      errors->push_back(path + ": " + k + ": unknown key (a pack holds metric_filters and alarms)");
+      return false;
+    }
+  }
+  try {
+    return load_monitor_config(root["metric_filters"], root["alarms"], path, out, errors);
+  } catch (const YAML::Exception& e) {
+    errors->push_back(path + ": a value has the wrong shape: " + e.what());
+    return false;
+  }
+}
+
+}  // namespace sentinel::cwl

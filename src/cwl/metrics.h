@@ -110,3 +110,12 @@ findings::Finding alarm_finding(const AlarmSpec& spec, const Transition& t,
                                 const std::map<int64_t, MinuteData>* minutes);
 
 }  // namespace sentinel::cwl
+
+namespace sentinel::cwl {
+
+/// Loads a pack file (a YAML document with `metric_filters:` and/or `alarms:`, like
+/// rules/alarms/cis.yaml) into *out, appending to what is there. Errors name the file and key.
+bool load_monitor_file(const std::string& path, MonitorConfig* out,
+                       std::vector<std::string>* errors);
+
+}  // namespace sentinel::cwl
