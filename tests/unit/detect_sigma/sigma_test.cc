@@ -16,6 +16,7 @@
 
 #include "detect/engine.h"
 #include "detect/event_view.h"
+#include "detect/rules/native.h"
 #include "findings/finding.h"
 #include "ingest/reader.h"
 #include "test_support.h"
@@ -1461,6 +1462,25 @@ correlation:
 // ---------------------------------------------------------------------------------------------
 // The compatibility check (`sentinel rules check --sigma`), CI-safe: original rules in
 // tests/unit/detect_sigma/compat/, some loading and some refused.
+
+TEST(SigmaCorrelation, RulesFolderLoaderKeepsTheFileWhole) {
+  // The rules-folder loader hands a file with a correlation to load_sigma in one piece, so the
+  // correlation finds the rule beside it (documents are otherwise loaded one by one).
+  namespace fs = std::filesystem;
+  const std::string file =
+      (fs::path(source_dir()) / "tests" / "unit" / "detect_sigma" / "compat" / "ok_correlation.yml")
+          .string();
+  detect::LoadErrors errors;
+  std::vector<Rule> rules = detect::load_rules(file, &errors);
+  EXPECT_TRUE(errors.empty()) << (errors.empty() ? "" : errors.messages.front());
+  ASSERT_EQ(rules.size(), 2u);
+  const Rule* base = find_rule(rules, "denied_call");
+  const Rule* c = find_rule(rules, "9a3f0e52-7c41-4d0b-8f2e-1b6d5a9c0e03");
+  ASSERT_TRUE(base && c);
+  EXPECT_FALSE(base->enabled);
+  EXPECT_EQ(c->stateful.kind, detect::StatefulSpec::Kind::kThreshold);
+  EXPECT_EQ(c->stateful.threshold, 20u);
+}
 
 TEST(SigmaCheckDir, CountsLoadedAndRefusedWithReasons) {
   namespace fs = std::filesystem;
