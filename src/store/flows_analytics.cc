@@ -413,6 +413,7 @@ Result<WhyResult> flows_why(Store& st, const std::string& a_text, const std::str
   r.a = a.to_string();
   r.b = b.to_string();
   StrMap<IfaceTally> ifaces;
+  int64_t initiator_votes_ab = 0, initiator_votes_ba = 0;
   struct Acc {
     WhyGroup g;
     bool ab = true;
@@ -456,6 +457,12 @@ Result<WhyResult> flows_why(Store& st, const std::string& a_text, const std::str
     if (f.flow_direction == ingest::FlowDirection::kIngress ||
         f.flow_direction == ingest::FlowDirection::kEgress) {
       acc.dir = f.flow_direction;
+    }
+    if (f.has(FlowField::kSrcport) && f.has(FlowField::kDstport) && f.dstport != f.srcport) {
+      const bool to_service = f.dstport < f.srcport;
+      // A record from A to the service port votes for A as the initiator, and so does a reply
+      // from B's service port to A.
+      ((dir == 0) == to_service ? initiator_votes_ab : initiator_votes_ba) += 1;
     }
     const bool accept = f.action == ingest::FlowAction::kAccept;
     const bool reject = f.action == ingest::FlowAction::kReject;
@@ -550,7 +557,14 @@ Result<WhyResult> flows_why(Store& st, const std::string& a_text, const std::str
     return r;
   }
   // x is the initiator: prefer the direction with accepted or rejected requests.
-  const bool ab = (r.accepted_ab + r.rejected_ab) >= (r.accepted_ba + r.rejected_ba);
+  // The initiator sends to the service port: the direction whose records go to the lower port.
+  // (A direction with no records at all cannot be it.)
+  const int64_t n_ab = r.accepted_ab + r.rejected_ab, n_ba = r.accepted_ba + r.rejected_ba;
+  const bool ab = n_ab == 0   ? false
+                  : n_ba == 0 ? true
+                  : initiator_votes_ab != initiator_votes_ba
+                      ? initiator_votes_ab > initiator_votes_ba
+                      : n_ab >= n_ba;
   const std::string& x = ab ? r.a : r.b;
   const std::string& y = ab ? r.b : r.a;
   const int64_t acc_xy = ab ? r.accepted_ab : r.accepted_ba;
@@ -569,9 +583,9 @@ Result<WhyResult> flows_why(Store& st, const std::string& a_text, const std::str
                 join_ports(ports_of(ab, "ACCEPT")) + ", nothing rejected; last seen " +
                 last_seen(ab);
   } else if (rej_xy > 0 && acc_in == 0) {
-    r.verdict = x + " cannot reach " + y + ": " + std::to_string(rej_xy) +
-                " flow(s) rejected on " + join_ports(ports_of(ab, "REJECT")) + ", " +
-                last_reject_side(ab) + "; last seen " + last_seen(ab);
+    r.verdict = x + " cannot reach " + y + ": " + std::to_string(rej_xy) + " flow(s) rejected on " +
+                join_ports(ports_of(ab, "REJECT")) + ", " + last_reject_side(ab) + "; last seen " +
+                last_seen(ab);
     if (acc_out > 0) {
       r.verdict += " (" + x + "'s own interface let " + std::to_string(acc_out) +
                    " of them out: the block is on " + y + "'s side)";

@@ -116,16 +116,23 @@ template <typename Fn>
 void walk_strings(simdjson::dom::element e, std::string_view key, Fn&& fn, int depth = 0) {
   if (depth > 32) return;
   switch (e.type()) {
-    case simdjson::dom::element_type::OBJECT:
-      for (auto field : e.get_object().value_unsafe())
-        walk_strings(field.value, field.key, fn, depth + 1);
+    case simdjson::dom::element_type::OBJECT: {
+      simdjson::dom::object obj;
+      if (e.get_object().get(obj) != simdjson::SUCCESS) return;
+      for (auto field : obj) walk_strings(field.value, field.key, fn, depth + 1);
       break;
-    case simdjson::dom::element_type::ARRAY:
-      for (auto item : e.get_array().value_unsafe()) walk_strings(item, key, fn, depth + 1);
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      simdjson::dom::array arr;
+      if (e.get_array().get(arr) != simdjson::SUCCESS) return;
+      for (auto item : arr) walk_strings(item, key, fn, depth + 1);
       break;
-    case simdjson::dom::element_type::STRING:
-      fn(key, e.get_string().value_unsafe());
+    }
+    case simdjson::dom::element_type::STRING: {
+      std::string_view v;
+      if (e.get_string().get(v) == simdjson::SUCCESS) fn(key, v);
       break;
+    }
     default:
       break;
   }
