@@ -65,8 +65,8 @@ bool read_whole(const std::string& path, bool is_stdin, std::string* out, std::s
 // One reader thread's sink: builds the batch, counts, optionally feeds the engine.
 class StoreSink : public ingest::EventSink {
  public:
-  StoreSink(int level, detect::Engine* engine)
-      : builder_(level),
+  StoreSink(int level, int flow_level, detect::Engine* engine)
+      : builder_(level, flow_level),
         detect_(engine ? std::make_unique<DetectSink>(engine, /*print_rejects=*/false) : nullptr) {}
 
   void begin(store::FileBatch* b) {
@@ -236,7 +236,8 @@ IngestOutcome ingest_inputs(store::Store& st, const std::vector<ingest::Input>& 
   std::atomic<uint64_t> events_read{0};
   std::vector<std::unique_ptr<StoreSink>> sinks;
   for (unsigned t = 0; t < threads; ++t) {
-    sinks.push_back(std::make_unique<StoreSink>(settings.store.compression_level, settings.engine));
+    sinks.push_back(std::make_unique<StoreSink>(
+        settings.store.compression_level, settings.store.flow_compression_level, settings.engine));
   }
   auto work = [&](unsigned t) {
     ingest::Reader reader(settings.run.parse);
@@ -423,12 +424,18 @@ bool store_options_from_config(const config::Config& cfg, store::StoreOptions* o
         int l = v.as<int>();
         if (l < 1 || l > 12) throw YAML::Exception(YAML::Mark(), "not in 1..12");
         out->compression_level = l;
+      } else if (key == "flow_compression_level") {
+        int l = v.as<int>();
+        if (l < 1 || l > 12) throw YAML::Exception(YAML::Mark(), "not in 1..12");
+        out->flow_compression_level = l;
       } else if (key == "cache_mb") {
         int m = v.as<int>();
         if (m < 1 || m > 65536) throw YAML::Exception(YAML::Mark(), "not in 1..65536");
         out->cache_mb = m;
       } else {
-        errors->push_back(where + "." + key + ": unknown key (db, compression_level, cache_mb)");
+        errors->push_back(
+            where + "." + key +
+            ": unknown key (db, compression_level, flow_compression_level, cache_mb)");
         ok = false;
       }
     } catch (const YAML::Exception& e) {

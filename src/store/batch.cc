@@ -301,7 +301,7 @@ void BatchBuilder::flush_flows() {
   if (flow_.first_start == INT64_MAX) flow_.first_start = 0;
   if (flow_.last_end == INT64_MIN) flow_.last_end = 0;
   flow_.raw_size = flow_lines_.size();
-  deflate_bytes(flow_lines_, level_, &flow_.data);
+  deflate_bytes(flow_lines_, flow_level_, &flow_.data);
   batch_->flows.push_back(std::move(flow_));
   flow_lines_.clear();
   flow_open_ = false;

@@ -127,7 +127,9 @@ std::string to_hex(std::string_view bytes);
 /// finish() after it. Not thread-safe.
 class BatchBuilder : public ingest::EventSink {
  public:
-  explicit BatchBuilder(int compression_level) : level_(compression_level) {}
+  /// `compression_level` for raw record blocks, `flow_level` for flow blocks (libdeflate 1..12).
+  explicit BatchBuilder(int compression_level, int flow_level = 1)
+      : level_(compression_level), flow_level_(flow_level) {}
 
   void begin(FileBatch* batch);
   /// Flushes open blocks into the batch.
@@ -147,6 +149,7 @@ class BatchBuilder : public ingest::EventSink {
   void flush_flows();
 
   int level_;
+  int flow_level_;
   FileBatch* batch_ = nullptr;
   BlockBuilder raw_;
   ingest::LogType raw_type_ = ingest::LogType::kUnknown;

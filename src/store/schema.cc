@@ -142,33 +142,35 @@ CREATE TABLE engine_state(
   updated_at INTEGER NOT NULL);
 )sql";
 
-// Dictionary-coded columns hold strings.id; the views turn them back into text. Columns the
-// table does not keep are read from the raw record (sentinel_raw).
+// Dictionary-coded columns hold strings.id; the views join them back to text (joins, not
+// subqueries, so that `WHERE sourceIPAddress = ?` finds the id through strings' unique index and
+// then the rows through the column's index). Columns the table does not keep are read from the
+// raw record (sentinel_raw).
 constexpr const char* kViews = R"sql(
 CREATE VIEW cloudtrail AS SELECT
   sentinel_event_id(c.uid) AS eventID,
-  (SELECT value FROM strings WHERE id = c.version) AS eventVersion,
+  s_version.value AS eventVersion,
   strftime('%Y-%m-%dT%H:%M:%SZ', c.time / 1000, 'unixepoch') AS eventTime,
   c.time AS eventTimeMs,
-  (SELECT value FROM strings WHERE id = c.source) AS eventSource,
-  (SELECT value FROM strings WHERE id = c.name) AS eventName,
-  (SELECT value FROM strings WHERE id = c.region) AS awsRegion,
-  (SELECT value FROM strings WHERE id = c.source_ip) AS sourceIPAddress,
-  (SELECT value FROM strings WHERE id = c.user_agent) AS userAgent,
-  (SELECT value FROM strings WHERE id = c.error_code) AS errorCode,
-  (SELECT value FROM strings WHERE id = c.error_message) AS errorMessage,
-  (SELECT value FROM strings WHERE id = c.event_type) AS eventType,
-  (SELECT value FROM strings WHERE id = c.event_category) AS eventCategory,
+  s_source.value AS eventSource,
+  s_name.value AS eventName,
+  s_region.value AS awsRegion,
+  s_source_ip.value AS sourceIPAddress,
+  s_user_agent.value AS userAgent,
+  s_error_code.value AS errorCode,
+  s_error_message.value AS errorMessage,
+  s_event_type.value AS eventType,
+  s_event_category.value AS eventCategory,
   CASE c.read_only WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS readOnly,
   CASE c.management WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS managementEvent,
-  (SELECT value FROM strings WHERE id = c.account) AS recipientAccountId,
-  (SELECT value FROM strings WHERE id = c.identity_type) AS userIdentity_type,
-  (SELECT value FROM strings WHERE id = c.principal_id) AS userIdentity_principalId,
-  (SELECT value FROM strings WHERE id = c.principal) AS userIdentity_arn,
-  (SELECT value FROM strings WHERE id = c.identity_account) AS userIdentity_accountId,
+  s_account.value AS recipientAccountId,
+  s_identity_type.value AS userIdentity_type,
+  s_principal_id.value AS userIdentity_principalId,
+  s_principal.value AS userIdentity_arn,
+  s_identity_account.value AS userIdentity_accountId,
   c.access_key AS userIdentity_accessKeyId,
-  (SELECT value FROM strings WHERE id = c.user_name) AS userIdentity_userName,
-  (SELECT value FROM strings WHERE id = c.issuer) AS userIdentity_sessionIssuer_arn,
+  s_user_name.value AS userIdentity_userName,
+  s_issuer.value AS userIdentity_sessionIssuer_arn,
   CASE c.mfa WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS userIdentity_mfaAuthenticated,
   json_extract(sentinel_raw(c.raw), '$.userIdentity.invokedBy') AS userIdentity_invokedBy,
   json_extract(sentinel_raw(c.raw), '$.requestID') AS requestID,
@@ -183,30 +185,57 @@ CREATE VIEW cloudtrail AS SELECT
   json(sentinel_raw(c.raw)) AS record,
   (SELECT path FROM files WHERE id = c.file_id) AS source_file,
   c.id AS store_rowid
-FROM ct_events c;
+FROM ct_events c
+LEFT JOIN strings s_version ON s_version.id = c.version
+LEFT JOIN strings s_source ON s_source.id = c.source
+LEFT JOIN strings s_name ON s_name.id = c.name
+LEFT JOIN strings s_region ON s_region.id = c.region
+LEFT JOIN strings s_source_ip ON s_source_ip.id = c.source_ip
+LEFT JOIN strings s_user_agent ON s_user_agent.id = c.user_agent
+LEFT JOIN strings s_error_code ON s_error_code.id = c.error_code
+LEFT JOIN strings s_error_message ON s_error_message.id = c.error_message
+LEFT JOIN strings s_event_type ON s_event_type.id = c.event_type
+LEFT JOIN strings s_event_category ON s_event_category.id = c.event_category
+LEFT JOIN strings s_account ON s_account.id = c.account
+LEFT JOIN strings s_identity_type ON s_identity_type.id = c.identity_type
+LEFT JOIN strings s_principal_id ON s_principal_id.id = c.principal_id
+LEFT JOIN strings s_principal ON s_principal.id = c.principal
+LEFT JOIN strings s_identity_account ON s_identity_account.id = c.identity_account
+LEFT JOIN strings s_user_name ON s_user_name.id = c.user_name
+LEFT JOIN strings s_issuer ON s_issuer.id = c.issuer;
 CREATE VIEW dns AS SELECT
   sentinel_hex(c.uid) AS event_id,
   json_extract(sentinel_raw(c.raw), '$.version') AS version,
   strftime('%Y-%m-%dT%H:%M:%SZ', c.time / 1000, 'unixepoch') AS query_timestamp,
   c.time AS query_time_ms,
-  (SELECT value FROM strings WHERE id = c.account) AS account_id,
-  (SELECT value FROM strings WHERE id = c.region) AS region,
-  (SELECT value FROM strings WHERE id = c.vpc_id) AS vpc_id,
-  (SELECT value FROM strings WHERE id = c.query_name) AS query_name,
-  (SELECT value FROM strings WHERE id = c.query_type) AS query_type,
+  s_account.value AS account_id,
+  s_region.value AS region,
+  s_vpc_id.value AS vpc_id,
+  s_query_name.value AS query_name,
+  s_query_type.value AS query_type,
   json_extract(sentinel_raw(c.raw), '$.query_class') AS query_class,
-  (SELECT value FROM strings WHERE id = c.rcode) AS rcode,
+  s_rcode.value AS rcode,
   json_extract(sentinel_raw(c.raw), '$.answers') AS answers,
-  (SELECT value FROM strings WHERE id = c.srcaddr) AS srcaddr,
+  s_srcaddr.value AS srcaddr,
   c.srcport AS srcport,
-  (SELECT value FROM strings WHERE id = c.transport) AS transport,
-  (SELECT value FROM strings WHERE id = c.instance_id) AS srcids_instance,
-  (SELECT value FROM strings WHERE id = c.firewall_action) AS firewall_rule_action,
+  s_transport.value AS transport,
+  s_instance_id.value AS srcids_instance,
+  s_firewall_action.value AS firewall_rule_action,
   json_extract(sentinel_raw(c.raw), '$.firewall_rule_group_id') AS firewall_rule_group_id,
   json_extract(sentinel_raw(c.raw), '$.firewall_domain_list_id') AS firewall_domain_list_id,
   json(sentinel_raw(c.raw)) AS record,
   (SELECT path FROM files WHERE id = c.file_id) AS source_file
-FROM dns_events c;
+FROM dns_events c
+LEFT JOIN strings s_account ON s_account.id = c.account
+LEFT JOIN strings s_region ON s_region.id = c.region
+LEFT JOIN strings s_vpc_id ON s_vpc_id.id = c.vpc_id
+LEFT JOIN strings s_query_name ON s_query_name.id = c.query_name
+LEFT JOIN strings s_query_type ON s_query_type.id = c.query_type
+LEFT JOIN strings s_rcode ON s_rcode.id = c.rcode
+LEFT JOIN strings s_srcaddr ON s_srcaddr.id = c.srcaddr
+LEFT JOIN strings s_transport ON s_transport.id = c.transport
+LEFT JOIN strings s_instance_id ON s_instance_id.id = c.instance_id
+LEFT JOIN strings s_firewall_action ON s_firewall_action.id = c.firewall_action;
 CREATE VIEW findings AS SELECT
   'sentinel' AS product,
   f.id AS id,
