@@ -929,7 +929,8 @@ class ConditionParser {
       int col = static_cast<int>(i) + 1;
       if (c == '|') {
         fail("condition: aggregation ('" + trim(text_.substr(i)) +
-             "', legacy Sigma v1 count()/min()/max()/avg()/sum()) is not supported at column " +
+             "', a legacy Sigma v1 aggregation: count/min/max/avg/sum/near) is not supported at "
+             "column " +
              std::to_string(col) +
              "; write it as a correlation (event_count, value_count) or a native threshold rule");
       }
@@ -1210,7 +1211,8 @@ Rule DocCompiler::compile() {
   std::string product = lower_ascii(scalar_or_empty(ls["product"]));
   std::string service = lower_ascii(scalar_or_empty(ls["service"]));
   std::string category = lower_ascii(scalar_or_empty(ls["category"]));
-  if (product != "aws" || service != "cloudtrail") {
+  // Older SigmaHQ rules name only the service: CloudTrail is AWS's, so no product means aws.
+  if ((product != "aws" && !product.empty()) || service != "cloudtrail") {
     fail("logsource (product '" + product + "', service '" + service +
          "') is not supported: only product aws, service cloudtrail");
   }

@@ -966,6 +966,21 @@ detection: {sel: {eventName: DeleteDetector}, condition: sel}
   EXPECT_HAS(bad, "category 'process_creation' is not supported");
 }
 
+TEST(Sigma, ServiceCloudTrailWithoutProduct) {
+  // Older SigmaHQ rules name only the service.
+  std::vector<Rule> rules;
+  std::string err;
+  ASSERT_TRUE(detect::load_sigma(
+      "title: Old\nlogsource: {service: cloudtrail}\ndetection: {sel: {eventName: A}, condition: "
+      "sel}\n",
+      "o.yml", &rules, &err))
+      << err;
+  EXPECT_TRUE(matches(rules[0], R"("eventName":"A")"));
+  EXPECT_HAS(load_error("title: Test Rule\nid: t-1\nlogsource: {service: ec2}\ndetection: {sel: "
+                        "{eventName: A}, condition: sel}\n"),
+             "service 'ec2'");
+}
+
 TEST(Sigma, FindingTypeInGuardDutyGrammar) {
   std::vector<Rule> rules;
   std::string err;
