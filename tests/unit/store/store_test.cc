@@ -279,6 +279,26 @@ TEST_F(StoreTest, ViewsUseAwsNames) {
   std::string detail;
   while (plan.step() == SQLITE_ROW) detail += std::string(plan.col_text(3)) + ";";
   EXPECT_NE(detail.find("ct_events_ip"), std::string::npos) << detail;
+  // ... and so are the views' filters on the AWS-named columns.
+  for (const auto& [where, index] : std::vector<std::pair<std::string, std::string>>{
+           {"sourceIPAddress = '203.0.113.9'", "ct_events_ip"},
+           {"userIdentity_arn = 'arn:aws:iam::111122223333:user/alice'", "ct_events_principal"},
+           {"userIdentity_accessKeyId = 'AKIAEXAMPLE'", "ct_events_key"}}) {
+    Stmt p((*ro)->db(),
+           "EXPLAIN QUERY PLAN SELECT eventTime, eventName FROM cloudtrail WHERE " + where,
+           nullptr);
+    ASSERT_TRUE(p.ok()) << sqlite3_errmsg((*ro)->db());
+    std::string d;
+    while (p.step() == SQLITE_ROW) d += std::string(p.col_text(3)) + ";";
+    EXPECT_NE(d.find(index), std::string::npos) << where << ": " << d;
+    EXPECT_EQ(d.find("SCAN c"), std::string::npos) << where << ": " << d;
+  }
+  out.clear();
+  ASSERT_TRUE(run_query(**ro,
+                        "SELECT eventName FROM cloudtrail WHERE sourceIPAddress = '203.0.113.9'",
+                        qo, &out)
+                  .ok());
+  EXPECT_NE(out.find("DeleteSecurityGroup"), std::string::npos) << out;
 }
 
 TEST_F(StoreTest, ReadOnlyQueriesRefuseWrites) {
