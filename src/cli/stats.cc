@@ -46,6 +46,151 @@ constexpr ingest::LogType kTypeOrder[] = {ingest::LogType::kCloudTrail, ingest::
 
 }  // namespace
 
+GroupBy::Group* GroupBy::find_or_add(std::string_view key) {
+  if (last_ != nullptr && key == last_key_) return last_;
+  auto it = map_.find(key);
+  if (it == map_.end()) {
+    if (map_.size() >= max_groups_) return &overflow_;
+    it = map_.emplace(std::string(key), Group{}).first;
+  }
+  last_key_ = it->first;  // unordered_map nodes are stable: the key outlives the cache entry
+  last_ = &it->second;
+  return last_;
+}
+
+void GroupBy::add(std::string_view key, bool has_value, double value) {
+  ++events_;
+  Group* g = find_or_add(key);
+  ++g->count;
+  if (has_value) {
+    g->sum += value;
+    ++g->summed;
+  }
+}
+
+void GroupBy::merge(const GroupBy& o) {
+  events_ += o.events_;
+  auto add_to = [](Group* g, const Group& x) {
+    g->count += x.count;
+    g->sum += x.sum;
+    g->summed += x.summed;
+  };
+  for (const auto& [k, v] : o.map_) add_to(find_or_add(k), v);
+  add_to(&overflow_, o.overflow_);
+}
+
+std::vector<std::pair<std::string_view, const GroupBy::Group*>> GroupBy::sorted(
+    bool by_sum, std::size_t top) const {
+  std::vector<std::pair<std::string_view, const Group*>> v;
+  v.reserve(map_.size());
+  for (const auto& [k, g] : map_) v.emplace_back(k, &g);
+  auto less = [by_sum](const auto& a, const auto& b) {
+    if (by_sum && a.second->sum != b.second->sum) return a.second->sum > b.second->sum;
+    if (a.second->count != b.second->count) return a.second->count > b.second->count;
+    return a.first < b.first;
+  };
+  if (top != 0 && top < v.size()) {
+    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(), less);
+    v.resize(top);
+  } else {
+    std::sort(v.begin(), v.end(), less);
+  }
+  return v;
+}
+
+namespace {
+
+std::string format_sum(double x) {
+  char buf[40];
+  if (x == static_cast<double>(static_cast<int64_t>(x)) && x < 9.0e15 && x > -9.0e15) {
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(x));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.6g", x);
+  }
+  return buf;
+}
+
+}  // namespace
+
+std::string GroupBy::to_text(std::string_view by, std::string_view sum, std::size_t top) const {
+  bool with_sum = !sum.empty();
+  auto rows = sorted(with_sum, top);
+  std::string s;
+  s += "Events: " + with_commas(events_) + ", groups by ";
+  append_terminal_safe(&s, by);
+  s += ": " + with_commas(map_.size()) + "\n";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%14s  ", "count");
+  s += buf;
+  if (with_sum) {
+    std::snprintf(buf, sizeof buf, "%18s  ", ("sum " + std::string(sum.substr(0, 14))).c_str());
+    append_terminal_safe(&s, buf);
+  }
+  append_terminal_safe(&s, by);
+  s += "\n";
+  auto line = [&](std::string_view key, const Group& g) {
+    std::snprintf(buf, sizeof buf, "%14s  ", with_commas(g.count).c_str());
+    s += buf;
+    if (with_sum) {
+      std::snprintf(buf, sizeof buf, "%18s  ", format_sum(g.sum).c_str());
+      s += buf;
+    }
+    append_terminal_safe(&s, key);
+    s += "\n";
+  };
+  for (const auto& [k, g] : rows) line(k.empty() ? std::string_view("(none)") : k, *g);
+  if (top != 0 && map_.size() > top)
+    s += "  (" + with_commas(map_.size() - top) + " more groups; --top 0 shows all)\n";
+  if (overflow_.count > 0) line("(other: past the group limit)", overflow_);
+  return s;
+}
+
+std::string GroupBy::to_json(std::string_view by, std::string_view sum, std::size_t top,
+                             uint64_t rejects, double seconds) const {
+  bool with_sum = !sum.empty();
+  std::string s;
+  JsonWriter w(&s);
+  w.begin_object();
+  w.field("by", by);
+  if (with_sum) w.field("sum", sum);
+  w.field("events", events_);
+  w.field("rejects", rejects);
+  w.field("seconds", seconds);
+  w.field("groups_total", static_cast<uint64_t>(map_.size()));
+  w.key("groups");
+  w.begin_array();
+  auto group = [&](const Group& g) {
+    w.field("count", g.count);
+    if (with_sum) {
+      w.key("sum");
+      if (g.sum == static_cast<double>(static_cast<int64_t>(g.sum)) && g.sum < 9.0e15 &&
+          g.sum > -9.0e15)
+        w.number(static_cast<int64_t>(g.sum));
+      else
+        w.number(g.sum);
+      w.field("summed", g.summed);
+    }
+  };
+  for (const auto& [k, g] : sorted(with_sum, top)) {
+    w.begin_object();
+    w.field("key", k);
+    group(*g);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("overflow");
+  if (overflow_.count == 0) {
+    w.null();
+  } else {
+    w.begin_object();
+    group(overflow_);
+    w.end_object();
+  }
+  w.end_object();
+  s += "\n";
+  return s;
+}
+
 void Stats::add_event(const ingest::EventMeta& meta, std::string_view source) {
   ++events_by_type_[static_cast<std::size_t>(meta.type)];
   by_account_.bump(meta.account.empty() ? std::string_view("(none)") : meta.account);

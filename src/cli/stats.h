@@ -54,6 +54,47 @@ class CachedCounts {
   uint64_t* last_ = nullptr;
 };
 
+/// `sentinel stats --by FIELD [--sum FIELD]`: a streaming group-by over events. Keys are the
+/// first value of FIELD as text (missing fields group under ""). The only allocations are new
+/// groups; past `max_groups` distinct keys, further new keys fold into one overflow group, so
+/// memory stays bounded whatever the input.
+class GroupBy {
+ public:
+  struct Group {
+    uint64_t count = 0;
+    double sum = 0;
+    uint64_t summed = 0;  ///< events whose sum field had a numeric value
+  };
+  using Map = std::unordered_map<std::string, Group, StringHash, std::equal_to<>>;
+
+  explicit GroupBy(std::size_t max_groups = 1000000) : max_groups_(max_groups) {}
+  /// Adds one event with key `key`; `value` (when has_value) goes into the group's sum.
+  void add(std::string_view key, bool has_value, double value);
+  void merge(const GroupBy& o);
+
+  const Map& groups() const { return map_; }
+  const Group& overflow() const { return overflow_; }
+  uint64_t events() const { return events_; }
+
+  /// The groups sorted by sum (when `by_sum`) or count, descending, then key; at most `top`
+  /// (0: all).
+  std::vector<std::pair<std::string_view, const Group*>> sorted(bool by_sum, std::size_t top) const;
+  /// A table; keys escaped for the terminal.
+  std::string to_text(std::string_view by, std::string_view sum, std::size_t top) const;
+  /// One JSON object: {"by", "sum", "events", "groups_total", "groups": [{key,count,sum}], ...}.
+  std::string to_json(std::string_view by, std::string_view sum, std::size_t top, uint64_t rejects,
+                      double seconds) const;
+
+ private:
+  Group* find_or_add(std::string_view key);
+  Map map_;
+  Group overflow_;
+  std::size_t max_groups_;
+  uint64_t events_ = 0;
+  std::string_view last_key_;
+  Group* last_ = nullptr;
+};
+
 class Stats {
  public:
   static constexpr std::size_t kTypes = 6;

@@ -276,6 +276,59 @@ assert s["rejects_by_reason"] == {"invalid_json": 1, "unknown_format": 1}, s["re
 assert s["events_by_event_source"] == {"ec2.amazonaws.com": 5}
 assert s["files_by_log_type"]["unknown"] == 1'
 
+# --- stats --by: streaming group-by ----------------------------------------------------------
+run by_json stats --output json --by sourceIPAddress "$TMP/many"
+expect_rc by_json 0
+py "stats --by: one group per value, counts add up, sorted by count" "$TMP/by_json.out" '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["by"] == "sourceIPAddress" and s["events"] == 3 * 400 + 5 * 15, s
+gs = s["groups"]
+assert sum(g["count"] for g in gs) == s["events"] and s["groups_total"] == len(gs) == 250, len(gs)
+assert [g["count"] for g in gs] == sorted((g["count"] for g in gs), reverse=True)
+assert all(g["key"].startswith("198.51.100.") for g in gs) and s["overflow"] is None'
+run by_t1 stats --output json --threads 1 --by eventName --top 1 "$TMP/many"
+run by_t4 stats --output json --threads 4 --by eventName --top 1 "$TMP/many"
+py "stats --by --top 1: the largest group, same over 1 and 4 threads" "$TMP/by_t1.out" '
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[1].replace("by_t1", "by_t4")))
+assert a["groups"] == b["groups"] == [{"key": "DescribeInstances", "count": 1275}], a["groups"]'
+run by_nested stats --output json --by userIdentity.userName --sum requestParameters.maxResults "$TMP/good.json"
+expect_rc by_nested 0
+py "stats --by a JSON path --sum a number" "$TMP/by_nested.out" '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["groups"] == [{"key": "alice", "count": 3, "sum": 300, "summed": 3}], s["groups"]'
+python3 - "$TMP" <<'PYEOF'
+import sys
+rows = ["version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"]
+for i, (src, b) in enumerate([("10.0.0.1", 100), ("10.0.0.2", 7), ("10.0.0.1", 50), ("10.0.0.3", "-")]):
+    rows.append(f"2 111122223333 eni-0a1b2c3d {src} 10.0.1.9 4{i}000 443 6 3 {b} 1700000000 1700000060 ACCEPT OK")
+open(sys.argv[1] + "/flows.log", "w").write("\n".join(rows) + "\n")
+PYEOF
+run by_flow stats --output json --type vpcflow --by srcaddr --sum bytes "$TMP/flows.log"
+expect_rc by_flow 0
+py "stats --by srcaddr --sum bytes: flows, sorted by sum, missing bytes not summed" "$TMP/by_flow.out" '
+import json, sys
+s = json.load(open(sys.argv[1]))
+g = [(x["key"], x["count"], x["sum"], x["summed"]) for x in s["groups"]]
+assert g == [("10.0.0.1", 2, 150, 2), ("10.0.0.2", 1, 7, 1), ("10.0.0.3", 1, 0, 0)], g'
+run by_cap stats --output json --by eventID --max-groups 5 "$TMP/many"
+py "stats --by --max-groups: bounded, the rest counted as overflow" "$TMP/by_cap.out" '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["groups_total"] == 5 and s["overflow"]["count"] == s["events"] - sum(g["count"] for g in s["groups"]) > 0, s'
+run by_text stats --by sourceIPAddress "$TMP/hostile.json"
+expect_rc by_text 0
+py "stats --by text: group keys escaped for the terminal" "$TMP/by_text.out" '
+import sys
+t = open(sys.argv[1], "rb").read()
+assert b"\x1b" not in t and b"203.0.113.9\\x1b[0m" in t, t'
+run by_bad_path stats --by "a..b" "$TMP/good.json"
+expect_rc by_bad_path 2
+run sum_without_by stats --sum bytes "$TMP/good.json"
+expect_rc sum_without_by 2
+
 # --- threads: identical output, input order kept --------------------------------------------
 run threads1 parse --threads 1 "$TMP/many"
 expect_rc threads1 0
