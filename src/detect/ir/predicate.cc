@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace sentinel::detect {
 
@@ -249,12 +250,17 @@ bool Cidr::parse(std::string_view text, Cidr* out) {
 
 bool Cidr::contains(const IpAddr& ip) const {
   if (ip.v4 != base.v4) return false;
-  int bits = prefix;
-  for (int i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
-    uint8_t mask = bits >= 8 ? 0xFF : static_cast<uint8_t>((0xFF << (8 - bits)) & 0xFF);
-    if ((ip.bytes[i] & mask) != base.bytes[i]) return false;
-  }
-  return true;
+  // Two 64-bit halves, big-endian, against a mask of `prefix` leading ones (host bits of
+  // `base` are already clear): a few instructions instead of a byte loop.
+  uint64_t a[2];
+  uint64_t b[2];
+  std::memcpy(a, ip.bytes.data(), 16);
+  std::memcpy(b, base.bytes.data(), 16);
+  const int bits = prefix;
+  const uint64_t m0 = bits >= 64 ? ~uint64_t{0} : bits <= 0 ? 0 : ~uint64_t{0} << (64 - bits);
+  const uint64_t m1 = bits >= 128 ? ~uint64_t{0} : bits <= 64 ? 0 : ~uint64_t{0} << (128 - bits);
+  return ((__builtin_bswap64(a[0]) ^ __builtin_bswap64(b[0])) & m0) == 0 &&
+         ((__builtin_bswap64(a[1]) ^ __builtin_bswap64(b[1])) & m1) == 0;
 }
 
 bool glob_match(std::string_view pattern, std::string_view text) {

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -518,6 +519,41 @@ TEST(NativeMatch, ExtractedCloudTrailFieldsMatchTheRecord) {
        R"("eventName":"RunInstances","insightType":"ApiCallRateInsight"}})"});
   EXPECT_FALSE(m.on(LogType::kCloudTrail, insight, "{eventName: RunInstances}"));
   EXPECT_TRUE(m.on(LogType::kCloudTrail, insight, "{insightDetails.eventName: RunInstances}"));
+}
+
+// Cidr::contains (word-wise masks) against a bit-by-bit reference, for every prefix length of
+// both families and random addresses near and far from the network.
+TEST(CidrContains, AgreesWithBitByBitReference) {
+  std::mt19937_64 rng(9);
+  auto bit = [](const IpAddr& a, int i) { return (a.bytes[i / 8] >> (7 - i % 8)) & 1; };
+  for (int round = 0; round < 400; ++round) {
+    const bool v4 = round % 2 == 0;
+    IpAddr net;
+    for (auto& b : net.bytes) b = static_cast<uint8_t>(rng());
+    if (v4) {
+      for (int i = 0; i < 10; ++i) net.bytes[i] = 0;
+      net.bytes[10] = net.bytes[11] = 0xff;
+      net.v4 = true;
+    }
+    const int max = v4 ? 32 : 128;
+    const int bits = static_cast<int>(rng() % (max + 1));
+    detect::Cidr c;
+    ASSERT_TRUE(detect::Cidr::parse(net.to_string() + "/" + std::to_string(bits), &c));
+    for (int t = 0; t < 20; ++t) {
+      IpAddr ip = net;
+      // Flip one bit somewhere (inside or outside the prefix), sometimes none.
+      if (t > 0) {
+        const int flip = (v4 ? 96 : 0) + static_cast<int>(rng() % max);
+        ip.bytes[flip / 8] ^= static_cast<uint8_t>(1 << (7 - flip % 8));
+      }
+      bool want = true;
+      for (int i = v4 ? 96 : 0; i < c.prefix; ++i) want = want && bit(ip, i) == bit(net, i);
+      EXPECT_EQ(c.contains(ip), want) << ip.to_string() << " in " << net.to_string() << "/" << bits;
+    }
+    IpAddr other = net;
+    other.v4 = !v4;
+    EXPECT_FALSE(c.contains(other));
+  }
 }
 
 }  // namespace
