@@ -10,7 +10,7 @@ trap 'rm -rf "$(dirname "$db")"' EXIT
 echo "== sentinel analyze examples/ (rules/, store $db) =="
 "$bin" analyze --no-progress --rules rules/ --db "$db" examples/aws-logs examples/damaged
 echo
-echo "== sentinel query: who called DeleteSecurityGroup or Stop*? =="
+echo "== sentinel query: what did 185.220.101.34 (a Tor exit) do? =="
 "$bin" query --db "$db" --max-width 48 \
-  "SELECT eventTime, eventName, userIdentity_arn, sourceIPAddress, errorCode FROM cloudtrail
-   WHERE eventName = 'DeleteSecurityGroup' OR eventName LIKE 'Stop%' ORDER BY eventTime LIMIT 8"
+  "SELECT eventTime, eventName, userIdentity_arn, errorCode FROM cloudtrail
+   WHERE sourceIPAddress = '185.220.101.34' ORDER BY eventTime LIMIT 8"

@@ -143,7 +143,6 @@ std::string findings_summary(store::Store& st, const std::string& db) {
     } else if (!rows.col_null(6)) {
       cmd = "sentinel search --principal " + std::string(rows.col_text(6));
     }
-    if (!cmd.empty() && db != "sentinel.db") cmd += " --db " + db;
     l.cmd = terminal_safe(cmd);
     wtype = std::max(wtype, l.type.size());
     lines.push_back(std::move(l));
@@ -157,9 +156,10 @@ std::string findings_summary(store::Store& st, const std::string& db) {
     out += l.cmd;
     out += "\n";
   }
-  out += "All of them: sentinel query";
-  if (db != "sentinel.db") out += " --db " + terminal_safe(db);
-  out += " \"SELECT severity, type, title FROM findings ORDER BY severity DESC\"\n";
+  out +=
+      "All of them: sentinel query \"SELECT severity, type, title FROM findings ORDER BY "
+      "severity DESC\"\n";
+  if (db != "sentinel.db") out += "(add --db " + terminal_safe(db) + " to these commands)\n";
   return out;
 }
 
