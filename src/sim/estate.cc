@@ -102,6 +102,8 @@ SimAccount make_account(Rng& rng, std::size_t index) {
       "Boto3/1.34.42 md/Botocore#1.34.42 ua/2.0 os/linux#5.10.214 "
       "md/arch#x86_64 lang/python#3.12.2 exec-env/AWS_Lambda_python3.12 "
       "Botocore/1.34.42");
+  // Console-created execution roles live under the service-role/ path.
+  a.lambda_role.arn = "arn:aws:iam::" + a.id + ":role/service-role/" + a.lambda_role.name;
   a.config_role =
       make_role(rng, a.id, "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
                 "config.amazonaws.com");

@@ -457,52 +457,76 @@ void short_term_root(Injector& in) {
   }
 }
 
-// Anomalous behaviour: a person's own credentials call an API of the tactic from a new tool.
-void anomalous(Injector& in,
+// Anomalous behaviour: a principal with a history in the tactic calls other APIs of it with a
+// tool (user agent) it never used.
+void anomalous(Injector& in, const Caller& who, const std::string& ip, const Call& via,
                std::initializer_list<std::pair<std::string_view, std::string_view>> calls) {
-  const SimUser& u = in.a.users[in.rng.below(in.a.people)];
-  const Caller who = user_caller(in.a, u);
   in.actor(who.arn);
-  in.actor(u.access_key);
-  const std::uint32_t ip = in.e.spread_ips[in.rng.below(in.e.spread_ips.size())];
-  in.actor_ip(ip);
+  if (!who.access_key.empty()) in.actor(who.access_key);
+  in.actor(ip);
   for (const auto& [source, name] : calls) {
     const bool ro =
         name.starts_with("Get") || name.starts_with("List") || name.starts_with("Describe");
-    in.call(who, api(source, name, ipv4_string(ip), kAttackerBoto, ro, "{}"));
+    Call c = api(source, name, ip, kAttackerBoto, ro, "{}");
+    c.vpce_id = via.vpce_id;
+    c.vpce_account = via.vpce_account;
+    in.call(who, c);
     in.wait(5, 30);
   }
 }
 
+std::string outside_ip(Injector& in) {
+  return ipv4_string(in.e.spread_ips[in.rng.below(in.e.spread_ips.size())]);
+}
+
+Caller ci_caller(Injector& in) {
+  return role_caller(in.a, in.a.ci, "GitHubActions-" + std::to_string(in.rng.range(100, 999)),
+                     in.t - 300);
+}
+
 void anomalous_credential_access(Injector& in) {
-  anomalous(in, {{"secretsmanager.amazonaws.com", "GetSecretValue"},
-                 {"ec2.amazonaws.com", "GetPasswordData"}});
+  // The node role reads one secret every day; now it asks for Windows passwords.
+  const SimHost& h = in.a.hosts[in.a.nodes[0]];
+  const Caller who = role_caller(in.a, in.a.node_role, h.instance_id, in.t - 3600, true);
+  Call via;
+  via.vpce_id = in.a.vpce_id;
+  via.vpce_account = in.a.id;
+  anomalous(
+      in, who, ipv4_string(h.ip), via,
+      {{"ec2.amazonaws.com", "GetPasswordData"}, {"ssm.amazonaws.com", "GetParametersByPath"}});
 }
 void anomalous_defense_evasion(Injector& in) {
-  anomalous(in, {{"ec2.amazonaws.com", "DeleteFlowLogs"},
-                 {"cloudwatch.amazonaws.com", "DisableAlarmActions"}});
+  // The Lambda role sets its log retention; now it deletes log groups.
+  const Caller who = role_caller(in.a, in.a.lambda_role, in.a.lambda_function, in.t - 600);
+  anomalous(in, who, ipv4_string(in.e.aws_public[3]), Call{},
+            {{"logs.amazonaws.com", "DeleteLogGroup"}, {"ec2.amazonaws.com", "DeleteFlowLogs"}});
 }
 void anomalous_discovery(Injector& in) {
-  anomalous(in, {{"iam.amazonaws.com", "ListAccessKeys"}, {"iam.amazonaws.com", "GetRolePolicy"}});
+  const SimUser& u = in.a.users[in.rng.below(in.a.people)];
+  anomalous(in, user_caller(in.a, u), outside_ip(in), Call{},
+            {{"iam.amazonaws.com", "ListAccessKeys"}, {"iam.amazonaws.com", "GetRolePolicy"}});
 }
 void anomalous_exfiltration(Injector& in) {
-  anomalous(in, {{"s3.amazonaws.com", "PutBucketReplication"},
-                 {"rds.amazonaws.com", "RestoreDBInstanceFromDBSnapshot"}});
+  // The backup user snapshots the database nightly; now it copies snapshots.
+  anomalous(in, user_caller(in.a, in.a.users[in.a.people]), outside_ip(in), Call{},
+            {{"rds.amazonaws.com", "CopyDBSnapshot"}, {"ec2.amazonaws.com", "CreateSnapshot"}});
 }
 void anomalous_impact(Injector& in) {
-  anomalous(in,
-            {{"ec2.amazonaws.com", "DeleteSecurityGroup"}, {"iam.amazonaws.com", "UpdateUser"}});
+  anomalous(in, user_caller(in.a, in.a.users[in.a.people]), outside_ip(in), Call{},
+            {{"rds.amazonaws.com", "DeleteDBInstance"}, {"ec2.amazonaws.com", "DeleteVolume"}});
 }
 void anomalous_initial_access(Injector& in) {
-  anomalous(
-      in, {{"ssm.amazonaws.com", "StartSession"}, {"ecr.amazonaws.com", "GetAuthorizationToken"}});
+  anomalous(in, ci_caller(in), outside_ip(in), Call{},
+            {{"ssm.amazonaws.com", "StartSession"}, {"sts.amazonaws.com", "GetSessionToken"}});
 }
 void anomalous_persistence(Injector& in) {
-  anomalous(in, {{"ec2.amazonaws.com", "ImportKeyPair"},
-                 {"ec2.amazonaws.com", "ModifyInstanceAttribute"}});
+  anomalous(
+      in, ci_caller(in), outside_ip(in), Call{},
+      {{"lambda.amazonaws.com", "CreateFunction20150331"}, {"events.amazonaws.com", "PutRule"}});
 }
 void anomalous_privilege_escalation(Injector& in) {
-  anomalous(in, {{"iam.amazonaws.com", "PutUserPolicy"}, {"iam.amazonaws.com", "AddUserToGroup"}});
+  anomalous(in, ci_caller(in), outside_ip(in), Call{},
+            {{"iam.amazonaws.com", "AttachRolePolicy"}, {"iam.amazonaws.com", "PutUserPolicy"}});
 }
 
 // ---- S3 data-event scenarios -----------------------------------------------------------------
@@ -949,6 +973,11 @@ void story_data_breach(Injector& in) {
                          in.rng.range(20000000, 90000000)));
     in.wait(1, 6);
   }
+  Call del = s3_data(in, "DeleteObjects", in.a.data_bucket, "", ip, kAttackerBoto, false);
+  del.request = "{\"bucketName\":\"" + in.a.data_bucket + "\",\"Host\":\"" + in.a.data_bucket +
+                ".s3." + in.a.region + ".amazonaws.com\",\"delete\":\"\"}";
+  in.call(who, del);
+  in.wait(30, 60);
   const SimHost& h = node(in, 0);
   actor_host(in, h);
   for (int i = 0; i < 15; ++i) {
@@ -1170,7 +1199,7 @@ const std::vector<Scenario>& scenario_catalogue() {
        false,
        &bedrock_logging},
       {"anomalous-credential-access",
-       "A person's key reads secrets with a new tool",
+       "The EKS node role asks for Windows passwords and SSM parameters with a new tool",
        {"CredentialAccess:IAMUser/AnomalousBehavior"},
        {},
        8,
@@ -1178,7 +1207,7 @@ const std::vector<Scenario>& scenario_catalogue() {
        false,
        &anomalous_credential_access},
       {"anomalous-defense-evasion",
-       "A person's key deletes flow logs with a new tool",
+       "The Lambda role deletes log groups and flow logs with a new tool",
        {"DefenseEvasion:IAMUser/AnomalousBehavior"},
        {},
        8,
@@ -1194,7 +1223,7 @@ const std::vector<Scenario>& scenario_catalogue() {
        false,
        &anomalous_discovery},
       {"anomalous-exfiltration",
-       "A person's key sets up bucket replication with a new tool",
+       "The backup user copies database and volume snapshots with a new tool",
        {"Exfiltration:IAMUser/AnomalousBehavior"},
        {},
        8,
@@ -1202,7 +1231,7 @@ const std::vector<Scenario>& scenario_catalogue() {
        false,
        &anomalous_exfiltration},
       {"anomalous-impact",
-       "A person's key deletes a security group with a new tool",
+       "The backup user deletes the database and a volume with a new tool",
        {"Impact:IAMUser/AnomalousBehavior"},
        {},
        8,
@@ -1210,7 +1239,7 @@ const std::vector<Scenario>& scenario_catalogue() {
        false,
        &anomalous_impact},
       {"anomalous-initial-access",
-       "A person's key starts SSM sessions with a new tool",
+       "The CI role starts SSM sessions with a new tool from outside",
        {"InitialAccess:IAMUser/AnomalousBehavior"},
        {},
        8,
@@ -1218,7 +1247,7 @@ const std::vector<Scenario>& scenario_catalogue() {
        false,
        &anomalous_initial_access},
       {"anomalous-persistence",
-       "A person's key imports a key pair with a new tool",
+       "The CI role creates a function and an event rule with a new tool",
        {"Persistence:IAMUser/AnomalousBehavior"},
        {},
        8,
@@ -1226,7 +1255,7 @@ const std::vector<Scenario>& scenario_catalogue() {
        false,
        &anomalous_persistence},
       {"anomalous-privilege-escalation",
-       "A person's key attaches user policies with a new tool",
+       "The CI role attaches policies with a new tool",
        {"PrivilegeEscalation:IAMUser/AnomalousBehavior"},
        {},
        8,

@@ -82,6 +82,12 @@ std::uint64_t hash_mix(std::uint64_t a, std::uint64_t b) {
 
 // ---- the benign background -----------------------------------------------------------------
 
+// What people do in the console.
+constexpr std::pair<std::string_view, std::string_view> kConsoleCalls[] = {
+    {"ec2.amazonaws.com", "DescribeInstances"}, {"monitoring.amazonaws.com", "GetMetricData"},
+    {"s3.amazonaws.com", "ListBuckets"},        {"logs.amazonaws.com", "DescribeLogGroups"},
+    {"eks.amazonaws.com", "ListClusters"},      {"ce.amazonaws.com", "GetCostAndUsage"}};
+
 /// Writes one slice of one account's background.
 class Background {
  public:
@@ -97,6 +103,7 @@ class Background {
 
   void cloudtrail(std::int64_t t0, std::int64_t len, std::uint64_t n) {
     scheduled_logins(t0, len);
+    scheduled_jobs(t0, len);
     for (std::uint64_t i = 0; i < n; ++i) {
       const std::int64_t t =
           t0 + static_cast<std::int64_t>(rng_.below(static_cast<std::uint64_t>(len)));
@@ -201,7 +208,15 @@ class Background {
     const Caller who =
         role_caller(a_, a_.ci, "GitHubActions-" + std::to_string(80000000 + run), t - t % 3600);
     const std::string& ua = a_.ci.user_agent;
-    switch (rng_.below(6)) {
+    switch (rng_.below(8)) {
+      case 6:
+        emit_call(who, call(t, "ecs.amazonaws.com", "RegisterTaskDefinition", nat(), ua, false,
+                            "{\"family\":\"orders-api\",\"networkMode\":\"awsvpc\"}"));
+        break;
+      case 7:
+        emit_call(who, call(t, "iam.amazonaws.com", "PutRolePolicy", nat(), ua, false,
+                            "{\"roleName\":\"orders-api-task\",\"policyName\":\"orders-api-s3\"}"));
+        break;
       case 0:
         emit_call(who, call(t, "sts.amazonaws.com", "GetCallerIdentity", nat(), ua));
         break;
@@ -252,6 +267,36 @@ class Background {
                hash_mix(index_ * 16 + person, static_cast<std::uint64_t>(day)) % 10800);
   }
 
+  // Nightly jobs, every day at about the same time: the backup user's database snapshot and
+  // its rotation, the Lambda function setting its log group's retention.
+  void scheduled_jobs(std::int64_t t0, std::int64_t len) {
+    const std::int64_t day = (t0 - kPeriodStart) / 86400;
+    const std::int64_t base = kPeriodStart + day * 86400;
+    const auto jitter =
+        static_cast<std::int64_t>(hash_mix(index_ + 555, static_cast<std::uint64_t>(day)) % 600);
+    const SimUser& u = a_.users[a_.people];
+    const std::string home = ipv4_string(u.home_ip);
+    const std::string request =
+        "{\"dBSnapshotIdentifier\":\"orders-db-nightly\",\"dBInstanceIdentifier\":\"orders-db\"}";
+    const std::int64_t snap = base + 3600 + jitter, rotate = snap + 900,
+                       retention = base + 1800 + jitter;
+    if (snap >= t0 && snap < t0 + len) {
+      emit_call(user_caller(a_, u), call(snap, "rds.amazonaws.com", "CreateDBSnapshot", home,
+                                         u.user_agent, false, request));
+    }
+    if (rotate >= t0 && rotate < t0 + len) {
+      emit_call(user_caller(a_, u), call(rotate, "rds.amazonaws.com", "DeleteDBSnapshot", home,
+                                         u.user_agent, false, request));
+    }
+    if (retention >= t0 && retention < t0 + len) {
+      const Caller who = role_caller(a_, a_.lambda_role, a_.lambda_function, retention - 60);
+      emit_call(who, call(retention, "logs.amazonaws.com", "PutRetentionPolicy",
+                          ipv4_string(e_.aws_public[3]), a_.lambda_role.user_agent, false,
+                          "{\"logGroupName\":\"/aws/lambda/" + a_.lambda_function +
+                              "\",\"retentionInDays\":30}"));
+    }
+  }
+
   void scheduled_logins(std::int64_t t0, std::int64_t len) {
     const std::int64_t day = (t0 - kPeriodStart) / 86400;
     if (day % 7 >= 5) return;  // nobody signs in at weekends
@@ -280,6 +325,18 @@ class Background {
         login(std::max(t0, t - 40), false);
       }
       login(t, true);
+      // The console's landing pages: one call of each of the person's usual APIs.
+      Caller session = user_caller(a_, p, false);
+      session.access_key = "ASIA";
+      Rng krng(hash_mix(index_ * 16 + i, static_cast<std::uint64_t>(day)));
+      append_random(session.access_key, krng, kUpperAlnum, 16);
+      session.mfa = true;
+      session.session_created = t;
+      std::int64_t when = t;
+      for (const auto& [src, name] : kConsoleCalls) {
+        when += 2 + static_cast<std::int64_t>(rng_.below(20));
+        emit_call(session, call(when, src, name, ip, p.user_agent, true, "{}"));
+      }
     }
   }
 
@@ -297,11 +354,8 @@ class Background {
     who.mfa = true;
     who.session_created = in;
     const std::string ip = ipv4_string(p.home_ip);
-    static constexpr std::pair<std::string_view, std::string_view> kCalls[] = {
-        {"ec2.amazonaws.com", "DescribeInstances"}, {"monitoring.amazonaws.com", "GetMetricData"},
-        {"s3.amazonaws.com", "ListBuckets"},        {"logs.amazonaws.com", "DescribeLogGroups"},
-        {"eks.amazonaws.com", "ListClusters"},      {"ce.amazonaws.com", "GetCostAndUsage"}};
-    const auto& [src, name] = rng_.pick(kCalls);
+
+    const auto& [src, name] = rng_.pick(kConsoleCalls);
     Call c = call(t, src, name, ip, p.user_agent, true, "{}");
     // Near miss: a rare denied read (the person lacks a permission).
     if (name == "GetCostAndUsage" && rng_.chance(100)) {
@@ -500,16 +554,15 @@ class Background {
   }
 
   void query(std::int64_t t) {
-    const bool runner = rng_.chance(80);
-    const SimHost& h =
-        runner ? a_.hosts[a_.batch] : a_.hosts[a_.nodes[rng_.below(a_.nodes.size())]];
+    // Query logging is configured on the backend VPC (the EKS cluster) only.
+    const SimHost& h = a_.hosts[a_.nodes[rng_.below(a_.nodes.size())]];
     Query qy;
     qy.time = t;
     qy.host = &h;
     std::string name;
     const std::uint64_t r = rng_.below(100);
-    if (runner || r < 35) {
-      const Peer& p = e_.saas[rng_.below(runner ? 2 : e_.saas.size())];
+    if (r < 35) {
+      const Peer& p = e_.saas[rng_.below(e_.saas.size())];
       qy.name = p.domain;
       qy.answers = a_answers({p.ip});
     } else if (r < 60) {
@@ -667,6 +720,16 @@ Result<bool> write_metadata(const SimulateOptions& opt, const Estate& e,
             ", kind: threat, format: TXT, path: lists/" + kLists[i].file +
             ", display_name: " + kLists[i].display + "}\n";
   }
+  // Public encrypted-DNS resolvers (trusted: never threats), as the shipped data/lists name them.
+  for (const char* name : {"doh_resolvers", "dot_resolvers"}) {
+    std::string text = "# Public DNS resolvers reachable over HTTPS/TLS\n";
+    for (std::uint32_t ip : e.doh_resolvers) text += ipv4_string(ip) + "\n";
+    if (auto w = write_file(root / "lists" / (std::string(name) + ".txt"), text); !w) {
+      return w.error();
+    }
+    yaml += "  - {name: " + std::string(name) + ", kind: trusted, format: TXT, path: lists/" +
+            name + ".txt}\n";
+  }
   if (auto w = write_file(root / "sentinel.yaml", yaml); !w) return w.error();
 
   std::string ranges;
@@ -786,7 +849,9 @@ Result<SimulateSummary> simulate(const SimulateOptions& opt) {
       for (int k = 0; k < 5; ++k) taken.insert({day, slot + k});
     } else {
       for (int d = day; d >= s.min_days - 1 && slot < 0; --d) {
-        for (int k = 1; k < kSlotsPerDay - 5; ++k) {
+        // Scenarios that need a learned baseline start in the afternoon, after the 7-day
+        // learning window that began with the first working morning has closed.
+        for (int k = s.min_days >= 8 ? kSlotsPerDay / 2 : 1; k < kSlotsPerDay - 5; ++k) {
           if (!taken.count({d, k})) {
             slot = k;
             day = d;
