@@ -1009,7 +1009,7 @@ const std::vector<Scenario>& scenario_catalogue() {
        {"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
         "Behavior:EC2/TrafficVolumeUnusual", "AttackSequence:S3/CompromisedData"},
        {},
-       2,
+       3,
        -1,
        true,
        &story_data_breach},
