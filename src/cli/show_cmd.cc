@@ -42,7 +42,19 @@ void add_show_command(CLI::App& app, int* code) {
         ++missing;
         continue;
       }
-      if (escape) bytes = terminal_safe(bytes);
+      if (escape) {
+        // Line by line, so a pretty-printed record keeps its shape on screen.
+        std::string safe;
+        std::size_t start = 0;
+        while (start <= bytes.size()) {
+          std::size_t nl = bytes.find('\n', start);
+          if (nl == std::string::npos) nl = bytes.size();
+          append_terminal_safe(&safe, std::string_view(bytes).substr(start, nl - start));
+          if (nl < bytes.size()) safe.push_back('\n');
+          start = nl + 1;
+        }
+        bytes = std::move(safe);
+      }
       bytes.push_back('\n');
       std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     }
