@@ -61,19 +61,16 @@ std::int64_t parse_time(std::string_view s) {
 }
 
 void collect_strings(simdjson::dom::element e, std::string* out) {
-  switch (e.type()) {
-    case simdjson::dom::element_type::STRING:
-      out->append(std::string_view(e.get_string().value()));
-      out->push_back('\x1f');
-      break;
-    case simdjson::dom::element_type::ARRAY:
-      for (auto v : e.get_array().value()) collect_strings(v, out);
-      break;
-    case simdjson::dom::element_type::OBJECT:
-      for (auto f : e.get_object().value()) collect_strings(f.value, out);
-      break;
-    default:
-      break;
+  std::string_view s;
+  simdjson::dom::array arr;
+  simdjson::dom::object obj;
+  if (e.get_string().get(s) == simdjson::SUCCESS) {
+    out->append(s);
+    out->push_back('\x1f');
+  } else if (e.get_array().get(arr) == simdjson::SUCCESS) {
+    for (auto v : arr) collect_strings(v, out);
+  } else if (e.get_object().get(obj) == simdjson::SUCCESS) {
+    for (auto f : obj) collect_strings(f.value, out);
   }
 }
 
@@ -158,13 +155,22 @@ SeedResult evaluate(std::uint64_t seed, const fs::path& dir) {
     simdjson::dom::element e;
     EXPECT_EQ(parser.parse(line).get(e), simdjson::SUCCESS) << line;
     LabelRec l;
-    l.scenario = std::string(e["scenario"].get_string().value());
-    l.account = std::string(e["account"].get_string().value());
-    l.start = parse_time(e["start"].get_string().value());
-    l.end = parse_time(e["end"].get_string().value());
-    for (auto a : e["actors"].get_array().value()) l.actors.emplace_back(a.get_string().value());
-    for (auto a : e["expected"].get_array().value())
-      l.expected.emplace_back(a.get_string().value());
+    std::string_view v;
+    simdjson::dom::array actors, expected;
+    if (e["scenario"].get_string().get(v) == simdjson::SUCCESS) l.scenario = std::string(v);
+    if (e["account"].get_string().get(v) == simdjson::SUCCESS) l.account = std::string(v);
+    if (e["start"].get_string().get(v) == simdjson::SUCCESS) l.start = parse_time(v);
+    if (e["end"].get_string().get(v) == simdjson::SUCCESS) l.end = parse_time(v);
+    if (e["actors"].get_array().get(actors) == simdjson::SUCCESS) {
+      for (auto a : actors) {
+        if (a.get_string().get(v) == simdjson::SUCCESS) l.actors.emplace_back(v);
+      }
+    }
+    if (e["expected"].get_array().get(expected) == simdjson::SUCCESS) {
+      for (auto a : expected) {
+        if (a.get_string().get(v) == simdjson::SUCCESS) l.expected.emplace_back(v);
+      }
+    }
     labels.push_back(std::move(l));
   }
   r.labels = labels.size();
@@ -179,8 +185,8 @@ SeedResult evaluate(std::uint64_t seed, const fs::path& dir) {
       continue;
     }
     FindingRec f;
-    f.type = std::string(e["type"].get_string().value());
     std::string_view s;
+    if (e["type"].get_string().get(s) == simdjson::SUCCESS) f.type = std::string(s);
     if (e["accountId"].get_string().get(s) == simdjson::SUCCESS) f.account = std::string(s);
     if (e["title"].get_string().get(s) == simdjson::SUCCESS) f.title = std::string(s);
     if (e["service"]["eventFirstSeen"].get_string().get(s) == simdjson::SUCCESS)
