@@ -108,7 +108,7 @@ expect_grep "why: accepted pair" "$TMP/why_ok.out" "verdict: 10.0.1.10 reaches 1
 run why_no flows why --db "$DB" 10.0.1.55 10.1.2.20
 expect_grep "why: rejected pair" "$TMP/why_no.out" "verdict: 10.0.1.55 cannot reach 10.1.2.20"
 expect_grep "why: which side" "$TMP/why_no.out" "ingress at 10.1.2.20 (eni-0c3d4e5f6a7b80002)"
-run top flows top --db "$DB" --by dst --limit 1 -o csv
+run top flows top --db "$DB" --by dst --limit 1 -o csv --since 2024-03-09 --until 2024-03-10
 expect_grep "top: biggest destination" "$TMP/top.out" "198.51.100.99,5000000"
 run vol flows volume --db "$DB" --by eni --entity eni-0a1b2c3d4e5f60001
 expect_grep "volume: the 03:00 spike" "$TMP/vol.out" "2024-03-09T03:00:00Z"
