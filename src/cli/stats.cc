@@ -47,15 +47,46 @@ constexpr ingest::LogType kTypeOrder[] = {ingest::LogType::kCloudTrail, ingest::
 }  // namespace
 
 GroupBy::Group* GroupBy::find_or_add(std::string_view key) {
-  if (last_ != nullptr && key == last_key_) return last_;
-  auto it = map_.find(key);
-  if (it == map_.end()) {
-    if (map_.size() >= max_groups_) return &overflow_;
-    it = map_.emplace(std::string(key), Group{}).first;
+  if (last_ != SIZE_MAX && key == key_of(slots_[last_])) return &slots_[last_].g;
+  if (slots_.empty()) slots_.resize(1024);
+  uint64_t h = std::hash<std::string_view>{}(key) | 1;
+  std::size_t mask = slots_.size() - 1;
+  std::size_t i = h & mask;
+  while (slots_[i].hash != 0) {
+    if (slots_[i].hash == h && key == key_of(slots_[i])) {
+      last_ = i;
+      return &slots_[i].g;
+    }
+    i = (i + 1) & mask;
   }
-  last_key_ = it->first;  // unordered_map nodes are stable: the key outlives the cache entry
-  last_ = &it->second;
-  return last_;
+  if (size_ >= max_groups_) return &overflow_;
+  if ((size_ + 1) * 2 > slots_.size()) {
+    grow();
+    mask = slots_.size() - 1;
+    i = h & mask;
+    while (slots_[i].hash != 0) i = (i + 1) & mask;
+  }
+  Slot& s = slots_[i];
+  s.hash = h;
+  s.off = arena_.size();
+  s.len = key.size();
+  arena_.append(key);
+  ++size_;
+  last_ = i;
+  return &s.g;
+}
+
+void GroupBy::grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  std::size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.hash == 0) continue;
+    std::size_t i = s.hash & mask;
+    while (slots_[i].hash != 0) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+  last_ = SIZE_MAX;
 }
 
 void GroupBy::add(std::string_view key, bool has_value, double value) {
@@ -75,15 +106,17 @@ void GroupBy::merge(const GroupBy& o) {
     g->sum += x.sum;
     g->summed += x.summed;
   };
-  for (const auto& [k, v] : o.map_) add_to(find_or_add(k), v);
+  for (const Slot& s : o.slots_)
+    if (s.hash != 0) add_to(find_or_add(o.key_of(s)), s.g);
   add_to(&overflow_, o.overflow_);
 }
 
 std::vector<std::pair<std::string_view, const GroupBy::Group*>> GroupBy::sorted(
     bool by_sum, std::size_t top) const {
   std::vector<std::pair<std::string_view, const Group*>> v;
-  v.reserve(map_.size());
-  for (const auto& [k, g] : map_) v.emplace_back(k, &g);
+  v.reserve(size_);
+  for (const Slot& s : slots_)
+    if (s.hash != 0) v.emplace_back(key_of(s), &s.g);
   auto less = [by_sum](const auto& a, const auto& b) {
     if (by_sum && a.second->sum != b.second->sum) return a.second->sum > b.second->sum;
     if (a.second->count != b.second->count) return a.second->count > b.second->count;
@@ -118,7 +151,7 @@ std::string GroupBy::to_text(std::string_view by, std::string_view sum, std::siz
   std::string s;
   s += "Events: " + with_commas(events_) + ", groups by ";
   append_terminal_safe(&s, by);
-  s += ": " + with_commas(map_.size()) + "\n";
+  s += ": " + with_commas(size_) + "\n";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%14s  ", "count");
   s += buf;
@@ -139,8 +172,8 @@ std::string GroupBy::to_text(std::string_view by, std::string_view sum, std::siz
     s += "\n";
   };
   for (const auto& [k, g] : rows) line(k.empty() ? std::string_view("(none)") : k, *g);
-  if (top != 0 && map_.size() > top)
-    s += "  (" + with_commas(map_.size() - top) + " more groups; --top 0 shows all)\n";
+  if (top != 0 && size_ > top)
+    s += "  (" + with_commas(size_ - top) + " more groups; --top 0 shows all)\n";
   if (overflow_.count > 0) line("(other: past the group limit)", overflow_);
   return s;
 }
@@ -156,7 +189,7 @@ std::string GroupBy::to_json(std::string_view by, std::string_view sum, std::siz
   w.field("events", events_);
   w.field("rejects", rejects);
   w.field("seconds", seconds);
-  w.field("groups_total", static_cast<uint64_t>(map_.size()));
+  w.field("groups_total", static_cast<uint64_t>(size_));
   w.key("groups");
   w.begin_array();
   auto group = [&](const Group& g) {

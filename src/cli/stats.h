@@ -2,6 +2,7 @@
 /// What was read: files, events per log type / account / region / event source, time range,
 /// rejects per reason (with the first few examples). One per thread, merged at the end.
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -55,9 +56,10 @@ class CachedCounts {
 };
 
 /// `sentinel stats --by FIELD [--sum FIELD]`: a streaming group-by over events. Keys are the
-/// first value of FIELD as text (missing fields group under ""). The only allocations are new
-/// groups; past `max_groups` distinct keys, further new keys fold into one overflow group, so
-/// memory stays bounded whatever the input.
+/// first value of FIELD as text (missing fields group under ""). Groups live in one
+/// open-addressing table with their keys in one arena: no allocation per event or per group
+/// beyond the table's and the arena's doubling. Past `max_groups` distinct keys, further new
+/// keys fold into one overflow group, so memory stays bounded whatever the input.
 class GroupBy {
  public:
   struct Group {
@@ -65,14 +67,13 @@ class GroupBy {
     double sum = 0;
     uint64_t summed = 0;  ///< events whose sum field had a numeric value
   };
-  using Map = std::unordered_map<std::string, Group, StringHash, std::equal_to<>>;
 
   explicit GroupBy(std::size_t max_groups = 1000000) : max_groups_(max_groups) {}
   /// Adds one event with key `key`; `value` (when has_value) goes into the group's sum.
   void add(std::string_view key, bool has_value, double value);
   void merge(const GroupBy& o);
 
-  const Map& groups() const { return map_; }
+  std::size_t size() const { return size_; }
   const Group& overflow() const { return overflow_; }
   uint64_t events() const { return events_; }
 
@@ -86,13 +87,22 @@ class GroupBy {
                       double seconds) const;
 
  private:
+  struct Slot {
+    uint64_t hash = 0;  ///< 0: empty
+    uint64_t off = 0;   ///< the key in arena_
+    uint64_t len = 0;
+    Group g;
+  };
+  std::string_view key_of(const Slot& s) const { return {arena_.data() + s.off, s.len}; }
   Group* find_or_add(std::string_view key);
-  Map map_;
+  void grow();
+  std::vector<Slot> slots_;  // a power of two, at most half full
+  std::string arena_;
+  std::size_t size_ = 0;
   Group overflow_;
   std::size_t max_groups_;
   uint64_t events_ = 0;
-  std::string_view last_key_;
-  Group* last_ = nullptr;
+  std::size_t last_ = SIZE_MAX;  // slot of the previous key: consecutive events often share it
 };
 
 class Stats {

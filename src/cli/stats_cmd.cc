@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "cli/commands.h"
 #include "cli/stats.h"
@@ -143,9 +144,12 @@ void add_stats_command(CLI::App& app, int* code) {
           run_inputs(inputs.inputs, ro, [sp](unsigned) { return std::make_unique<GroupSink>(sp); });
       GroupBy total(spec->max_groups);
       uint64_t rejects = 0, readable = 0;
-      for (auto& s : sinks) {
-        auto& g = static_cast<GroupSink&>(*s);
-        total.merge(g.groups);
+      for (std::size_t i = 0; i < sinks.size(); ++i) {
+        auto& g = static_cast<GroupSink&>(*sinks[i]);
+        if (i == 0)
+          total = std::move(g.groups);  // one thread: nothing to merge
+        else
+          total.merge(g.groups);
         rejects += g.rejects;
         readable += g.readable_files;
       }
