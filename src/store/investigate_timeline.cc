@@ -89,7 +89,14 @@ struct Gather {
   Counter accounts, regions, apis, resources, source_ips, user_agents, principals, keys, domains;
   std::unordered_set<int64_t> ct_rows;
   IdCounter acc_ids, reg_ids, ip_ids, ua_ids, pr_ids, key_ids;
-  std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> api_ids;
+  // (source, name) ids -> (count, errors); keyed by source << 32 | name (dictionary ids are far
+  // below 2^32).
+  std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> api_ids;
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
+  };
+  std::unordered_map<std::string, std::pair<int64_t, int64_t>, TextHash, std::equal_to<>> key_text;
   std::set<std::string> timeline_ids;
   std::vector<TimelineEntry> timeline;
   std::set<std::string> finding_ids;
@@ -177,8 +184,16 @@ void gather_cloudtrail(Gather& g, const SearchFilter& f, std::size_t timeline_li
         g.ua_ids.add(r.user_agent, e);
         g.pr_ids.add(r.principal, e);
         g.key_ids.add(r.access_key, e);
-        if (!r.access_key_text.empty()) g.keys.add(std::string(r.access_key_text), 1, e);
-        auto& a = g.api_ids[{r.source, r.name}];
+        if (!r.access_key_text.empty()) {
+          auto it = g.key_text.find(r.access_key_text);
+          if (it == g.key_text.end()) {
+            it = g.key_text.emplace(std::string(r.access_key_text), std::make_pair(0, 0)).first;
+          }
+          ++it->second.first;
+          it->second.second += e;
+        }
+        auto& a =
+            g.api_ids[(static_cast<uint64_t>(r.source) << 32) | static_cast<uint32_t>(r.name)];
         ++a.first;
         a.second += e;
       },
@@ -404,9 +419,11 @@ void finish(Gather& g, const InvestigateOptions& o) {
   g.pr_ids.into(*g.dict, &g.principals);
   g.key_ids.into(*g.dict, &g.keys);
   for (const auto& [k, v] : g.api_ids) {
-    g.apis.add(short_source(g.dict->text(k.first)) + ":" + g.dict->text(k.second), v.first,
-               v.second);
+    g.apis.add(short_source(g.dict->text(static_cast<int64_t>(k >> 32))) + ":" +
+                   g.dict->text(static_cast<int64_t>(k & 0xffffffffU)),
+               v.first, v.second);
   }
+  for (const auto& [k, v] : g.key_text) g.keys.add(k, v.first, v.second);
   inv.cloudtrail_events = static_cast<int64_t>(g.ct_rows.size());
   inv.accounts = g.accounts.sorted();
   inv.regions = g.regions.sorted();
