@@ -186,6 +186,7 @@ Outcome run_command(const CommandSpec& spec, const std::string& input, std::stri
   sigaddset(&pipe_set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
   std::size_t written = 0;
+  bool broken_pipe = false;
   int in_fd = in_pipe[1];
   int out_fd = out_pipe[0];
   if (input.empty()) {
@@ -223,7 +224,10 @@ Outcome run_command(const CommandSpec& spec, const std::string& input, std::stri
       if (fds[i].fd == in_fd && (fds[i].revents & (POLLOUT | POLLERR | POLLHUP))) {
         ssize_t w = write(in_fd, input.data() + written, input.size() - written);
         if (w > 0) written += static_cast<std::size_t>(w);
-        if (w < 0 && errno != EAGAIN && errno != EINTR) written = input.size();  // EPIPE
+        if (w < 0 && errno != EAGAIN && errno != EINTR) {
+          broken_pipe = broken_pipe || errno == EPIPE;
+          written = input.size();
+        }
         if (written >= input.size()) {
           close(in_fd);
           in_fd = -1;
@@ -245,6 +249,13 @@ Outcome run_command(const CommandSpec& spec, const std::string& input, std::stri
   }
   if (in_fd >= 0) close(in_fd);
   if (out_fd >= 0) close(out_fd);
+  if (broken_pipe) {
+    // The EPIPE write left a SIGPIPE pending on this thread: take it before unblocking, or it
+    // is delivered (and kills the process) the moment the old mask comes back.
+    const timespec zero{0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) == SIGPIPE) {
+    }
+  }
   pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
   if (timed_out) {
     kill(-pid, SIGTERM);

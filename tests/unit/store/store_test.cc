@@ -172,9 +172,15 @@ TEST_F(StoreTest, FlowsDnsGuardDutyRawComeBackByteExact) {
     EXPECT_EQ(got, line);
     EXPECT_EQ(type, "vpcflow");
   }
-  const fs::path r53 = source_dir() / "examples" / "aws-logs" / "route53";
-  for (const auto& e : fs::recursive_directory_iterator(r53)) {
-    if (!e.is_regular_file()) continue;
+  // Route 53 Resolver logs of the example tree (AWSLogs/<account>/vpcdnsquerylogs/...).
+  const fs::path tree = source_dir() / "examples" / "aws-logs" / "AWSLogs";
+  int files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(tree)) {
+    if (!e.is_regular_file() || e.path().string().find("/vpcdnsquerylogs/") == std::string::npos ||
+        files == 12) {
+      continue;
+    }
+    ++files;
     auto rec = ingest(*st, e.path().string(), slurp(e.path()), &c);
     for (const auto& raw : rec->dns) {
       std::string h, got, type;
@@ -184,6 +190,7 @@ TEST_F(StoreTest, FlowsDnsGuardDutyRawComeBackByteExact) {
       EXPECT_EQ(type, "route53");
     }
   }
+  EXPECT_EQ(files, 12);
   EXPECT_GT(scalar(*st, "SELECT count(*) FROM dns_events"), 0);
 }
 
