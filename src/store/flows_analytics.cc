@@ -101,13 +101,18 @@ bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const 
                 FlowScanStats* stats, std::string* error) {
   FlowScanStats local;
   FlowScanStats& s = stats ? *stats : local;
+  // The bloom filters first (8 KiB each); a block's data (and its format and path) only for the
+  // blocks that may hold the keys, so a pruned block costs no read of its data pages.
   Stmt q(st.db(),
-         "SELECT b.id, s.value, b.raw_size, b.data, b.bloom, "
-         "(SELECT path FROM files WHERE id = b.file_id) "
-         "FROM flow_blocks b JOIN strings s ON s.id = b.format "
+         "SELECT b.id, b.bloom FROM flow_blocks b "
          "WHERE b.last_end >= ?1 AND b.first_start < ?2 ORDER BY b.first_start, b.id",
          error);
   if (!q.ok()) return false;
+  Stmt data(st.db(),
+            "SELECT s.value, b.raw_size, b.data, (SELECT path FROM files WHERE id = b.file_id) "
+            "FROM flow_blocks b JOIN strings s ON s.id = b.format WHERE b.id = ?1",
+            error);
+  if (!data.ok()) return false;
   q.bind(1, scan.since_s);
   q.bind(2, scan.until_s);
   std::vector<std::string> keys;
@@ -123,21 +128,29 @@ bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const 
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
     ++s.blocks;
-    std::string_view bloom = q.col_blob(4);
+    std::string_view bloom = q.col_blob(1);
     bool maybe = std::all_of(keys.begin(), keys.end(),
                              [&](const std::string& k) { return bloom_has(bloom, k); });
     if (!maybe) {
       ++s.blocks_skipped;
       continue;
     }
-    const auto raw_size = static_cast<uint64_t>(q.col_int(2));
-    if (!inflate_bytes(q.col_blob(3), raw_size, &plain)) {
+    data.bind(1, q.col_int(0));
+    if (data.step() != SQLITE_ROW) {
+      data.reset();
+      ++s.blocks_damaged;
+      continue;
+    }
+    const auto raw_size = static_cast<uint64_t>(data.col_int(1));
+    const bool ok = inflate_bytes(data.col_blob(2), raw_size, &plain);
+    options.flow_format.assign(data.col_text(0));
+    path.assign(data.col_text(3));
+    data.reset();
+    if (!ok) {
       ++s.blocks_damaged;
       continue;
     }
     plain.append(ingest::kPadding, '\0');
-    options.flow_format.assign(q.col_text(1));
-    path.assign(q.col_text(5));
     ingest::FileContext ctx;
     ctx.path = path;
     ctx.options = &options;
