@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/stats.h"
+#include "cli/store_support.h"
 #include "core/escape.h"
 #include "core/json_writer.h"
 #include "cwl/pattern.h"
@@ -115,43 +116,6 @@ class FilterSink : public WorkerSink {
   std::string buf_;
 };
 
-// Replays the stored raw records of CloudTrail, Route 53 and GuardDuty events through the
-// parsers (flow records are not kept as text in the store).
-bool filter_store(const std::string& path, FilterSink* sink, std::string* error) {
-  auto st = store::Store::open(path, store::OpenMode::kReadOnly);
-  if (!st.ok()) {
-    *error = path + ": " + st.error().message;
-    return false;
-  }
-  struct Table {
-    const char* sql;
-    ingest::LogType type;
-  };
-  const Table tables[] = {
-      {"SELECT raw FROM ct_events ORDER BY time, id", ingest::LogType::kCloudTrail},
-      {"SELECT raw FROM dns_events ORDER BY time, id", ingest::LogType::kRoute53},
-      {"SELECT raw FROM gd_findings ORDER BY id", ingest::LogType::kGuardDuty},
-  };
-  for (const auto& t : tables) {
-    std::string err;
-    store::Stmt s((*st)->db(), t.sql, &err);
-    if (!s.ok()) {
-      *error = path + ": " + err;
-      return false;
-    }
-    ingest::ParseOptions po;
-    po.forced_type = t.type;
-    ingest::Reader reader(po);
-    std::string raw;
-    std::string name = path + ":" + std::string(ingest::log_type_name(t.type));
-    while (s.step() == SQLITE_ROW) {
-      if (!(*st)->raw_record(s.col_int(0), &raw)) continue;
-      reader.read_bytes(name, raw, *sink);
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 void add_filter_command(CLI::App& app, int* code) {
@@ -190,7 +154,7 @@ void add_filter_command(CLI::App& app, int* code) {
     if (!o->db.empty()) {
       FilterSink sink(&pattern, raw, tty);
       std::string err;
-      if (!filter_store(o->db, &sink, &err)) {
+      if (!replay_store(o->db, &sink, &err)) {
         std::fprintf(stderr, "sentinel: %s\n", terminal_safe(err).c_str());
         *code = kExitNothingReadable;
         return;

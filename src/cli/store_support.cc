@@ -1,4 +1,6 @@
 #include "cli/store_support.h"
+#include "ingest/reader.h"
+#include "store/sqlite.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -499,6 +501,41 @@ bool parse_duration_ms(std::string_view s, int64_t* ms) {
       return false;
   }
   *ms = n * unit;
+  return true;
+}
+
+bool replay_store(const std::string& path, ingest::EventSink* sink, std::string* error) {
+  auto st = store::Store::open(path, store::OpenMode::kReadOnly);
+  if (!st.ok()) {
+    *error = path + ": " + st.error().message;
+    return false;
+  }
+  struct Table {
+    const char* sql;
+    ingest::LogType type;
+  };
+  const Table tables[] = {
+      {"SELECT raw FROM ct_events ORDER BY time, id", ingest::LogType::kCloudTrail},
+      {"SELECT raw FROM dns_events ORDER BY time, id", ingest::LogType::kRoute53},
+      {"SELECT raw FROM gd_findings ORDER BY id", ingest::LogType::kGuardDuty},
+  };
+  for (const auto& t : tables) {
+    std::string err;
+    store::Stmt s((*st)->db(), t.sql, &err);
+    if (!s.ok()) {
+      *error = path + ": " + err;
+      return false;
+    }
+    ingest::ParseOptions po;
+    po.forced_type = t.type;
+    ingest::Reader reader(po);
+    std::string raw;
+    std::string name = path + ":" + std::string(ingest::log_type_name(t.type));
+    while (s.step() == SQLITE_ROW) {
+      if (!(*st)->raw_record(s.col_int(0), &raw)) continue;
+      reader.read_bytes(name, raw, *sink);
+    }
+  }
   return true;
 }
 

@@ -53,6 +53,11 @@ std::string with_commas(uint64_t n);
 /// The one-paragraph report of an ingest run (escaped).
 std::string ingest_report(const IngestOutcome& o, const std::string& db);
 
+/// Replays the stored CloudTrail, Route 53 and GuardDuty records of the store at `path` through
+/// the parsers into `sink`, in event-time order per log type (`filter --db`, `alarms --db`).
+/// Flow records are not replayed. False (with *error naming the file) when it cannot be read.
+bool replay_store(const std::string& path, ingest::EventSink* sink, std::string* error);
+
 /// Parses a retention like 90d, 12h, 30m, 2w into milliseconds; false when malformed.
 bool parse_duration_ms(std::string_view s, int64_t* ms);
 

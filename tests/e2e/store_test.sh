@@ -166,4 +166,16 @@ else
   fail "split analyze" "$(diff "$TMP/one.csv" "$TMP/split.csv" | head -5)"
 fi
 
+# --- alarms and filter over the store = over the files ------------------------------------------
+"$SENTINEL" alarms --output json "$REPO/examples/aws-logs" >"$TMP/alarms_files.json" 2>/dev/null
+run alarmsdb alarms --db "$adb" --output json
+expect_rc alarmsdb 0
+if [ -s "$TMP/alarms_files.json" ] && cmp -s "$TMP/alarms_files.json" "$TMP/alarmsdb.out"; then
+  pass "alarms --db gives the alarms of the same logs read from files"
+else
+  fail "alarms --db" "$(diff "$TMP/alarms_files.json" "$TMP/alarmsdb.out" | head -5)"
+fi
+run alarmsnone alarms
+expect_rc alarmsnone 2
+
 e2e_finish
