@@ -202,32 +202,12 @@ void add_analyze_command(CLI::App& app, int* code) {
       std::fprintf(stderr, "sentinel: warning: %s\n", terminal_safe(w).c_str());
     }
     if (!o->db.empty()) db = o->db;
-    // The engine, as `sentinel detect` builds it.
-    std::vector<std::string> rule_paths = o->rules;
-    if (rule_paths.empty()) rule_paths = cfg.rules;
-    if (rule_paths.empty()) rule_paths.push_back(default_rules_dir());
-    std::vector<detect::Rule> rules;
-    detect::LoadErrors load_errors;
-    for (const auto& p : rule_paths) {
-      auto loaded = detect::load_rules(p, &load_errors);
-      for (auto& r : loaded) rules.push_back(std::move(r));
-    }
-    for (const auto& e : load_errors.messages) {
-      std::fprintf(stderr, "sentinel: rule refused: %s\n", terminal_safe(e).c_str());
-    }
-    if (rules.empty()) {
-      std::fprintf(stderr, "sentinel: no rules loaded (pass --rules DIR)\n");
+    std::unique_ptr<detect::Engine> engine_ptr = build_engine(o->rules, cfg, true);
+    if (!engine_ptr) {
       *code = kExitUsage;
       return;
     }
-    detect::EngineOptions eo;
-    eo.lists = cfg.lists.get();
-    eo.functions = &cfg.functions;
-    std::vector<std::string> bind_errors;
-    detect::Engine engine(std::move(rules), eo, &bind_errors);
-    for (const auto& e : bind_errors) {
-      std::fprintf(stderr, "sentinel: rule refused: %s\n", terminal_safe(e).c_str());
-    }
+    detect::Engine& engine = *engine_ptr;
     auto st = store::Store::open(db, store::OpenMode::kReadWrite, s.store);
     if (!st) {
       std::fprintf(stderr, "sentinel: %s\n", terminal_safe(st.error().message).c_str());

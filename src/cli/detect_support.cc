@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/escape.h"
+#include "detect/rules/native.h"
 #include "ingest/parsers/cloudtrail/cloudtrail.h"
 #include "ingest/parsers/guardduty/guardduty.h"
 #include "ingest/parsers/route53/route53.h"
@@ -42,6 +44,34 @@ std::string default_rules_dir() {
   std::error_code ec;
   if (std::filesystem::is_directory("rules", ec)) return "rules";
   return std::string(SENTINEL_SOURCE_DIR) + "/rules";
+}
+
+std::unique_ptr<detect::Engine> build_engine(const std::vector<std::string>& rule_flags,
+                                             const config::Config& cfg, bool require_rules) {
+  std::vector<std::string> rule_paths = rule_flags;
+  if (rule_paths.empty()) rule_paths = cfg.rules;
+  if (rule_paths.empty()) rule_paths.push_back(default_rules_dir());
+  std::vector<detect::Rule> rules;
+  detect::LoadErrors load_errors;
+  for (const auto& p : rule_paths) {
+    for (auto& r : detect::load_rules(p, &load_errors)) rules.push_back(std::move(r));
+  }
+  for (const auto& e : load_errors.messages) {
+    std::fprintf(stderr, "sentinel: rule refused: %s\n", terminal_safe(e).c_str());
+  }
+  if (require_rules && rules.empty()) {
+    std::fprintf(stderr, "sentinel: no rules loaded (pass --rules DIR)\n");
+    return nullptr;
+  }
+  detect::EngineOptions eo;
+  eo.lists = cfg.lists.get();
+  eo.functions = &cfg.functions;
+  std::vector<std::string> bind_errors;
+  auto engine = std::make_unique<detect::Engine>(std::move(rules), eo, &bind_errors);
+  for (const auto& e : bind_errors) {
+    std::fprintf(stderr, "sentinel: rule refused: %s\n", terminal_safe(e).c_str());
+  }
+  return engine;
 }
 
 }  // namespace sentinel::cli

@@ -1,9 +1,12 @@
 #pragma once
 /// Shared by `detect` and `rules test`: an EventSink that hands every event to an Engine.
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/runner.h"
 #include "cli/stats.h"
+#include "config/config.h"
 #include "detect/engine.h"
 #include "detect/event_view.h"
 
@@ -36,5 +39,12 @@ class DetectSink : public WorkerSink {
 
 /// The default rules folder: ./rules when it exists, else the source tree's rules/.
 std::string default_rules_dir();
+
+/// The engine `detect`, `analyze` and `respond` run: the rules of `rule_flags` (--rules), else
+/// the config's `rules:`, else default_rules_dir(), bound to the config's lists and functions.
+/// Refused rules are printed on stderr (escaped). With `require_rules`, null (after a message)
+/// when no rule loads.
+std::unique_ptr<detect::Engine> build_engine(const std::vector<std::string>& rule_flags,
+                                             const config::Config& cfg, bool require_rules);
 
 }  // namespace sentinel::cli

@@ -124,25 +124,8 @@ void add_respond_command(CLI::App& app, int* code) {
     if (!o->no_alarms && !load_monitor(o->config, o->packs, &mc, &errors)) {
       return fail(errors, code);
     }
-    std::vector<std::string> rule_paths = o->rules;
-    if (rule_paths.empty()) rule_paths = cfg.rules;
-    if (rule_paths.empty()) rule_paths.push_back(default_rules_dir());
-    std::vector<detect::Rule> rules;
-    detect::LoadErrors load_errors;
-    for (const auto& p : rule_paths) {
-      for (auto& r : detect::load_rules(p, &load_errors)) rules.push_back(std::move(r));
-    }
-    for (const auto& e : load_errors.messages) {
-      std::fprintf(stderr, "sentinel: rule refused: %s\n", terminal_safe(e).c_str());
-    }
-    detect::EngineOptions eo;
-    eo.lists = cfg.lists.get();
-    eo.functions = &cfg.functions;
-    std::vector<std::string> bind_errors;
-    detect::Engine engine(std::move(rules), eo, &bind_errors);
-    for (const auto& e : bind_errors) {
-      std::fprintf(stderr, "sentinel: rule refused: %s\n", terminal_safe(e).c_str());
-    }
+    std::unique_ptr<detect::Engine> engine_ptr = build_engine(o->rules, cfg, false);
+    detect::Engine& engine = *engine_ptr;
     ingest::InputList inputs = ingest::expand_inputs(o->read.paths);
     for (const auto& e : inputs.errors) {
       std::fprintf(stderr, "sentinel: %s\n", terminal_safe(e).c_str());
