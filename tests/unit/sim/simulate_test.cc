@@ -102,7 +102,10 @@ TEST_F(SimulateTest, FilesFollowAwsLayoutsAndShapes) {
       EXPECT_EQ(m[2], m[4]);
       simdjson::dom::element doc;
       ASSERT_EQ(parser.parse(text).get(doc), simdjson::SUCCESS) << rel;
-      for (auto r : doc["Records"].get_array().value()) {
+      // Bind the array first: range-for over a temporary simdjson result dangles.
+      simdjson::dom::array records;
+      ASSERT_EQ(doc["Records"].get_array().get(records), simdjson::SUCCESS) << rel;
+      for (auto r : records) {
         ++ct_records;
         std::string_view s;
         ASSERT_EQ(r["eventTime"].get_string().get(s), simdjson::SUCCESS);
