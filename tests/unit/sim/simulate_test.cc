@@ -14,29 +14,15 @@
 
 #include "sim/records.h"
 #include "sim/simulate.h"
+#include "sim_test_support.h"
 
 namespace fs = std::filesystem;
 using sentinel::sim::SimulateOptions;
 
 namespace {
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string gunzip(const std::string& gz) {
-  libdeflate_decompressor* d = libdeflate_alloc_decompressor();
-  std::string out(gz.size() * 40 + 4096, '\0');
-  std::size_t n = 0;
-  const auto rc = libdeflate_gzip_decompress(d, gz.data(), gz.size(), out.data(), out.size(), &n);
-  libdeflate_free_decompressor(d);
-  EXPECT_EQ(rc, LIBDEFLATE_SUCCESS);
-  out.resize(n);
-  return out;
-}
+using sentinel::sim::testing::gunzip;
+using sentinel::sim::testing::read_all;
 
 class SimulateTest : public ::testing::Test {
  protected:
