@@ -62,6 +62,21 @@ std::string guardduty_arn(const Finding& f) {
   return arn;
 }
 
+void write_threat_intelligence_details(JsonWriter& w, const std::vector<ThreatIntel>& intel) {
+  w.key("threatIntelligenceDetails");
+  w.begin_array();
+  for (const ThreatIntel& t : intel) {
+    w.begin_object();
+    w.field("threatListName", t.list_name);
+    w.key("threatNames");
+    w.begin_array();
+    for (const auto& n : t.threat_names) w.string(n);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+}
+
 void write_guardduty(const Finding& f, std::string* out) {
   JsonWriter w(out);
   w.begin_object();
@@ -83,18 +98,7 @@ void write_guardduty(const Finding& f, std::string* out) {
   if (!f.threat_intel.empty()) {
     w.key("evidence");
     w.begin_object();
-    w.key("threatIntelligenceDetails");
-    w.begin_array();
-    for (const ThreatIntel& t : f.threat_intel) {
-      w.begin_object();
-      w.field("threatListName", t.list_name);
-      w.key("threatNames");
-      w.begin_array();
-      for (const auto& n : t.threat_names) w.string(n);
-      w.end_array();
-      w.end_object();
-    }
-    w.end_array();
+    write_threat_intelligence_details(w, f.threat_intel);
     w.end_object();
   }
   w.field("archived", f.archived);

@@ -3,8 +3,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "findings/finding.h"
+
+namespace sentinel {
+class JsonWriter;
+}
 
 namespace sentinel::findings {
 
@@ -29,6 +34,10 @@ std::string guardduty_arn(const Finding& f);
 /// (`2024-01-15T02:00:00.000Z`), GuardDuty's createdAt form.
 void append_iso8601_millis(std::string* out, int64_t ms);
 std::string iso8601_millis(int64_t ms);
+
+/// Writes `"threatIntelligenceDetails": [{threatListName, threatNames[]}]` (GuardDuty's
+/// service.evidence shape; OCSF's unmapped object carries the same).
+void write_threat_intelligence_details(JsonWriter& w, const std::vector<ThreatIntel>& intel);
 
 /// True when `json` looks like one embeddable JSON object (`{...}` after trimming blanks); the
 /// writers embed `{}` instead of anything else.

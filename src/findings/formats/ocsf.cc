@@ -148,18 +148,7 @@ void write_ocsf(const Finding& f, std::string* out) {
   }
   w.field("evidenceTotal", static_cast<uint64_t>(f.evidence_total));
   if (!f.threat_intel.empty()) {
-    w.key("threatIntelligenceDetails");
-    w.begin_array();
-    for (const ThreatIntel& t : f.threat_intel) {
-      w.begin_object();
-      w.field("threatListName", t.list_name);
-      w.key("threatNames");
-      w.begin_array();
-      for (const auto& n : t.threat_names) w.string(n);
-      w.end_array();
-      w.end_object();
-    }
-    w.end_array();
+    write_threat_intelligence_details(w, f.threat_intel);
   }
   if (!f.tags.empty()) {
     w.key("tags");
