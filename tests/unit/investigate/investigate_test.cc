@@ -58,16 +58,24 @@ const char* kRootFlows =
 
 class InvestigateTest : public ::testing::Test {
  protected:
+  // A failure here must fail every test (gtest reports tests after a fatal failure in
+  // SetUpTestSuite as skipped), so the setup records its error and SetUp() asserts on it.
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::temp_directory_path() /
                         ("sentinel-investigate-test-" + std::to_string(::getpid())));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
+    setup_error_ = new std::string(build_store());
+  }
+  static std::string build_store() {
+    std::error_code ec;
+    fs::remove_all(*dir_, ec);
+    fs::create_directories(*dir_, ec);
+    if (ec) return "cannot create " + dir_->string() + ": " + ec.message();
     auto st = Store::open((*dir_ / "t.db").string(), OpenMode::kReadWrite);
-    ASSERT_TRUE(st.ok()) << st.error().message;
+    if (!st.ok()) return "open: " + st.error().message;
     std::vector<fs::path> files;
-    for (const fs::path& root : {source_dir() / "tests/unit/investigate/data",
-                                 source_dir() / "examples/aws-logs/guardduty"}) {
+    const fs::path fixture = source_dir() / "tests/unit/investigate/data";
+    if (!fs::exists(fixture)) return "the fixture is missing: " + fixture.string();
+    for (const fs::path& root : {fixture, source_dir() / "examples/aws-logs/guardduty"}) {
       if (!fs::exists(root)) continue;
       for (const auto& e : fs::recursive_directory_iterator(root)) {
         if (e.is_regular_file()) files.push_back(e.path());
@@ -75,7 +83,7 @@ class InvestigateTest : public ::testing::Test {
     }
     const bool have_corpus = fs::exists(corpus_dir() / kOtrf);
     if (!have_corpus && std::getenv("CI") != nullptr && std::string(std::getenv("CI")) == "true") {
-      FAIL() << "the corpus is missing: " << corpus_dir();
+      return "the corpus is missing: " + corpus_dir().string();
     }
     corpus_ = have_corpus;
     if (have_corpus) {
@@ -83,8 +91,8 @@ class InvestigateTest : public ::testing::Test {
     }
     std::sort(files.begin(), files.end());
     Writer w(st->get());
-    ASSERT_TRUE(w.ok()) << w.error();
-    ASSERT_TRUE(w.begin());
+    if (!w.ok()) return "writer: " + w.error();
+    if (!w.begin()) return "begin: " + w.error();
     for (const auto& p : files) {
       ingest::ParseOptions po;
       if (p.string().find("vpcflow.log") != std::string::npos)
@@ -102,15 +110,19 @@ class InvestigateTest : public ::testing::Test {
       batch.type = rep.type;
       batch.readable = true;
       WriteCounts c;
-      ASSERT_TRUE(w.add(batch, &c)) << p << ": " << w.error();
+      if (!w.add(batch, &c)) return p.string() + ": " + w.error();
     }
-    ASSERT_TRUE(w.commit());
+    if (!w.commit()) return "commit: " + w.error();
+    return {};
   }
   static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
+    std::error_code ec;
+    fs::remove_all(*dir_, ec);
     delete dir_;
+    delete setup_error_;
   }
   void SetUp() override {
+    ASSERT_TRUE(setup_error_->empty()) << "building the test store: " << *setup_error_;
     auto st = Store::open((*dir_ / "t.db").string(), OpenMode::kReadOnly);
     ASSERT_TRUE(st.ok()) << st.error().message;
     st_ = std::move(*st);
@@ -128,11 +140,13 @@ class InvestigateTest : public ::testing::Test {
   }
 
   static fs::path* dir_;
+  static std::string* setup_error_;
   static bool corpus_;
   std::unique_ptr<Store> st_;
 };
 
 fs::path* InvestigateTest::dir_ = nullptr;
+std::string* InvestigateTest::setup_error_ = nullptr;
 bool InvestigateTest::corpus_ = false;
 
 std::vector<std::string> ids_of(const SearchResult& r) {
