@@ -1,11 +1,17 @@
 #include "store/search_query.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/json_writer.h"
 #include "core/time.h"
 #include "store/batch.h"
+#include "store/codec.h"
 #include "store/flows_analytics.h"
 #include "store/sqlite.h"
 
@@ -78,6 +84,10 @@ struct CtPlan {
   bool empty = false;            // a searched string is not in the store: nothing can match
   std::vector<std::string> notes;
   bool key_text = false;  // ct_events.access_key holds the key itself (not a dictionary id)
+  // --resource: the statements yield candidate rows (kCtIdsSelect columns) that are tested on
+  // their raw records in C++ (ResourceMatcher), newest first when `ordered`.
+  std::string resource;
+  bool ordered = false;
 };
 
 // Ids of a string or a pattern; a literal that is absent is retried case-insensitively.
@@ -215,27 +225,25 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
                       std::to_string(f.hour_to) + ")");
     }
   }
-  if (!f.resource.empty()) {
-    // Cheap test on the whole record first, then the exact places (request, response,
-    // resources, additional data), so a match in userIdentity alone does not count.
-    const std::string r = bind_text(f.resource);
-    auto in = [&](const char* path) {
-      return std::string("instr(COALESCE(json_extract(sentinel_raw(c.raw), '$.") + path +
-             "'), ''), " + r + ") > 0";
-    };
-    conds.push_back("instr(sentinel_raw(c.raw), " + r + ") > 0 AND (" + in("requestParameters") +
-                    " OR " + in("responseElements") + " OR " + in("resources") + " OR " +
-                    in("additionalEventData") + ")");
-  }
+  p.resource = f.resource;
   const std::string limit = std::to_string(f.limit + 1);
+  // With --resource the rows are candidates: their ids and raw references only (the text of
+  // their columns is read for the matches alone), newest first through an index so that the
+  // scan can stop at the limit, else in table order (the raw blocks one after the other).
+  const bool by_resource = !f.resource.empty();
+  p.ordered = by_resource && !ids_only && !driver_index.empty();
   auto build = [&](const std::string& index, const std::string& drv) {
-    std::string sql = ids_only ? std::string(kCtIdsSelect) : ct_select(schema);
+    std::string sql = ids_only || by_resource ? std::string(kCtIdsSelect) : ct_select(schema);
     if (!index.empty()) sql += " INDEXED BY " + index;
     std::vector<std::string> all;
     if (!drv.empty()) all.push_back(drv);
     all.insert(all.end(), conds.begin(), conds.end());
     for (std::size_t i = 0; i < all.size(); ++i) sql += (i ? " AND " : " WHERE ") + all[i];
-    if (!ids_only) sql += " ORDER BY c.time DESC, c.id DESC LIMIT " + limit;
+    if (p.ordered) {
+      sql += " ORDER BY c.time DESC, c.id DESC";
+    } else if (!ids_only && !by_resource) {
+      sql += " ORDER BY c.time DESC, c.id DESC LIMIT " + limit;
+    }
     return sql;
   };
   p.sql.push_back(build(driver_index, driver));
@@ -243,7 +251,7 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
   if (driver.empty() && driver_index.empty() && !f.resource.empty()) {
     p.notes.push_back(
         "--resource alone reads every CloudTrail record: add --since, --event or another "
-        "filter to make it fast");
+        "filter to make it faster");
   }
   return p;
 }
@@ -262,10 +270,178 @@ std::string str(const Stmt& s, int i) {
   return std::string(s.col_text(i));
 }
 
+// Tests --resource on raw CloudTrail records. A block whose text lacks the needle rules out all
+// of its records at once and is remembered, so a scan inflates each block at most once (more
+// only for blocks that hold the needle and fell out of the small cache); a record holding it is
+// parsed and counts when the needle is in its request, response, resources or additional data
+// (a member name or a string value), not when it is only in userIdentity or the user agent.
+class ResourceMatcher {
+ public:
+  ResourceMatcher(sqlite3* db, std::string needle)
+      : get_(db, "SELECT raw_size, data FROM raw_blocks WHERE id = ?1", nullptr),
+        needle_(std::move(needle)) {}
+
+  bool match(int64_t raw_ref) {
+    const int64_t block = raw_ref >> kRawIndexBits;
+    const auto index = static_cast<std::size_t>(raw_ref & ((int64_t{1} << kRawIndexBits) - 1));
+    auto known = holds_.find(block);
+    if (known != holds_.end() && !known->second) return false;
+    const DecodedBlock* b = load(block);
+    if (b == nullptr || index >= b->records.size()) return false;
+    if (known == holds_.end()) {
+      const bool holds = contains(b->plain, needle_);
+      holds_.emplace(block, holds);
+      if (!holds) return false;
+    }
+    const std::string_view rec = b->record(index);
+    if (!contains(rec, needle_)) return false;
+    return in_places(rec);
+  }
+
+  static bool contains(std::string_view hay, std::string_view needle) {
+    return needle.empty() ||
+           ::memmem(hay.data(), hay.size(), needle.data(), needle.size()) != nullptr;
+  }
+
+ private:
+  const DecodedBlock* load(int64_t block) {
+    for (auto& e : cache_) {
+      if (e.id == block) {
+        e.used = ++clock_;
+        return &e.block;
+      }
+    }
+    Entry* victim = &cache_[0];
+    for (auto& e : cache_) {
+      if (e.used < victim->used) victim = &e;
+    }
+    if (!get_.ok()) return nullptr;
+    get_.bind(1, block);
+    bool ok = false;
+    if (get_.step() == SQLITE_ROW) {
+      ok = decode_block(get_.col_blob(1), static_cast<uint64_t>(get_.col_int(0)), &victim->block);
+    }
+    get_.reset();
+    if (!ok) {
+      victim->id = -1;
+      holds_[block] = false;  // damaged: nothing in it can be read
+      return nullptr;
+    }
+    victim->id = block;
+    victim->used = ++clock_;
+    return &victim->block;
+  }
+
+  bool found_in(simdjson::dom::element e, int depth) const {
+    if (depth > 64) return false;
+    switch (e.type()) {
+      case simdjson::dom::element_type::OBJECT: {
+        simdjson::dom::object obj;
+        if (e.get_object().get(obj) != simdjson::SUCCESS) return false;
+        for (auto field : obj) {
+          if (contains(field.key, needle_) || found_in(field.value, depth + 1)) return true;
+        }
+        return false;
+      }
+      case simdjson::dom::element_type::ARRAY: {
+        simdjson::dom::array arr;
+        if (e.get_array().get(arr) != simdjson::SUCCESS) return false;
+        for (auto item : arr) {
+          if (found_in(item, depth + 1)) return true;
+        }
+        return false;
+      }
+      case simdjson::dom::element_type::STRING: {
+        std::string_view v;
+        return e.get_string().get(v) == simdjson::SUCCESS && contains(v, needle_);
+      }
+      default:
+        return false;
+    }
+  }
+
+  bool in_places(std::string_view rec) {
+    simdjson::dom::element doc;
+    if (parser_.parse(rec.data(), rec.size()).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+      return false;
+    }
+    for (const char* k :
+         {"requestParameters", "responseElements", "resources", "additionalEventData"}) {
+      simdjson::dom::element part;
+      if (doc[k].get(part) == simdjson::SUCCESS && found_in(part, 0)) return true;
+    }
+    return false;
+  }
+
+  struct Entry {
+    int64_t id = -1;
+    DecodedBlock block;
+    uint64_t used = 0;
+  };
+  Stmt get_;
+  std::string needle_;
+  std::unordered_map<int64_t, bool> holds_;  // block -> its text holds the needle
+  std::array<Entry, 16> cache_;
+  uint64_t clock_ = 0;
+  simdjson::dom::parser parser_;
+};
+
+// Runs the candidate statements of a --resource plan and calls fn(id, time, statement) for the
+// rows whose raw record matches, at most `cap` per ordered statement (0 = no cap). The
+// statement is left on the matching row so that fn can read its other columns.
+template <typename Fn>
+bool scan_resource_rows(Store& st, const CtPlan& p, std::size_t cap, Fn&& fn, std::string* error) {
+  ResourceMatcher m(st.db(), p.resource);
+  for (const auto& sql : p.sql) {
+    Stmt s(st.db(), sql, error);
+    if (!s.ok()) return false;
+    bind_all(s, p.binds);
+    std::size_t n = 0;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      if (!m.match(s.col_int(11))) continue;
+      fn(s);
+      if (p.ordered && cap != 0 && ++n >= cap) {
+        rc = SQLITE_DONE;
+        break;
+      }
+    }
+    if (rc != SQLITE_DONE) {
+      *error = std::string("CloudTrail search: ") + sqlite3_errmsg(st.db());
+      return false;
+    }
+  }
+  return true;
+}
+
+// The newest `keep` of the (time, id) pairs, newest first, without duplicates.
+void newest_ids(std::vector<std::pair<int64_t, int64_t>>* v, std::size_t keep) {
+  std::sort(v->begin(), v->end(), std::greater<>());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+  if (v->size() > keep) v->resize(keep);
+}
+
 bool search_cloudtrail(Store& st, const SearchFilter& f, SearchResult* r, std::string* error) {
   CtPlan p = plan_cloudtrail(st, f);
   r->notes.insert(r->notes.end(), p.notes.begin(), p.notes.end());
   if (p.empty) return true;
+  if (!p.resource.empty()) {
+    // The matching rows' ids first (newest limit + 1), then their columns as text.
+    std::vector<std::pair<int64_t, int64_t>> found;
+    const std::size_t keep = f.limit + 1;
+    auto add = [&](const Stmt& s) {
+      found.emplace_back(s.col_int(1), s.col_int(0));
+      if (found.size() >= 4 * keep + 4096) newest_ids(&found, keep);
+    };
+    if (!scan_resource_rows(st, p, keep, add, error)) return false;
+    newest_ids(&found, keep);
+    if (found.empty()) return true;
+    std::vector<int64_t> ids;
+    for (const auto& x : found) ids.push_back(x.second);
+    p.sql = {ct_select(probe_schema(st.db())) + " WHERE c.id IN " + id_list(ids) +
+             " ORDER BY c.time DESC, c.id DESC"};
+    p.binds.clear();
+  }
   std::unordered_set<int64_t> seen;
   for (const auto& sql : p.sql) {
     Stmt s(st.db(), sql, error);
@@ -496,6 +672,36 @@ bool for_each_cloudtrail_row(Store& st, const SearchFilter& f,
   if (p.empty) return true;
   std::unordered_set<int64_t> seen;
   const bool dedupe = p.sql.size() > 1;
+  auto read = [&](const Stmt& s, CtIds& r) {
+    r.time = s.col_int(1);
+    r.account = s.col_int(2);
+    r.region = s.col_int(3);
+    r.source = s.col_int(4);
+    r.name = s.col_int(5);
+    r.principal = s.col_int(6);
+    if (p.key_text) {
+      r.access_key = 0;
+      r.access_key_text = s.col_text(7);
+    } else {
+      r.access_key = s.col_int(7);
+    }
+    r.source_ip = s.col_int(8);
+    r.user_agent = s.col_int(9);
+    r.error_code = s.col_int(10);
+    r.raw = s.col_int(11);
+  };
+  if (!p.resource.empty()) {
+    CtIds r;
+    return scan_resource_rows(
+        st, p, 0,
+        [&](const Stmt& s) {
+          r.id = s.col_int(0);
+          if (dedupe && !seen.insert(r.id).second) return;
+          read(s, r);
+          fn(r);
+        },
+        error);
+  }
   for (const auto& sql : p.sql) {
     Stmt s(st.db(), sql, error);
     if (!s.ok()) return false;
@@ -505,22 +711,7 @@ bool for_each_cloudtrail_row(Store& st, const SearchFilter& f,
     while ((rc = s.step()) == SQLITE_ROW) {
       r.id = s.col_int(0);
       if (dedupe && !seen.insert(r.id).second) continue;
-      r.time = s.col_int(1);
-      r.account = s.col_int(2);
-      r.region = s.col_int(3);
-      r.source = s.col_int(4);
-      r.name = s.col_int(5);
-      r.principal = s.col_int(6);
-      if (p.key_text) {
-        r.access_key = 0;
-        r.access_key_text = s.col_text(7);
-      } else {
-        r.access_key = s.col_int(7);
-      }
-      r.source_ip = s.col_int(8);
-      r.user_agent = s.col_int(9);
-      r.error_code = s.col_int(10);
-      r.raw = s.col_int(11);
+      read(s, r);
       fn(r);
     }
     if (rc != SQLITE_DONE) {
