@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -509,6 +511,92 @@ TEST(GuardDuty, PantherCorpusConformance) {
   EXPECT_EQ(critical, 2);
   EXPECT_EQ(samples, 4);
   for (const RejectCopy& r : sink.rejects) ADD_FAILURE() << reject_name(r.reason) << r.detail;
+}
+
+// Old findings: a retired type is read as its current one (rules, store and outputs use it), the
+// type as written is kept as original_type, and the raw record is untouched.
+TEST(GuardDuty, RetiredTypeIsReadAsItsCurrentTypeAndTheOriginalIsKept) {
+  const std::string old_iam =
+      replace(kCamel, "UnauthorizedAccess:IAMUser/TorIPCaller", "Recon:IAMUser/UserPermissions");
+  const std::string old_ec2 =
+      replace(replace(kCamel, "\"id\":\"c1\"", "\"id\":\"c2\""),
+              "UnauthorizedAccess:IAMUser/TorIPCaller", "UnauthorizedAccess:EC2/TorIPCaller");
+  CaptureSink sink;
+  std::vector<std::pair<std::string, std::string>> seen;  // type, original_type
+  sink.check = [&](const GuardDutyFinding& g) {
+    seen.emplace_back(std::string(g.type), std::string(g.original_type));
+    EXPECT_NE(g.raw.find(g.original_type.empty() ? g.type : g.original_type),
+              std::string_view::npos);
+  };
+  run(old_iam + "\n" + old_ec2 + "\n" + kCamel + "\n", sink);
+  ASSERT_TRUE(sink.rejects.empty());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].first, "Discovery:IAMUser/AnomalousBehavior");
+  EXPECT_EQ(seen[0].second, "Recon:IAMUser/UserPermissions");
+  // Two current types: the first the map lists.
+  EXPECT_EQ(seen[1].first, "UnauthorizedAccess:EC2/TorClient");
+  EXPECT_EQ(seen[1].second, "UnauthorizedAccess:EC2/TorIPCaller");
+  // A current type is kept as written, without original_type.
+  EXPECT_EQ(seen[2].first, "UnauthorizedAccess:IAMUser/TorIPCaller");
+  EXPECT_EQ(seen[2].second, "");
+
+  simdjson::dom::parser p;
+  simdjson::dom::element e = parse_json(p, sink.json[0]);
+  std::string_view v;
+  ASSERT_EQ(e["type"].get_string().get(v), simdjson::SUCCESS);
+  EXPECT_EQ(v, "Discovery:IAMUser/AnomalousBehavior");
+  ASSERT_EQ(e["original_type"].get_string().get(v), simdjson::SUCCESS);
+  EXPECT_EQ(v, "Recon:IAMUser/UserPermissions");
+  ASSERT_EQ(e["record"]["type"].get_string().get(v), simdjson::SUCCESS);
+  EXPECT_EQ(v, "Recon:IAMUser/UserPermissions");
+  EXPECT_EQ(parse_json(p, sink.json[2])["original_type"].error(), simdjson::NO_SUCH_FIELD);
+  EXPECT_NE(sink.rows[0].find(
+                "Discovery:IAMUser/AnomalousBehavior (retired Recon:IAMUser/UserPermissions) "),
+            std::string::npos)
+      << sink.rows[0];
+  EXPECT_EQ(sink.rows[2].find("retired"), std::string::npos) << sink.rows[2];
+
+  // PascalCase (CLI) pages are mapped the same way.
+  CaptureSink pascal;
+  run(replace(std::string(kPascalPage), "Backdoor:EC2/C&CActivity.B!DNS",
+              "CryptoCurrency:EC2/BitcoinTool.A"),
+      pascal);
+  ASSERT_EQ(pascal.json.size(), 1u);
+  EXPECT_NE(pascal.json[0].find(R"("type":"CryptoCurrency:EC2/BitcoinTool.B","original_type":)"
+                                R"("CryptoCurrency:EC2/BitcoinTool.A")"),
+            std::string::npos)
+      << pascal.json[0];
+}
+
+// The compiled-in map is data/guardduty/retired_types.tsv, row by row, and maps to current types
+// only (no retired type names another retired type).
+TEST(GuardDuty, RetiredTypeTableEqualsTheDataFile) {
+  std::ifstream in(std::filesystem::path(SENTINEL_SOURCE_DIR) / "data" / "guardduty" /
+                   "retired_types.tsv");
+  ASSERT_TRUE(in) << "data/guardduty/retired_types.tsv is missing";
+  std::vector<std::array<std::string, 3>> rows;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::array<std::string, 3> r;
+    std::size_t a = line.find('\t'), b = line.find('\t', a + 1);
+    ASSERT_NE(b, std::string::npos) << line;
+    r[0] = line.substr(0, a);
+    r[1] = line.substr(a + 1, b - a - 1);
+    r[2] = line.substr(b + 1);
+    rows.push_back(r);
+  }
+  const auto table = retired_guardduty_types();
+  ASSERT_EQ(table.size(), rows.size()) << "regenerate retired_types.cc from the .tsv";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(table[i].retired, rows[i][0]) << "row " << i;
+    EXPECT_EQ(table[i].current, rows[i][1]) << "row " << i;
+    EXPECT_EQ(table[i].note, rows[i][2]) << "row " << i;
+    const std::string_view cur = current_guardduty_type(rows[i][0]);
+    EXPECT_EQ(cur, rows[i][1] == "-" ? std::string() : rows[i][1].substr(0, rows[i][1].find(',')));
+    EXPECT_TRUE(current_guardduty_type(cur).empty()) << cur << " is itself retired";
+  }
+  EXPECT_TRUE(current_guardduty_type("Recon:EC2/Portscan").empty());
+  EXPECT_TRUE(current_guardduty_type("").empty());
 }
 
 }  // namespace

@@ -420,6 +420,11 @@ struct GuardDutyParser::Impl final : RecordHandler {
       report(w.reason, w.detail);
       return RecordStatus::kReported;
     }
+    // Old findings: a retired type is read as its current one, the written one kept beside it.
+    if (std::string_view cur = current_guardduty_type(f.type); !cur.empty()) {
+      f.original_type = f.type;
+      f.type = cur;
+    }
     f.envelope = env;
     f.meta.ref = ref;
     f.meta.type = LogType::kGuardDuty;
@@ -607,6 +612,7 @@ void write_guardduty_json(const GuardDutyFinding& g, JsonWriter& w) {
   opt("id", g.id);
   opt("arn", g.arn);
   opt("type", g.type);
+  opt("original_type", g.original_type);
   opt("title", g.title);
   opt("description", g.description);
   if (g.has_severity) {
@@ -667,6 +673,11 @@ void write_guardduty_table_row(const GuardDutyFinding& g, std::string* out) {
   }
   out->push_back(' ');
   out->append(g.type);
+  if (!g.original_type.empty()) {
+    out->append(" (retired ");
+    out->append(g.original_type);
+    out->push_back(')');
+  }
   out->push_back(' ');
   out->append(g.meta.account.empty() ? std::string_view("-") : g.meta.account);
   out->push_back(' ');

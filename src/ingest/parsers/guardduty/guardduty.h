@@ -34,11 +34,16 @@
 ///   `time`, else none.
 /// - account = `accountId`, else the envelope's `account`, else the S3 path's; region likewise.
 /// - `service.additionalInfo.sample` (true or "true") marks GuardDuty's generated sample findings.
+/// - A retired type (data/guardduty/retired_types.tsv, compiled in: retired_guardduty_types())
+///   is read as its current type, the first one the map lists: `type` is the current type (what
+///   rules, the store's type column and the outputs use), `original_type` keeps the type as
+///   written, and `raw` is left untouched. A type the map does not know is kept as written.
 /// - Every record is walked in full, so only valid JSON is accepted; invalid UTF-8 is
 ///   `invalid_utf8`. When a record has several problems, invalid JSON wins, then the first type
 ///   error, then missing id, missing type, bad times in that order.
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -73,6 +78,9 @@ struct GuardDutyFinding {
   std::string_view arn;
   std::string_view
       type;  ///< `ThreatPurpose:ResourceTypeAffected/ThreatFamilyName.Mechanism!Artifact`
+  /// The type as written when it is a retired type that `type` now holds the current type of;
+  /// empty otherwise.
+  std::string_view original_type;
   std::string_view title;
   std::string_view description;
   double severity = 0;  ///< 1.0–10.0 (Critical 9.0–10.0); meaningful when has_severity
@@ -107,6 +115,21 @@ struct GuardDutyFinding {
   std::string_view raw;
 };
 
+/// A retired GuardDuty finding type and the current type(s) that detect the same activity.
+struct RetiredGuardDutyType {
+  std::string_view retired;
+  std::string_view current;  ///< comma-separated, the one a finding is read as first
+  std::string_view note;
+};
+
+/// The map of data/guardduty/retired_types.tsv (compiled in; a test keeps the two equal), in the
+/// file's order. Static storage: the views never dangle.
+std::span<const RetiredGuardDutyType> retired_guardduty_types();
+
+/// The current type a finding of retired type `type` is read as (the first current type the map
+/// lists); empty when `type` is not retired or has no successor.
+std::string_view current_guardduty_type(std::string_view type);
+
 /// GuardDuty's severity band: `Critical` (≥ 9.0), `High` (≥ 7.0), `Medium` (≥ 4.0), `Low`.
 std::string_view guardduty_severity_label(double severity);
 
@@ -139,13 +162,15 @@ class GuardDutyParser {
 bool looks_like_guardduty(std::string_view head);
 
 /// Writes a finding's own members (after write_meta_json) into the open object: the typed fields
-/// under snake_case names (absent ones omitted; times as ISO 8601 UTC, `.mmm` when not whole;
-/// `severity_label` added), `envelope` when the finding came in an EventBridge event, then
+/// under snake_case names (`original_type` after `type` when a retired type was mapped; absent ones
+/// omitted; times as ISO 8601 UTC, `.mmm` when not whole; `severity_label` added), `envelope` when
+/// the finding came in an EventBridge event, then
 /// `"record"`: the raw finding, minified to one line when it spans several.
 void write_guardduty_json(const GuardDutyFinding& g, JsonWriter& w);
 
 /// Appends a one-line human summary (`2022-01-28T21:12:25Z 8.0 High
-/// UnauthorizedAccess:IAMUser/TorIPCaller 123456789012 us-east-1 AccessKey: <title>`) to `out`.
+/// UnauthorizedAccess:IAMUser/TorIPCaller 123456789012 us-east-1 AccessKey: <title>`; a mapped
+/// retired type is followed by ` (retired <original type>)`) to `out`.
 /// It quotes input: the caller escapes it.
 void write_guardduty_table_row(const GuardDutyFinding& g, std::string* out);
 
