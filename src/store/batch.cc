@@ -130,6 +130,18 @@ std::string to_hex(std::string_view bytes) {
 
 void BatchBuilder::begin(FileBatch* batch) {
   batch_ = batch;
+  // A table sized for a typical file; it doubles when half full. A batch that already holds
+  // symbols (one built in parts) keeps them.
+  std::size_t cap = 1024;
+  while (cap < batch->symbols.size() * 2 + 2) cap *= 2;
+  slots_.assign(cap, 0);
+  sym_hash_.clear();
+  for (Sym k = 1; k <= batch->symbols.size(); ++k) {
+    sym_hash_.push_back(hash64(batch->sym(k)));
+    std::size_t j = static_cast<std::size_t>(sym_hash_.back()) & (cap - 1);
+    while (slots_[j] != 0) j = (j + 1) & (cap - 1);
+    slots_[j] = k;
+  }
   raw_.clear();
   flow_lines_.clear();
   flow_open_ = false;
@@ -139,6 +151,32 @@ Str BatchBuilder::put(std::string_view s) {
   Str r{static_cast<uint32_t>(batch_->arena.size()), static_cast<uint32_t>(s.size())};
   batch_->arena.append(s);
   return r;
+}
+
+Sym BatchBuilder::sym(std::string_view s) {
+  if (s.empty()) return 0;
+  const uint64_t h = hash64(s);
+  std::size_t mask = slots_.size() - 1;
+  std::size_t i = static_cast<std::size_t>(h) & mask;
+  while (slots_[i] != 0) {
+    const Sym at = slots_[i];
+    if (sym_hash_[at - 1] == h && batch_->sym(at) == s) return at;
+    i = (i + 1) & mask;
+  }
+  batch_->symbols.push_back(put(s));
+  sym_hash_.push_back(h);
+  const auto id = static_cast<Sym>(batch_->symbols.size());
+  slots_[i] = id;
+  if (batch_->symbols.size() * 2 > slots_.size()) {
+    slots_.assign(slots_.size() * 2, 0);
+    mask = slots_.size() - 1;
+    for (Sym k = 1; k <= id; ++k) {
+      std::size_t j = static_cast<std::size_t>(sym_hash_[k - 1]) & mask;
+      while (slots_[j] != 0) j = (j + 1) & mask;
+      slots_[j] = k;
+    }
+  }
+  return id;
 }
 
 RawPos BatchBuilder::add_raw(ingest::LogType type, std::string_view raw) {
@@ -180,30 +218,30 @@ void BatchBuilder::on_cloudtrail(const ingest::CloudTrailEvent& e) {
     scratch_.insert(scratch_.begin(), '\0');
     r.uid = put(scratch_);
   }
-  r.account = put(e.recipient_account_id.empty() ? e.meta.account : e.recipient_account_id);
-  r.region = put(e.aws_region.empty() ? e.meta.region : e.aws_region);
-  r.source = put(e.event_source);
-  r.name = put(e.event_name);
+  r.account = sym(e.recipient_account_id.empty() ? e.meta.account : e.recipient_account_id);
+  r.region = sym(e.aws_region.empty() ? e.meta.region : e.aws_region);
+  r.source = sym(e.event_source);
+  r.name = sym(e.event_name);
   if (e.source_ip_is_ip) {
     scratch_.clear();
     e.source_ip.append_to(&scratch_);
-    r.source_ip = put(scratch_);
+    r.source_ip = sym(scratch_);
   } else {
-    r.source_ip = put(e.source_ip_address);
+    r.source_ip = sym(e.source_ip_address);
   }
-  r.user_agent = put(e.user_agent);
-  r.error_code = put(e.error_code);
-  r.error_message = put(e.error_message);
-  r.identity_type = put(e.identity.type);
-  r.principal = put(e.identity.arn);
-  r.principal_id = put(e.identity.principal_id);
-  r.user_name = put(e.identity.user_name);
+  r.user_agent = sym(e.user_agent);
+  r.error_code = sym(e.error_code);
+  r.error_message = sym(e.error_message);
+  r.identity_type = sym(e.identity.type);
+  r.principal = sym(e.identity.arn);
+  r.principal_id = sym(e.identity.principal_id);
+  r.user_name = sym(e.identity.user_name);
   r.access_key = put(e.identity.access_key_id);
-  r.issuer = put(e.identity.issuer_arn);
-  r.identity_account = put(e.identity.account_id);
-  r.event_type = put(e.event_type);
-  r.event_category = put(e.event_category);
-  r.version = put(e.event_version);
+  r.issuer = sym(e.identity.issuer_arn);
+  r.identity_account = sym(e.identity.account_id);
+  r.event_type = sym(e.event_type);
+  r.event_category = sym(e.event_category);
+  r.version = sym(e.event_version);
   r.time = e.meta.time_ms;
   r.read_only = tri(e.read_only);
   r.management = tri(e.management_event);
@@ -217,22 +255,22 @@ void BatchBuilder::on_dns(const ingest::DnsQuery& q) {
   DnsRow r;
   content_hash16(q.raw, &scratch_);
   r.uid = put(scratch_);
-  r.account = put(q.account_id.empty() ? q.meta.account : q.account_id);
-  r.region = put(q.region.empty() ? q.meta.region : q.region);
-  r.vpc_id = put(q.vpc_id);
-  r.query_name = put(q.query_name);
-  r.query_type = put(q.query_type);
-  r.rcode = put(q.rcode);
+  r.account = sym(q.account_id.empty() ? q.meta.account : q.account_id);
+  r.region = sym(q.region.empty() ? q.meta.region : q.region);
+  r.vpc_id = sym(q.vpc_id);
+  r.query_name = sym(q.query_name);
+  r.query_type = sym(q.query_type);
+  r.rcode = sym(q.rcode);
   if (q.has_srcaddr) {
     scratch_.clear();
     q.srcaddr.append_to(&scratch_);
-    r.srcaddr = put(scratch_);
+    r.srcaddr = sym(scratch_);
   } else {
-    r.srcaddr = put(q.srcaddr_raw);
+    r.srcaddr = sym(q.srcaddr_raw);
   }
-  r.transport = put(q.transport);
-  r.instance_id = put(q.srcids.instance);
-  r.firewall_action = put(q.firewall_rule_action);
+  r.transport = sym(q.transport);
+  r.instance_id = sym(q.srcids.instance);
+  r.firewall_action = sym(q.firewall_rule_action);
   r.time = q.meta.time_ms;
   r.srcport = q.srcport;
   r.raw = add_raw(ingest::LogType::kRoute53, q.raw);
@@ -244,11 +282,11 @@ void BatchBuilder::on_guardduty(const ingest::GuardDutyFinding& g) {
   content_hash16(g.raw, &scratch_);
   r.uid = put(scratch_);
   r.finding_id = put(g.id);
-  r.account = put(g.account_id.empty() ? g.meta.account : g.account_id);
-  r.region = put(g.region.empty() ? g.meta.region : g.region);
-  r.type = put(g.type);
+  r.account = sym(g.account_id.empty() ? g.meta.account : g.account_id);
+  r.region = sym(g.region.empty() ? g.meta.region : g.region);
+  r.type = sym(g.type);
   r.title = put(g.title);
-  r.resource_type = put(g.resource_type);
+  r.resource_type = sym(g.resource_type);
   r.severity = g.has_severity ? g.severity : -1;
   r.created = g.created_at;
   r.updated = g.updated_at;

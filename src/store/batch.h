@@ -19,6 +19,11 @@ struct Str {
   uint32_t len = 0;
 };
 
+/// A dictionary string of the batch: 0 = absent, else 1 + its index in FileBatch::symbols. The
+/// builder stores each distinct string of a file once, so the writer looks each one up in the
+/// store's dictionary once per file instead of once per field.
+using Sym = uint32_t;
+
 /// Where a raw record lives: the batch's block number and the record's index in it. The writer
 /// turns it into raw_ref = raw_blocks.id << 16 | index.
 struct RawPos {
@@ -30,9 +35,10 @@ inline constexpr std::size_t kMaxRecordsPerBlock = std::size_t{1} << kRawIndexBi
 
 struct CtRow {
   Str uid;  ///< 16 bytes for a lowercase UUID eventID, else its text, else NUL + content hash
-  Str account, region, source, name, source_ip, user_agent, error_code, error_message;
-  Str identity_type, principal, principal_id, user_name, access_key, issuer, identity_account;
-  Str event_type, event_category, version;
+  Str access_key;  ///< text: nearly one per session, not worth a dictionary entry
+  Sym account, region, source, name, source_ip, user_agent, error_code, error_message;
+  Sym identity_type, principal, principal_id, user_name, issuer, identity_account;
+  Sym event_type, event_category, version;
   int64_t time = ingest::kNoTime;
   int8_t read_only = -1;  ///< -1 absent, 0, 1
   int8_t management = -1;
@@ -43,8 +49,8 @@ struct CtRow {
 
 struct DnsRow {
   Str uid;  ///< content hash (16 bytes)
-  Str account, region, vpc_id, query_name, query_type, rcode, srcaddr, transport, instance_id;
-  Str firewall_action;
+  Sym account, region, vpc_id, query_name, query_type, rcode, srcaddr, transport, instance_id;
+  Sym firewall_action;
   int64_t time = ingest::kNoTime;
   int32_t srcport = -1;
   RawPos raw;
@@ -52,7 +58,8 @@ struct DnsRow {
 
 struct GdRow {
   Str uid;  ///< content hash (16 bytes)
-  Str finding_id, account, region, type, title, resource_type;
+  Str finding_id, title;
+  Sym account, region, type, resource_type;
   double severity = -1;
   int64_t created = ingest::kNoTime;
   int64_t updated = ingest::kNoTime;
@@ -103,6 +110,7 @@ struct FileBatch {
   bool readable = false;
   uint64_t rejects = 0;
   std::string arena;
+  std::vector<Str> symbols;  ///< the file's distinct dictionary strings (see Sym)
   std::vector<CtRow> cloudtrail;
   std::vector<DnsRow> dns;
   std::vector<GdRow> guardduty;
@@ -111,6 +119,7 @@ struct FileBatch {
   uint64_t flow_records = 0;
 
   std::string_view str(Str s) const { return std::string_view(arena).substr(s.off, s.len); }
+  std::string_view sym(Sym s) const { return s == 0 ? std::string_view() : str(symbols[s - 1]); }
   uint64_t events() const {
     return cloudtrail.size() + dns.size() + guardduty.size() + flow_records;
   }
@@ -144,6 +153,8 @@ class BatchBuilder : public ingest::EventSink {
 
  private:
   Str put(std::string_view s);
+  /// The batch's symbol for a dictionary string (0 when empty): one arena copy per distinct string.
+  Sym sym(std::string_view s);
   RawPos add_raw(ingest::LogType type, std::string_view raw);
   void flush_raw();
   void flush_flows();
@@ -158,6 +169,8 @@ class BatchBuilder : public ingest::EventSink {
   bool flow_open_ = false;
   bool flow_one_account_ = true;
   std::string scratch_;
+  std::vector<Sym> slots_;          ///< open addressing over the batch's symbols (0 = free)
+  std::vector<uint64_t> sym_hash_;  ///< hash of each symbol, by Sym - 1
 };
 
 }  // namespace sentinel::store

@@ -49,6 +49,8 @@ class Stmt {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
   }
+  /// Reset keeping the bindings: for statements whose every parameter is bound before each step.
+  void rewind() { sqlite3_reset(s_); }
   int64_t col_int(int i) const { return sqlite3_column_int64(s_, i); }
   double col_double(int i) const { return sqlite3_column_double(s_, i); }
   bool col_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }

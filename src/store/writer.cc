@@ -149,6 +149,13 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     ins_block_.reset();
     block_ids.push_back(sqlite3_last_insert_rowid(db));
   }
+  // Each distinct string of the file is looked up (or added) once; rows use the ids by symbol.
+  gid_.resize(b.symbols.size() + 1);
+  gid_[0] = 0;
+  for (std::size_t k = 0; k < b.symbols.size(); ++k) {
+    gid_[k + 1] = intern(b.str(b.symbols[k]));
+    if (!error_.empty()) return false;
+  }
   auto raw_ref = [&](RawPos p) { return (block_ids[p.block] << kRawIndexBits) | p.index; };
   auto bind_time = [](Stmt& s, int i, int64_t t) {
     if (t == ingest::kNoTime) {
@@ -168,30 +175,30 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
   for (const auto& r : b.cloudtrail) {
     Stmt& s = ins_ct_;
     s.bind_blob(1, b.str(r.uid));
-    s.bind_id(2, id(b, r.account));
+    s.bind_id(2, gid_[r.account]);
     bind_time(s, 3, r.time);
-    s.bind_id(4, id(b, r.region));
-    s.bind_id(5, id(b, r.source));
-    s.bind_id(6, id(b, r.name));
-    s.bind_id(7, id(b, r.source_ip));
-    s.bind_id(8, id(b, r.user_agent));
-    s.bind_id(9, id(b, r.error_code));
-    s.bind_id(10, id(b, r.error_message));
-    s.bind_id(11, id(b, r.identity_type));
-    s.bind_id(12, id(b, r.principal));
-    s.bind_id(13, id(b, r.principal_id));
-    s.bind_id(14, id(b, r.user_name));
+    s.bind_id(4, gid_[r.region]);
+    s.bind_id(5, gid_[r.source]);
+    s.bind_id(6, gid_[r.name]);
+    s.bind_id(7, gid_[r.source_ip]);
+    s.bind_id(8, gid_[r.user_agent]);
+    s.bind_id(9, gid_[r.error_code]);
+    s.bind_id(10, gid_[r.error_message]);
+    s.bind_id(11, gid_[r.identity_type]);
+    s.bind_id(12, gid_[r.principal]);
+    s.bind_id(13, gid_[r.principal_id]);
+    s.bind_id(14, gid_[r.user_name]);
     // Access keys are nearly one per session (ASIA...): stored as text, not in the dictionary.
     if (r.access_key.len > 0) {
       s.bind_text(15, b.str(r.access_key));
     } else {
       s.bind_null(15);
     }
-    s.bind_id(16, id(b, r.issuer));
-    s.bind_id(17, id(b, r.identity_account));
-    s.bind_id(18, id(b, r.event_type));
-    s.bind_id(19, id(b, r.event_category));
-    s.bind_id(20, id(b, r.version));
+    s.bind_id(16, gid_[r.issuer]);
+    s.bind_id(17, gid_[r.identity_account]);
+    s.bind_id(18, gid_[r.event_type]);
+    s.bind_id(19, gid_[r.event_category]);
+    s.bind_id(20, gid_[r.version]);
     bind_tri(s, 21, r.read_only);
     bind_tri(s, 22, r.management);
     bind_tri(s, 23, r.mfa);
@@ -201,29 +208,29 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     if (!error_.empty()) return false;
     if (s.step() != SQLITE_DONE) return fail("insert cloudtrail event");
     added += static_cast<uint64_t>(sqlite3_changes(db));
-    s.reset();
+    s.rewind();
   }
   for (const auto& r : b.dns) {
     Stmt& s = ins_dns_;
     s.bind_blob(1, b.str(r.uid));
     bind_time(s, 2, r.time);
-    s.bind_id(3, id(b, r.account));
-    s.bind_id(4, id(b, r.region));
-    s.bind_id(5, id(b, r.vpc_id));
-    s.bind_id(6, id(b, r.query_name));
-    s.bind_id(7, id(b, r.query_type));
-    s.bind_id(8, id(b, r.rcode));
-    s.bind_id(9, id(b, r.srcaddr));
+    s.bind_id(3, gid_[r.account]);
+    s.bind_id(4, gid_[r.region]);
+    s.bind_id(5, gid_[r.vpc_id]);
+    s.bind_id(6, gid_[r.query_name]);
+    s.bind_id(7, gid_[r.query_type]);
+    s.bind_id(8, gid_[r.rcode]);
+    s.bind_id(9, gid_[r.srcaddr]);
     bind_tri(s, 10, r.srcport);
-    s.bind_id(11, id(b, r.transport));
-    s.bind_id(12, id(b, r.instance_id));
-    s.bind_id(13, id(b, r.firewall_action));
+    s.bind_id(11, gid_[r.transport]);
+    s.bind_id(12, gid_[r.instance_id]);
+    s.bind_id(13, gid_[r.firewall_action]);
     s.bind(14, raw_ref(r.raw));
     s.bind(15, file_id);
     if (!error_.empty()) return false;
     if (s.step() != SQLITE_DONE) return fail("insert dns query");
     added += static_cast<uint64_t>(sqlite3_changes(db));
-    s.reset();
+    s.rewind();
   }
   for (const auto& r : b.guardduty) {
     Stmt& s = ins_gd_;
@@ -233,9 +240,9 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     } else {
       s.bind_null(2);
     }
-    s.bind_id(3, id(b, r.account));
-    s.bind_id(4, id(b, r.region));
-    s.bind_id(5, id(b, r.type));
+    s.bind_id(3, gid_[r.account]);
+    s.bind_id(4, gid_[r.region]);
+    s.bind_id(5, gid_[r.type]);
     if (r.severity >= 0) {
       s.bind(6, r.severity);
     } else {
@@ -246,7 +253,7 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     } else {
       s.bind_null(7);
     }
-    s.bind_id(8, id(b, r.resource_type));
+    s.bind_id(8, gid_[r.resource_type]);
     bind_time(s, 9, r.created);
     bind_time(s, 10, r.updated);
     if (r.count >= 0) {
@@ -260,7 +267,7 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     if (!error_.empty()) return false;
     if (s.step() != SQLITE_DONE) return fail("insert guardduty finding");
     added += static_cast<uint64_t>(sqlite3_changes(db));
-    s.reset();
+    s.rewind();
   }
   for (const auto& f : b.flows) {
     Stmt& s = ins_flow_;

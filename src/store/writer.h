@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "store/batch.h"
 #include "store/sqlite.h"
@@ -55,7 +56,6 @@ class Writer {
 
  private:
   int64_t intern(std::string_view s);
-  int64_t id(const FileBatch& b, Str s) { return s.len == 0 ? 0 : intern(b.str(s)); }
   bool fail(const char* what);
 
   Store* store_;
@@ -68,6 +68,7 @@ class Writer {
   std::unordered_map<std::string, Checkpoint> by_path_;
   std::unordered_set<std::string> hashes_;
   int64_t next_string_id_ = 1;
+  std::vector<int64_t> gid_;  ///< store dictionary id of each symbol of the batch being added
   Stmt ins_string_, ins_file_, del_file_flows_, ins_block_, ins_ct_, ins_dns_, ins_gd_, ins_flow_;
 };
 

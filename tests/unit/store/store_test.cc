@@ -233,6 +233,50 @@ TEST_F(StoreTest, SameEventsTwiceAddNothingAndNewOnesAreAdded) {
   EXPECT_EQ(ic.col_text(0), "ok");
 }
 
+// Each file's dictionary strings are deduplicated by the builder (a table that grows past its
+// first size here) and looked up once per file by the writer: every record keeps its own values,
+// and a string shared by two files is one dictionary entry.
+TEST_F(StoreTest, FileDictionaryKeepsEveryRecordsValues) {
+  auto make = [](int first, int n) {
+    std::string f = "{\"Records\":[";
+    for (int i = first; i < first + n; ++i) {
+      char id[40];
+      std::snprintf(id, sizeof id, "%08x-1111-4222-8333-444455556666", i);
+      if (i > first) f += ",";
+      f += "{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-01-01T00:00:00Z\",\"eventSource\":"
+           "\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":\"us-east-1\","
+           "\"sourceIPAddress\":\"10.1." +
+           std::to_string(i % 1500 / 256) + "." + std::to_string(i % 1500 % 256) +
+           "\",\"userAgent\":\"agent-" + std::to_string(i % 7) + "\",\"eventID\":\"" + id +
+           "\",\"recipientAccountId\":\"111122223333\"}";
+    }
+    return f + "]}";
+  };
+  auto st = open_rw();
+  WriteCounts c;
+  ingest(*st, "a.json", make(0, 3000), &c);
+  ingest(*st, "b.json", make(3000, 1000), &c);
+  EXPECT_EQ(c.events, 4000u);
+  EXPECT_EQ(scalar(*st, "SELECT count(DISTINCT sourceIPAddress) FROM cloudtrail"), 1500);
+  EXPECT_EQ(scalar(*st, "SELECT count(*) FROM strings WHERE value LIKE '10.1.%'"), 1500);
+  EXPECT_EQ(scalar(*st, "SELECT count(*) FROM strings WHERE value LIKE 'agent-%'"), 7);
+  // Every record's values, from its own eventID.
+  Stmt q(st->db(), "SELECT eventID, sourceIPAddress, userAgent FROM cloudtrail", nullptr);
+  ASSERT_TRUE(q.ok());
+  int rows = 0;
+  int wrong = 0;
+  while (q.step() == SQLITE_ROW) {
+    const int i =
+        static_cast<int>(std::stoul(std::string(q.col_text(0).substr(0, 8)), nullptr, 16));
+    const std::string ip =
+        "10.1." + std::to_string(i % 1500 / 256) + "." + std::to_string(i % 1500 % 256);
+    if (q.col_text(1) != ip || q.col_text(2) != "agent-" + std::to_string(i % 7)) ++wrong;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 4000);
+  EXPECT_EQ(wrong, 0);
+}
+
 TEST_F(StoreTest, ChangedFlowFileReplacesItsBlocks) {
   auto st = open_rw();
   std::string v1 =
