@@ -164,6 +164,7 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
     bool ok = bind_functions(&r.match, reg, &error);
     for (auto& c : r.severity.cases) ok = ok && bind_functions(&c.when, reg, &error);
     for (auto& s : r.stateful.steps) ok = ok && bind_functions(&s, reg, &error);
+    ok = ok && bind_stateful(&r.stateful, reg, &error);
     if (!ok) {
       errors->push_back(r.source + ": rule '" + r.id + "': " + error);
       continue;
@@ -237,7 +238,7 @@ void Engine::evaluate(uint32_t i, const EventView& ev) {
   if (!r.match.eval(ev, ctx)) return;
   ++stats_.matches;
   if (ops_[i] != nullptr) {
-    ops_[i]->on_match(ev, *this);
+    ops_[i]->on_match(ev, ctx, *this);
     return;
   }
   // Stateless: the finding's parameters are the group_by values, else what the finding says
@@ -397,7 +398,8 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
     matched_names_.clear();
   }
   EvalContext ctx{options_.lists, &matched_lists_, &matched_names_};
-  f.severity = r.severity.eval(ev, ctx);
+  // A stateful hit carries the severity its sample event decided when it was matched.
+  f.severity = hit != nullptr && hit->severity >= 0 ? hit->severity : r.severity.eval(ev, ctx);
   f.title = r.title.render(ev, vars);
   f.description = r.description.render(ev, vars);
   if (ev != nullptr) {

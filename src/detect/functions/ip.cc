@@ -1,5 +1,7 @@
 #include "detect/functions/ip.h"
 
+#include <charconv>
+
 #include "detect/functions/dns.h"
 #include "enrich/aws_ranges.h"
 #include "enrich/geo.h"
@@ -82,6 +84,42 @@ bool GeoFieldFunction::call(const EventView& ev, const std::vector<FieldRef>& ar
       out->str = *buf;
       return true;
   }
+  set_string(out, *buf);
+  return true;
+}
+
+bool AsnFunction::call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+                       std::string* buf) const {
+  Value v;
+  if (args.size() != 1 || !first_value(ev, args[0], &v)) return false;
+  IpAddr ip;
+  if (!ip_of(v, &ip)) {
+    if (v.kind != Value::Kind::kString || v.str.empty()) return false;
+    buf->assign(v.str);  // not an address: the value names the caller (an AWS service)
+    set_string(out, *buf);
+    return true;
+  }
+  enrich::GeoInfo info;
+  if (geo_ != nullptr && geo_->lookup(ip, &info) && info.asn != 0) {
+    *out = Value{};
+    out->kind = Value::Kind::kNumber;
+    out->number = info.asn;
+    buf->clear();
+    char digits[16];
+    auto r = std::to_chars(digits, digits + sizeof digits, info.asn);
+    buf->assign(digits, r.ptr);
+    out->str = *buf;
+    return true;
+  }
+  // The network: the address with its host part zeroed, and the prefix length.
+  if (ip.v4) {
+    ip.bytes[15] = 0;
+  } else {
+    for (std::size_t i = 8; i < 16; ++i) ip.bytes[i] = 0;
+  }
+  buf->clear();
+  ip.append_to(buf);
+  buf->append(ip.v4 ? "/24" : "/64");
   set_string(out, *buf);
   return true;
 }

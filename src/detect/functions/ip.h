@@ -53,6 +53,22 @@ class GeoFieldFunction : public Function {
   What what_;
 };
 
+/// `asn(field)` as rules use it: the AS number when a geo database with ASN data knows the
+/// address (a number, as GeoFieldFunction), else the address's network as text: `a.b.c.0/24`
+/// for IPv4, the `/64` for IPv6 (`2001:db8:1:2::/64`); a value that is not an address (CloudTrail
+/// writes a service name such as `lambda.amazonaws.com` there) is returned as it is. So a rule
+/// keyed on the caller's network works without a database, at /24 granularity, and with one
+/// still tells apart the addresses the database does not know. `geo` may be null.
+class AsnFunction : public Function {
+ public:
+  explicit AsnFunction(const enrich::GeoDb* geo) : geo_(geo) {}
+  bool call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+            std::string* buf) const override;
+
+ private:
+  const enrich::GeoDb* geo_;
+};
+
 /// `threat_list(field)` → display name of the first threat list holding the value (an address
 /// or a domain), with trusted beating threat; `is_trusted(field)` → a boolean.
 class ListFunction : public Function {

@@ -53,6 +53,13 @@ void FunctionRegistry::add_builtins() {
       "whether (srcport, dstport) is the client-to-service side of a connection");
   add("dns_base_domain", std::make_unique<functions::DnsBaseDomainFunction>(), {1},
       "the registered domain of a DNS name (last two labels, three under co.uk-like suffixes)");
+  add("base_domain", std::make_unique<functions::DnsBaseDomainFunction>(), {1},
+      "dns_base_domain under its short name: a DNS name's registered domain");
+  add("registrable_domain", std::make_unique<functions::DnsBaseDomainFunction>(), {1},
+      "dns_base_domain under the Public Suffix List's name for it");
+  add("asn", std::make_unique<functions::AsnFunction>(nullptr), {1},
+      "AS number of an address (with a geo ASN database), else its network: a.b.c.0/24, "
+      "the /64 for IPv6");
   add("dns_subdomain_length", std::make_unique<functions::DnsSubdomainLengthFunction>(), {1},
       "bytes of a DNS name in front of its base domain");
   add("dns_base_label", std::make_unique<functions::DnsBaseLabelFunction>(), {1},
@@ -81,8 +88,9 @@ void FunctionRegistry::add_enrichment(const EnrichmentData& data) {
   if (data.geo != nullptr) {
     add("country", std::make_unique<GeoFieldFunction>(data.geo, GeoFieldFunction::What::kCountry),
         {1}, "ISO country code of an address");
-    add("asn", std::make_unique<GeoFieldFunction>(data.geo, GeoFieldFunction::What::kAsn), {1},
-        "autonomous system number of an address");
+    add("asn", std::make_unique<functions::AsnFunction>(data.geo), {1},
+        "autonomous system number of an address; its network (a.b.c.0/24, IPv6 /64) when the "
+        "database has no AS for it");
     add("asn_org", std::make_unique<GeoFieldFunction>(data.geo, GeoFieldFunction::What::kAsnOrg),
         {1}, "autonomous system organisation of an address");
     add("city", std::make_unique<GeoFieldFunction>(data.geo, GeoFieldFunction::What::kCity), {1},
@@ -129,9 +137,10 @@ bool FunctionRegistry::check_call(std::string_view name, std::size_t args,
                                   std::string* error) const {
   const Entry* e = entry(name);
   if (e == nullptr) {
-    *error = "unknown function '" + std::string(name) +
-             "' (some need data: aws_service needs AWS IP ranges, country/asn a geo database, "
-             "threat_list/is_trusted lists)";
+    *error =
+        "unknown function '" + std::string(name) +
+        "' (some need data: aws_service needs AWS IP ranges, country/city/asn_org a geo database, "
+        "threat_list/is_trusted lists)";
     return false;
   }
   for (int n : e->arities) {

@@ -386,6 +386,54 @@ bool compile_json_template(const YAML::Node& n, JsonTemplate::Node* out, std::st
   return Template::compile(s, &out->text, error);
 }
 
+// A stateful key or value: a field path, or {fn: {name, args: [fields]}} (bound to the function
+// registry when the engine is built). A call is named by its text, `name(arg1, arg2)`.
+bool key_expr(const YAML::Node& n, const std::string& where, KeyExpr* out, std::string* error) {
+  if (n.IsScalar()) {
+    FieldRef f;
+    if (!field_ref(n.Scalar(), &f, error)) {
+      *error = where + ": " + *error;
+      return false;
+    }
+    *out = KeyExpr(f);
+    return true;
+  }
+  const YAML::Node fn = n.IsMap() ? n["fn"] : YAML::Node();
+  if (!fn || !fn.IsMap() || !fn["name"] || !fn["name"].IsScalar() || n.size() != 1) {
+    *error = where + ": a field name or {fn: {name: ..., args: [fields]}} is expected";
+    return false;
+  }
+  for (const auto& kv : fn) {
+    const std::string k = kv.first.Scalar();
+    if (k != "name" && k != "args") {
+      *error = where + ": fn '" + fn["name"].Scalar() + "': unknown key '" + k +
+               "' (a stateful key is a value: name and args only, no operator)";
+      return false;
+    }
+  }
+  KeyExpr k;
+  k.fn = fn["name"].Scalar();
+  std::vector<std::string> names;
+  if (fn["args"] && !scalars_of(fn["args"], &names)) {
+    *error = where + ": fn '" + k.fn + "': args must be field names";
+    return false;
+  }
+  k.text = k.fn + "(";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    FieldRef a;
+    if (!field_ref(names[i], &a, error)) {
+      *error = where + ": fn '" + k.fn + "': " + *error;
+      return false;
+    }
+    if (i > 0) k.text += ", ";
+    k.text += names[i];
+    k.args.push_back(std::move(a));
+  }
+  k.text += ")";
+  *out = std::move(k);
+  return true;
+}
+
 bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* spec,
                       std::string* error) {
   if (!n.IsMap() || n.size() != 1) {
@@ -399,16 +447,24 @@ bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* s
     *error = where + ": a map is expected";
     return false;
   }
-  auto fields = [&](const char* key, std::vector<FieldRef>* out) {
-    std::vector<std::string> names;
-    if (c[key] && !scalars_of(c[key], &names)) {
-      *error = where + "." + key + ": field names are expected";
+  // Field paths or function calls ({fn: {name: asn, args: [sourceIPAddress]}}).
+  auto fields = [&](const char* key, std::vector<KeyExpr>* out) {
+    if (!c[key]) return true;
+    const YAML::Node list = c[key];
+    if (list.IsScalar() || list.IsMap()) {
+      KeyExpr k;
+      if (!key_expr(list, where + "." + key, &k, error)) return false;
+      out->push_back(std::move(k));
+      return true;
+    }
+    if (!list.IsSequence()) {
+      *error = where + "." + key + ": field names or {fn: {name, args}} are expected";
       return false;
     }
-    for (const auto& name : names) {
-      FieldRef f;
-      if (!field_ref(name, &f, error)) return false;
-      out->push_back(std::move(f));
+    for (const auto& item : list) {
+      KeyExpr k;
+      if (!key_expr(item, where + "." + key, &k, error)) return false;
+      out->push_back(std::move(k));
     }
     return true;
   };
@@ -447,7 +503,7 @@ bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* s
       *error = where + ": 'field' is required";
       return false;
     }
-    return field_ref(c["field"].Scalar(), &spec->distinct_field, error) &&
+    return key_expr(c["field"], where + ".field", &spec->distinct_field, error) &&
            duration("window", &spec->window_ms, true) && count("count", &spec->threshold, true);
   }
   if (kind == "first_seen") {

@@ -41,6 +41,15 @@ void fp_field(SnapshotWriter& w, const FieldRef& f) {
   w.str(f.text);
 }
 
+// A stateful key: its text (the call as written, for a function) and, for a call, the function
+// and its arguments.
+void fp_key(SnapshotWriter& w, const KeyExpr& k) {
+  fp_field(w, k);
+  w.str(k.fn);
+  w.u64(k.args.size());
+  for (const FieldRef& a : k.args) fp_field(w, a);
+}
+
 void fp_predicate(SnapshotWriter& w, const Predicate& p) {
   w.u64(static_cast<uint64_t>(p.kind));
   w.u64(p.children.size());
@@ -108,13 +117,13 @@ void fp_rule(SnapshotWriter& w, const Rule& r) {
   const StatefulSpec& s = r.stateful;
   w.u64(static_cast<uint64_t>(s.kind));
   w.u64(s.group_by.size());
-  for (const auto& f : s.group_by) fp_field(w, f);
+  for (const auto& f : s.group_by) fp_key(w, f);
   w.i64(s.window_ms);
   w.i64(s.lateness_ms);
   w.u64(s.threshold);
-  fp_field(w, s.distinct_field);
+  fp_key(w, s.distinct_field);
   w.u64(s.features.size());
-  for (const auto& f : s.features) fp_field(w, f);
+  for (const auto& f : s.features) fp_key(w, f);
   w.i64(s.learning_ms);
   w.f64(s.rare_fraction);
   w.u64(s.steps.size());

@@ -117,7 +117,7 @@ class FirstSeenOperator final : public OperatorBase {
 
   bool extract(const EventView& ev, Extracted* x) override {
     for (std::size_t i = 0; i < spec_.features.size(); ++i) {
-      ev.first_text(spec_.features[i], &x->add_value());
+      spec_.features[i].eval_text(ev, &x->add_value(), &scratch_);
     }
     return true;
   }

@@ -125,6 +125,7 @@ void OperatorBase::view(const Queued& q, Capture* c) const {
   c->t = q.t;
   c->mask = q.mask;
   c->number = q.number;
+  c->severity = q.severity;
   c->nvalues = q.nvalues;
   c->strs.resize(q.nstr);
   for (std::size_t i = 0; i < q.nstr; ++i) c->strs[i] = str_of(q, i);
@@ -132,7 +133,7 @@ void OperatorBase::view(const Queued& q, Capture* c) const {
   c->key = c->strs[1];
 }
 
-void OperatorBase::enqueue(int64_t t, uint32_t mask, double number,
+void OperatorBase::enqueue(int64_t t, uint32_t mask, double number, double severity,
                            const std::vector<std::string_view>& strs, std::size_t nvalues) {
   if (arena_.size() > (std::size_t{1} << 16) && arena_.size() > 2 * live_bytes_) compact();
   Queued q{t,
@@ -141,7 +142,8 @@ void OperatorBase::enqueue(int64_t t, uint32_t mask, double number,
            static_cast<uint32_t>(strs.size()),
            static_cast<uint32_t>(nvalues),
            mask,
-           number};
+           number,
+           severity};
   const std::size_t start = arena_.size();
   uint32_t end = 0;
   for (std::string_view s : strs) {
@@ -173,7 +175,7 @@ void OperatorBase::compact() {
   arena_base_ = new_base;
 }
 
-void OperatorBase::on_match(const EventView& ev, StateSink& sink) {
+void OperatorBase::on_match(const EventView& ev, const EvalContext& ctx, StateSink& sink) {
   const int64_t t = ev.meta().time_ms;
   if (t == ingest::kNoTime) {
     ++stats_.no_time_events;
@@ -189,15 +191,20 @@ void OperatorBase::on_match(const EventView& ev, StateSink& sink) {
   x.mask = 0;
   x.number = 0;
   x.nvalues = 0;
+  x.ctx = &ctx;
   if (!extract(ev, &x)) return;
   if (t < now_) ++stats_.late_accepted;
   ++stats_.events;
   key_buf_.clear();
   for (std::size_t i = 0; i < spec_.group_by.size(); ++i) {
     if (i > 0) key_buf_ += '\x1f';
-    ev.first_text(spec_.group_by[i], &id_buf_);
+    spec_.group_by[i].eval_text(ev, &id_buf_, &fn_buf_);
     key_buf_ += id_buf_;
   }
+  // The severity cases are decided on the event itself: by the time the operator decides, the
+  // view is gone. Rules without cases skip this (the engine uses the default).
+  double severity = -1;
+  if (!rule_.severity.cases.empty()) severity = rule_.severity.eval(&ev, ctx);
   ev.event_id_to(&id_buf_);
   snap_bufs_.resize(snapshot_fields_.size());
   for (std::size_t i = 0; i < snapshot_fields_.size(); ++i) {
@@ -208,7 +215,7 @@ void OperatorBase::on_match(const EventView& ev, StateSink& sink) {
   strs_.push_back(key_buf_);
   for (std::size_t i = 0; i < x.nvalues; ++i) strs_.push_back(x.values[i]);
   for (const std::string& s : snap_bufs_) strs_.push_back(s);
-  enqueue(t, x.mask, x.number, strs_, x.nvalues);
+  enqueue(t, x.mask, x.number, severity, strs_, x.nvalues);
   drain(wm, sink);
 }
 
@@ -252,6 +259,7 @@ void OperatorBase::drain(int64_t limit, StateSink& sink) {
 void OperatorBase::emit(StateHit* hit, const Sample& s, StateSink& sink) {
   hit->sample_id = s.id;
   hit->sample_time_ms = s.t;
+  hit->severity = s.severity;
   hit->sample_fields.clear();
   for (std::size_t i = 0; i < snapshot_fields_.size() && i < s.snapshot.size(); ++i) {
     hit->sample_fields.emplace_back(snapshot_fields_[i].text, s.snapshot[i]);
@@ -275,17 +283,20 @@ void Sample::save(SnapshotWriter& w) const {
   w.i64(t);
   w.str(id);
   save_strings(w, snapshot);
+  w.f64(severity);
 }
 
 void Sample::restore(SnapshotReader& r) {
   t = r.i64();
   id = r.str();
   restore_strings(r, &snapshot);
+  severity = r.f64();
 }
 
 namespace {
 
-constexpr uint64_t kOperatorFormat = 1;
+// 2: each queued capture and kept sample carries the severity its event decided.
+constexpr uint64_t kOperatorFormat = 2;
 
 void save_stats(SnapshotWriter& w, const StateStats& s) {
   // `keys` is derived from the key table.
@@ -330,6 +341,7 @@ void OperatorBase::save(std::string* out) const {
     for (std::size_t i = 0; i < q->nvalues; ++i) w.str(str_of(*q, 2 + i));
     w.u64(q->mask);
     w.f64(q->number);
+    w.f64(q->severity);
   }
   save_keys(w);
 }
@@ -359,13 +371,14 @@ bool OperatorBase::restore(std::string_view in, std::string* error) {
     restore_strings(r, &values);
     const auto mask = static_cast<uint32_t>(r.u64());
     const double number = r.f64();
+    const double severity = r.f64();
     if (!r.ok()) break;
     strs.clear();
     strs.push_back(id);
     strs.push_back(key);
     for (const auto& v : values) strs.push_back(v);
     for (const auto& v : snap) strs.push_back(v);
-    enqueue(t, mask, number, strs, values.size());
+    enqueue(t, mask, number, severity, strs, values.size());
   }
   if (r.ok()) restore_keys(r);
   if (r.ok() && !r.at_end()) r.fail("trailing bytes");

@@ -44,8 +44,9 @@ std::string format_number(double v);
 /// event to event (the strings keep their capacity): filling it does not allocate in the steady
 /// state.
 struct Extracted {
-  uint32_t mask = 0;  ///< sequence: which steps the event matched
-  double number = 0;  ///< volume: the summed field
+  uint32_t mask = 0;                 ///< sequence: which steps the event matched
+  double number = 0;                 ///< volume: the summed field
+  const EvalContext* ctx = nullptr;  ///< the engine's lists, for predicates (sequence steps)
   std::size_t nvalues = 0;
   std::vector<std::string> values;  ///< the first `nvalues` are this event's (distinct, features)
   /// The next value slot, cleared.
@@ -66,6 +67,7 @@ struct Capture {
   std::string_view key;
   uint32_t mask = 0;
   double number = 0;
+  double severity = -1;  ///< the rule's severity cases on this event (< 0: none)
   std::size_t nvalues = 0;
   /// id, key, values..., snapshot fields... (aligned with OperatorBase's snapshot fields)
   std::vector<std::string_view> strs;
@@ -79,8 +81,9 @@ struct Sample {
   int64_t t = 0;
   std::string id;
   std::vector<std::string> snapshot;
+  double severity = -1;  ///< Capture::severity
   static Sample of(const Capture& c) {
-    Sample s{c.t, std::string(c.id), {}};
+    Sample s{c.t, std::string(c.id), {}, c.severity};
     s.snapshot.reserve(c.nsnap());
     for (std::size_t i = 0; i < c.nsnap(); ++i) s.snapshot.emplace_back(c.snap(i));
     return s;
@@ -109,7 +112,8 @@ class OperatorBase : public StatefulOperator {
   /// `rule` must outlive the operator.
   OperatorBase(const Rule& rule, int64_t window_ms);
 
-  void on_match(const EventView& ev, StateSink& sink) final;
+  using StatefulOperator::on_match;
+  void on_match(const EventView& ev, const EvalContext& ctx, StateSink& sink) final;
   void advance(int64_t watermark_ms, StateSink& sink) final;
   void finish(StateSink& sink) final;
   StateStats stats() const final;
@@ -140,6 +144,7 @@ class OperatorBase : public StatefulOperator {
   const Rule& rule_;
   const StatefulSpec& spec_;
   StateStats stats_;
+  std::string scratch_;  ///< for KeyExpr::eval_text in extract()
 
  private:
   // A queued capture: fixed size, no strings of its own. Its strings (id, key, values,
@@ -154,6 +159,7 @@ class OperatorBase : public StatefulOperator {
     uint32_t nvalues;
     uint32_t mask;
     double number;
+    double severity;
   };
   int64_t watermark() const;
   void drain(int64_t limit, StateSink& sink);
@@ -162,8 +168,8 @@ class OperatorBase : public StatefulOperator {
   void view(const Queued& q, Capture* c) const;
   /// Appends a capture's strings to the arena and queues it; compacts the arena when most of
   /// it is dead.
-  void enqueue(int64_t t, uint32_t mask, double number, const std::vector<std::string_view>& strs,
-               std::size_t nvalues);
+  void enqueue(int64_t t, uint32_t mask, double number, double severity,
+               const std::vector<std::string_view>& strs, std::size_t nvalues);
   void compact();
 
   int64_t window_ms_;
@@ -178,6 +184,7 @@ class OperatorBase : public StatefulOperator {
   Extracted extracted_;
   std::string key_buf_;
   std::string id_buf_;
+  std::string fn_buf_;  // a key function's result
   std::vector<std::string> snap_bufs_;
   std::vector<std::string_view> strs_;
   Capture capture_;

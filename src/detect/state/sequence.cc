@@ -39,7 +39,8 @@ class SequenceOperator final : public OperatorBase {
   };
 
   bool extract(const EventView& ev, Extracted* x) override {
-    EvalContext ctx;
+    // With the engine's lists: a step may use `in_list` like any match.
+    const EvalContext ctx = x->ctx != nullptr ? *x->ctx : EvalContext{};
     for (std::size_t i = 0; i < nsteps_; ++i) {
       if (spec_.steps[i].eval(ev, ctx)) x->mask |= (1u << i);
     }

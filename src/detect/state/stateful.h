@@ -15,6 +15,31 @@
 namespace sentinel::detect {
 
 struct Rule;
+struct StatefulSpec;
+class FunctionRegistry;
+
+/// A stateful key or value: a field path (`srcaddr`), or a named function of fields
+/// (`{fn: {name: asn, args: [sourceIPAddress]}}`), wherever a stateful clause takes a field:
+/// group_by, distinct.field, first_seen.features. A FieldRef converts to one (a field path);
+/// for a call, the FieldRef part holds only `text`, the call as written (`asn(sourceIPAddress)`),
+/// which names the value in findings, explanations and the rules fingerprint.
+struct KeyExpr : FieldRef {
+  std::string fn;                      ///< the function's name; empty: a field path
+  std::vector<FieldRef> args;          ///< the call's arguments
+  const Function* function = nullptr;  ///< bound by bind_stateful() (owned by the registry)
+
+  KeyExpr() = default;
+  KeyExpr(const FieldRef& f) : FieldRef(f) {}  // NOLINT: a field path is a key
+  bool is_call() const { return !fn.empty(); }
+  /// The value's text for this event into *out (empty when the field is missing or the function
+  /// has no value); a call's result passes through *scratch. Neither allocates once their
+  /// capacity suffices.
+  void eval_text(const EventView& ev, std::string* out, std::string* scratch) const;
+};
+
+/// Binds the function calls among a stateful clause's keys to `reg`; false with *error naming
+/// the function and the key when one is unknown or called with the wrong number of arguments.
+bool bind_stateful(StatefulSpec* spec, const FunctionRegistry& reg, std::string* error);
 
 /// What an operator reports when it fires: the engine turns it into a Finding with the rule's
 /// templates (filled from `sample`, the event that completed the condition).
@@ -26,6 +51,10 @@ struct StateHit {
   std::vector<std::string> evidence;  ///< event ids (capped)
   uint64_t evidence_total = 0;
   std::string unusual_json;  ///< baselines: why it was unusual (JSON object), else empty
+  /// The rule's severity evaluated on the sample event when it was matched (the rule's
+  /// `severity.cases` against that event), or < 0 when the rule has no cases: the engine then
+  /// uses the rule's default.
+  double severity = -1;
   /// Extra values for templates: {count}, {distinct}, {window}, {value}, ...
   std::vector<std::pair<std::string, std::string>> vars;
   /// The event that completed the condition, captured when it was matched (operators decide on
@@ -62,8 +91,11 @@ struct StateStats {
 class StatefulOperator {
  public:
   virtual ~StatefulOperator() = default;
-  /// An event that matched the rule's predicate.
-  virtual void on_match(const EventView& ev, StateSink& sink) = 0;
+  /// An event that matched the rule's predicate. `ctx` gives the named lists the engine
+  /// evaluates with (sequence steps and severity cases may use `in_list`).
+  virtual void on_match(const EventView& ev, const EvalContext& ctx, StateSink& sink) = 0;
+  /// The same without named lists.
+  void on_match(const EventView& ev, StateSink& sink) { on_match(ev, EvalContext{}, sink); }
   /// Event time moved on: close what the watermark has passed.
   virtual void advance(int64_t watermark_ms, StateSink& sink) = 0;
   /// End of input: close everything.
@@ -84,14 +116,14 @@ class StatefulOperator {
 struct StatefulSpec {
   enum class Kind : uint8_t { kNone, kThreshold, kDistinct, kFirstSeen, kSequence, kVolume };
   Kind kind = Kind::kNone;
-  std::vector<FieldRef> group_by;
+  std::vector<KeyExpr> group_by;
   int64_t window_ms = 0;
   int64_t lateness_ms = 15 * 60 * 1000;
-  uint64_t threshold = 1;   ///< threshold: ≥ N matches; distinct: ≥ N distinct values
-  FieldRef distinct_field;  ///< distinct
+  uint64_t threshold = 1;  ///< threshold: ≥ N matches; distinct: ≥ N distinct values
+  KeyExpr distinct_field;  ///< distinct
   /// first-seen: the feature fields whose combination is learnt per entity (group_by), the
   /// learning period, and how rare counts as rare.
-  std::vector<FieldRef> features;
+  std::vector<KeyExpr> features;
   int64_t learning_ms = 0;
   double rare_fraction = 0.01;
   /// sequence: the steps (each a predicate), in order, by the same group key within window.

@@ -203,7 +203,7 @@ class DistinctOperator final : public OperatorBase {
 
   bool extract(const EventView& ev, Extracted* x) override {
     std::string& v = x->add_value();
-    ev.first_text(spec_.distinct_field, &v);
+    spec_.distinct_field.eval_text(ev, &v, &scratch_);
     return !v.empty();  // nothing to count without a value
   }
 
