@@ -9,6 +9,8 @@
 #include <tuple>
 
 #include "detect/functions/registry.h"
+#include "detect/ir/optimize.h"
+#include "ingest/parsers/cloudtrail/cloudtrail.h"
 
 namespace sentinel::detect {
 
@@ -26,6 +28,14 @@ bool bind_functions(Predicate* p, const FunctionRegistry& reg, std::string* erro
     p->list.clear();
   }
   return true;
+}
+
+// A comparison the eventName index decides: `eventName` equal to one of some strings (plain,
+// not negated, no function, list or `all`).
+bool is_name_equality(const Predicate& c) {
+  return c.kind == Predicate::Kind::kCompare && c.op == CmpOp::kEq && !c.negate &&
+         !c.all_patterns && c.function == nullptr && c.list.empty() && !c.strings.empty() &&
+         c.field.source == FieldRef::Source::kJsonPath && c.field.ct_field == 0;
 }
 
 // The first top-level conjunct of `p` that a literal prefilter can stand for: a plain string
@@ -215,6 +225,35 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
       }
     }
   }
+  compiled_.resize(rules_.size());
+  for (uint32_t i = 0; i < rules_.size(); ++i) {
+    const Rule& r = rules_[i];
+    Compiled& c = compiled_[i];
+    c.match = optimized(r.match);
+    if (r.index_names.empty()) continue;
+    // The eventName equality the index lookup decides: evaluated there, left out here.
+    const Predicate& m = r.match;
+    if (is_name_equality(m)) {
+      c.has_name_conjunct = true;
+      c.name_ci = m.case_insensitive;
+      c.names = m.strings;
+      c.reduced = Predicate::always();
+    } else if (m.kind == Predicate::Kind::kAnd) {
+      for (std::size_t k = 0; k < m.children.size(); ++k) {
+        if (!is_name_equality(m.children[k])) continue;
+        c.has_name_conjunct = true;
+        c.name_ci = m.children[k].case_insensitive;
+        c.names = m.children[k].strings;
+        std::vector<Predicate> rest;
+        for (std::size_t j = 0; j < m.children.size(); ++j) {
+          if (j != k) rest.push_back(m.children[j]);
+        }
+        // all_of keeps one child as itself and no child as `true`.
+        c.reduced = optimized(Predicate::all_of(std::move(rest)));
+        break;
+      }
+    }
+  }
   for (uint32_t i = 0; i < rules_.size(); ++i) {
     // Rules over one log type get that type's event time; a rule over several types relies on
     // its own matches (and the end of input) to close its windows.
@@ -230,12 +269,16 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
 Engine::~Engine() = default;
 
 void Engine::evaluate(uint32_t i, const EventView& ev) {
+  evaluate_with(i, compiled_[i].match, ev);
+}
+
+void Engine::evaluate_with(uint32_t i, const Predicate& match, const EventView& ev) {
   const Rule& r = rules_[i];
   ++stats_.evaluations;
   matched_lists_.clear();
   matched_names_.clear();
   EvalContext ctx{options_.lists, &matched_lists_, &matched_names_};
-  if (!r.match.eval(ev, ctx)) return;
+  if (!match.eval(ev, ctx)) return;
   ++stats_.matches;
   if (ops_[i] != nullptr) {
     ops_[i]->on_match(ev, ctx, *this);
@@ -347,7 +390,23 @@ void Engine::on_event(const EventView& ev) {
     }
     auto it = by_name_[ti].find(name_buf_);
     if (it != by_name_[ti].end()) {
-      for (uint32_t i : it->second) evaluate(i, ev);
+      // The rule's eventName equality reads the same extracted name, unless the name is empty
+      // (null, "" or absent: only the record tells) or the record is an Insights event (its
+      // name comes from insightDetails, the rule's path reads the top level).
+      const bool decided = !name.empty() && ev.cloudtrail() != nullptr && !ev.cloudtrail()->insight;
+      for (uint32_t i : it->second) {
+        const Compiled& c = compiled_[i];
+        if (!decided || !c.has_name_conjunct) {
+          evaluate(i, ev);
+          continue;
+        }
+        const std::string_view key = c.name_ci ? std::string_view(name_buf_) : name;
+        if (std::find(c.names.begin(), c.names.end(), key) != c.names.end()) {
+          evaluate_with(i, c.reduced, ev);
+        } else {
+          ++stats_.evaluations;  // evaluated here, and false
+        }
+      }
     }
   }
   const int64_t t = ev.meta().time_ms;

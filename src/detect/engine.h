@@ -133,6 +133,23 @@ class Engine : private StateSink {
   void raise(const Rule& rule, const EventView* ev, const std::string& group_key,
              const StateHit* hit, std::string* resource = nullptr, std::string* action = nullptr);
   void evaluate(uint32_t rule_index, const EventView& ev);
+  /// Evaluates `match` as rule `rule_index`'s predicate (its compiled form, or that form less
+  /// the eventName conjunct the index already decided).
+  void evaluate_with(uint32_t rule_index, const Predicate& match, const EventView& ev);
+
+  /// What the engine evaluates for a rule: its match with cheap, selective conjuncts first and
+  /// long equality lists in hash sets, and, for rules the eventName index places, the same less
+  /// its top-level `eventName` equality (which the index lookup decides exactly for CloudTrail
+  /// events that are not Insights: `name_ci ? lowercased name : name` in `names`). The rule's
+  /// own `match` stays as written (fingerprints, `rules show`).
+  struct Compiled {
+    Predicate match;
+    Predicate reduced;
+    bool has_name_conjunct = false;
+    bool name_ci = false;
+    std::vector<std::string> names;
+  };
+  std::vector<Compiled> compiled_;
 
   std::vector<Rule> rules_;
   std::vector<std::unique_ptr<StatefulOperator>> ops_;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/json_writer.h"
+#include "detect/ir/rule_text.h"
 #include "detect/rules/sigma.h"
 
 namespace sentinel::detect {
@@ -841,6 +842,11 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
 }
 
 std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
+  return load_rules(path, errors, LoadOptions{});
+}
+
+std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors,
+                             const LoadOptions& options) {
   namespace fs = std::filesystem;
   std::vector<std::string> files;
   std::error_code ec;
@@ -875,8 +881,19 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
     ss << in.rdbuf();
     std::string text = ss.str();
     std::vector<YAML::Node> nodes;
+    // Without tests: parse the text with its `tests:` blocks cut (yaml-cpp's parse dominates
+    // loading); should the cut text not parse, the whole text decides as before.
+    std::string cut;
+    if (!options.tests && strip_top_level_block(text, "tests", &cut)) {
+      try {
+        nodes = YAML::LoadAll(cut);
+        text = std::move(cut);
+      } catch (const YAML::Exception&) {
+        nodes.clear();
+      }
+    }
     try {
-      nodes = YAML::LoadAll(text);
+      if (nodes.empty()) nodes = YAML::LoadAll(text);
     } catch (const YAML::Exception& e) {
       errors->messages.push_back(file + ": not valid YAML: " + e.what());
       continue;

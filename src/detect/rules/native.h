@@ -30,6 +30,15 @@ struct RuleDefs {
 /// `detection`). Returns the rules that loaded; every refusal is in *errors.
 std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors);
 
+struct LoadOptions {
+  /// Read the rules' embedded tests. Detection never runs them and they are most of a pack's
+  /// bytes: without them, top-level `tests:` blocks are cut from the text before the YAML parse
+  /// (the whole text is parsed when the cut one does not parse), and rules carry no tests.
+  bool tests = true;
+};
+std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors,
+                             const LoadOptions& options);
+
 /// Compiles one native rule document. `source` names it in errors.
 bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std::string& source,
                          Rule* out, std::string* error);

@@ -1,0 +1,196 @@
+// What makes detection cheaper must not change what it finds: the rules' tests cut from the
+// text before the YAML parse (detection never runs them), the AND conjuncts reordered by cost,
+// and the eventName equality that the index lookup decides left out of the evaluation.
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "detect/engine.h"
+#include "detect/ir/optimize.h"
+#include "detect/ir/rule_text.h"
+#include "detect/rules/native.h"
+#include "test_support.h"
+#include "unit/detect/detect_support.h"
+
+namespace sentinel::testing::dt {
+namespace {
+
+namespace fs = std::filesystem;
+using ingest::LogType;
+
+// ---------------------------------------------------------------------------------------------
+// strip_top_level_block
+
+TEST(RuleText, CutsTheBlockAndKeepsLineNumbers) {
+  const std::string in =
+      "id: a\n"
+      "tests:   # embedded\n"
+      "  - name: one\n"
+      "    events:\n"
+      "\n"
+      "      - {eventName: X}\n"
+      "- name: compact item at column 0\n"
+      "# a comment\n"
+      "severity: 3\n"
+      "---\n"
+      "id: b\n"
+      "tests:\n"
+      "  - name: two\n";
+  std::string out;
+  ASSERT_TRUE(detect::strip_top_level_block(in, "tests", &out));
+  EXPECT_EQ(out, "id: a\n\n\n\n\n\n\n\nseverity: 3\n---\nid: b\n\n\n");
+  auto docs = YAML::LoadAll(out);
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0]["severity"].as<int>(), 3);
+  EXPECT_FALSE(docs[0]["tests"]);
+  EXPECT_EQ(docs[1]["id"].Scalar(), "b");
+}
+
+TEST(RuleText, LeavesOtherShapesAlone) {
+  std::string out = "unchanged";
+  // A value on the key's line, a nested key, a longer key, a quoted key, no colon.
+  for (const char* in : {"tests: [{name: a}]\n", "match:\n  tests:\n    - x\n",
+                         "tests_extra:\n  - x\n", "\"tests\":\n  - x\n", "tests\n", "tests:#x\n"}) {
+    EXPECT_FALSE(detect::strip_top_level_block(in, "tests", &out)) << in;
+  }
+  EXPECT_EQ(out, "unchanged");
+  // CRLF line ends.
+  ASSERT_TRUE(detect::strip_top_level_block("id: a\r\ntests:\r\n  - x\r\nb: 1\r\n", "tests", &out));
+  EXPECT_EQ(out, "id: a\r\n\n\nb: 1\r\n");
+}
+
+// Every document of every shipped rule file parses to the same tree less its tests.
+TEST(RuleText, ShippedRuleFilesParseTheSameLessTheirTests) {
+  int cut = 0;
+  for (const auto& e : fs::recursive_directory_iterator(source_dir() + "/rules")) {
+    const std::string ext = e.path().extension().string();
+    if (!e.is_regular_file() || (ext != ".yml" && ext != ".yaml")) continue;
+    const std::string text = read_file(e.path().string());
+    std::string stripped;
+    if (!detect::strip_top_level_block(text, "tests", &stripped)) continue;
+    ++cut;
+    auto full = YAML::LoadAll(text);
+    auto less = YAML::LoadAll(stripped);
+    ASSERT_EQ(full.size(), less.size()) << e.path();
+    for (std::size_t i = 0; i < full.size(); ++i) {
+      if (full[i].IsMap()) full[i].remove("tests");
+      EXPECT_EQ(YAML::Dump(full[i]), YAML::Dump(less[i])) << e.path() << " #" << i + 1;
+    }
+  }
+  EXPECT_GT(cut, 10);
+}
+
+// The rules detection loads (no tests) are the rules `rules test` loads, less their tests.
+TEST(RuleText, LoadingWithoutTestsGivesTheSameRules) {
+  detect::LoadErrors with_errors, without_errors;
+  auto with = detect::load_rules(source_dir() + "/rules", &with_errors);
+  auto without = detect::load_rules(source_dir() + "/rules", &without_errors,
+                                    detect::LoadOptions{.tests = false});
+  EXPECT_EQ(with_errors.messages, without_errors.messages);
+  ASSERT_EQ(with.size(), without.size());
+  std::size_t tests = 0;
+  for (std::size_t i = 0; i < with.size(); ++i) {
+    EXPECT_EQ(with[i].id, without[i].id);
+    EXPECT_EQ(with[i].source, without[i].source);
+    EXPECT_EQ(with[i].match.to_string(), without[i].match.to_string()) << with[i].id;
+    EXPECT_EQ(with[i].index_names, without[i].index_names) << with[i].id;
+    tests += with[i].tests.size();
+    EXPECT_TRUE(without[i].tests.empty()) << without[i].id;
+  }
+  EXPECT_GT(tests, 100u);
+  std::vector<std::string> errs;
+  detect::Engine a(std::move(with), {}, &errs);
+  detect::Engine b(std::move(without), {}, &errs);
+  EXPECT_EQ(a.rules_fingerprint(), b.rules_fingerprint());
+}
+
+// A stripped text that no longer parses (an alias into the tests) falls back to the whole text.
+TEST(RuleText, FallsBackToTheWholeTextWhenTheCutOneDoesNotParse) {
+  const fs::path dir = fs::temp_directory_path() / ("sentinel-fast-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string text =
+      "id: aliased\n"
+      "type: \"A:B/C\"\n"
+      "tests:\n"
+      "  - name: t\n"
+      "    events: []\n"
+      "    expect: &n {findings: 0}\n"
+      "match: {eventName: X}\n"
+      "tags: [*n]\n";
+  std::ofstream(dir / "r.yaml") << text;
+  detect::LoadErrors e1, e2;
+  auto with = detect::load_rules(dir.string(), &e1);
+  auto without = detect::load_rules(dir.string(), &e2, detect::LoadOptions{.tests = false});
+  EXPECT_EQ(e1.messages, e2.messages);
+  EXPECT_EQ(with.size(), without.size());
+  fs::remove_all(dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conjunct order
+
+detect::Rule R(const std::string& yaml) {
+  return rule(yaml, detect::RuleDefs{});
+}
+
+TEST(Optimize, CheapAndSelectiveConjunctsFirst) {
+  auto r =
+      R("id: o\ntype: \"A:B/C\"\nmatch:\n"
+        "  requestParameters.bucketName: {re: '^x'}\n"
+        "  userIdentity.type: {neq: Root}\n"
+        "  sourceIPAddress: {cidr: 10.0.0.0/8}\n");
+  const std::string o = detect::optimized(r.match).to_string();
+  EXPECT_LT(o.find("cidr"), o.find("not-eq")) << o;
+  EXPECT_LT(o.find("not-eq"), o.find("re ")) << o;
+}
+
+TEST(Optimize, AndOverANamedListKeepsItsOrder) {
+  auto r =
+      R("id: o\ntype: \"A:B/C\"\nmatch:\n"
+        "  all:\n"
+        "    - any: [{sourceIPAddress: {in_list: threats}}, {userAgent: {re: x}}]\n"
+        "    - eventName: X\n");
+  EXPECT_EQ(detect::optimized(r.match).to_string(), r.match.to_string());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The eventName equality the index decides
+
+std::string named(const std::string& id, const std::string& name, const std::string& type) {
+  return ct("\"eventID\":\"" + id +
+            "\",\"eventTime\":\"2024-01-15T02:00:00Z\",\"eventSource\":\"iam.amazonaws.com\","
+            "\"eventName\":\"" +
+            name + "\",\"sourceIPAddress\":\"203.0.113.9\",\"userIdentity\":{\"type\":\"" + type +
+            "\"}");
+}
+
+TEST(EngineIndexedName, CaseSensitiveAndInsensitiveNamesDecideAsTheComparisonDoes) {
+  const auto input =
+      records({named("e1", "ConsoleLogin", "IAMUser"), named("e2", "CONSOLELOGIN", "IAMUser"),
+               named("e3", "ConsoleLogin", "Root"), named("e4", "GetObject", "IAMUser")});
+  struct Case {
+    const char* match;
+    std::size_t findings;
+  } cases[] = {
+      {"{eventName: ConsoleLogin, userIdentity.type: IAMUser}", 1},         // e1 (e2: case differs)
+      {"{eventName: {ieq: consolelogin}, userIdentity.type: IAMUser}", 2},  // e1, e2
+      {"{eventName: [ConsoleLogin, GetObject], userIdentity.type: {neq: Root}}", 2},  // e1, e4
+      {"{eventName: CONSOLELOGIN}", 1},                                               // e2
+      {"{all: [{userIdentity.type: Root}, {eventName: ConsoleLogin}]}", 1},           // e3
+  };
+  for (const auto& c : cases) {
+    detect::EngineStats st;
+    auto fs = run(
+        {R(std::string("id: n\ntype: \"A:B/C\"\ngroup_by: [eventID]\nmatch: ") + c.match + "\n")},
+        {{LogType::kCloudTrail, input}}, &st, nullptr);
+    EXPECT_EQ(fs.size(), c.findings) << c.match;
+    EXPECT_EQ(st.events, 4u);
+  }
+}
+
+}  // namespace
+}  // namespace sentinel::testing::dt
