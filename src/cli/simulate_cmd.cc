@@ -24,8 +24,14 @@ void print_list() {
     s += info.name;
     s += "\n    ";
     s += info.summary;
-    s += "\n    expects:";
-    for (const auto& t : info.expected) s += " " + t;
+    if (!info.expected.empty()) {
+      s += "\n    expects:";
+      for (const auto& t : info.expected) s += " " + t;
+    }
+    if (!info.guardduty.empty()) {
+      s += "\n    GuardDuty findings (--guardduty):";
+      for (const auto& t : info.guardduty) s += " " + t;
+    }
     if (info.min_days > 1) s += "\n    needs --days " + std::to_string(info.min_days);
     s += "\n";
   }
@@ -38,8 +44,8 @@ void add_simulate_command(CLI::App& app, int* code) {
   auto o = std::make_shared<SimulateCliOptions>();
   CLI::App* cmd = app.add_subcommand(
       "simulate",
-      "Write a labelled synthetic AWS log dataset (CloudTrail, VPC flow, Route 53 Resolver) "
-      "with a benign background and injected attacks");
+      "Write a labelled synthetic AWS log dataset (CloudTrail, VPC flow, Route 53 Resolver, "
+      "optionally GuardDuty findings) with a benign background and injected attacks");
   cmd->add_option("--out", o->out, "output folder (created; existing files are overwritten)");
   cmd->add_option("--scenario", o->sim.scenarios,
                   "scenarios to inject (repeatable; default: all that fit --days; 'none': "
@@ -55,6 +61,9 @@ void add_simulate_command(CLI::App& app, int* code) {
   cmd->add_option("--gzip-level", o->sim.gzip_level, "libdeflate level 1-12")
       ->check(CLI::Range(1, 12))
       ->capture_default_str();
+  cmd->add_flag("--guardduty", o->sim.guardduty,
+                "also write the GuardDuty findings of what these logs cannot show (Runtime "
+                "Monitoring, EKS audit logs, Malware Protection), as GuardDuty exports them to S3");
   cmd->add_flag("--list", o->list, "list the scenarios and the finding types they expect");
   cmd->callback([o, code] {
     if (o->list) {
@@ -78,10 +87,13 @@ void add_simulate_command(CLI::App& app, int* code) {
     const auto& s = *r;
     std::fprintf(stderr,
                  "Wrote %llu files (%.1f MB gzip): %llu CloudTrail records, %llu flow records, "
-                 "%llu DNS queries; %zu scenarios injected (%llu records)%s\n",
+                 "%llu DNS queries%s; %zu scenarios injected (%llu records)%s\n",
                  static_cast<unsigned long long>(s.files), static_cast<double>(s.gz_bytes) / 1e6,
                  static_cast<unsigned long long>(s.cloudtrail),
                  static_cast<unsigned long long>(s.flows), static_cast<unsigned long long>(s.dns),
+                 o->sim.guardduty
+                     ? (", " + std::to_string(s.guardduty) + " GuardDuty findings").c_str()
+                     : "",
                  s.injected.size(), static_cast<unsigned long long>(s.attack_records),
                  s.skipped.empty() ? "" : "; skipped:");
     for (const auto& k : s.skipped) std::fprintf(stderr, "  %s\n", terminal_safe(k).c_str());

@@ -306,4 +306,62 @@ std::string a_answers(std::initializer_list<std::uint32_t> ips) {
   return s;
 }
 
+namespace {
+
+// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as GuardDuty writes its times.
+std::string iso_ms(std::int64_t t, std::uint64_t ms) {
+  std::string s = iso(t);
+  s.pop_back();
+  s += '.';
+  s += static_cast<char>('0' + ms / 100 % 10);
+  s += static_cast<char>('0' + ms / 10 % 10);
+  s += static_cast<char>('0' + ms % 10);
+  s += 'Z';
+  return s;
+}
+
+}  // namespace
+
+void write_gd_finding(std::string& out, Rng& rng, const SimAccount& a, const GdFinding& f) {
+  // One detector per account and region, fixed by the account id.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (char c : a.id) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  Rng drng(h);
+  std::string detector, id;
+  append_random(detector, drng, kHexLower, 32);
+  append_random(id, rng, kHexLower, 32);
+  const std::string created = iso_ms(f.created, rng.below(1000));
+  JsonOut j(out);
+  j.begin_object();
+  j.kv("schemaVersion", "2.0");
+  j.kv("accountId", a.id);
+  j.kv("region", a.region);
+  j.kv("partition", "aws");
+  j.kv("id", id);
+  j.kv("arn",
+       "arn:aws:guardduty:" + a.region + ":" + a.id + ":detector/" + detector + "/finding/" + id);
+  j.kv("type", f.type);
+  j.kv_raw("resource", f.resource);
+  out += ",\"service\":{";
+  out += f.service_fields;
+  out += "\"serviceName\":\"guardduty\",\"detectorId\":\"" + detector + "\"";
+  out += ",\"resourceRole\":\"" + std::string(f.resource_role) + "\"";
+  out += ",\"additionalInfo\":{\"value\":\"{}\",\"type\":\"default\"}";
+  const std::uint64_t first_ms = rng.below(1000);
+  const std::uint64_t last_ms =
+      f.last == f.first ? first_ms + rng.below(1000 - first_ms) : rng.below(1000);
+  out += ",\"eventFirstSeen\":\"" + iso_ms(f.first, first_ms) + "\"";
+  out += ",\"eventLastSeen\":\"" + iso_ms(f.last, last_ms) + "\"";
+  out += ",\"archived\":false,\"count\":";
+  put_num(out, static_cast<std::uint64_t>(f.count));
+  out += ",\"featureName\":\"" + std::string(f.feature) + "\"}";
+  j.kv_raw("severity", f.severity);
+  j.kv("createdAt", created);
+  j.kv("updatedAt", created);
+  j.kv("title", f.title);
+  j.kv("description", f.description);
+  j.end_object();
+  out += '\n';
+}
+
 }  // namespace sentinel::sim

@@ -91,6 +91,27 @@ struct Query {
 
 /// Appends one Route 53 Resolver query log line ending in '\n'.
 void write_query(std::string& out, Rng& rng, const SimAccount& a, const Query& q);
+/// A GuardDuty finding as GuardDuty exports it to S3 (one JSON object a line, schemaVersion 2.0,
+/// camelCase), for the detections that are not in CloudTrail, flow or DNS logs (Runtime
+/// Monitoring, EKS audit logs, Malware Protection).
+struct GdFinding {
+  std::string_view type;
+  std::string_view severity = "5";  ///< JSON number as GuardDuty writes it (8, 5, 2.5)
+  std::string title, description;
+  std::string resource;        ///< the `resource` object (raw JSON, with resourceType)
+  std::string service_fields;  ///< raw JSON members of `service` (action, runtimeDetails, ...),
+                               ///< each followed by ','; may be empty
+  std::string_view feature;    ///< service.featureName
+  std::string_view resource_role = "TARGET";
+  std::int64_t first = 0, last = 0;  ///< the activity (eventFirstSeen, eventLastSeen)
+  std::int64_t created = 0;          ///< when GuardDuty raised it (createdAt = updatedAt)
+  std::int64_t count = 1;
+};
+
+/// Appends one finding line ending in '\n' for account `a` in its home region. The finding id,
+/// and the milliseconds of the times, come from `rng`; the detector id from the account.
+void write_gd_finding(std::string& out, Rng& rng, const SimAccount& a, const GdFinding& f);
+
 /// `[{"Rdata":ip,"Type":"A","Class":"IN"}]` for each address.
 std::string a_answers(std::initializer_list<std::uint32_t> ips);
 

@@ -2,19 +2,22 @@
 
 #include <algorithm>
 
+#include "sim/json_out.h"
 #include "sim/world.h"
 
 namespace sentinel::sim {
 
 Injector::Injector(const Estate& estate, std::uint64_t seed, std::int64_t t0, std::size_t account,
-                   std::vector<SimEvent>* out, Label* label)
+                   std::vector<SimEvent>* out, Label* label, bool guardduty)
     : e(estate),
       a(estate.accounts[account]),
       acct(account),
       rng(seed),
       t(t0),
       out_(out),
-      label_(label) {}
+      label_(label),
+      guardduty_(guardduty),
+      gd_rng_(seed ^ 0x4744464E44ULL) {}
 
 namespace {
 
@@ -75,6 +78,25 @@ void Injector::query(Query q) {
   label_->end = std::max(label_->end, t);
   ++label_->events;
   add_source(label_, "route53");
+}
+
+void Injector::guardduty(GdFinding f) {
+  if (!guardduty_) return;
+  if (f.first == 0) f.first = t;
+  if (f.last == 0) f.last = f.first;
+  // GuardDuty raises a finding within about five minutes of the activity; exports follow.
+  f.created = f.last + gd_rng_.range(60, 300);
+  SimEvent ev{f.created, static_cast<std::uint32_t>(acct), LogKind::kGuardDuty, 0, {}};
+  write_gd_finding(ev.text, gd_rng_, a, f);
+  out_->push_back(std::move(ev));
+  label_->start = label_->events == 0 ? f.first : std::min(label_->start, f.first);
+  label_->end = std::max(label_->end, f.last);
+  ++label_->events;
+  add_source(label_, "guardduty");
+  if (std::find(label_->guardduty.begin(), label_->guardduty.end(), f.type) ==
+      label_->guardduty.end()) {
+    label_->guardduty.emplace_back(f.type);
+  }
 }
 
 void Injector::actor(std::string s) {
@@ -886,6 +908,261 @@ void dns_exfiltration(Injector& in) {
 
 // ---- the two stories of the reference architecture -------------------------------------------
 
+// ---- GuardDuty's own findings (--guardduty) ---------------------------------------------------
+// Detections whose signal is not in CloudTrail, flow or Route 53 logs: Runtime Monitoring (the
+// agent on the EKS nodes), EKS audit logs, Malware Protection. The simulator writes the finding
+// GuardDuty would have exported, in its S3 export shape.
+
+constexpr std::string_view kEksCreated = "2024-01-15T09:12:44.000Z";
+
+std::string hex(Rng& rng, std::size_t n) {
+  std::string s;
+  append_random(s, rng, kHexLower, n);
+  return s;
+}
+
+std::string uuid(Rng& rng) {
+  std::string s;
+  append_uuid(s, rng);
+  return s;
+}
+
+std::string quoted(std::string_view s) {
+  std::string out;
+  JsonOut j(out);
+  j.string(s);
+  return out;
+}
+
+std::string instance_json(const Injector& in, const SimHost& h, std::string_view type) {
+  const std::string& vpc = in.a.vpcs[h.vpc];
+  return "{\"instanceId\":\"" + h.instance_id + "\",\"instanceType\":\"" + std::string(type) +
+         "\",\"instanceState\":\"running\",\"availabilityZone\":\"" + in.a.region +
+         "a\",\"imageId\":\"ami-0c02fb55956c7d316\",\"platform\":null,\"networkInterfaces\":[{"
+         "\"networkInterfaceId\":\"" +
+         h.eni + "\",\"privateIpAddress\":\"" + ipv4_string(h.ip) +
+         "\",\"privateIpAddresses\":[{\"privateIpAddress\":\"" + ipv4_string(h.ip) +
+         "\"}],\"subnetId\":\"" + in.a.subnets[h.vpc][h.subnet] + "\",\"vpcId\":\"" + vpc +
+         "\",\"securityGroups\":[],\"ipv6Addresses\":[]}],\"productCodes\":[],\"tags\":[]}";
+}
+
+std::string eks_cluster_json(const Injector& in) {
+  return "{\"name\":\"" + in.a.eks_cluster + "\",\"arn\":\"arn:aws:eks:" + in.a.region + ":" +
+         in.a.id + ":cluster/" + in.a.eks_cluster + "\",\"vpcId\":\"" + in.a.vpcs[1] +
+         "\",\"status\":\"ACTIVE\",\"tags\":[],\"createdAt\":\"" + std::string(kEksCreated) + "\"}";
+}
+
+struct Pod {
+  std::string workload, ns, image, prefix, container_id, uid;
+};
+
+Pod compromised_pod(Injector& in) {
+  Pod p;
+  p.workload = "orders-api";
+  p.ns = "prod";
+  p.image = in.a.id + ".dkr.ecr." + in.a.region + ".amazonaws.com/orders-api:main";
+  p.prefix = in.a.id + ".dkr.ecr." + in.a.region + ".amazonaws.com";
+  p.container_id = hex(in.rng, 64);
+  p.uid = uuid(in.rng);
+  return p;
+}
+
+// resource of a Runtime Monitoring finding on an EKS node: the cluster, the workload, the node.
+std::string runtime_resource(Injector& in, const SimHost& h, const Pod& p) {
+  return "{\"resourceType\":\"EKSCluster\",\"eksClusterDetails\":" + eks_cluster_json(in) +
+         ",\"kubernetesDetails\":{\"kubernetesWorkloadDetails\":{\"name\":\"" + p.workload +
+         "\",\"type\":\"deployments\",\"uid\":\"" + p.uid + "\",\"namespace\":\"" + p.ns +
+         "\",\"hostNetwork\":false,\"containers\":[{\"name\":\"" + p.workload + "\",\"image\":\"" +
+         p.image + "\",\"imagePrefix\":\"" + p.prefix +
+         "\",\"securityContext\":{\"privileged\":false}}]}},\"instanceDetails\":" +
+         instance_json(in, h, "m5.xlarge") +
+         ",\"containerDetails\":{\"containerRuntime\":\"containerd\",\"id\":\"" + p.container_id +
+         "\",\"name\":\"" + p.workload + "\",\"image\":\"" + p.image + "\",\"imagePrefix\":\"" +
+         p.prefix + "\"}}";
+}
+
+std::string runtime_process(Injector& in, std::string_view name, std::string_view path,
+                            std::string_view parent_path, std::string context) {
+  std::string iso;
+  append_iso_time(iso, in.t);
+  const std::string parent = uuid(in.rng);
+  const auto pid = in.rng.range(20000, 60000);
+  return "\"runtimeDetails\":{\"process\":{\"name\":" + quoted(name) +
+         ",\"executablePath\":" + quoted(path) + ",\"executableSha256\":\"" + hex(in.rng, 64) +
+         "\",\"namespacePid\":" + std::to_string(in.rng.range(10, 900)) +
+         ",\"pwd\":\"/app\",\"pid\":" + std::to_string(pid) + ",\"startTime\":\"" + iso +
+         "\",\"uuid\":\"" + uuid(in.rng) + "\",\"parentUuid\":\"" + parent +
+         "\",\"user\":\"root\",\"userId\":0,\"euid\":0,\"lineage\":[{\"startTime\":\"" + iso +
+         "\",\"namespacePid\":1,\"userId\":0,\"name\":\"node\",\"pid\":" + std::to_string(pid - 7) +
+         ",\"uuid\":\"" + parent + "\",\"executablePath\":" + quoted(parent_path) +
+         ",\"euid\":0}]},\"context\":" + std::move(context) + "},";
+}
+
+// (GuardDuty only) A compromised pod on an EKS node runs a binary it has just downloaded, then
+// mounts the node's root filesystem into a new container: Runtime Monitoring sees both.
+void eks_runtime_escape(Injector& in) {
+  const SimHost& h = node(in, in.rng.below(in.a.nodes.size()));
+  actor_host(in, h);
+  in.actor(in.a.eks_cluster);
+  const Pod p = compromised_pod(in);
+  in.actor(p.container_id);
+  GdFinding nb;
+  nb.type = "Execution:Runtime/NewBinaryExecuted";
+  nb.severity = "5";
+  nb.feature = "RuntimeMonitoring";
+  nb.title = "A newly created or recently modified binary file has been executed in a container.";
+  nb.description =
+      "A newly created or recently modified binary file /tmp/kx has been executed by "
+      "a process in container " +
+      p.workload + " of pod " + p.workload +
+      " in EKS "
+      "cluster " +
+      in.a.eks_cluster + " on instance " + h.instance_id + ".";
+  nb.resource = runtime_resource(in, h, p);
+  nb.service_fields = runtime_process(in, "kx", "/tmp/kx", "/usr/local/bin/node",
+                                      "{\"modifyingProcess\":{\"name\":\"curl\","
+                                      "\"executablePath\":\"/usr/bin/curl\"}}");
+  in.guardduty(nb);
+  in.wait(120, 300);
+  GdFinding mount;
+  mount.type = "PrivilegeEscalation:Runtime/ContainerMountsHostDirectory";
+  mount.severity = "8";
+  mount.feature = "RuntimeMonitoring";
+  mount.title = "A container has mounted a sensitive host directory.";
+  mount.description = "A container in pod " + p.workload + " of EKS cluster " + in.a.eks_cluster +
+                      " on instance " + h.instance_id +
+                      " mounted the host directory / at /host, a container escape path.";
+  mount.resource = runtime_resource(in, h, p);
+  mount.service_fields = runtime_process(
+      in, "mount", "/usr/bin/mount", "/tmp/kx",
+      "{\"mountSource\":\"/\",\"mountTarget\":\"/host\",\"fileSystemType\":\"xfs\"}");
+  in.guardduty(mount);
+}
+
+// (GuardDuty only) The EKS audit log: someone binds system:anonymous to cluster-admin, then an
+// address on the internet lists the cluster's secrets without credentials. The control plane's
+// endpoint is AWS's: none of it is in the account's flow logs.
+void eks_anonymous_access(Injector& in) {
+  const std::uint32_t attacker = pick_ip(in, in.e.malicious_ips);
+  in.actor_ip(attacker);
+  in.actor(in.a.eks_cluster);
+  const std::string ip = ipv4_string(attacker);
+  const std::string resource =
+      "{\"resourceType\":\"EKSCluster\",\"eksClusterDetails\":" + eks_cluster_json(in) +
+      ",\"kubernetesDetails\":{\"kubernetesUserDetails\":{\"username\":"
+      "\"system:anonymous\",\"uid\":\"\",\"groups\":[\"system:"
+      "unauthenticated\"]}}}";
+  auto call = [&](std::string_view verb, std::string_view uri, std::string_view res) {
+    return "\"action\":{\"actionType\":\"KUBERNETES_API_CALL\",\"kubernetesApiCallAction\":{"
+           "\"requestUri\":" +
+           quoted(uri) + ",\"verb\":" + quoted(verb) + ",\"resource\":" + quoted(res) +
+           ",\"sourceIps\":[\"" + ip +
+           "\"],\"userAgent\":\"kubectl/v1.29.3 "
+           "(linux/amd64) kubernetes/6813625\",\"remoteIpDetails\":{\"ipAddressV4\":\"" +
+           ip +
+           "\",\"organization\":{\"asn\":\"9009\",\"asnOrg\":\"M247 Europe SRL\",\"isp\":\"M247 "
+           "Europe\",\"org\":\"M247 Europe\"},\"country\":{\"countryName\":\"Romania\"},\"city\":{"
+           "\"cityName\":\"Bucharest\"},\"geoLocation\":{\"lat\":44.43,\"lon\":26.1}},"
+           "\"statusCode\":200}},";
+  };
+  GdFinding grant;
+  grant.type = "Policy:Kubernetes/AnonymousAccessGranted";
+  grant.severity = "8";
+  grant.feature = "EksAuditLogMonitoring";
+  grant.title = "The system:anonymous user was granted API permissions on EKS cluster " +
+                in.a.eks_cluster + ".";
+  grant.description =
+      "A ClusterRoleBinding gave the system:anonymous user cluster-admin on EKS "
+      "cluster " +
+      in.a.eks_cluster + "; the request came from " + ip + ".";
+  grant.resource = resource;
+  grant.service_fields = call("create", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+                              "clusterrolebindings");
+  in.guardduty(grant);
+  in.wait(60, 240);
+  GdFinding list;
+  list.type = "Discovery:Kubernetes/SuccessfulAnonymousAccess";
+  list.severity = "5";
+  list.feature = "EksAuditLogMonitoring";
+  list.first = in.t;
+  in.wait(30, 90);
+  list.last = in.t;
+  list.count = in.rng.range(4, 12);
+  list.title =
+      "API commonly used in discovery tactics invoked by an unauthenticated user on EKS "
+      "cluster " +
+      in.a.eks_cluster + ".";
+  list.description = "The unauthenticated user system:anonymous listed secrets on EKS cluster " +
+                     in.a.eks_cluster + " from " + ip + ".";
+  list.resource = resource;
+  list.service_fields = call("list", "/api/v1/secrets", "secrets");
+  in.guardduty(list);
+}
+
+// (GuardDuty only) Malware Protection for S3 scans a newly uploaded object in the artifacts
+// bucket and finds a known trojan in it.
+void s3_malware_upload(Injector& in) {
+  const std::string& bucket = in.a.artifacts_bucket;
+  in.actor(bucket);
+  const std::string key = "builds/orders-api/" + hex(in.rng, 12) + "/bootstrap.sh";
+  in.actor(key);
+  const std::string sha = hex(in.rng, 64);
+  GdFinding f;
+  f.type = "Object:S3/MaliciousFile";
+  f.severity = "8";
+  f.feature = "MalwareProtectionPlan";
+  f.title = "A malicious file was uploaded to S3 bucket " + bucket + ".";
+  f.description = "Malware Protection for S3 found Trojan:Linux/Kinsing in object s3://" + bucket +
+                  "/" + key + ".";
+  f.resource =
+      "{\"resourceType\":\"S3Object\",\"s3BucketDetails\":[{\"arn\":\"arn:aws:s3:::" + bucket +
+      "\",\"name\":\"" + bucket +
+      "\",\"type\":\"Destination\",\"s3ObjectDetails\":[{\"objectArn\":\"arn:aws:s3:::" + bucket +
+      "/" + key + "\",\"key\":\"" + key + "\",\"eTag\":\"" + hex(in.rng, 32) + "\",\"hash\":\"" +
+      sha + "\",\"versionId\":\"" + hex(in.rng, 32) + "\"}]}]}";
+  f.service_fields =
+      "\"malwareScanDetails\":{\"threats\":[{\"name\":\"Trojan:Linux/Kinsing\","
+      "\"hash\":\"" +
+      sha + "\",\"itemPath\":[{\"nestedItemPath\":\"" + key + "\",\"hash\":\"" + sha + "\"}]}]},";
+  in.guardduty(f);
+}
+
+// The Tor story's companion: the drop-point traffic makes GuardDuty start a malware scan of the
+// new instance's volume (GuardDuty-initiated Malware Protection for EC2), which finds the
+// exfiltration tool. No randomness of the story is used, so the logs stay the same.
+void tor_story_malware_scan(Injector& in, const SimHost& box, std::int64_t seen) {
+  if (!in.guardduty_enabled()) return;
+  const std::string volume = "vol-0" + box.instance_id.substr(3, 9) + "c0ffee";
+  const std::string volume_arn = "arn:aws:ec2:" + in.a.region + ":" + in.a.id + ":volume/" + volume;
+  constexpr std::string_view kSha =
+      "5d2a0c6a3ab5e2b8a6f9a0d7c1e44b9f03f1d8e2b7c6a5f4e3d2c1b0a9f8e7d6";
+  GdFinding f;
+  f.type = "Execution:EC2/MaliciousFile";
+  f.severity = "8";
+  f.feature = "EbsMalwareProtection";
+  f.first = seen;
+  f.last = seen;
+  f.title = "Malicious file detected on EC2 instance " + box.instance_id + ".";
+  f.description = "A GuardDuty-initiated malware scan of volume " + volume + " of instance " +
+                  box.instance_id + " found Backdoor:Linux/Rclonerat in /usr/local/bin/syncd.";
+  f.resource =
+      "{\"resourceType\":\"Instance\",\"instanceDetails\":" + instance_json(in, box, "c5.4xlarge") +
+      ",\"ebsVolumeDetails\":{\"scannedVolumeDetails\":[{\"volumeArn\":\"" + volume_arn +
+      "\",\"volumeType\":\"gp3\",\"deviceName\":\"/dev/xvda\",\"volumeSizeInGB\":64,"
+      "\"encryptionType\":\"UNENCRYPTED\",\"kmsKeyArn\":null}],"
+      "\"skippedVolumeDetails\":[]}}";
+  f.service_fields =
+      "\"ebsVolumeScanDetails\":{\"scanId\":\"" + box.instance_id.substr(2) +
+      "0000000000000000\",\"sources\":[\"Amazon GuardDuty\"],\"scanType\":\"GUARDDUTY_INITIATED\","
+      "\"scanDetections\":{\"threatDetectedByName\":{\"itemCount\":1,\"uniqueThreatNameCount\":1,"
+      "\"shortened\":false,\"threatNames\":[{\"name\":\"Backdoor:Linux/Rclonerat\",\"severity\":"
+      "\"HIGH\",\"itemCount\":1,\"filePaths\":[{\"filePath\":\"/usr/local/bin/"
+      "syncd\",\"volumeArn\":"
+      "\"" +
+      volume_arn + "\",\"hash\":\"" + std::string(kSha) + "\",\"fileName\":\"syncd\"}]}]}}},";
+  in.guardduty(f);
+}
+
 // (1) A leaked access key used from a Tor exit at 02:30 UTC: recon, a load balancer and an
 // instance opened to the world, data sent out from the new instance, then CloudTrail stopped.
 void story_tor_compromise(Injector& in) {
@@ -933,10 +1210,22 @@ void story_tor_compromise(Injector& in) {
   in.wait(240, 400);
   const std::uint32_t drop = pick_ip(in, in.e.drop_point_ips);
   in.actor_ip(drop);
+  // The tool on the new instance resolves its drop point's name first (the gateway VPC's
+  // resolver logs it), then sends.
+  std::string name = in.e.drop_point_domains[in.rng.below(in.e.drop_point_domains.size())];
+  Query qy;
+  qy.host = &box;
+  qy.name = name;
+  qy.answers = a_answers({drop});
+  in.query(qy);
+  name.pop_back();
+  in.actor(name);
+  in.wait(1, 5);
   for (int i = 0; i < 12; ++i) {
     in.flow(out_flow(box, drop, 443, 6, 300000, 420000000, eph(in)));
     in.wait(40, 70);
   }
+  tor_story_malware_scan(in, box, in.t);
   in.wait(60, 120);
   in.actor(in.a.trail_name);
   in.call(who, api("cloudtrail.amazonaws.com", "StopLogging", ip, kAttackerCli, false,
@@ -993,16 +1282,17 @@ const std::vector<Scenario>& scenario_catalogue() {
       // The stories.
       {"tor-credential-compromise",
        "Leaked access key used from a Tor exit at 02:30 UTC: recon, security group opened, "
-       "load balancer and instance created, data sent out from the new instance, CloudTrail "
-       "stopped",
+       "load balancer and instance created, the new instance resolves a drop point and sends "
+       "data to it, CloudTrail stopped",
        {"Recon:IAMUser/TorIPCaller", "UnauthorizedAccess:IAMUser/TorIPCaller",
         "Stealth:IAMUser/CloudTrailLoggingDisabled", "Trojan:EC2/DropPoint",
-        "AttackSequence:IAM/CompromisedCredentials"},
+        "Trojan:EC2/DropPoint!DNS", "AttackSequence:IAM/CompromisedCredentials"},
        {},
        1,
        150,
        true,
-       &story_tor_compromise},
+       &story_tor_compromise,
+       {"Execution:EC2/MaliciousFile"}},
       {"data-breach",
        "EKS node role credentials used from outside AWS: bucket listing, denied IAM calls, mass "
        "GetObject on the data lake, gigabytes sent to the same external address",
@@ -1625,6 +1915,39 @@ const std::vector<Scenario>& scenario_catalogue() {
        -1,
        false,
        &malicious_domain_dns},
+      // GuardDuty only (--guardduty): what GuardDuty sees beyond these logs. Last, so that
+      // adding them left the other scenarios' seeds as they were.
+      {"eks-runtime-escape",
+       "A compromised pod on an EKS node runs a freshly downloaded binary and mounts the node's "
+       "root filesystem (GuardDuty Runtime Monitoring findings)",
+       {},
+       {},
+       1,
+       -1,
+       false,
+       &eks_runtime_escape,
+       {"Execution:Runtime/NewBinaryExecuted",
+        "PrivilegeEscalation:Runtime/ContainerMountsHostDirectory"}},
+      {"eks-anonymous-access",
+       "system:anonymous bound to cluster-admin, then secrets listed from the internet without "
+       "credentials (GuardDuty EKS audit log findings)",
+       {},
+       {},
+       1,
+       -1,
+       false,
+       &eks_anonymous_access,
+       {"Policy:Kubernetes/AnonymousAccessGranted",
+        "Discovery:Kubernetes/SuccessfulAnonymousAccess"}},
+      {"s3-malware-upload",
+       "A trojan uploaded to the artifacts bucket (GuardDuty Malware Protection for S3 finding)",
+       {},
+       {},
+       1,
+       -1,
+       false,
+       &s3_malware_upload,
+       {"Object:S3/MaliciousFile"}},
   };
   return kAll;
 }

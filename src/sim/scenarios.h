@@ -12,7 +12,7 @@
 
 namespace sentinel::sim {
 
-enum class LogKind : std::uint8_t { kCloudTrail, kFlow, kDns };
+enum class LogKind : std::uint8_t { kCloudTrail, kFlow, kDns, kGuardDuty };
 
 /// One record of an injected attack, already rendered.
 struct SimEvent {
@@ -20,7 +20,7 @@ struct SimEvent {
   std::uint32_t account;
   LogKind kind;
   std::uint8_t sub;  ///< CloudTrail: 0 home region, 1 us-east-1 (global); DNS: VPC index
-  std::string text;  ///< CloudTrail: the JSON object; flow and DNS: the line with '\n'
+  std::string text;  ///< CloudTrail: the JSON object; flow, DNS, GuardDuty: the line with '\n'
 };
 
 /// What labels.jsonl says about one injected scenario.
@@ -32,13 +32,14 @@ struct Label {
   std::vector<std::string> actors;
   std::vector<std::string> expected;
   std::vector<std::string> sources;
+  std::vector<std::string> guardduty;  ///< types of the GuardDuty findings written (--guardduty)
   std::uint64_t events = 0;
 };
 
 class Injector {
  public:
   Injector(const Estate& estate, std::uint64_t seed, std::int64_t t0, std::size_t account,
-           std::vector<SimEvent>* out, Label* label);
+           std::vector<SimEvent>* out, Label* label, bool guardduty = false);
 
   const Estate& e;
   const SimAccount& a;
@@ -51,6 +52,12 @@ class Injector {
   void call(const Caller& who, Call c);
   void flow(Flow f);
   void query(Query q);
+  /// Writes the finding GuardDuty itself raises for the activity (Runtime Monitoring, EKS audit
+  /// logs, Malware Protection: what no rule here can see), when --guardduty asked for them;
+  /// f.created is set to a few minutes after f.last. Its randomness has a stream of its own, so
+  /// the logs are the same with and without --guardduty.
+  void guardduty(GdFinding f);
+  bool guardduty_enabled() const { return guardduty_; }
   void actor(std::string s);
   void actor_ip(std::uint32_t ip) { actor(ipv4_string(ip)); }
   /// Advances the clock by `lo`..`hi` seconds.
@@ -59,6 +66,8 @@ class Injector {
  private:
   std::vector<SimEvent>* out_;
   Label* label_;
+  bool guardduty_;
+  Rng gd_rng_;
 };
 
 struct Scenario {
@@ -70,6 +79,9 @@ struct Scenario {
   int fixed_minute = -1;                  ///< minute of the day it starts at (-1: any slot)
   bool main_account = false;              ///< runs in the first account (the stories)
   void (*run)(Injector&);
+  /// GuardDuty finding types the scenario writes with --guardduty. A scenario with no `expected`
+  /// types writes only GuardDuty findings and is skipped without --guardduty.
+  std::vector<std::string_view> guardduty = {};
 };
 
 /// Every scenario, in a fixed order (their index seeds them).

@@ -653,6 +653,11 @@ std::string label_json(const Label& l) {
   j.arr("sources");
   for (const auto& a : l.sources) j.string(a);
   j.end_array();
+  if (!l.guardduty.empty()) {
+    j.arr("guardduty");
+    for (const auto& a : l.guardduty) j.string(a);
+    j.end_array();
+  }
   j.kv_num("events", static_cast<std::int64_t>(l.events));
   j.end_object();
   out += '\n';
@@ -776,6 +781,7 @@ Result<bool> write_metadata(const SimulateOptions& opt, const Estate& e,
     j.kv_num("cloudtrail_records", static_cast<std::int64_t>(sum.cloudtrail));
     j.kv_num("flow_records", static_cast<std::int64_t>(sum.flows));
     j.kv_num("dns_records", static_cast<std::int64_t>(sum.dns));
+    if (opt.guardduty) j.kv_num("guardduty_findings", static_cast<std::int64_t>(sum.guardduty));
     j.kv_num("attack_records", static_cast<std::int64_t>(sum.attack_records));
     j.arr("scenarios");
     for (const auto& n : sum.injected) j.string(n);
@@ -795,8 +801,9 @@ Result<bool> write_metadata(const SimulateOptions& opt, const Estate& e,
 std::vector<ScenarioInfo> list_scenarios() {
   std::vector<ScenarioInfo> out;
   for (const auto& s : scenario_catalogue()) {
-    ScenarioInfo i{std::string(s.name), std::string(s.summary), {}, s.min_days};
+    ScenarioInfo i{std::string(s.name), std::string(s.summary), {}, s.min_days, {}};
     for (auto t : s.expected) i.expected.emplace_back(t);
+    for (auto t : s.guardduty) i.guardduty.emplace_back(t);
     out.push_back(std::move(i));
   }
   return out;
@@ -837,6 +844,14 @@ Result<SimulateSummary> simulate(const SimulateOptions& opt) {
   constexpr int kSlotsPerDay = 24 * 60 / kSlotMinutes;
   for (const std::size_t i : chosen) {
     const Scenario& s = catalogue[i];
+    if (s.expected.empty() && !opt.guardduty) {
+      // Writes only GuardDuty findings: reported when asked for by name, else left out quietly.
+      if (!opt.scenarios.empty()) {
+        sum.skipped.push_back(std::string(s.name) +
+                              ": writes GuardDuty findings only (add --guardduty)");
+      }
+      continue;
+    }
     if (s.min_days > opt.days) {
       sum.skipped.push_back(std::string(s.name) + ": needs --days " + std::to_string(s.min_days));
       continue;
@@ -875,7 +890,7 @@ Result<SimulateSummary> simulate(const SimulateOptions& opt) {
     label.summary = std::string(s.summary);
     label.account = estate.accounts[account].id;
     for (auto t : s.expected) label.expected.emplace_back(t);
-    Injector in(estate, srng.next(), t0, account, &attacks, &label);
+    Injector in(estate, srng.next(), t0, account, &attacks, &label, opt.guardduty);
     s.run(in);
     sum.attack_records += label.events;
     labels.push_back(std::move(label));
@@ -1019,6 +1034,22 @@ Result<SimulateSummary> simulate(const SimulateOptions& opt) {
                           stamp_minute(t0 + len) + "_";
         append_random(rel, rng, kHexLower, 8);
         rel += ".log.gz";
+        if (auto r = writer.put(rel, raw); !r) return r.error();
+      }
+      // GuardDuty's S3 export: the slice's new findings, one JSON object a line, in an object
+      // named by a UUID (not time-ordered, as GuardDuty names them).
+      raw.clear();
+      for (std::size_t x : order) {
+        const auto& o = bg.out[x];
+        if (o.kind != LogKind::kGuardDuty) continue;
+        raw.append(bg.arena, o.off, o.len);
+        ++sum.guardduty;
+      }
+      if (!raw.empty()) {
+        std::string rel =
+            "AWSLogs/" + acct.id + "/GuardDuty/" + acct.region + "/" + date_dirs(t0 + len) + "/";
+        append_uuid(rel, rng);
+        rel += ".jsonl.gz";
         if (auto r = writer.put(rel, raw); !r) return r.error();
       }
     }

@@ -1,6 +1,7 @@
 #pragma once
 /// `sentinel simulate`: a labelled, multi-account dataset in AWS's own S3 layout (CloudTrail,
-/// VPC flow logs, Route 53 Resolver query logs) with a benign background and injected attacks,
+/// VPC flow logs, Route 53 Resolver query logs, optionally GuardDuty finding exports) with a
+/// benign background and injected attacks,
 /// plus labels.jsonl, the threat lists the attacks use, ip-ranges.json and a sentinel.yaml
 /// that configures them. Deterministic from the seed; streams in bounded memory.
 #include <cstdint>
@@ -20,11 +21,15 @@ struct SimulateOptions {
   std::uint64_t events = 200000;       ///< background records over all log types
   std::uint64_t seed = 1;
   int gzip_level = 6;
+  /// Also write the findings GuardDuty itself would export for the attacks (Runtime Monitoring,
+  /// EKS audit logs, Malware Protection: what no log here shows), in its S3 export layout.
+  bool guardduty = false;
 };
 
 struct SimulateSummary {
   std::uint64_t files = 0;
   std::uint64_t cloudtrail = 0, flows = 0, dns = 0;  ///< records written, attacks included
+  std::uint64_t guardduty = 0;                       ///< GuardDuty findings written
   std::uint64_t attack_records = 0;
   std::uint64_t gz_bytes = 0;
   std::vector<std::string> injected;  ///< scenario names, in label order
@@ -39,6 +44,7 @@ struct ScenarioInfo {
   std::string name, summary;
   std::vector<std::string> expected;
   int min_days;
+  std::vector<std::string> guardduty;  ///< GuardDuty's own finding types (--guardduty)
 };
 std::vector<ScenarioInfo> list_scenarios();
 

@@ -201,7 +201,7 @@ TEST_F(SimulateTest, LabelsNameEachScenarioWithSpanActorsAndTypes) {
       EXPECT_EQ(start.substr(11, 5), "02:30");  // the story's 02:30 UTC
       std::set<std::string> srcs;
       for (auto x : sources) srcs.emplace(std::string_view(x.get_string().value_unsafe()));
-      EXPECT_EQ(srcs, (std::set<std::string>{"cloudtrail", "vpcflow"}));
+      EXPECT_EQ(srcs, (std::set<std::string>{"cloudtrail", "vpcflow", "route53"}));
     }
   }
   EXPECT_EQ(seen, (std::set<std::string>{"tor-credential-compromise", "portscan", "dga-domains"}));
@@ -251,10 +251,110 @@ TEST(SimulateCatalogue, EveryScenarioHasAUniqueNameAndExpectedTypes) {
   std::set<std::string> names;
   for (const auto& s : sentinel::sim::list_scenarios()) {
     EXPECT_TRUE(names.insert(s.name).second) << s.name;
-    EXPECT_FALSE(s.expected.empty()) << s.name;
+    // A scenario expects our findings, or writes GuardDuty's own (--guardduty), or both.
+    EXPECT_FALSE(s.expected.empty() && s.guardduty.empty()) << s.name;
     for (const auto& t : s.expected) EXPECT_NE(t.find(':'), std::string::npos) << t;
+    for (const auto& t : s.guardduty) EXPECT_NE(t.find(':'), std::string::npos) << t;
   }
   EXPECT_GE(names.size(), 70u);
+}
+
+// --guardduty adds GuardDuty's S3 export (AWSLogs/<acct>/GuardDuty/<region>/YYYY/MM/DD/<uuid>
+// .jsonl.gz, one finding a line, schemaVersion 2.0) and changes nothing else in the logs; every
+// finding belongs to a label that lists its type under "guardduty".
+TEST_F(SimulateTest, GuardDutyFindingsAreExportedAsGuardDutyDoesAndLeaveTheLogsAlone) {
+  auto plain = small("plain", 4);
+  auto with = small("with", 4);
+  with.guardduty = true;
+  auto sp = sentinel::sim::simulate(plain);
+  auto sw = sentinel::sim::simulate(with);
+  ASSERT_TRUE(sp.ok() && sw.ok());
+  EXPECT_EQ(sp->guardduty, 0u);
+  EXPECT_GE(sw->guardduty, 6u);
+  // GuardDuty-only scenarios are left out quietly unless named.
+  for (const auto& k : sp->skipped) EXPECT_EQ(k.find("guardduty"), std::string::npos) << k;
+  EXPECT_EQ(sw->injected.size(), sp->injected.size() + 3);
+
+  const auto a = snapshot(base_ / "plain" / "AWSLogs");
+  auto b = snapshot(base_ / "with" / "AWSLogs");
+  const std::regex gd(
+      R"((\d{12})/GuardDuty/([a-z0-9-]+)/(\d{4})/(\d{2})/(\d{2})/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}\.jsonl\.gz)");
+  simdjson::dom::parser parser;
+  std::map<std::string, std::set<std::string>> types_by_account;
+  std::uint64_t findings = 0;
+  for (auto it = b.begin(); it != b.end();) {
+    std::smatch m;
+    if (!std::regex_match(it->first, m, gd)) {
+      ++it;
+      continue;
+    }
+    std::istringstream in(gunzip(it->second));
+    for (std::string line; std::getline(in, line);) {
+      ++findings;
+      simdjson::dom::element f;
+      ASSERT_EQ(parser.parse(line).get(f), simdjson::SUCCESS) << line;
+      std::string_view v;
+      ASSERT_EQ(f["schemaVersion"].get_string().get(v), simdjson::SUCCESS);
+      EXPECT_EQ(v, "2.0");
+      ASSERT_EQ(f["accountId"].get_string().get(v), simdjson::SUCCESS);
+      EXPECT_EQ(v, m[1].str());
+      ASSERT_EQ(f["region"].get_string().get(v), simdjson::SUCCESS);
+      EXPECT_EQ(v, m[2].str());
+      std::string_view id, arn, type, created, first, last;
+      ASSERT_EQ(f["id"].get_string().get(id), simdjson::SUCCESS);
+      EXPECT_TRUE(std::regex_match(std::string(id), std::regex("[0-9a-f]{32}"))) << id;
+      ASSERT_EQ(f["arn"].get_string().get(arn), simdjson::SUCCESS);
+      EXPECT_TRUE(std::regex_match(std::string(arn),
+                                   std::regex("arn:aws:guardduty:" + m[2].str() + ":" + m[1].str() +
+                                              ":detector/[0-9a-f]{32}/finding/" + std::string(id))))
+          << arn;
+      ASSERT_EQ(f["type"].get_string().get(type), simdjson::SUCCESS);
+      types_by_account[m[1].str()].emplace(type);
+      double sev = 0;
+      ASSERT_EQ(f["severity"].get_double().get(sev), simdjson::SUCCESS);
+      EXPECT_TRUE(sev >= 1 && sev < 9) << sev;
+      ASSERT_EQ(f["resource"]["resourceType"].get_string().get(v), simdjson::SUCCESS);
+      ASSERT_EQ(f["service"]["serviceName"].get_string().get(v), simdjson::SUCCESS);
+      EXPECT_EQ(v, "guardduty");
+      ASSERT_EQ(f["service"]["featureName"].get_string().get(v), simdjson::SUCCESS);
+      ASSERT_EQ(f["createdAt"].get_string().get(created), simdjson::SUCCESS);
+      ASSERT_EQ(f["service"]["eventFirstSeen"].get_string().get(first), simdjson::SUCCESS);
+      ASSERT_EQ(f["service"]["eventLastSeen"].get_string().get(last), simdjson::SUCCESS);
+      EXPECT_EQ(created.size(), 24u) << created;  // 2024-05-07T02:41:09.316Z
+      EXPECT_LE(first, last);
+      EXPECT_LT(last, created);
+      // Exported in the 10 minutes after it was raised: that day's folder, or the next one's.
+      EXPECT_LE(created.substr(0, 10), m[3].str() + "-" + m[4].str() + "-" + m[5].str());
+    }
+    it = b.erase(it);
+  }
+  EXPECT_EQ(findings, sw->guardduty);
+  EXPECT_EQ(a, b) << "--guardduty changed the CloudTrail, flow or DNS files";
+
+  // Labels: the GuardDuty types of each scenario, only with --guardduty.
+  std::map<std::string, std::set<std::string>> labelled;
+  std::istringstream in(read_all(base_ / "with" / "labels.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    simdjson::dom::element l;
+    ASSERT_EQ(parser.parse(line).get(l), simdjson::SUCCESS);
+    std::string_view acct;
+    ASSERT_EQ(l["account"].get_string().get(acct), simdjson::SUCCESS);
+    simdjson::dom::array gd_types;
+    if (l["guardduty"].get_array().get(gd_types) != simdjson::SUCCESS) continue;
+    for (auto t : gd_types) labelled[std::string(acct)].emplace(t.get_string().value_unsafe());
+  }
+  EXPECT_EQ(labelled, types_by_account);
+  EXPECT_EQ(read_all(base_ / "plain" / "labels.jsonl").find("\"guardduty\""), std::string::npos);
+}
+
+TEST_F(SimulateTest, GuardDutyOnlyScenarioNamedWithoutTheFlagIsReportedSkipped) {
+  auto o = small("a", 2);
+  o.scenarios = {"eks-anonymous-access", "portscan"};
+  auto r = sentinel::sim::simulate(o);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->skipped.size(), 1u);
+  EXPECT_NE(r->skipped[0].find("--guardduty"), std::string::npos);
+  EXPECT_EQ(r->injected, std::vector<std::string>{"portscan"});
 }
 
 }  // namespace
