@@ -3,12 +3,16 @@
 //    whose time overlaps the label's span and whose resource/action names one of its actors;
 //  - false positives: every finding must be explained by a label (same account, overlapping
 //    time, naming one of its actors). A finding on the benign background fails the test.
+//  - GuardDuty's own findings (simulate --guardduty: Runtime, EKS audit, Malware Protection),
+//    read back from the dataset's GuardDuty S3 export by `sentinel parse`: every type a label
+//    lists under "guardduty" is there, on the label's actors, and nothing else is.
 // The comparison is generic (type names, actors, times): rules can be rewritten freely.
 // Expected types whose rule has not landed yet sit in kPending below, with the reason; the test
 // says when one of them starts to be detected, so the set only shrinks.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -31,7 +35,7 @@ const std::set<std::string> kPending = {};
 struct LabelRec {
   std::string scenario, account;
   std::int64_t start = 0, end = 0;
-  std::vector<std::string> actors, expected;
+  std::vector<std::string> actors, expected, guardduty;
 };
 
 struct FindingRec {
@@ -111,7 +115,7 @@ struct SeedResult {
   std::map<std::string, std::vector<std::string>> pending;      // type -> scenarios (not raised)
   std::set<std::string> pending_found;                          // pending types that were raised
   std::map<std::string, std::vector<std::string>> unexplained;  // type -> example titles
-  std::size_t labels = 0, findings = 0;
+  std::size_t labels = 0, findings = 0, guardduty = 0;
   std::string rejects_line;
 };
 
@@ -135,6 +139,7 @@ SeedResult evaluate(std::uint64_t seed, const fs::path& dir) {
   opt.accounts = 2;
   opt.days = 8;
   opt.events = 24000;
+  opt.guardduty = true;
   auto sim = sentinel::sim::simulate(opt);
   EXPECT_TRUE(sim.ok()) << (sim.ok() ? "" : sim.error().message);
   if (!sim.ok()) return r;
@@ -171,6 +176,12 @@ SeedResult evaluate(std::uint64_t seed, const fs::path& dir) {
         if (a.get_string().get(v) == simdjson::SUCCESS) l.expected.emplace_back(v);
       }
     }
+    simdjson::dom::array gd;
+    if (e["guardduty"].get_array().get(gd) == simdjson::SUCCESS) {
+      for (auto a : gd) {
+        if (a.get_string().get(v) == simdjson::SUCCESS) l.guardduty.emplace_back(v);
+      }
+    }
     labels.push_back(std::move(l));
   }
   r.labels = labels.size();
@@ -202,6 +213,65 @@ SeedResult evaluate(std::uint64_t seed, const fs::path& dir) {
     findings.push_back(std::move(f));
   }
   r.findings = findings.size();
+
+  // GuardDuty's own findings, as `sentinel parse` reads them from the S3 export.
+  std::string gd_dirs;
+  for (const auto& acct : fs::directory_iterator(dir / "AWSLogs")) {
+    if (fs::is_directory(acct.path() / "GuardDuty")) {
+      gd_dirs += " '" + (acct.path() / "GuardDuty").string() + "'";
+    }
+  }
+  EXPECT_FALSE(gd_dirs.empty()) << "simulate --guardduty wrote no GuardDuty export";
+  std::vector<FindingRec> gd_findings;
+  std::istringstream gdin(gd_dirs.empty()
+                              ? std::string()
+                              : run(std::string(SENTINEL_BINARY) + " parse" + gd_dirs +
+                                    " --output jsonl 2>'" + (dir / "parse.stderr").string() + "'"));
+  for (std::string line; std::getline(gdin, line);) {
+    if (line.empty()) continue;
+    simdjson::dom::element e;
+    if (parser.parse(line).get(e) != simdjson::SUCCESS) {
+      ADD_FAILURE() << "parse printed a line that is not JSON: " << line.substr(0, 200);
+      continue;
+    }
+    FindingRec f;
+    std::string_view s;
+    EXPECT_EQ(e["log_type"].get_string().get(s), simdjson::SUCCESS);
+    EXPECT_EQ(s, "guardduty") << line.substr(0, 200);
+    if (e["type"].get_string().get(s) == simdjson::SUCCESS) f.type = std::string(s);
+    if (e["account_id"].get_string().get(s) == simdjson::SUCCESS) f.account = std::string(s);
+    if (e["title"].get_string().get(s) == simdjson::SUCCESS) f.title = std::string(s);
+    if (e["event_first_seen"].get_string().get(s) == simdjson::SUCCESS) f.first = parse_time(s);
+    if (e["event_last_seen"].get_string().get(s) == simdjson::SUCCESS) f.last = parse_time(s);
+    for (const char* k : {"resource", "service", "title", "description"}) {
+      simdjson::dom::element v;
+      if (e["record"][k].get(v) == simdjson::SUCCESS) collect_strings(v, &f.text);
+    }
+    gd_findings.push_back(std::move(f));
+  }
+  r.guardduty = gd_findings.size();
+  const std::string parse_err = read_file(dir / "parse.stderr");
+  // `sentinel: N events from M files, 0 rejects`
+  EXPECT_NE(parse_err.find(" " + std::to_string(gd_findings.size()) + " events from "),
+            std::string::npos)
+      << parse_err;
+  EXPECT_NE(parse_err.find(", 0 rejects"), std::string::npos) << parse_err;
+
+  for (const auto& l : labels) {
+    for (const auto& type : l.guardduty) {
+      bool found = false;
+      for (const auto& f : gd_findings) found = found || (f.type == type && explains(l, f));
+      if (!found) r.missing["GuardDuty export: " + type].push_back(l.scenario);
+    }
+  }
+  for (const auto& f : gd_findings) {
+    bool ok = false;
+    for (const auto& l : labels) {
+      ok = ok || (explains(l, f) &&
+                  std::find(l.guardduty.begin(), l.guardduty.end(), f.type) != l.guardduty.end());
+    }
+    if (!ok) r.unexplained["GuardDuty export: " + f.type].push_back(f.title);
+  }
 
   for (const auto& l : labels) {
     for (const auto& type : l.expected) {
@@ -254,8 +324,8 @@ TEST(Accuracy, EveryLabelledAttackIsFoundAndTheBackgroundIsQuiet) {
     const fs::path dir = base / std::to_string(seed);
     fs::remove_all(dir);
     SeedResult r = evaluate(seed, dir);
-    report << "seed " << seed << ": " << r.labels << " labels, " << r.findings << " findings; "
-           << r.rejects_line << "\n";
+    report << "seed " << seed << ": " << r.labels << " labels, " << r.findings << " findings, "
+           << r.guardduty << " GuardDuty findings in the export; " << r.rejects_line << "\n";
     EXPECT_NE(r.rejects_line.find("(0 rejects)"), std::string::npos)
         << "seed " << seed << ": the parsers rejected simulated records: " << r.rejects_line;
     for (const auto& [type, scenarios] : r.missing) {
@@ -293,6 +363,107 @@ TEST(Accuracy, EveryLabelledAttackIsFoundAndTheBackgroundIsQuiet) {
   EXPECT_TRUE(missing_by_type.empty()) << "labelled attacks without their expected finding:\n"
                                        << report.str();
   EXPECT_TRUE(fp_by_type.empty()) << "findings on the benign background:\n" << report.str();
+}
+
+// The two reference-architecture stories end to end: `sentinel analyze` stores the logs, our
+// findings and GuardDuty's exported ones; `sentinel investigate` on the story's actors shows
+// each story across CloudTrail, flows, DNS and both kinds of findings.
+std::vector<std::string> label_actors(const std::string& labels, const std::string& scenario) {
+  std::vector<std::string> out;
+  simdjson::dom::parser parser;
+  std::istringstream in(labels);
+  for (std::string line; std::getline(in, line);) {
+    simdjson::dom::element e;
+    std::string_view v;
+    if (parser.parse(line).get(e) != simdjson::SUCCESS) continue;
+    if (e["scenario"].get_string().get(v) != simdjson::SUCCESS || v != scenario) continue;
+    simdjson::dom::array actors;
+    if (e["actors"].get_array().get(actors) != simdjson::SUCCESS) continue;
+    for (auto a : actors) {
+      if (a.get_string().get(v) == simdjson::SUCCESS) out.emplace_back(v);
+    }
+  }
+  return out;
+}
+
+TEST(Accuracy, InvestigateShowsEachStoryAcrossSources) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("sentinel_accuracy_stories_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  sentinel::sim::SimulateOptions opt;
+  opt.out_dir = dir;
+  opt.seed = 3;
+  opt.accounts = 2;
+  opt.days = 3;
+  opt.events = 12000;
+  opt.guardduty = true;
+  opt.scenarios = {"tor-credential-compromise", "data-breach"};
+  auto sim = sentinel::sim::simulate(opt);
+  ASSERT_TRUE(sim.ok()) << (sim.ok() ? "" : sim.error().message);
+  const std::string bin = std::string(SENTINEL_BINARY);
+  const std::string db = (dir / "store.db").string();
+  const std::string analyze =
+      run(bin + " analyze '" + (dir / "AWSLogs").string() + "' --config '" +
+          (dir / "sentinel.yaml").string() + "' --rules '" + SENTINEL_SOURCE_DIR +
+          "/rules' --db '" + db + "' --no-progress 2>&1");
+  auto investigate = [&](const std::string& subject) {
+    return run(bin + " investigate '" + subject + "' --db '" + db + "' --output json 2>&1");
+  };
+  const std::string labels = read_file(dir / "labels.jsonl");
+
+  // (1) Tor: the leaked key's calls and the findings on it; the instance it launched: the
+  // launch, the drop point's DNS query and flows, the network findings and GuardDuty's malware
+  // scan.
+  const auto tor = label_actors(labels, "tor-credential-compromise");
+  ASSERT_GE(tor.size(), 8u);
+  std::string key, instance, domain;
+  for (const auto& a : tor) {
+    if (a.rfind("AKIA", 0) == 0) key = a;
+    if (a.rfind("i-", 0) == 0) instance = a;
+    if (a.find('.') != std::string::npos && a.find_first_not_of("0123456789.") != std::string::npos)
+      domain = a;
+  }
+  ASSERT_FALSE(key.empty() || instance.empty() || domain.empty()) << labels;
+  const std::string by_key = investigate(key);
+  for (const char* s :
+       {"ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+        "elasticloadbalancing:CreateLoadBalancer", "ec2:RunInstances", "cloudtrail:StopLogging",
+        "Recon:IAMUser/TorIPCaller", "UnauthorizedAccess:IAMUser/TorIPCaller",
+        "Stealth:IAMUser/CloudTrailLoggingDisabled", "AttackSequence:IAM/CompromisedCredentials"}) {
+    EXPECT_NE(by_key.find(s), std::string::npos) << "investigate " << key << ": no " << s << "\n"
+                                                 << by_key.substr(0, 3000);
+  }
+  const std::string by_instance = investigate(instance);
+  for (const std::string& s :
+       {std::string("ec2:RunInstances"), domain, std::string("Trojan:EC2/DropPoint"),
+        std::string("Trojan:EC2/DropPoint!DNS"), std::string("Execution:EC2/MaliciousFile")}) {
+    EXPECT_NE(by_instance.find(s), std::string::npos)
+        << "investigate " << instance << ": no " << s << "\n"
+        << by_instance.substr(0, 3000);
+  }
+  EXPECT_EQ(by_instance.find("\"flows\":0"), std::string::npos) << by_instance.substr(0, 2000);
+  EXPECT_EQ(by_instance.find("\"dns\":0"), std::string::npos) << by_instance.substr(0, 2000);
+
+  // (2) The data breach: the outside address that used the node's credentials: its calls (the
+  // reads and the denied IAM calls), the node's transfer to it, the findings.
+  const auto breach = label_actors(labels, "data-breach");
+  std::string remote;  // the first public address among the actors
+  for (const auto& a : breach) {
+    if (remote.empty() && a.find_first_not_of("0123456789.") == std::string::npos &&
+        a.rfind("10.", 0) != 0)
+      remote = a;
+  }
+  ASSERT_FALSE(remote.empty()) << labels;
+  const std::string by_ip = investigate(remote);
+  for (const char* s : {"s3:ListBuckets", "iam:ListUsers", "s3:GetObject", "s3:DeleteObjects",
+                        "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+                        "AttackSequence:S3/CompromisedData"}) {
+    EXPECT_NE(by_ip.find(s), std::string::npos) << "investigate " << remote << ": no " << s << "\n"
+                                                << by_ip.substr(0, 3000);
+  }
+  EXPECT_EQ(by_ip.find("\"flows\":0"), std::string::npos) << by_ip.substr(0, 2000);
+  if (::testing::Test::HasFailure()) std::fputs(analyze.c_str(), stdout);
+  fs::remove_all(dir);
 }
 
 }  // namespace
