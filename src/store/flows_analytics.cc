@@ -163,8 +163,8 @@ bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const 
   return true;
 }
 
-std::string service_port(const FlowRecord& f) {
-  std::string r;
+uint32_t service_port_code(const FlowRecord& f) {
+  uint32_t code = 0;
   if (f.has(FlowField::kSrcport) || f.has(FlowField::kDstport)) {
     uint16_t p = f.dstport;
     if (f.has(FlowField::kSrcport) && f.has(FlowField::kDstport)) {
@@ -172,20 +172,30 @@ std::string service_port(const FlowRecord& f) {
     } else if (f.has(FlowField::kSrcport)) {
       p = f.srcport;
     }
-    r = std::to_string(p);
-  } else {
-    r = "-";
+    code = uint32_t{p} + 1;
   }
+  if (f.has(FlowField::kProtocol)) code |= (uint32_t{f.protocol} + 1) << 17;
+  return code;
+}
+
+std::string service_port_text(uint32_t code) {
+  const uint32_t port = code & 0x1ffffU;
+  const uint32_t proto = code >> 17;
+  std::string r = port == 0 ? std::string("-") : std::to_string(port - 1);
   r += '/';
-  const char* name = f.has(FlowField::kProtocol) ? proto_name(f.protocol) : nullptr;
+  const char* name = proto == 0 ? nullptr : proto_name(static_cast<uint8_t>(proto - 1));
   if (name != nullptr) {
     r += name;
-  } else if (f.has(FlowField::kProtocol)) {
-    r += std::to_string(f.protocol);
+  } else if (proto != 0) {
+    r += std::to_string(proto - 1);
   } else {
     r += '-';
   }
   return r;
+}
+
+std::string service_port(const FlowRecord& f) {
+  return service_port_text(service_port_code(f));
 }
 
 Result<std::vector<TopRow>> flows_top(Store& st, const TopOptions& o, FlowScanStats* stats) {

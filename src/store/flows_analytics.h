@@ -48,6 +48,10 @@ enum class ActionFilter { kAny, kAccept, kReject };
 /// The service port of a flow: the lower of the two ports (a client's ephemeral port is the
 /// higher one in nearly all traffic), with its protocol: `443/tcp`.
 std::string service_port(const ingest::FlowRecord& f);
+/// The same as a number (for tallies without text): port + 1 in bits 0-16 (0 = no port),
+/// protocol + 1 in bits 17-25 (0 = none); service_port_text() writes it as service_port() does.
+uint32_t service_port_code(const ingest::FlowRecord& f);
+std::string service_port_text(uint32_t code);
 
 struct TopRow {
   std::string key;

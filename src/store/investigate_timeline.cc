@@ -1,6 +1,7 @@
 #include "store/investigate_timeline.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -43,17 +44,26 @@ bool id_with_prefix(std::string_view s, std::string_view prefix) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-// Counts values (by dictionary id or text) and keeps errors beside them.
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
+};
+
+// Counts values (by text) and keeps errors beside them; a value already counted costs a hash
+// lookup and no allocation.
 class Counter {
  public:
-  void add(const std::string& v, int64_t n = 1, int64_t errors = 0) {
+  void add(std::string_view v, int64_t n = 1, int64_t errors = 0) {
     if (v.empty()) return;
-    auto& c = m_[v];
-    c.count += n;
-    c.errors += errors;
+    auto it = m_.find(v);
+    if (it == m_.end()) it = m_.emplace(std::string(v), V{}).first;
+    it->second.count += n;
+    it->second.errors += errors;
   }
+  bool empty() const { return m_.empty(); }
   std::vector<Counted> sorted() const {
     std::vector<Counted> out;
+    out.reserve(m_.size());
     for (const auto& [k, v] : m_) out.push_back(Counted{k, v.count, v.errors});
     std::sort(out.begin(), out.end(), [](const Counted& a, const Counted& b) {
       if (a.count != b.count) return a.count > b.count;
@@ -66,7 +76,7 @@ class Counter {
   struct V {
     int64_t count = 0, errors = 0;
   };
-  std::map<std::string, V> m_;
+  std::unordered_map<std::string, V, TextHash, std::equal_to<>> m_;
 };
 
 struct IdCounter {
@@ -87,16 +97,15 @@ struct Gather {
   Store* st;
   std::unique_ptr<Dictionary> dict;
   Counter accounts, regions, apis, resources, source_ips, user_agents, principals, keys, domains;
-  std::unordered_set<int64_t> ct_rows;
+  // CloudTrail rows counted; their ids are kept for a second pass (an instance's own calls, then
+  // the calls naming it) to skip rows the first one counted.
+  std::vector<int64_t> ct_ids;
+  std::unordered_set<int64_t> ct_seen;
+  bool ct_dedupe = false;
   IdCounter acc_ids, reg_ids, ip_ids, ua_ids, pr_ids, key_ids;
   // (source, name) ids -> (count, errors); keyed by source << 32 | name (dictionary ids are far
   // below 2^32).
   std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> api_ids;
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
-  };
-  std::unordered_map<std::string, std::pair<int64_t, int64_t>, TextHash, std::equal_to<>> key_text;
   std::set<std::string> timeline_ids;
   std::vector<TimelineEntry> timeline;
   std::set<std::string> finding_ids;
@@ -172,10 +181,15 @@ void add_resources(Store& st, int64_t raw_ref, Counter* out) {
 
 void gather_cloudtrail(Gather& g, const SearchFilter& f, std::size_t timeline_limit) {
   std::string err;
+  if (!g.ct_ids.empty() && !g.ct_dedupe) {
+    g.ct_seen.insert(g.ct_ids.begin(), g.ct_ids.end());
+    g.ct_dedupe = true;
+  }
   bool ok = for_each_cloudtrail_row(
       *g.st, f,
       [&](const CtIds& r) {
-        if (!g.ct_rows.insert(r.id).second) return;
+        if (g.ct_dedupe && !g.ct_seen.insert(r.id).second) return;
+        g.ct_ids.push_back(r.id);
         g.seen(r.time);
         const bool e = r.error_code != 0;
         g.acc_ids.add(r.account, e);
@@ -184,14 +198,7 @@ void gather_cloudtrail(Gather& g, const SearchFilter& f, std::size_t timeline_li
         g.ua_ids.add(r.user_agent, e);
         g.pr_ids.add(r.principal, e);
         g.key_ids.add(r.access_key, e);
-        if (!r.access_key_text.empty()) {
-          auto it = g.key_text.find(r.access_key_text);
-          if (it == g.key_text.end()) {
-            it = g.key_text.emplace(std::string(r.access_key_text), std::make_pair(0, 0)).first;
-          }
-          ++it->second.first;
-          it->second.second += e;
-        }
+        g.keys.add(r.access_key_text, 1, e);
         auto& a =
             g.api_ids[(static_cast<uint64_t>(r.source) << 32) | static_cast<uint32_t>(r.name)];
         ++a.first;
@@ -218,53 +225,93 @@ void gather_cloudtrail(Gather& g, const SearchFilter& f, std::size_t timeline_li
   }
 }
 
+struct IpHash {
+  std::size_t operator()(const IpAddr& a) const {
+    uint64_t x, y;
+    std::memcpy(&x, a.bytes.data(), 8);
+    std::memcpy(&y, a.bytes.data() + 8, 8);
+    return std::hash<uint64_t>{}(x * 0x9e3779b97f4a7c15ULL ^ y ^ (a.v4 ? 1 : 0));
+  }
+};
+
+struct PairKey {
+  IpAddr src, dst;
+  friend bool operator==(const PairKey& a, const PairKey& b) = default;
+};
+struct PairHash {
+  std::size_t operator()(const PairKey& k) const { return IpHash{}(k.src) * 31 + IpHash{}(k.dst); }
+};
+
 struct PairStats {
   int64_t bytes = 0, flows = 0, rejects = 0;
-  std::set<std::string> ports;
+  std::vector<uint32_t> ports;  // service_port_code values, up to 8
+};
+
+// A flow record kept for the timeline: what its line shows, copied into reused buffers (no
+// allocation per record once the slots have grown); its id and text are made only for the
+// records listed.
+struct FlowSlot {
+  int64_t time = 0;
+  IpAddr src, dst;
+  uint16_t srcport = 0, dstport = 0;
+  uint32_t port = 0;
+  ingest::FlowAction action = ingest::FlowAction::kAccept;
+  int64_t bytes = 0;
+  std::string iface;
+  std::string line;
 };
 
 void gather_flows(Gather& g, FlowScan scan, const std::function<bool(const FlowRecord&)>& match,
                   const std::vector<std::string>& fixed_own, std::size_t timeline_limit) {
-  std::map<std::pair<std::string, std::string>, PairStats> pairs;
-  std::map<std::string, std::map<std::string, int64_t>> iface_addrs;  // own-address tally
-  std::vector<SearchHit> hits;
-  std::string h16;
+  std::unordered_map<PairKey, PairStats, PairHash> pairs;
+  // Own-address tally per interface (only when the own addresses are not given).
+  std::unordered_map<std::string, std::unordered_map<IpAddr, int64_t, IpHash>, TextHash,
+                     std::equal_to<>>
+      iface_addrs;
+  const bool tally = fixed_own.empty();
+  std::vector<FlowSlot> slots;
+  std::size_t used = 0;
+  const std::size_t compact_at = 4 * timeline_limit + 1024;
+  auto newest_first = [](const FlowSlot& a, const FlowSlot& b) { return a.time > b.time; };
   auto fn = [&](const FlowRecord& f) {
     if (!match(f) || !f.has(FlowField::kSrcaddr) || !f.has(FlowField::kDstaddr)) return;
     const int64_t t = (f.has(FlowField::kStart) ? f.start : f.end) * 1000;
     ++g.inv->flow_records;
     g.seen(t);
-    g.accounts.add(std::string(f.get(FlowField::kAccountId)));
-    g.regions.add(std::string(f.get(FlowField::kRegion)));
-    std::string src = f.srcaddr.to_string();
-    std::string dst = f.dstaddr.to_string();
-    auto& tally = iface_addrs[std::string(f.get(FlowField::kInterfaceId))];
-    ++tally[src];
-    ++tally[dst];
-    PairStats& p = pairs[{src, dst}];
+    g.accounts.add(f.get(FlowField::kAccountId));
+    g.regions.add(f.get(FlowField::kRegion));
+    const std::string_view ifc = f.get(FlowField::kInterfaceId);
+    if (tally) {
+      auto it = iface_addrs.find(ifc);
+      if (it == iface_addrs.end()) it = iface_addrs.emplace(std::string(ifc), 0).first;
+      ++it->second[f.srcaddr];
+      ++it->second[f.dstaddr];
+    }
+    const uint32_t port = service_port_code(f);
+    PairStats& p = pairs[PairKey{f.srcaddr, f.dstaddr}];
     p.bytes += f.bytes;
     ++p.flows;
     p.rejects += f.action == ingest::FlowAction::kReject;
-    if (p.ports.size() < 8) p.ports.insert(service_port(f));
-    SearchHit h;
-    h.time_ms = t;
-    content_hash16(f.line, &h16);
-    h.id = to_hex(h16);
-    h.action = f.action == ingest::FlowAction::kAccept   ? "ACCEPT"
-               : f.action == ingest::FlowAction::kReject ? "REJECT"
-                                                         : "-";
-    h.target = src + ":" + std::to_string(f.srcport) + " -> " + dst + ":" +
-               std::to_string(f.dstport) + " " +
-               service_port(f).substr(service_port(f).find('/') + 1) + " " + human_bytes(f.bytes);
-    std::string_view ifc = f.get(FlowField::kInterfaceId);
-    if (!ifc.empty()) h.target += " (" + std::string(ifc) + ")";
-    hits.push_back(std::move(h));
-    if (hits.size() > 4 * timeline_limit + 1024) {
-      std::nth_element(
-          hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(timeline_limit), hits.end(),
-          [](const SearchHit& a, const SearchHit& b) { return a.time_ms > b.time_ms; });
-      hits.resize(timeline_limit);
+    if (p.ports.size() < 8 && std::find(p.ports.begin(), p.ports.end(), port) == p.ports.end()) {
+      p.ports.push_back(port);
     }
+    if (used == compact_at) {
+      std::nth_element(slots.begin(), slots.begin() + static_cast<std::ptrdiff_t>(timeline_limit),
+                       slots.begin() + static_cast<std::ptrdiff_t>(used), newest_first);
+      used = timeline_limit;
+    }
+    if (used == slots.size()) slots.emplace_back();
+    FlowSlot& h = slots[used++];
+    h.time = t;
+    h.src = f.srcaddr;
+    h.dst = f.dstaddr;
+    h.srcport = f.srcport;
+    h.dstport = f.dstport;
+    h.port = port;
+    h.action = f.action;
+    h.bytes = f.bytes;
+    h.iface.assign(ifc);
+    h.line.assign(f.line);
   };
   std::string err;
   if (!scan_flows(*g.st, scan, fn, nullptr, &err)) {
@@ -273,40 +320,81 @@ void gather_flows(Gather& g, FlowScan scan, const std::function<bool(const FlowR
   }
   // Own addresses: given (an IP), else per interface the address in most of its records.
   std::set<std::string> own(fixed_own.begin(), fixed_own.end());
-  if (own.empty()) {
-    for (const auto& [ifc, tally] : iface_addrs) {
-      auto best = std::max_element(tally.begin(), tally.end(), [](const auto& a, const auto& b) {
-        return a.second < b.second;
-      });
-      if (best != tally.end()) own.insert(best->first);
+  std::vector<IpAddr> own_ips;
+  for (const auto& a : fixed_own) {
+    IpAddr ip;
+    if (IpAddr::parse(a, &ip)) own_ips.push_back(ip);
+  }
+  if (tally) {
+    for (const auto& [ifc, addrs] : iface_addrs) {
+      const IpAddr* best = nullptr;
+      int64_t n = -1;
+      std::string best_text;
+      for (const auto& [ip, c] : addrs) {
+        // Ties go to the smaller text, so the choice does not depend on hash order.
+        if (c > n || (c == n && ip.to_string() < best_text)) {
+          best = &ip;
+          n = c;
+          best_text = ip.to_string();
+        }
+      }
+      if (best != nullptr) {
+        own.insert(best_text);
+        own_ips.push_back(*best);
+      }
     }
     g.inv->own_addresses.assign(own.begin(), own.end());
   }
-  std::map<std::string, Peer> peers;
+  auto is_own = [&](const IpAddr& a) {
+    return std::find(own_ips.begin(), own_ips.end(), a) != own_ips.end();
+  };
+  std::unordered_map<IpAddr, Peer, IpHash> peers;
   for (const auto& [k, p] : pairs) {
-    const bool out = own.count(k.first) != 0;
-    const bool in = own.count(k.second) != 0;
+    const bool out = is_own(k.src);
+    const bool in = is_own(k.dst);
     if (!out && !in) continue;
-    const std::string& other = out ? k.second : k.first;
+    const IpAddr& other = out ? k.dst : k.src;
     Peer& peer = peers[other];
-    peer.address = other;
     (out ? peer.bytes_out : peer.bytes_in) += p.bytes;
     peer.flows += p.flows;
     peer.rejects += p.rejects;
-    for (const auto& port : p.ports) {
-      if (peer.ports.size() < 8 &&
-          std::find(peer.ports.begin(), peer.ports.end(), port) == peer.ports.end()) {
-        peer.ports.push_back(port);
+    for (const uint32_t port : p.ports) {
+      if (peer.ports.size() >= 8) break;
+      const std::string text = service_port_text(port);
+      if (std::find(peer.ports.begin(), peer.ports.end(), text) == peer.ports.end()) {
+        peer.ports.push_back(text);
       }
     }
   }
-  for (auto& [k, p] : peers) g.inv->peers.push_back(std::move(p));
+  for (auto& [ip, p] : peers) {
+    p.address = ip.to_string();
+    std::sort(p.ports.begin(), p.ports.end());
+    g.inv->peers.push_back(std::move(p));
+  }
   std::sort(g.inv->peers.begin(), g.inv->peers.end(), [](const Peer& a, const Peer& b) {
     const int64_t x = a.bytes_in + a.bytes_out, y = b.bytes_in + b.bytes_out;
     if (x != y) return x > y;
     return a.address < b.address;
   });
-  for (const auto& h : hits) g.entry(h.time_ms, "flows", h.action + " " + h.target, h.id);
+  if (used > timeline_limit) {
+    std::nth_element(slots.begin(), slots.begin() + static_cast<std::ptrdiff_t>(timeline_limit),
+                     slots.begin() + static_cast<std::ptrdiff_t>(used), newest_first);
+    used = timeline_limit;
+  }
+  std::string h16;
+  for (std::size_t i = 0; i < used; ++i) {
+    const FlowSlot& h = slots[i];
+    content_hash16(h.line, &h16);
+    const std::string svc = service_port_text(h.port);
+    std::string text = h.action == ingest::FlowAction::kAccept   ? "ACCEPT "
+                       : h.action == ingest::FlowAction::kReject ? "REJECT "
+                                                                 : "- ";
+    text += h.src.to_string() + ":" + std::to_string(h.srcport) + " -> " + h.dst.to_string() + ":" +
+            std::to_string(h.dstport) + " " + svc.substr(svc.find('/') + 1) + " " +
+            human_bytes(h.bytes);
+    if (!h.iface.empty()) text += " (" + h.iface + ")";
+    g.entry(h.time, "flows", std::move(text), to_hex(h16));
+  }
 }
 
 void gather_dns(Gather& g, const SearchFilter& f, std::size_t timeline_limit) {
@@ -423,8 +511,7 @@ void finish(Gather& g, const InvestigateOptions& o) {
                    g.dict->text(static_cast<int64_t>(k & 0xffffffffU)),
                v.first, v.second);
   }
-  for (const auto& [k, v] : g.key_text) g.keys.add(k, v.first, v.second);
-  inv.cloudtrail_events = static_cast<int64_t>(g.ct_rows.size());
+  inv.cloudtrail_events = static_cast<int64_t>(g.ct_ids.size());
   inv.accounts = g.accounts.sorted();
   inv.regions = g.regions.sorted();
   inv.apis = g.apis.sorted();
@@ -445,7 +532,11 @@ void finish(Gather& g, const InvestigateOptions& o) {
               if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
               return a.type < b.type;
             });
-  inv.timeline_total = static_cast<int64_t>(g.timeline.size());
+  // Every source lists only its latest entries, so the total is what the summary counted.
+  inv.timeline_total =
+      std::max<int64_t>(static_cast<int64_t>(g.timeline.size()),
+                        inv.cloudtrail_events + inv.flow_records + inv.dns_queries +
+                            static_cast<int64_t>(inv.findings.size()));
   if (g.timeline.size() > o.timeline_limit) {
     g.timeline.erase(g.timeline.begin(),
                      g.timeline.end() - static_cast<std::ptrdiff_t>(o.timeline_limit));
@@ -587,7 +678,7 @@ Result<Investigation> investigate(Store& st, const std::string& arg, const Inves
       SearchFilter ff = base;
       ff.resource = arg;
       gather_findings(g, ff);
-      if (!g.source_ips.sorted().empty() || !g.ip_ids.m.empty()) {
+      if (!g.source_ips.empty() || !g.ip_ids.m.empty()) {
         inv.notes.push_back(
             "flows and DNS are per address: follow a source IP below with `sentinel "
             "investigate IP`");

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ip.h"
 #include "core/time.h"
 #include "ingest/reader.h"
 #include "store/batch.h"
@@ -527,6 +528,123 @@ TEST_F(InvestigateTest, InvestigateAnIp) {
   simdjson::dom::element doc;
   ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
   EXPECT_EQ(int64_t(doc["counts"]["cloudtrail"]), 3);
+}
+
+// The summary is counted from every matching row while only the latest entries are listed:
+// for every address in the store, the totals, the APIs with their failures and the bytes to
+// and from peers equal what SQL over the views counts, and a short timeline keeps the newest.
+TEST_F(InvestigateTest, InvestigateSummaryEqualsAFullScan) {
+  auto count = [&](const std::string& sql, const std::string& a) {
+    Stmt s(st_->db(), sql, nullptr);
+    EXPECT_TRUE(s.ok()) << sql;
+    if (!s.ok()) return int64_t{-1};
+    s.bind_text(1, a);
+    return s.step() == SQLITE_ROW ? s.col_int(0) : int64_t{-1};
+  };
+  std::set<std::string> addresses;
+  for (const char* sql :
+       {"SELECT DISTINCT sourceIPAddress FROM cloudtrail", "SELECT DISTINCT srcaddr FROM flows",
+        "SELECT DISTINCT dstaddr FROM flows"}) {
+    Stmt s(st_->db(), sql, nullptr);
+    ASSERT_TRUE(s.ok()) << sql;
+    while (s.step() == SQLITE_ROW) {
+      std::string a(s.col_text(0));
+      IpAddr ip;
+      if (IpAddr::parse(a, &ip)) addresses.insert(a);
+    }
+  }
+  ASSERT_GE(addresses.size(), 5u);
+  std::size_t with_both = 0;
+  for (const auto& a : addresses) {
+    InvestigateOptions o;
+    o.timeline_limit = 2;
+    auto r = investigate(*st_, a, o);
+    ASSERT_TRUE(r.ok()) << a;
+    const Investigation& inv = *r;
+    const int64_t ct = count("SELECT count(*) FROM cloudtrail WHERE sourceIPAddress = ?1", a);
+    const int64_t fl = count("SELECT count(*) FROM flows WHERE srcaddr = ?1 OR dstaddr = ?1", a);
+    EXPECT_EQ(inv.cloudtrail_events, ct) << a;
+    EXPECT_EQ(inv.flow_records, fl) << a;
+    with_both += ct > 0 && fl > 0;
+    int64_t api_total = 0;
+    for (const auto& api : inv.apis) {
+      api_total += api.count;
+      const std::size_t colon = api.value.find(':');
+      ASSERT_NE(colon, std::string::npos) << api.value;
+      const std::string name = api.value.substr(colon + 1);
+      Stmt s(st_->db(),
+             "SELECT count(*), count(errorCode) FROM cloudtrail WHERE sourceIPAddress = ?1 AND "
+             "eventName = ?2 AND eventSource LIKE ?3 || '%'",
+             nullptr);
+      ASSERT_TRUE(s.ok());
+      s.bind_text(1, a);
+      s.bind_text(2, name);
+      const std::string source = api.value.substr(0, colon);
+      s.bind_text(3, source);
+      ASSERT_EQ(s.step(), SQLITE_ROW);
+      EXPECT_EQ(api.count, s.col_int(0)) << a << " " << api.value;
+      EXPECT_EQ(api.errors, s.col_int(1)) << a << " " << api.value;
+    }
+    EXPECT_EQ(api_total, ct) << a;
+    int64_t out = 0, in = 0;
+    for (const auto& p : inv.peers) {
+      out += p.bytes_out;
+      in += p.bytes_in;
+    }
+    EXPECT_EQ(out, count("SELECT COALESCE(sum(bytes), 0) FROM flows WHERE srcaddr = ?1 AND "
+                         "dstaddr <> ?1",
+                         a))
+        << a;
+    EXPECT_EQ(in, count("SELECT COALESCE(sum(bytes), 0) FROM flows WHERE dstaddr = ?1 AND "
+                        "srcaddr <> ?1",
+                        a))
+        << a;
+    const int64_t total = ct + fl + inv.dns_queries + static_cast<int64_t>(inv.findings.size());
+    EXPECT_EQ(inv.timeline_total, std::max<int64_t>(total, int64_t(inv.timeline.size()))) << a;
+    EXPECT_LE(inv.timeline.size(), 2u * 4) << a;  // each source lists at most the limit
+    if (ct + fl > 0) {
+      ASSERT_FALSE(inv.timeline.empty()) << a;
+      EXPECT_EQ(inv.timeline.back().time_ms, inv.last_ms) << a;  // the newest entry is kept
+    }
+  }
+  EXPECT_GE(with_both, 1u);  // 203.0.113.50: CloudTrail calls and flows
+}
+
+// --resource reads raw records block by block: it finds exactly the calls whose request,
+// response or resources hold the text (not those where it is only in userIdentity), newest
+// first, and a limit keeps the newest.
+TEST_F(InvestigateTest, ResourceSearchEqualsAScanOfTheRecords) {
+  for (const char* needle : {"payroll-exports", "sg-0", "i-0a1b2c3d4e5f60001", "eve"}) {
+    Stmt s(st_->db(),
+           "SELECT eventID FROM cloudtrail WHERE instr(COALESCE(requestParameters, ''), ?1) OR "
+           "instr(COALESCE(responseElements, ''), ?1) OR instr(COALESCE(resources, ''), ?1) OR "
+           "instr(COALESCE(additionalEventData, ''), ?1) ORDER BY eventTimeMs DESC, store_rowid "
+           "DESC",
+           nullptr);
+    ASSERT_TRUE(s.ok());
+    s.bind_text(1, needle);
+    std::vector<std::string> expected;
+    while (s.step() == SQLITE_ROW) expected.emplace_back(s.col_text(0));
+    SearchFilter f;
+    f.resource = needle;
+    f.types = kSearchCloudTrail;
+    std::vector<std::string> got = ids_of(search(f));
+    std::vector<std::string> a = got, b = expected;
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    EXPECT_EQ(a, b) << needle;
+    if (expected.size() >= 2) {
+      f.limit = 1;
+      SearchResult one = search(f);
+      ASSERT_EQ(one.hits.size(), 1u) << needle;
+      EXPECT_TRUE(one.truncated) << needle;
+      EXPECT_EQ(one.hits[0].id, got[0]) << needle;
+      // The same through the time index (a range that holds everything).
+      f.since_ms = 0;
+      f.limit = 1000;
+      EXPECT_EQ(ids_of(search(f)).size(), expected.size()) << needle;
+    }
+  }
 }
 
 TEST_F(InvestigateTest, InvestigateAnInstance) {
