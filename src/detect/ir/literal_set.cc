@@ -2,9 +2,16 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace sentinel::detect {
 
 namespace {
+
+// Up to this many distinct bigrams, each is searched for with SSE2 (see match()).
+constexpr std::size_t kSimdBigrams = 4;
 
 inline uint16_t bigram(const char* p) {
   return static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
@@ -61,6 +68,34 @@ void LiteralSet::match(std::string_view text, std::vector<uint32_t>* out) const 
   seen_.assign(count_, 0);
   const char* p = text.data();
   const std::size_t n = text.size();
+#if defined(__SSE2__)
+  // Few distinct bigrams (thirty "scanner-N" literals share one): find each bigram's positions
+  // 16 at a time (first byte here and second byte next, compared in one step), so that only
+  // real bigram hits reach check_at. SSE2 is part of every x86-64.
+  if (by_bigram_.size() <= kSimdBigrams) {
+    for (const auto& entry : by_bigram_) {
+      const char c0 = static_cast<char>(entry.first >> 8);
+      const char c1 = static_cast<char>(entry.first & 0xFF);
+      const __m128i v0 = _mm_set1_epi8(c0);
+      const __m128i v1 = _mm_set1_epi8(c1);
+      std::size_t i = 0;
+      for (; i + 17 <= n; i += 16) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
+        auto mask = static_cast<unsigned>(
+            _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, v0), _mm_cmpeq_epi8(b, v1))));
+        while (mask != 0) {
+          check_at(text, i + static_cast<std::size_t>(__builtin_ctz(mask)), out);
+          mask &= mask - 1;
+        }
+      }
+      for (; i + 1 < n; ++i) {
+        if (p[i] == c0 && p[i + 1] == c1) check_at(text, i, out);
+      }
+    }
+    return;
+  }
+#endif
   if (first_bytes_.size() <= kMemchrFirstBytes) {
     for (char c : first_bytes_) {
       const char* q = p;
