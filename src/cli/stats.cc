@@ -1,10 +1,12 @@
 #include "cli/stats.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "cli/runner.h"
 #include "core/escape.h"
+#include "core/ip.h"
 #include "core/json_writer.h"
 #include "core/time.h"
 
@@ -59,7 +61,7 @@ GroupBy::Group* GroupBy::find_or_add(std::string_view key) {
     }
     i = (i + 1) & mask;
   }
-  if (size_ >= max_groups_) return &overflow_;
+  if (size() >= max_groups_) return &overflow_;
   if ((size_ + 1) * 2 > slots_.size()) {
     grow();
     mask = slots_.size() - 1;
@@ -89,6 +91,61 @@ void GroupBy::grow() {
   last_ = SIZE_MAX;
 }
 
+GroupBy::Group* GroupBy::find_or_add_v4(uint32_t ip) {
+  if (v4_.empty()) {
+    v4_.resize(1024);
+    v4_mask_ = v4_.size() - 1;
+  }
+  uint64_t h = hash_v4(ip);
+  std::size_t i = h & v4_mask_;
+  while (v4_[i].used != 0) {
+    if (v4_[i].ip == ip) return &v4_[i].g;
+    i = (i + 1) & v4_mask_;
+  }
+  if (size() >= max_groups_) return &overflow_;
+  if ((v4_size_ + 1) * 2 > v4_.size()) {
+    grow_v4();
+    i = h & v4_mask_;
+    while (v4_[i].used != 0) i = (i + 1) & v4_mask_;
+  }
+  V4Slot& s = v4_[i];
+  s.ip = ip;
+  s.used = 1;
+  ++v4_size_;
+  return &s.g;
+}
+
+void GroupBy::grow_v4() {
+  std::vector<V4Slot> old(v4_.size() * 2);
+  old.swap(v4_);
+  v4_mask_ = v4_.size() - 1;
+  for (const V4Slot& s : old) {
+    if (s.used == 0) continue;
+    std::size_t i = hash_v4(s.ip) & v4_mask_;
+    while (v4_[i].used != 0) i = (i + 1) & v4_mask_;
+    v4_[i] = s;
+  }
+}
+
+std::size_t GroupBy::find_v4(uint32_t ip) const {
+  if (v4_.empty()) return SIZE_MAX;
+  std::size_t i = hash_v4(ip) & v4_mask_;
+  while (v4_[i].used != 0) {
+    if (v4_[i].ip == ip) return i;
+    i = (i + 1) & v4_mask_;
+  }
+  return SIZE_MAX;
+}
+
+void GroupBy::flush() {
+  while (pending_n_ > 0) {
+    Pending q = pending_[pending_head_];
+    pending_head_ = (pending_head_ + 1) % kPipeline;
+    --pending_n_;
+    apply_v4(q);
+  }
+}
+
 void GroupBy::add(std::string_view key, bool has_value, double value) {
   ++events_;
   Group* g = find_or_add(key);
@@ -99,7 +156,26 @@ void GroupBy::add(std::string_view key, bool has_value, double value) {
   }
 }
 
-void GroupBy::merge(const GroupBy& o) {
+namespace {
+
+void append_v4(std::string* out, uint32_t ip) {
+  char buf[16];
+  char* p = buf;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    unsigned o = (ip >> shift) & 0xFF;
+    if (o >= 100) *p++ = static_cast<char>('0' + o / 100);
+    if (o >= 10) *p++ = static_cast<char>('0' + o / 10 % 10);
+    *p++ = static_cast<char>('0' + o % 10);
+    if (shift > 0) *p++ = '.';
+  }
+  out->append(buf, p);
+}
+
+}  // namespace
+
+void GroupBy::merge(GroupBy& o) {
+  flush();
+  o.flush();
   events_ += o.events_;
   auto add_to = [](Group* g, const Group& x) {
     g->count += x.count;
@@ -108,19 +184,72 @@ void GroupBy::merge(const GroupBy& o) {
   };
   for (const Slot& s : o.slots_)
     if (s.hash != 0) add_to(find_or_add(o.key_of(s)), s.g);
+  for (const V4Slot& s : o.v4_)
+    if (s.used != 0) add_to(find_or_add_v4(s.ip), s.g);
   add_to(&overflow_, o.overflow_);
 }
 
-std::vector<std::pair<std::string_view, const GroupBy::Group*>> GroupBy::sorted(
-    bool by_sum, std::size_t top) const {
-  std::vector<std::pair<std::string_view, const Group*>> v;
-  v.reserve(size_);
+std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top, RowScratch* scratch) const {
+  std::string* texts = &scratch->texts;
+  std::vector<Group>& merged = scratch->merged;
+  merged.clear();
+  std::vector<Row> v;
+  v.reserve(size());
   for (const Slot& s : slots_)
-    if (s.hash != 0) v.emplace_back(key_of(s), &s.g);
-  auto less = [by_sum](const auto& a, const auto& b) {
-    if (by_sum && a.second->sum != b.second->sum) return a.second->sum > b.second->sum;
-    if (a.second->count != b.second->count) return a.second->count > b.second->count;
-    return a.first < b.first;
+    if (s.hash != 0) v.push_back(Row{s.g.sum, s.g.count, key_of(s), &s.g, false});
+  // IPv4 groups: their dotted quads in one buffer, sized first so the views stay put. A text
+  // group whose key is the dotted quad of an IPv4 group (a non-flow event whose field held the
+  // address as text) is folded into that row, which then points into scratch->merged.
+  if (v4_size_ > 0) {
+    std::unordered_map<std::size_t, const Group*> extra;  // v4 slot -> text group (rare)
+    if (!v.empty()) {
+      std::vector<Row> kept;
+      kept.reserve(v.size());
+      std::string canon;
+      for (const Row& row : v) {
+        std::string_view key = row.key;
+        IpAddr ip;
+        std::size_t at = SIZE_MAX;
+        if (key.size() <= 15 && IpAddr::parse(key, &ip) && ip.v4) {
+          canon.clear();
+          append_v4(&canon, ip.v4_value());
+          if (canon == key) at = find_v4(ip.v4_value());
+        }
+        if (at == SIZE_MAX)
+          kept.push_back(row);
+        else
+          extra.emplace(at, row.g);
+      }
+      v.swap(kept);
+    }
+    merged.reserve(extra.size());
+    texts->clear();
+    texts->reserve(v4_size_ * 15);
+    for (std::size_t k = 0; k < v4_.size(); ++k) {
+      const V4Slot& s = v4_[k];
+      if (s.used == 0) continue;
+      std::size_t off = texts->size();
+      append_v4(texts, s.ip);
+      const Group* g = &s.g;
+      if (!extra.empty()) {
+        auto it = extra.find(k);
+        if (it != extra.end()) {
+          merged.push_back(s.g);
+          merged.back().count += it->second->count;
+          merged.back().sum += it->second->sum;
+          merged.back().summed += it->second->summed;
+          g = &merged.back();
+        }
+      }
+      // No reallocation: a dotted quad is at most 15 bytes and that much was reserved.
+      v.push_back(Row{g->sum, g->count, std::string_view(texts->data() + off, texts->size() - off),
+                      g, true});
+    }
+  }
+  auto less = [by_sum](const Row& a, const Row& b) {
+    if (by_sum && a.sum != b.sum) return a.sum > b.sum;
+    if (a.count != b.count) return a.count > b.count;
+    return a.key < b.key;
   };
   if (top != 0 && top < v.size()) {
     std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(), less);
@@ -143,15 +272,97 @@ std::string format_sum(double x) {
   return buf;
 }
 
+// Output goes out in pieces of about this size, so a million groups never sit in one string.
+constexpr std::size_t kOutChunk = std::size_t{1} << 20;
+
 }  // namespace
 
-std::string GroupBy::to_text(std::string_view by, std::string_view sum, std::size_t top) const {
+void GroupBy::write(std::FILE* out, bool json, std::string_view by, std::string_view sum,
+                    std::size_t top, uint64_t rejects, double seconds, std::string* into) const {
   bool with_sum = !sum.empty();
-  auto rows = sorted(with_sum, top);
+  RowScratch scratch;
+  auto rows = sorted(with_sum, top, &scratch);
   std::string s;
+  auto piece = [&](bool last) {
+    if (into != nullptr) {
+      into->append(s);
+      s.clear();
+    } else if (last || s.size() >= kOutChunk) {
+      std::fwrite(s.data(), 1, s.size(), out);
+      s.clear();
+    }
+  };
+  if (json) {
+    JsonWriter w(&s);
+    w.begin_object();
+    w.field("by", by);
+    if (with_sum) w.field("sum", sum);
+    w.field("events", events_);
+    w.field("rejects", rejects);
+    w.field("seconds", seconds);
+    w.field("groups_total", static_cast<uint64_t>(size()));
+    w.field("max_groups", static_cast<uint64_t>(max_groups_));
+    w.key("groups");
+    w.begin_array();
+    auto group = [&](const Group& g) {
+      w.field("count", g.count);
+      if (with_sum) {
+        w.key("sum");
+        if (g.sum == static_cast<double>(static_cast<int64_t>(g.sum)) && g.sum < 9.0e15 &&
+            g.sum > -9.0e15)
+          w.number(static_cast<int64_t>(g.sum));
+        else
+          w.number(g.sum);
+        w.field("summed", g.summed);
+      }
+    };
+    // Rows by hand (the same JSON as the writer's): a million of them is most of the output.
+    char num[32];
+    auto append_u64 = [&](uint64_t x) {
+      auto r = std::to_chars(num, num + sizeof num, x);
+      s.append(num, r.ptr);
+    };
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      const Row& row = rows[k];
+      s += k == 0 ? "{\"key\":\"" : ",{\"key\":\"";
+      if (row.plain)
+        s.append(row.key);
+      else
+        append_json_escaped(&s, row.key);
+      s += "\",\"count\":";
+      append_u64(row.g->count);
+      if (with_sum) {
+        s += ",\"sum\":";
+        double x = row.g->sum;
+        if (x == static_cast<double>(static_cast<int64_t>(x)) && x < 9.0e15 && x > -9.0e15) {
+          auto r = std::to_chars(num, num + sizeof num, static_cast<int64_t>(x));
+          s.append(num, r.ptr);
+        } else {
+          JsonWriter(&s).number(x);
+        }
+        s += ",\"summed\":";
+        append_u64(row.g->summed);
+      }
+      s += '}';
+      piece(false);
+    }
+    w.end_array();
+    w.key("overflow");
+    if (overflow_.count == 0) {
+      w.null();
+    } else {
+      w.begin_object();
+      group(overflow_);
+      w.end_object();
+    }
+    w.end_object();
+    s += "\n";
+    piece(true);
+    return;
+  }
   s += "Events: " + with_commas(events_) + ", groups by ";
   append_terminal_safe(&s, by);
-  s += ": " + with_commas(size_) + "\n";
+  s += ": " + with_commas(size()) + "\n";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%14s  ", "count");
   s += buf;
@@ -170,57 +381,35 @@ std::string GroupBy::to_text(std::string_view by, std::string_view sum, std::siz
     }
     append_terminal_safe(&s, key);
     s += "\n";
+    piece(false);
   };
-  for (const auto& [k, g] : rows) line(k.empty() ? std::string_view("(none)") : k, *g);
-  if (top != 0 && size_ > top)
-    s += "  (" + with_commas(size_ - top) + " more groups; --top 0 shows all)\n";
+  for (const Row& r : rows) line(r.key.empty() ? std::string_view("(none)") : r.key, *r.g);
+  if (top != 0 && size() > top)
+    s += "  (" + with_commas(size() - top) + " more groups; --top 0 shows all)\n";
   if (overflow_.count > 0) line("(other: past the group limit)", overflow_);
+  piece(true);
+}
+
+void GroupBy::write_text(std::FILE* out, std::string_view by, std::string_view sum,
+                         std::size_t top) const {
+  write(out, false, by, sum, top, 0, 0, nullptr);
+}
+
+void GroupBy::write_json(std::FILE* out, std::string_view by, std::string_view sum, std::size_t top,
+                         uint64_t rejects, double seconds) const {
+  write(out, true, by, sum, top, rejects, seconds, nullptr);
+}
+
+std::string GroupBy::to_text(std::string_view by, std::string_view sum, std::size_t top) const {
+  std::string s;
+  write(nullptr, false, by, sum, top, 0, 0, &s);
   return s;
 }
 
 std::string GroupBy::to_json(std::string_view by, std::string_view sum, std::size_t top,
                              uint64_t rejects, double seconds) const {
-  bool with_sum = !sum.empty();
   std::string s;
-  JsonWriter w(&s);
-  w.begin_object();
-  w.field("by", by);
-  if (with_sum) w.field("sum", sum);
-  w.field("events", events_);
-  w.field("rejects", rejects);
-  w.field("seconds", seconds);
-  w.field("groups_total", static_cast<uint64_t>(size_));
-  w.key("groups");
-  w.begin_array();
-  auto group = [&](const Group& g) {
-    w.field("count", g.count);
-    if (with_sum) {
-      w.key("sum");
-      if (g.sum == static_cast<double>(static_cast<int64_t>(g.sum)) && g.sum < 9.0e15 &&
-          g.sum > -9.0e15)
-        w.number(static_cast<int64_t>(g.sum));
-      else
-        w.number(g.sum);
-      w.field("summed", g.summed);
-    }
-  };
-  for (const auto& [k, g] : sorted(with_sum, top)) {
-    w.begin_object();
-    w.field("key", k);
-    group(*g);
-    w.end_object();
-  }
-  w.end_array();
-  w.key("overflow");
-  if (overflow_.count == 0) {
-    w.null();
-  } else {
-    w.begin_object();
-    group(overflow_);
-    w.end_object();
-  }
-  w.end_object();
-  s += "\n";
+  write(nullptr, true, by, sum, top, rejects, seconds, &s);
   return s;
 }
 

@@ -318,6 +318,48 @@ py "stats --by --max-groups: bounded, the rest counted as overflow" "$TMP/by_cap
 import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["groups_total"] == 5 and s["overflow"]["count"] == s["events"] - sum(g["count"] for g in s["groups"]) > 0, s'
+# IPv4 keys take the flow fast path (32-bit keys, prefetch pipeline); IPv6 and "-" do not. Two
+# files over two threads, many groups, --max-groups: the same numbers as a plain Python count.
+python3 - "$TMP" <<'PYEOF'
+import json, sys
+head = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+want = {}
+for n in (1, 2):
+    rows = [head]
+    for i in range(6000):
+        k = (i * 7919 + n * 13) % 2500
+        src = f"10.{k % 3}.{k // 256 % 256}.{k % 256}" if k % 50 else f"2001:db8::{k:x}"
+        if k % 97 == 0:
+            src = "-"
+        b = "-" if i % 11 == 0 else str(i % 1000)
+        rows.append(f"2 111122223333 eni-0a1b2c3d {src} 10.0.1.9 40000 443 6 3 {b} 1700000000 1700000060 ACCEPT OK")
+        g = want.setdefault("" if src == "-" else src, [0, 0, 0])
+        g[0] += 1
+        if b != "-":
+            g[1] += int(b)
+            g[2] += 1
+    open(f"{sys.argv[1]}/flowsv4_{n}.log", "w").write("\n".join(rows) + "\n")
+json.dump(want, open(sys.argv[1] + "/flowsv4_want.json", "w"))
+PYEOF
+run by_v4 stats --output json --threads 2 --type vpcflow --by srcaddr --sum bytes "$TMP/flowsv4_1.log" "$TMP/flowsv4_2.log"
+expect_rc by_v4 0
+py "stats --by srcaddr (IPv4 fast path, IPv6, missing) over 2 files x 2 threads: exact" "$TMP/by_v4.out" '
+import json, sys
+s = json.load(open(sys.argv[1]))
+want = json.load(open(sys.argv[1].replace("by_v4.out", "flowsv4_want.json")))
+got = {g["key"]: [g["count"], g["sum"], g["summed"]] for g in s["groups"]}
+assert got == want, [(k, got.get(k), v) for k, v in want.items() if got.get(k) != v][:5]
+assert s["events"] == 12000 and s["groups_total"] == len(want) and s["overflow"] is None, s["groups_total"]
+sums = [g["sum"] for g in s["groups"]]
+assert sums == sorted(sums, reverse=True)'
+run by_v4_cap stats --output json --threads 1 --type vpcflow --by srcaddr --max-groups 100 "$TMP/flowsv4_1.log"
+expect_rc by_v4_cap 0
+expect_grep "stats --by --max-groups: the limit is reported on stderr" "$TMP/by_v4_cap.err" "group limit (--max-groups 100) was reached"
+py "stats --by srcaddr --max-groups: kept groups exact, the rest in overflow" "$TMP/by_v4_cap.out" '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["groups_total"] == 100 and s["max_groups"] == 100, s["groups_total"]
+assert sum(g["count"] for g in s["groups"]) + s["overflow"]["count"] == s["events"] == 6000, s'
 run by_text stats --by sourceIPAddress "$TMP/hostile.json"
 expect_rc by_text 0
 py "stats --by text: group keys escaped for the terminal" "$TMP/by_text.out" '
