@@ -464,7 +464,7 @@ def main() -> int:
         targets.append(("Peak RSS, 4x larger tree vs small tree (1 thread)", "–", "≤ 1.5x (flat in file count)",
                         f"not measured ({why('ct_tree_small') if small1 is None and s_tree else why('ct_tree')})"))
 
-    targets += ext.targets()
+    targets += ext.targets(summaries)
 
     # Report.
     now = dt.datetime.now(dt.timezone.utc)

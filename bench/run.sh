@@ -5,7 +5,8 @@
 #   bash bench/run.sh [--large] [--runs N] [--seed S] [--events N] [--plain-events N]
 #                     [--plain-flows N] [--no-build]
 #
-# SENTINEL_BENCH_BUILD=DIR builds in DIR instead of build/release.
+# SENTINEL_BENCH_BUILD=DIR builds in DIR instead of build/release; SENTINEL_BENCH_DATA=DIR keeps
+# the generated data in DIR instead of build/bench-data.
 # SENTINEL_BENCH_BEFORE=BIN (and SENTINEL_BENCH_BEFORE_LABEL=TEXT): an older sentinel whose detect
 # runs beside the current one in the same rounds, for before/after numbers on one machine state.
 # Default sizes finish in a few minutes on 2 cores; --large writes more than 5 GB of
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --plain-events) plain_events="$2"; shift ;;
     --plain-flows) plain_flows="$2"; shift ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -71,7 +72,8 @@ jobs=$(nproc)
 if [ "$build" = 1 ]; then
   if [ -f CMakeLists.txt ] &&
      cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSENTINEL_BUILD_BENCH=ON >/dev/null &&
-     cmake --build "$build_dir" -j "$jobs"; then
+     cmake --build "$build_dir" -j "$jobs" --target sentinel sentinel-gen sentinel-limits \
+       sentinel-bench-spawn sentinel-state-mem; then
     :
   else
     # Keep measuring the baselines when the main tree does not build: the bench tools have
@@ -91,7 +93,7 @@ done
 if [ ! -x "$sentinel" ] && [ -x "$build_dir/src/cli/sentinel" ]; then sentinel=$build_dir/src/cli/sentinel; fi
 [ -x "$sentinel" ] || echo "bench: sentinel not built ($sentinel); measuring baselines only" >&2
 
-data=build/bench-data
+data=${SENTINEL_BENCH_DATA:-build/bench-data}
 generate() {  # generate DIR PARAMS... ; skips when DIR already holds data for the same params
   local dir=$1; shift
   local want="$* seed=$seed gen=$(sha1sum "$gen" | cut -c1-12)"
@@ -113,8 +115,10 @@ generate "$data/small" --events "$small_events"
 
 invocation="bash bench/run.sh${orig_args:+ }$orig_args"
 if [ -n "${SENTINEL_BENCH_BUILD:-}" ]; then invocation="SENTINEL_BENCH_BUILD=$SENTINEL_BENCH_BUILD $invocation"; fi
+if [ -n "${SENTINEL_BENCH_DATA:-}" ]; then invocation="SENTINEL_BENCH_DATA=$SENTINEL_BENCH_DATA $invocation"; fi
+bench_start=$SECONDS
 python3 bench/compare.py --data "$data/main" --data-small "$data/small" --sentinel "$sentinel" \
   --limits "$limits" --spawn "$spawn" --python python3 --runs "$runs" --doc docs/performance.md \
   --results "$data/results.json" --invocation "$invocation" \
   ${SENTINEL_BENCH_BEFORE:+--before "$SENTINEL_BENCH_BEFORE" --before-label "${SENTINEL_BENCH_BEFORE_LABEL:-before}"}
-echo "bench: wrote docs/performance.md and $data/results.json"
+echo "bench: wrote docs/performance.md and $data/results.json (measuring took $((SECONDS - bench_start)) s)"

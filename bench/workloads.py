@@ -27,6 +27,10 @@ import subprocess
 import sys
 
 MB = 1e6
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|")
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUCK_DIR = os.path.join(HERE, "duckdb")
 SENT = "sentinel --threads 1"
@@ -252,7 +256,9 @@ class Ext:
                 return r
         return None
 
-    def targets(self) -> list[tuple[str, str, str, str]]:
+    def targets(self, all_summaries: dict | None = None) -> list[tuple[str, str, str, str]]:
+        """The #7 targets. `all_summaries` (compare.py's, every workload) widens the peak RSS
+        target to every Sentinel row of the run, not only the #7 workloads."""
         t = []
 
         def ratio(label, key, peer, need, unit="x", base=None):
@@ -280,15 +286,37 @@ class Ext:
         ratio("#7 Flows bytes per source vs DuckDB (1 thread each)", "w7_flow_bytes", "DuckDB", 3)
         ratio("#7 Detection (shipped rules), gz tree, vs libdeflate alone", "w7_detect_tree", "libdeflate", 0.7)
         worst = None
-        for key, rows in self.sum.items():
+        sums = dict(all_summaries or {})
+        sums.update(self.sum)
+        for key, rows in sums.items():
             for r in rows:
-                if r.tool.startswith("sentinel") and r.rss_mb is not None:
+                if self._is_sentinel_process(r) and r.rss_mb is not None:
                     if worst is None or r.rss_mb > worst[1]:
                         worst = (f"{r.tool} ({key})", r.rss_mb)
         if worst:
-            t.append(("#7 Peak RSS of Sentinel, worst #7 workload", f"{worst[1]:.0f} MB: {worst[0]}", "≤ 200 MB",
-                      "met" if worst[1] <= 200 else "missed"))
+            t.append(("#7 Peak RSS of Sentinel, worst workload of the run", f"{worst[1]:.0f} MB: {worst[0]}",
+                      "≤ 200 MB", "met" if worst[1] <= 200 else "missed"))
         return t
+
+    @staticmethod
+    def _is_sentinel_process(r) -> bool:
+        # Whole sentinel processes (current build; not the limits helpers, not a --before binary).
+        return r.tool.startswith("sentinel") and not r.status.startswith("in-process")
+
+    def busy(self) -> tuple[str, str, float] | None:
+        """The single-threaded #7 run that waited longest for a core: (workload, tool, wall/CPU)."""
+        worst = None
+        for w in self.ws:
+            for tl in w.tools:
+                runs = w.runs.get(tl.name) or []
+                if tl.kind == "limits" or not runs or any(r["rc"] != 0 for r in runs):
+                    continue
+                walls = sorted(r["wall"] for r in runs)
+                cpus = sorted(r["cpu"] for r in runs)
+                ratio = walls[len(walls) // 2] / max(1e-9, cpus[len(cpus) // 2])
+                if worst is None or ratio > worst[2]:
+                    worst = (w.key, tl.name, ratio)
+        return worst
 
     def doc_lines(self) -> list[str]:
         lines = ["## Issue #7 workloads: the same job as the peers", "",
@@ -298,20 +326,27 @@ class Ext:
                  "DuckDB runs `bench/duckdb/peer.mjs` (`read_json` with `Records` as `JSON[]`, unnested and "
                  "filtered by JSON path; `read_csv` for flows). Targets are judged on CPU time (user + sys; "
                  "every compared process is single-threaded, and a limits row's in-process seconds are "
-                 "CPU-bound), with the wall-clock MB/s ratio beside it: **this machine is shared with other "
-                 "engineers (2 cores, ~8 builds and tests) and was noisy while these numbers were taken**, "
-                 "so read the CPU column for the work each tool does."]
+                 "CPU-bound), with the wall-clock MB/s ratio beside it."]
+        b = self.busy()
+        if b and b[2] > 1.25:
+            lines += ["", f"**WARNING: THE MACHINE WAS BUSY during the #7 rounds** (`{b[1]}` on {b[0]}: median wall "
+                          f"{b[2]:.1f}x its CPU time): other processes held the cores, so wall-clock times and the "
+                          "wall ratios are unreliable. The targets are judged on CPU time; rerun `make bench` on an "
+                          "idle machine for wall-clock numbers."]
+        elif b:
+            lines += ["", f"The machine was quiet during the #7 rounds (worst single-threaded wall/CPU: {b[2]:.2f}x, "
+                          f"`{b[1]}`), so the wall and CPU ratios agree."]
         lines += [""] + [f"- {n}" for n in self.notes] + ([""] if self.notes else [])
-        big = [(key, r.tool, r.rss_mb) for key, rows in getattr(self, "sum", {}).items() for r in rows
-               if r.tool.startswith("sentinel") and r.rss_mb is not None and r.rss_mb > 200]
-        if big:
-            lines += ["**Peak RSS above 200 MB**: " + "; ".join(f"`{t}` on {k}: {m:.0f} MB" for k, t, m in big)
-                      + ". Cause: `src/ingest/reader.cc` maps a plain (uncompressed) file whole (`mmap` + "
-                      "`MADV_SEQUENTIAL`), and every page the parser touches stays resident and counts in "
-                      "RSS (as file-backed memory the kernel can drop, but RSS all the same), so peak RSS "
-                      "follows the largest plain file. Gzip inputs are decoded into bounded buffers and stay "
-                      "flat. Follow-up: read line formats (flow logs, JSON lines) in bounded chunks, or "
-                      "`MADV_DONTNEED` the consumed prefix of the mapping as the parser advances.", ""]
+        rss = [(w.title.split(",")[0], r.tool, r.rss_mb) for w in self.ws for r in getattr(self, "sum", {}).get(w.key, [])
+               if self._is_sentinel_process(r) and r.rss_mb is not None]
+        if rss:
+            lines += ["Peak RSS of every Sentinel process in the #7 workloads (target ≤ 200 MB whatever the "
+                      "input size: plain files are mapped and their consumed prefix dropped as the parser "
+                      "moves on, gzip files are decoded into bounded buffers, and `stats --by` keeps at most "
+                      "`--max-groups` groups):", "",
+                      "| workload | Sentinel command | peak RSS MB | ≤ 200 MB |", "|---|---|---:|---|"]
+            lines += [f"| {k} | {cell(t)} | {m:.0f} | {'yes' if m <= 200 else '**no**'} |" for k, t, m in rss]
+            lines.append("")
         return lines
 
 
