@@ -124,6 +124,21 @@ bool AsnFunction::call(const EventView& ev, const std::vector<FieldRef>& args, V
   return true;
 }
 
+bool CountryOrAddressFunction::call(const EventView& ev, const std::vector<FieldRef>& args,
+                                    Value* out, std::string* buf) const {
+  IpAddr ip;
+  if (!field_ip(ev, args, &ip)) return false;
+  enrich::GeoInfo info;
+  if (geo_ != nullptr && geo_->lookup(ip, &info) && !info.country_code.empty()) {
+    buf->assign(info.country_code);
+  } else {
+    buf->clear();
+    ip.append_to(buf);
+  }
+  set_string(out, *buf);
+  return true;
+}
+
 bool ListFunction::call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
                         std::string* buf) const {
   Value v;

@@ -69,6 +69,20 @@ class AsnFunction : public Function {
   const enrich::GeoDb* geo_;
 };
 
+/// `country_or_address(field)`: where an address is, as coarsely as the data allows: its ISO
+/// country code when a geo database knows it, else the address itself (canonical text), so a
+/// rule counting places (ConsoleLoginSuccess.B) counts countries with a database and distinct
+/// addresses without one. No value for a value that is not an address. `geo` may be null.
+class CountryOrAddressFunction : public Function {
+ public:
+  explicit CountryOrAddressFunction(const enrich::GeoDb* geo) : geo_(geo) {}
+  bool call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+            std::string* buf) const override;
+
+ private:
+  const enrich::GeoDb* geo_;
+};
+
 /// `threat_list(field)` → display name of the first threat list holding the value (an address
 /// or a domain), with trusted beating threat; `is_trusted(field)` → a boolean.
 class ListFunction : public Function {

@@ -57,6 +57,8 @@ void FunctionRegistry::add_builtins() {
       "dns_base_domain under its short name: a DNS name's registered domain");
   add("registrable_domain", std::make_unique<functions::DnsBaseDomainFunction>(), {1},
       "dns_base_domain under the Public Suffix List's name for it");
+  add("country_or_address", std::make_unique<functions::CountryOrAddressFunction>(nullptr), {1},
+      "ISO country code of an address (with a geo database), else the address itself");
   add("asn", std::make_unique<functions::AsnFunction>(nullptr), {1},
       "AS number of an address (with a geo ASN database), else its network: a.b.c.0/24, "
       "the /64 for IPv6");
@@ -88,6 +90,8 @@ void FunctionRegistry::add_enrichment(const EnrichmentData& data) {
   if (data.geo != nullptr) {
     add("country", std::make_unique<GeoFieldFunction>(data.geo, GeoFieldFunction::What::kCountry),
         {1}, "ISO country code of an address");
+    add("country_or_address", std::make_unique<functions::CountryOrAddressFunction>(data.geo), {1},
+        "ISO country code of an address, or the address when the database has no country");
     add("asn", std::make_unique<functions::AsnFunction>(data.geo), {1},
         "autonomous system number of an address; its network (a.b.c.0/24, IPv6 /64) when the "
         "database has no AS for it");
