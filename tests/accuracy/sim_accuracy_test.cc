@@ -416,14 +416,15 @@ TEST(Accuracy, InvestigateShowsEachStoryAcrossSources) {
   // scan.
   const auto tor = label_actors(labels, "tor-credential-compromise");
   ASSERT_GE(tor.size(), 8u);
-  std::string key, instance, domain;
+  std::string key, instance, eni, domain;
   for (const auto& a : tor) {
     if (a.rfind("AKIA", 0) == 0) key = a;
     if (a.rfind("i-", 0) == 0) instance = a;
+    if (a.rfind("eni-", 0) == 0) eni = a;
     if (a.find('.') != std::string::npos && a.find_first_not_of("0123456789.") != std::string::npos)
       domain = a;
   }
-  ASSERT_FALSE(key.empty() || instance.empty() || domain.empty()) << labels;
+  ASSERT_FALSE(key.empty() || instance.empty() || eni.empty() || domain.empty()) << labels;
   const std::string by_key = investigate(key);
   for (const char* s :
        {"ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
@@ -433,16 +434,23 @@ TEST(Accuracy, InvestigateShowsEachStoryAcrossSources) {
     EXPECT_NE(by_key.find(s), std::string::npos) << "investigate " << key << ": no " << s << "\n"
                                                  << by_key.substr(0, 3000);
   }
+  // (The flow findings name the interface and its address, not the instance: the interface
+  // shows them.)
   const std::string by_instance = investigate(instance);
   for (const std::string& s :
-       {std::string("ec2:RunInstances"), domain, std::string("Trojan:EC2/DropPoint"),
-        std::string("Trojan:EC2/DropPoint!DNS"), std::string("Execution:EC2/MaliciousFile")}) {
+       {std::string("ec2:RunInstances"), domain, std::string("Trojan:EC2/DropPoint!DNS"),
+        std::string("Execution:EC2/MaliciousFile")}) {
     EXPECT_NE(by_instance.find(s), std::string::npos)
         << "investigate " << instance << ": no " << s << "\n"
         << by_instance.substr(0, 3000);
   }
   EXPECT_EQ(by_instance.find("\"flows\":0"), std::string::npos) << by_instance.substr(0, 2000);
   EXPECT_EQ(by_instance.find("\"dns\":0"), std::string::npos) << by_instance.substr(0, 2000);
+  const std::string by_eni = investigate(eni);
+  EXPECT_NE(by_eni.find("Trojan:EC2/DropPoint\""), std::string::npos)
+      << "investigate " << eni << ": no Trojan:EC2/DropPoint\n"
+      << by_eni.substr(0, 3000);
+  EXPECT_EQ(by_eni.find("\"flows\":0"), std::string::npos) << by_eni.substr(0, 2000);
 
   // (2) The data breach: the outside address that used the node's credentials: its calls (the
   // reads and the denied IAM calls), the node's transfer to it, the findings.
