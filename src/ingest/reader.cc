@@ -45,12 +45,14 @@ class MappedFile {
     base_ = base;
     total_ = total;
     size_ = size;
+    populate_upto(kReleaseStep);
     return true;
   }
   void reset() {
     if (base_ != nullptr) munmap(base_, total_);
     base_ = nullptr;
     released_ = 0;
+    populated_ = 0;
   }
   std::string_view view() const { return {static_cast<const char*>(base_), size_}; }
   bool mapped() const { return base_ != nullptr; }
@@ -66,13 +68,25 @@ class MappedFile {
     if (upto <= released_) return;
     madvise(static_cast<char*>(base_) + released_, upto - released_, MADV_DONTNEED);
     released_ = upto;
+    populate_upto(upto + 2 * kReleaseStep);
   }
 
  private:
+  // Maps the pages up to `end` in one call (MADV_POPULATE_READ, Linux 5.14+) instead of one
+  // page fault per 64 KB as the parser reaches them; ignored where unsupported.
+  void populate_upto(std::size_t end) {
+    if (end > size_) end = size_;
+    if (end <= populated_) return;
+    madvise(static_cast<char*>(base_) + populated_, end - populated_, kMadvPopulateRead);
+    populated_ = end;
+  }
+  static constexpr int kMadvPopulateRead = 22;
+
   void* base_ = nullptr;
   std::size_t total_ = 0;
   std::size_t size_ = 0;
-  std::size_t released_ = 0;  // bytes at the start of the mapping already dropped
+  std::size_t released_ = 0;   // bytes at the start of the mapping already dropped
+  std::size_t populated_ = 0;  // bytes at the start of the mapping already populated
 };
 
 // Forwards every callback and, as the parser's position (the record's byte offset) moves on,
