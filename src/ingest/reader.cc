@@ -68,7 +68,7 @@ class MappedFile {
     if (upto <= released_) return;
     madvise(static_cast<char*>(base_) + released_, upto - released_, MADV_DONTNEED);
     released_ = upto;
-    populate_upto(upto + 2 * kReleaseStep);
+    populate_upto(upto + kReleaseStep);
   }
 
  private:
