@@ -37,30 +37,20 @@ constexpr std::size_t kMaxRejectLinesPerFile = 20;
 constexpr uint64_t kTxnEvents = 200000;
 constexpr double kTxnSeconds = 2.0;
 
-bool read_whole(const std::string& path, bool is_stdin, std::string* out, std::string* error) {
+// Standard input, whole: it cannot be hashed and then read again.
+bool read_stdin(std::string* out, std::string* error) {
   out->clear();
-  int fd = is_stdin ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *error = "cannot open: " + std::string(std::strerror(errno));
-    return false;
-  }
-  struct stat st {};
-  if (!is_stdin && ::fstat(fd, &st) == 0 && st.st_size > 0) {
-    out->reserve(static_cast<std::size_t>(st.st_size));
-  }
   char buf[1 << 16];
   while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(0, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       *error = "read error: " + std::string(std::strerror(errno));
-      if (!is_stdin) ::close(fd);
       return false;
     }
     if (n == 0) break;
     out->append(buf, static_cast<std::size_t>(n));
   }
-  if (!is_stdin) ::close(fd);
   return true;
 }
 
@@ -255,7 +245,14 @@ IngestOutcome ingest_inputs(store::Store& st, const std::vector<ingest::Input>& 
       const ingest::Input& in = inputs[i];
       Item item;
       std::string error;
-      if (!read_whole(in.path, in.is_stdin, &bytes, &error)) {
+      // A file is hashed in pieces, then parsed through the reader's own mapping (whose
+      // consumed pages it releases), so memory does not grow with the file; standard input
+      // has to be held whole.
+      std::string sha;
+      uint64_t size = 0;
+      const bool got = in.is_stdin ? read_stdin(&bytes, &error)
+                                   : store::sha256_file(in.path, &sha, &size, &error);
+      if (!got) {
         // An unreadable file is a reject of its own; nothing is stored for it.
         Reject r{SourceRef{in.path, -1, 0, 0}, RejectReason::kIoError, error, 0};
         sink.stats.add_reject(r);
@@ -265,8 +262,11 @@ IngestOutcome ingest_inputs(store::Store& st, const std::vector<ingest::Input>& 
         handoff.put(i, std::move(item));
         continue;
       }
-      item.bytes = bytes.size();
-      std::string sha = store::sha256(bytes);
+      if (in.is_stdin) {
+        size = bytes.size();
+        sha = store::sha256(bytes);
+      }
+      item.bytes = size;
       if (stored_hashes.count(sha) != 0) {
         item.skipped = true;
         handoff.put(i, std::move(item));
@@ -274,10 +274,11 @@ IngestOutcome ingest_inputs(store::Store& st, const std::vector<ingest::Input>& 
       }
       auto batch = std::make_unique<store::FileBatch>();
       batch->path = in.path;
-      batch->size = bytes.size();
+      batch->size = size;
       batch->sha256 = std::move(sha);
       sink.begin(batch.get());
-      ingest::FileReport rep = reader.read_bytes(in.path, bytes, sink);
+      ingest::FileReport rep =
+          in.is_stdin ? reader.read_bytes(in.path, bytes, sink) : reader.read(in.path, sink);
       sink.finish_file(in, rep);
       batch->type = rep.type;
       batch->readable = rep.readable;

@@ -1,6 +1,10 @@
 #include "store/batch.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstring>
 
@@ -107,6 +111,41 @@ std::string sha256(std::string_view bytes) {
   unsigned int n = 0;
   EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
   return std::string(reinterpret_cast<char*>(md), n);
+}
+
+bool sha256_file(const std::string& path, std::string* out, uint64_t* size, std::string* error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = "cannot open: " + std::string(std::strerror(errno));
+    return false;
+  }
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  std::string buf(std::size_t{1} << 20, '\0');
+  uint64_t total = 0;
+  bool ok = true;
+  while (true) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *error = "read error: " + std::string(std::strerror(errno));
+      ok = false;
+      break;
+    }
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx, buf.data(), static_cast<std::size_t>(n));
+    total += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  if (ok) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(ctx, md, &n);
+    out->assign(reinterpret_cast<char*>(md), n);
+    *size = total;
+  }
+  EVP_MD_CTX_free(ctx);
+  return ok;
 }
 
 void content_hash16(std::string_view bytes, std::string* out) {

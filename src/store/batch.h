@@ -129,6 +129,9 @@ struct FileBatch {
 void content_hash16(std::string_view bytes, std::string* out);
 /// SHA-256 of bytes (32 bytes).
 std::string sha256(std::string_view bytes);
+/// SHA-256 of a file's content read in 1 MiB pieces (constant memory); false with `error` set
+/// when it cannot be opened or read.
+bool sha256_file(const std::string& path, std::string* out, uint64_t* size, std::string* error);
 /// Hex of bytes.
 std::string to_hex(std::string_view bytes);
 
