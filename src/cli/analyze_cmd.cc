@@ -90,7 +90,23 @@ std::string findings_summary(store::Store& st, const std::string& db) {
          std::to_string(bands.col_int(4)) + ")";
   if (bands.col_int(5) > 0) out += ", " + std::to_string(bands.col_int(5)) + " suppressed";
   out += "\n";
-  if (bands.col_int(0) == 0) return out;
+  // GuardDuty's own findings stored beside ours (exports read from the tree), counted apart.
+  store::Stmt gd(st.db(),
+                 "SELECT count(*), sum(severity >= 9), sum(severity >= 7 AND severity < 9), "
+                 "sum(severity >= 4 AND severity < 7), sum(severity < 4) FROM gd_findings "
+                 "WHERE coalesce(archived, 0) = 0",
+                 &err);
+  std::string gd_line;
+  if (gd.ok() && gd.step() == SQLITE_ROW && gd.col_int(0) > 0) {
+    gd_line = "GuardDuty's own findings in the store: " +
+              with_commas(static_cast<uint64_t>(gd.col_int(0))) + " (critical " +
+              std::to_string(gd.col_int(1)) + ", high " + std::to_string(gd.col_int(2)) +
+              ", medium " + std::to_string(gd.col_int(3)) + ", low " +
+              std::to_string(gd.col_int(4)) +
+              "): sentinel query \"SELECT severity, type, title FROM findings WHERE product = "
+              "'guardduty' ORDER BY severity DESC\"\n";
+  }
+  if (bands.col_int(0) == 0) return out + gd_line;
   // One row per type: its highest severity, how many findings, and the actor of the top one.
   store::Stmt rows(
       st.db(),
@@ -159,6 +175,7 @@ std::string findings_summary(store::Store& st, const std::string& db) {
   out +=
       "All of them: sentinel query \"SELECT severity, type, title FROM findings ORDER BY "
       "severity DESC\"\n";
+  out += gd_line;
   if (db != "sentinel.db") out += "(add --db " + terminal_safe(db) + " to these commands)\n";
   return out;
 }
