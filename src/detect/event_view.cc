@@ -518,28 +518,33 @@ bool EventView::exists(const FieldRef& f) const {
   return present(*static_cast<const element*>(root), s);
 }
 
+void assign_value_text(const Value& v, std::string* out) {
+  switch (v.kind) {
+    case Value::Kind::kString:
+      out->assign(v.str);
+      break;
+    case Value::Kind::kNumber:
+      if (!v.str.empty()) {
+        out->assign(v.str);
+      } else {
+        char buf[32];
+        auto r = std::to_chars(buf, buf + sizeof buf, v.number);
+        out->assign(buf, r.ptr);
+      }
+      break;
+    case Value::Kind::kBool:
+      out->assign(v.boolean ? "true" : "false");
+      break;
+    case Value::Kind::kNull:
+      out->clear();
+      break;
+  }
+}
+
 void EventView::first_text(const FieldRef& f, std::string* out) const {
   out->clear();
   any(f, [out](const Value& v) {
-    switch (v.kind) {
-      case Value::Kind::kString:
-        out->assign(v.str);
-        break;
-      case Value::Kind::kNumber:
-        if (!v.str.empty()) {
-          out->assign(v.str);
-        } else {
-          char buf[32];
-          auto r = std::to_chars(buf, buf + sizeof buf, v.number);
-          out->assign(buf, r.ptr);
-        }
-        break;
-      case Value::Kind::kBool:
-        out->assign(v.boolean ? "true" : "false");
-        break;
-      case Value::Kind::kNull:
-        break;
-    }
+    assign_value_text(v, out);
     return true;
   });
 }

@@ -37,6 +37,10 @@ struct Value {
   const IpAddr* ip = nullptr;  ///< set for typed address fields (flows)
 };
 
+/// A value as text into `out` (replaced): a string as is, a number as written (else shortest
+/// form), true / false; null leaves `out` empty.
+void assign_value_text(const Value& v, std::string* out);
+
 /// A compiled field reference: built once per rule, evaluated per event.
 struct FieldRef {
   enum class Source : uint8_t { kMeta, kJsonPath, kFlow };

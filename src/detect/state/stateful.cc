@@ -1,7 +1,5 @@
 #include "detect/state/stateful.h"
 
-#include <charconv>
-
 #include "detect/functions/registry.h"
 #include "detect/rules/rule.h"
 #include "detect/state/operator_base.h"
@@ -16,25 +14,7 @@ void KeyExpr::eval_text(const EventView& ev, std::string* out, std::string* scra
   out->clear();
   Value v;
   if (function == nullptr || !function->call(ev, args, &v, scratch)) return;
-  switch (v.kind) {
-    case Value::Kind::kString:
-      out->assign(v.str);
-      break;
-    case Value::Kind::kNumber:
-      if (!v.str.empty()) {
-        out->assign(v.str);
-      } else {
-        char buf[32];
-        auto r = std::to_chars(buf, buf + sizeof buf, v.number);
-        out->assign(buf, r.ptr);
-      }
-      break;
-    case Value::Kind::kBool:
-      out->assign(v.boolean ? "true" : "false");
-      break;
-    case Value::Kind::kNull:
-      break;
-  }
+  assign_value_text(v, out);
 }
 
 namespace {

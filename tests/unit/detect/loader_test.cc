@@ -319,7 +319,9 @@ TEST(RuleIndex, CompiledRulesCarryTheirIndexNames) {
     if (r.id == "sentinel.iam.console_login_failure_burst") {
       EXPECT_EQ(r.index_names, V{"consolelogin"});
     }
-    if (r.id == "guardduty.iam.root_credential_usage") EXPECT_EQ(r.index_names, V{});
+    if (r.id == "guardduty.iam.root_credential_usage") {
+      EXPECT_EQ(r.index_names, V{});
+    }
   }
 }
 

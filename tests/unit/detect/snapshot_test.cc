@@ -197,7 +197,9 @@ TEST(EngineSnapshot, ThreeWaySplitChainsSnapshots) {
   for (int part = 0; part < 3; ++part) {
     detect::Engine e(stateful_rules(), detect::EngineOptions{}, &errs);
     std::string err;
-    if (part > 0) ASSERT_TRUE(e.restore_state(snap, &err)) << err;
+    if (part > 0) {
+      ASSERT_TRUE(e.restore_state(snap, &err)) << err;
+    }
     feed_files(e, files, cuts[part], cuts[part + 1]);
     if (part < 2) {
       snap = e.save_state();
