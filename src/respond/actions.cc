@@ -1,6 +1,5 @@
-// The three action kinds: webhook (libcurl), command hook (posix_spawn, no shell), JSON-lines
-// file.
-#include <curl/curl.h>
+// The three action kinds: webhook (libcurl, loaded on first use: curl_api.h), command hook
+// (posix_spawn, no shell), JSON-lines file.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 
 #include "core/json_writer.h"
 #include "findings/formats/guardduty.h"
+#include "respond/curl_api.h"
 #include "respond/respond.h"
 
 extern char** environ;
@@ -38,10 +38,6 @@ int64_t now_ms() {
 size_t discard_body(char*, size_t size, size_t n, void*) {
   return size * n;
 }
-
-struct CurlInit {
-  CurlInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-};
 
 }  // namespace
 
@@ -69,8 +65,9 @@ std::string slack_body(const findings::Finding& f) {
 }
 
 Outcome send_webhook(const WebhookSpec& spec, const std::string& body) {
-  static CurlInit init;
   Outcome o;
+  const CurlApi* curl = curl_api(&o.detail);
+  if (curl == nullptr) return o;
   long backoff = spec.backoff_ms;
   for (int attempt = 0; attempt <= spec.retries; ++attempt) {
     if (attempt > 0) {
@@ -78,31 +75,31 @@ Outcome send_webhook(const WebhookSpec& spec, const std::string& body) {
       backoff *= 2;
     }
     ++o.attempts;
-    CURL* c = curl_easy_init();
+    CURL* c = curl->easy_init();
     if (c == nullptr) {
       o.detail = "curl_easy_init failed";
       continue;
     }
-    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, spec.url.c_str());
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, spec.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, spec.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    CURLcode rc = curl_easy_perform(c);
+    curl_slist* headers = curl->slist_append(nullptr, "Content-Type: application/json");
+    curl->easy_setopt(c, CURLOPT_URL, spec.url.c_str());
+    curl->easy_setopt(c, CURLOPT_POST, 1L);
+    curl->easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+    curl->easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl->easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl->easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(spec.timeout_ms));
+    curl->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(spec.timeout_ms));
+    curl->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl->easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
+    curl->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    CURLcode rc = curl->easy_perform(c);
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
+    curl->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl->slist_free_all(headers);
+    curl->easy_cleanup(c);
     if (rc != CURLE_OK) {
       o.detail =
-          std::string("attempt ") + std::to_string(attempt + 1) + ": " + curl_easy_strerror(rc);
+          std::string("attempt ") + std::to_string(attempt + 1) + ": " + curl->easy_strerror(rc);
       continue;
     }
     if (status >= 200 && status < 300) {
