@@ -832,6 +832,10 @@ Result<SimulateSummary> simulate(const SimulateOptions& opt) {
     for (std::size_t i = 0; i < catalogue.size(); ++i) chosen.push_back(i);
   }
   std::sort(chosen.begin(), chosen.end());
+  // Scenarios that write GuardDuty findings only are scheduled after all the others, so that
+  // --guardduty adds their findings without moving any other scenario's slot (and logs).
+  std::stable_partition(chosen.begin(), chosen.end(),
+                        [&](std::size_t i) { return !catalogue[i].expected.empty(); });
 
   const Estate estate = make_estate(opt.seed, opt.accounts);
 
