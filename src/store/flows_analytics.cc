@@ -71,10 +71,6 @@ const char* proto_name(uint8_t p) {
   }
 }
 
-std::string ip_text(const IpAddr& ip) {
-  return ip.to_string();
-}
-
 bool action_ok(const FlowRecord& f, ActionFilter a) {
   if (a == ActionFilter::kAccept) return f.action == ingest::FlowAction::kAccept;
   if (a == ActionFilter::kReject) return f.action == ingest::FlowAction::kReject;

@@ -140,7 +140,9 @@ TEST_F(StoreTest, CloudTrailRawComesBackByteExact) {
     ASSERT_TRUE(st->raw_record(rows.col_int(0), &got));
     EXPECT_EQ(got, rec->ct[i].second) << i;
     // No eventID in this file: the id is the record's content hash, and `show` finds it.
-    if (!rec->ct[i].first.empty()) EXPECT_EQ(rows.col_text(1), rec->ct[i].first);
+    if (!rec->ct[i].first.empty()) {
+      EXPECT_EQ(rows.col_text(1), rec->ct[i].first);
+    }
     std::string shown, type;
     ASSERT_TRUE(st->find_raw(rows.col_text(1), &shown, &type)) << rows.col_text(1);
     EXPECT_EQ(shown, rec->ct[i].second);
