@@ -22,7 +22,8 @@ Injector::Injector(const Estate& estate, std::uint64_t seed, std::int64_t t0, st
 namespace {
 
 bool is_global(std::string_view source) {
-  return source == "iam.amazonaws.com" || source == "signin.amazonaws.com";
+  return source == "iam.amazonaws.com" || source == "signin.amazonaws.com" ||
+         source == "organizations.amazonaws.com";
 }
 
 void add_source(Label* l, std::string_view s) {
@@ -120,6 +121,8 @@ constexpr std::string_view kParrotUa =
     "Boto3/1.26.27 Python/3.11.2 Linux/6.1.0-1parrot1-amd64 Botocore/1.29.27";
 constexpr std::string_view kPentooUa =
     "aws-cli/1.27.50 Python/3.10.9 Linux/6.1.12-pentoo botocore/1.29.50";
+constexpr std::string_view kAttackerBrowser =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0";
 
 Call api(std::string_view source, std::string_view name, std::string ip, std::string_view ua,
          bool read_only, std::string request = "null", std::string response = "null") {
@@ -1275,6 +1278,368 @@ void story_data_breach(Injector& in) {
   }
 }
 
+// ---- Stratus Red Team techniques (beyond GuardDuty) ------------------------------------------
+// Each story is one stolen credential working through a tactic from an address outside the
+// estate, as Stratus Red Team's AWS techniques do it.
+
+/// The IAM user whose long-lived key (or console password) the attacker holds: a forgotten
+/// integration or contractor user that does nothing in the background, so no baseline of its
+/// own explains the activity and no other scenario shares its actors.
+struct Stolen {
+  SimUser user;
+  Caller caller;
+};
+
+Stolen stolen_user(Injector& in, std::string name, bool with_key = true) {
+  Stolen s;
+  s.user.name = std::move(name);
+  s.user.id = "AIDA";
+  append_random(s.user.id, in.rng, kUpperAlnum, 17);
+  s.user.access_key = "AKIA";
+  append_random(s.user.access_key, in.rng, kUpperAlnum, 16);
+  s.caller = user_caller(in.a, s.user, with_key);
+  in.actor(s.caller.arn);
+  if (with_key) in.actor(s.user.access_key);
+  return s;
+}
+
+std::string foreign_account(Injector& in) {
+  std::string id = "4";
+  append_random(id, in.rng, "0123456789", 11);
+  in.actor(id);
+  return id;
+}
+
+std::string attacker_ip(Injector& in) {
+  const std::uint32_t ip = in.e.spread_ips[in.rng.below(in.e.spread_ips.size())];
+  in.actor_ip(ip);
+  return ipv4_string(ip);
+}
+
+void stratus_iam_persistence(Injector& in) {
+  const Stolen st = stolen_user(in, "legacy-deploy");
+  const Caller& who = st.caller;
+  const std::string ip = attacker_ip(in);
+  const std::string other = foreign_account(in);
+  const SimUser& person = in.a.users[in.rng.below(in.a.people)];
+  const SimUser& svc = in.a.users[in.a.people + 1];
+  in.actor("arn:aws:iam::" + in.a.id + ":user/" + person.name);
+  in.actor("arn:aws:iam::" + in.a.id + ":user/" + svc.name);
+  recon_calls(in, who, ip, kAttackerCli);
+  in.wait(20, 90);
+  std::string key = "AKIA";
+  append_random(key, in.rng, kUpperAlnum, 16);
+  in.call(who, api("iam.amazonaws.com", "CreateAccessKey", ip, kAttackerCli, false,
+                   "{\"userName\":\"" + person.name + "\"}",
+                   "{\"accessKey\":{\"userName\":\"" + person.name + "\",\"accessKeyId\":\"" + key +
+                       "\",\"status\":\"Active\",\"createDate\":\"May 7, 2024 2:31:07 AM\"}}"));
+  in.wait(10, 60);
+  in.call(who, api("iam.amazonaws.com", "CreateLoginProfile", ip, kAttackerCli, false,
+                   "{\"userName\":\"" + svc.name + "\",\"passwordResetRequired\":false}",
+                   "{\"loginProfile\":{\"userName\":\"" + svc.name +
+                       "\",\"createDate\":\"May 7, 2024 2:32:11 AM\",\"passwordResetRequired\":"
+                       "false}}"));
+  in.wait(10, 60);
+  in.call(who, api("iam.amazonaws.com", "UpdateLoginProfile", ip, kAttackerCli, false,
+                   "{\"userName\":\"" + person.name + "\",\"passwordResetRequired\":false}"));
+  in.wait(10, 60);
+  in.call(who, api("iam.amazonaws.com", "AttachUserPolicy", ip, kAttackerCli, false,
+                   "{\"userName\":\"" + st.user.name +
+                       "\",\"policyArn\":\"arn:aws:iam::aws:policy/AdministratorAccess\"}"));
+  in.wait(10, 60);
+  in.actor(in.a.terraform.arn);
+  in.call(who,
+          api("iam.amazonaws.com", "UpdateAssumeRolePolicy", ip, kAttackerCli, false,
+              "{\"roleName\":\"" + in.a.terraform.name +
+                  "\",\"policyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":"
+                  "[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:"
+                  "iam::" +
+                  other + ":root\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\"}]}\"}"));
+  in.wait(10, 60);
+  in.call(who, api("sts.amazonaws.com", "GetFederationToken", ip, kAttackerCli, false,
+                   "{\"name\":\"maintenance\",\"durationSeconds\":129600}"));
+  in.wait(10, 60);
+  in.call(who, api("rolesanywhere.amazonaws.com", "CreateTrustAnchor", ip, kAttackerCli, false,
+                   "{\"name\":\"ops-ca\",\"enabled\":true,\"source\":{\"sourceType\":"
+                   "\"CERTIFICATE_BUNDLE\",\"sourceData\":{\"x509CertificateData\":\"HIDDEN_DUE_TO_"
+                   "SECURITY_REASONS\"}}}"));
+}
+
+void stratus_defense_evasion(Injector& in) {
+  const Stolen st = stolen_user(in, "tf-bootstrap");
+  const Caller& who = st.caller;
+  const std::string ip = attacker_ip(in);
+  in.actor(in.a.trail_name);
+  in.actor(in.a.logs_bucket);
+  in.call(who, api("cloudtrail.amazonaws.com", "PutEventSelectors", ip, kAttackerCli, false,
+                   "{\"trailName\":\"" + in.a.trail_name +
+                       "\",\"eventSelectors\":[{\"readWriteType\":\"ReadOnly\","
+                       "\"includeManagementEvents\":false,\"dataResources\":[],"
+                       "\"excludeManagementEventSources\":[]}]}"));
+  in.wait(20, 90);
+  const std::string& b = in.a.logs_bucket;
+  in.call(who, api("s3.amazonaws.com", "PutBucketLifecycle", ip, kAttackerCli, false,
+                   "{\"bucketName\":\"" + b + "\",\"Host\":\"" + b +
+                       ".s3.amazonaws.com\",\"lifecycle\":\"\",\"LifecycleConfiguration\":{"
+                       "\"xmlns\":\"http://s3.amazonaws.com/doc/2006-03-01/\",\"Rule\":{\"ID\":"
+                       "\"cleanup\",\"Status\":\"Enabled\",\"Filter\":{\"Prefix\":\"\"},"
+                       "\"Expiration\":{\"Days\":1}}}}"));
+  in.wait(20, 90);
+  in.call(who, api("route53resolver.amazonaws.com", "DisassociateResolverQueryLogConfig", ip,
+                   kAttackerCli, false,
+                   "{\"resolverQueryLogConfigId\":\"rqlc-" + hex(in.rng, 16) +
+                       "\",\"resourceId\":\"" + in.a.vpcs[1] + "\"}"));
+  in.wait(20, 90);
+  in.call(who, api("ec2.amazonaws.com", "DeleteFlowLogs", ip, kAttackerCli, false,
+                   "{\"DeleteFlowLogsRequest\":{\"FlowLogId\":{\"tag\":1,\"content\":\"" +
+                       in.a.flow_log_id + "\"}}}",
+                   "{\"DeleteFlowLogsResponse\":{\"xmlns\":\"http://ec2.amazonaws.com/doc/"
+                   "2016-11-15/\",\"unsuccessful\":\"\"}}"));
+  in.wait(20, 90);
+  in.call(who, api("bedrock.amazonaws.com", "DeleteGuardrail", ip, kAttackerCli, false,
+                   "{\"guardrailIdentifier\":\"" + hex(in.rng, 12) + "\"}"));
+  in.wait(20, 90);
+  in.call(who, api("organizations.amazonaws.com", "LeaveOrganization", ip, kAttackerCli, false));
+}
+
+std::string sg_ingress(const std::string& group, int port, std::string_view cidr) {
+  const std::string p = std::to_string(port);
+  return "{\"groupId\":\"" + group +
+         "\",\"ipPermissions\":{\"items\":[{\"ipProtocol\":\"tcp\",\"fromPort\":" + p +
+         ",\"toPort\":" + p + ",\"groups\":{},\"ipRanges\":{\"items\":[{\"cidrIp\":\"" +
+         std::string(cidr) + "\"}]},\"ipv6Ranges\":{},\"prefixListIds\":{}}]}}";
+}
+
+void stratus_exfiltration(Injector& in) {
+  const Stolen st = stolen_user(in, "dr-replication");
+  const Caller& who = st.caller;
+  const std::string ip = attacker_ip(in);
+  const std::string other = foreign_account(in);
+  const std::string snap = "snap-0" + hex(in.rng, 16);
+  in.actor(snap);
+  in.call(who, api("ec2.amazonaws.com", "ModifySnapshotAttribute", ip, kAttackerCli, false,
+                   "{\"snapshotId\":\"" + snap +
+                       "\",\"createVolumePermission\":{\"add\":{\"items\":[{\"userId\":\"" + other +
+                       "\"}]}},\"attributeType\":\"CREATE_VOLUME_PERMISSION\"}",
+                   "{\"_return\":true}"));
+  in.wait(20, 90);
+  const std::string ami = "ami-0" + hex(in.rng, 16);
+  in.actor(ami);
+  in.call(who, api("ec2.amazonaws.com", "ModifyImageAttribute", ip, kAttackerCli, false,
+                   "{\"imageId\":\"" + ami +
+                       "\",\"launchPermission\":{\"add\":{\"items\":[{\"userId\":\"" + other +
+                       "\"}]}},\"attributeType\":\"launchPermission\"}",
+                   "{\"_return\":true}"));
+  in.wait(20, 90);
+  in.call(who, api("rds.amazonaws.com", "ModifyDBSnapshotAttribute", ip, kAttackerCli, false,
+                   "{\"dBSnapshotIdentifier\":\"nightly-export\",\"attributeName\":\"restore\","
+                   "\"valuesToAdd\":[\"" +
+                       other + "\"]}"));
+  in.wait(20, 90);
+  const std::string& b = in.a.data_bucket;
+  in.actor(b);
+  in.call(who, api("s3.amazonaws.com", "PutBucketPolicy", ip, kAttackerCli, false,
+                   "{\"bucketPolicy\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":"
+                   "\"Replication\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::" +
+                       other +
+                       ":root\"},\"Action\":[\"s3:GetObject\",\"s3:ListBucket\"],\"Resource\":["
+                       "\"arn:aws:s3:::" +
+                       b + "\",\"arn:aws:s3:::" + b + "/*\"]}]},\"bucketName\":\"" + b +
+                       "\",\"Host\":\"" + b + ".s3.amazonaws.com\",\"policy\":\"\"}"));
+  in.wait(20, 90);
+  const std::string sg = "sg-0" + hex(in.rng, 16);
+  in.actor(sg);
+  in.call(who, api("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ip, kAttackerCli, false,
+                   sg_ingress(sg, 22, "0.0.0.0/0"), "{\"_return\":true}"));
+}
+
+void stratus_execution(Injector& in) {
+  const Stolen st = stolen_user(in, "jenkins-ci");
+  const Caller& who = st.caller;
+  const std::string ip = attacker_ip(in);
+  const SimHost& bastion = in.a.hosts[in.a.bastion];
+  in.actor(bastion.instance_id);
+  in.call(who, api("ec2.amazonaws.com", "RunInstances", ip, kAttackerCli, false,
+                   "{\"instancesSet\":{\"items\":[{\"imageId\":\"ami-0c7217cdde317cfec\","
+                   "\"minCount\":4,\"maxCount\":4}]},\"instanceType\":\"g5.12xlarge\","
+                   "\"blockDeviceMapping\":{},\"monitoring\":{\"enabled\":false},"
+                   "\"disableApiTermination\":false,\"disableApiStop\":false}"));
+  in.wait(20, 90);
+  in.call(who, api("ec2.amazonaws.com", "ModifyInstanceAttribute", ip, kAttackerCli, false,
+                   "{\"instanceId\":\"" + bastion.instance_id +
+                       "\",\"userData\":\"<sensitiveDataRemoved>\"}",
+                   "{\"_return\":true}"));
+  in.wait(20, 90);
+  std::string ids;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::string& id = in.a.hosts[in.a.nodes[i]].instance_id;
+    in.actor(id);
+    if (i) ids += ',';
+    ids += '"';
+    ids += id;
+    ids += '"';
+  }
+  in.call(who, api("ssm.amazonaws.com", "SendCommand", ip, kAttackerCli, false,
+                   "{\"instanceIds\":[" + ids +
+                       "],\"documentName\":\"AWS-RunShellScript\",\"parameters\":\"HIDDEN_DUE_TO_"
+                       "SECURITY_REASONS\",\"interactive\":false}"));
+  in.wait(20, 90);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::string& id = in.a.hosts[in.a.nodes[i]].instance_id;
+    in.call(who, api("ssm.amazonaws.com", "StartSession", ip, kAttackerCli, false,
+                     "{\"target\":\"" + id + "\"}",
+                     "{\"sessionId\":\"" + st.user.name + "-" + hex(in.rng, 17) +
+                         "\",\"tokenValue\":\"Value hidden due to security reasons.\"}"));
+    in.wait(30, 120);
+  }
+  in.call(who, api("sagemaker.amazonaws.com", "UpdateNotebookInstance", ip, kAttackerCli, false,
+                   "{\"notebookInstanceName\":\"analytics-notebook\",\"lifecycleConfigName\":"
+                   "\"startup-hook\"}"));
+}
+
+void stratus_lateral_movement(Injector& in) {
+  const Stolen st = stolen_user(in, "ops-contractor");
+  const Caller& who = st.caller;
+  const std::string ip = attacker_ip(in);
+  const SimHost& h = in.a.hosts[in.a.nodes[0]];
+  in.actor(h.instance_id);
+  in.call(who, api("ec2.amazonaws.com", "GetConsoleScreenshot", ip, kAttackerCli, true,
+                   "{\"instanceId\":\"" + h.instance_id + "\",\"wakeUp\":true}"));
+  in.wait(20, 90);
+  in.call(who,
+          api("ec2-instance-connect.amazonaws.com", "SendSSHPublicKey", ip, kAttackerCli, false,
+              "{\"instanceId\":\"" + h.instance_id +
+                  "\",\"instanceOSUser\":\"ec2-user\",\"sSHPublicKey\":\"ssh-ed25519 "
+                  "AAAAC3NzaC1lZDI1NTE5AAAAIPq7bN2mXk4vRz8Lw3JtYcQeHs5uFd0aGi9oKp1rSnTB\"}",
+              "{\"requestId\":\"" + uuid(in.rng) + "\",\"success\":true}"));
+  in.wait(20, 90);
+  in.call(who, api("ec2-instance-connect.amazonaws.com", "SendSerialConsoleSSHPublicKey", ip,
+                   kAttackerCli, false,
+                   "{\"instanceId\":\"" + h.instance_id +
+                       "\",\"serialPort\":0,\"sSHPublicKey\":\"ssh-ed25519 "
+                       "AAAAC3NzaC1lZDI1NTE5AAAAIPq7bN2mXk4vRz8Lw3JtYcQeHs5uFd0aGi9oKp1rSnTB\"}",
+                   "{\"requestId\":\"" + uuid(in.rng) + "\",\"success\":true}"));
+}
+
+void stratus_lambda_backdoor(Injector& in) {
+  const Stolen st = stolen_user(in, "lambda-deployer");
+  const Caller& who = st.caller;
+  const std::string ip = attacker_ip(in);
+  const std::string other = foreign_account(in);
+  const std::string& fn = in.a.lambda_function;
+  in.actor(fn);
+  in.call(who, api("lambda.amazonaws.com", "AddPermission20150331v2", ip, kAttackerCli, false,
+                   "{\"functionName\":\"" + fn +
+                       "\",\"statementId\":\"backdoor\",\"action\":\"lambda:InvokeFunction\","
+                       "\"principal\":\"*\"}"));
+  in.wait(20, 90);
+  in.call(who, api("lambda.amazonaws.com", "CreateFunctionUrlConfig20211031", ip, kAttackerCli,
+                   false, "{\"functionName\":\"" + fn + "\",\"authType\":\"NONE\"}"));
+  in.wait(20, 90);
+  in.call(who, api("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", ip,
+                   kAttackerCli, false,
+                   "{\"functionName\":\"" + fn + "\",\"layers\":[\"arn:aws:lambda:" + in.a.region +
+                       ":" + other + ":layer:requests-utils:3\"]}"));
+}
+
+void stratus_credential_access(Injector& in) {
+  const Stolen st = stolen_user(in, "monitoring-integration");
+  const Caller& who = st.caller;
+  const std::string ip = attacker_ip(in);
+  // Windows passwords of every instance the key can describe.
+  for (int i = 0; i < 12; ++i) {
+    in.call(who, api("ec2.amazonaws.com", "GetPasswordData", ip, kAttackerBoto, true,
+                     "{\"instanceId\":\"i-0" + hex(in.rng, 16) + "\"}"));
+    in.wait(2, 10);
+  }
+  // User data of a dozen instances (secrets in bootstrap scripts).
+  for (int i = 0; i < 12; ++i) {
+    in.call(who, api("ec2.amazonaws.com", "DescribeInstanceAttribute", ip, kAttackerBoto, true,
+                     "{\"instanceId\":\"i-0" + hex(in.rng, 16) + "\",\"attribute\":\"userData\"}"));
+    in.wait(2, 10);
+  }
+  // Every secret, one by one, then in batches.
+  for (int i = 0; i < 12; ++i) {
+    in.call(who, api("secretsmanager.amazonaws.com", "GetSecretValue", ip, kAttackerBoto, true,
+                     "{\"secretId\":\"arn:aws:secretsmanager:" + in.a.region + ":" + in.a.id +
+                         ":secret:prod/app-" + std::to_string(i) + "-" + hex(in.rng, 6) + "\"}"));
+    in.wait(2, 10);
+  }
+  in.call(who, api("secretsmanager.amazonaws.com", "BatchGetSecretValue", ip, kAttackerBoto, true,
+                   "{\"filters\":[{\"key\":\"name\",\"values\":[\"prod\"]}],\"maxResults\":20}"));
+  in.wait(5, 20);
+  // SecureString parameters, decrypted.
+  for (int i = 0; i < 12; ++i) {
+    in.call(who, api("ssm.amazonaws.com", "GetParameter", ip, kAttackerBoto, true,
+                     "{\"name\":\"/prod/service-" + std::to_string(i) +
+                         "/db-password\",\"withDecryption\":true}"));
+    in.wait(2, 10);
+  }
+  // Can this account send mail (spam, phishing)?
+  for (std::string_view name : {"GetAccount", "GetSendQuota", "ListIdentities"}) {
+    in.call(who, api("ses.amazonaws.com", name, ip, kAttackerBoto, true));
+    in.wait(2, 10);
+  }
+}
+
+void console_login_no_mfa(Injector& in) {
+  // A contractor's console user left without MFA after the engagement ended.
+  const Stolen st = stolen_user(in, "contractor-audit", false);
+  const Caller& who = st.caller;
+  const std::string ip = attacker_ip(in);
+  for (int i = 0; i < 6; ++i) {
+    Call c = api("signin.amazonaws.com", "ConsoleLogin", ip, kAttackerBrowser, false, "null",
+                 "{\"ConsoleLogin\":\"Failure\"}");
+    c.event_type = "AwsConsoleSignIn";
+    c.error_message = "Failed authentication";
+    c.additional =
+        "{\"LoginTo\":\"https://console.aws.amazon.com/console/home\",\"MobileVersion\":\"No\","
+        "\"MFAUsed\":\"No\"}";
+    in.call(who, c);
+    in.wait(10, 60);
+  }
+  Call ok = api("signin.amazonaws.com", "ConsoleLogin", ip, kAttackerBrowser, false, "null",
+                "{\"ConsoleLogin\":\"Success\"}");
+  ok.event_type = "AwsConsoleSignIn";
+  ok.additional =
+      "{\"LoginTo\":\"https://console.aws.amazon.com/console/home\",\"MobileVersion\":\"No\","
+      "\"MFAUsed\":\"No\"}";
+  in.call(who, ok);
+}
+
+void s3_ransomware(Injector& in) {
+  const Stolen st = stolen_user(in, "sftp-ingest");
+  const Caller& who = st.caller;
+  const std::string ip = attacker_ip(in);
+  const std::string& b = in.a.data_bucket;
+  in.actor(b);
+  // Re-encrypt objects with a key only the attacker holds (SSE-C).
+  for (int i = 0; i < 12; ++i) {
+    Call c = s3_data(in, "CopyObject", b, object_key(in), ip, kAttackerBoto, false);
+    c.request.pop_back();
+    c.request +=
+        ",\"x-amz-server-side-encryption-customer-algorithm\":\"AES256\","
+        "\"x-amz-copy-source\":\"" +
+        b + "/" + object_key(in) + "\"}";
+    in.call(who, c);
+    in.wait(1, 5);
+  }
+  // Delete the originals one by one, then in batches.
+  for (int i = 0; i < 60; ++i) {
+    in.call(who, s3_data(in, "DeleteObject", b, object_key(in), ip, kAttackerBoto, false));
+    in.wait(1, 4);
+  }
+  for (int i = 0; i < 12; ++i) {
+    Call c = s3_data(in, "DeleteObjects", b, "", ip, kAttackerBoto, false);
+    c.request.pop_back();
+    c.request += ",\"delete\":\"\"}";
+    in.call(who, c);
+    in.wait(2, 8);
+  }
+  in.call(who, s3_data(in, "PutObject", b, "README-HOW-TO-RECOVER-YOUR-FILES.txt", ip,
+                       kAttackerBoto, false));
+}
+
 }  // namespace
 
 const std::vector<Scenario>& scenario_catalogue() {
@@ -1948,6 +2313,111 @@ const std::vector<Scenario>& scenario_catalogue() {
        false,
        &s3_malware_upload,
        {"Object:S3/MaliciousFile"}},
+      // Stratus Red Team techniques (beyond GuardDuty). After the GuardDuty-only ones, so that
+      // adding them left the other scenarios' seeds as they were.
+      {"stratus-iam-persistence",
+       "A stolen automation key creates a key and console passwords for other users, makes itself "
+       "administrator, opens a role's trust to a foreign account, takes a federation token and "
+       "registers a Roles Anywhere trust anchor",
+       {"Persistence:IAMUser/AccessKeyCreatedForOtherUser",
+        "Persistence:IAMUser/LoginProfileCreated",
+        "PrivilegeEscalation:IAMUser/LoginProfileUpdated",
+        "PrivilegeEscalation:IAMUser/AdministratorAccessAttached",
+        "Persistence:IAMRole/TrustPolicyOpened", "Persistence:IAMUser/FederationTokenIssued",
+        "Persistence:RolesAnywhere/TrustAnchorCreated"},
+       {},
+       1,
+       -1,
+       false,
+       &stratus_iam_persistence},
+      {"stratus-defense-evasion",
+       "A stolen key blinds the account: trail without management events, one-day expiry on the "
+       "log bucket, DNS query logging and flow logs removed, a Bedrock guardrail deleted, then the "
+       "account leaves its organization",
+       {"DefenseEvasion:CloudTrail/EventSelectorsReduced",
+        "DefenseEvasion:S3/LogBucketShortLifecycle",
+        "DefenseEvasion:Route53Resolver/QueryLoggingDeleted", "DefenseEvasion:EC2/FlowLogsDeleted",
+        "DefenseEvasion:Bedrock/GuardrailDeleted",
+        "DefenseEvasion:Organizations/LeaveOrganization"},
+       {},
+       1,
+       -1,
+       false,
+       &stratus_defense_evasion},
+      {"stratus-exfiltration",
+       "A stolen key shares an EBS snapshot, an AMI and an RDS snapshot with a foreign account, "
+       "grants it the data lake in the bucket policy and opens SSH to the internet",
+       {"Exfiltration:EC2/SnapshotShared", "Exfiltration:EC2/AmiShared",
+        "Exfiltration:RDS/SnapshotShared", "Exfiltration:S3/BucketPolicyCrossAccount",
+        "Exfiltration:EC2/AdminPortOpenToInternet"},
+       {},
+       1,
+       -1,
+       false,
+       &stratus_exfiltration},
+      {"stratus-execution",
+       "A stolen key launches GPU instances, rewrites the bastion's user data, runs a shell "
+       "script and sessions on three nodes through SSM and attaches a notebook lifecycle script",
+       {"Execution:EC2/GpuInstanceLaunch", "Execution:EC2/UserDataModified",
+        "Execution:SSM/ShellCommandOnManyInstances", "Execution:SSM/SessionsOnManyInstances",
+        "Execution:SageMaker/LifecycleConfigAttached"},
+       {},
+       1,
+       -1,
+       false,
+       &stratus_execution},
+      {"stratus-lateral-movement",
+       "A stolen key screenshots a node's console and pushes SSH keys through EC2 Instance Connect "
+       "and the serial console",
+       {"Collection:EC2/ConsoleScreenshot", "LateralMovement:EC2/InstanceConnectKeyPushed",
+        "LateralMovement:EC2/SerialConsoleAccess"},
+       {},
+       1,
+       -1,
+       false,
+       &stratus_lateral_movement},
+      {"stratus-lambda-backdoor",
+       "A stolen key lets everyone invoke the function, gives it a public URL and a foreign layer",
+       {"Persistence:Lambda/FunctionInvokableFromOutside", "Persistence:Lambda/PublicFunctionUrl",
+        "Persistence:Lambda/ForeignLayerAttached"},
+       {},
+       1,
+       -1,
+       false,
+       &stratus_lambda_backdoor},
+      {"stratus-credential-access",
+       "A stolen key harvests Windows passwords, instance user data, secrets (one by one and in a "
+       "batch) and decrypted SSM parameters, and checks whether the account can send mail",
+       {"CredentialAccess:EC2/PasswordDataRetrieval.Burst", "Discovery:EC2/UserDataDownload.Burst",
+        "CredentialAccess:SecretsManager/SecretsMassRetrieval",
+        "CredentialAccess:SecretsManager/BatchSecretRetrieval",
+        "CredentialAccess:SSM/SecureStringMassRetrieval", "Discovery:SES/Enumeration"},
+       {},
+       1,
+       -1,
+       false,
+       &stratus_credential_access},
+      {"console-password-guessing",
+       "Six failed console sign-ins of a forgotten contractor user from one address, then a "
+       "success "
+       "without MFA",
+       {"CredentialAccess:IAMUser/ConsoleLoginFailures.Burst",
+        "InitialAccess:IAMUser/ConsoleLoginWithoutMFA"},
+       {},
+       1,
+       -1,
+       false,
+       &console_login_no_mfa},
+      {"s3-ransomware",
+       "A stolen key re-encrypts data-lake objects with its own key (SSE-C), deletes the "
+       "originals one by one and in batches and leaves a ransom note",
+       {"Impact:S3/ObjectsReencryptedWithCustomerKey", "Impact:S3/MassDeletion.Individual",
+        "Impact:S3/MassDeletion.Batch", "Impact:S3/RansomNoteUploaded"},
+       {},
+       1,
+       -1,
+       false,
+       &s3_ransomware},
   };
   return kAll;
 }
