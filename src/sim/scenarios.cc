@@ -1642,6 +1642,57 @@ void s3_ransomware(Injector& in) {
 
 }  // namespace
 
+void emr_port_probe(Injector& in) {
+  // The CI runner also hosts a Spark/YARN test cluster whose ResourceManager UI (8088) is open
+  // to the internet: four scanners touch it within the hour, a few packets each.
+  const SimHost& h = in.a.hosts[in.a.batch];
+  actor_host(in, h);
+  const std::size_t first = in.rng.below(in.e.malicious_ips.size());
+  for (std::size_t k = 0; k < 4; ++k) {
+    const std::uint32_t scanner = in.e.malicious_ips[(first + k) % in.e.malicious_ips.size()];
+    in.actor_ip(scanner);
+    in.flow(
+        in_flow(h, scanner, 8088, 6, 2 + in.rng.below(2), 80 + in.rng.below(100), eph(in), true));
+    in.wait(60, 600);
+  }
+}
+
+// S3 anomalous behaviour: a principal with a history of the tactic's object calls on the data
+// lake makes them with a tool and from a network it never used (the first-seen baselines learn
+// 7 days, hence min_days 8). Only the tactics the background has a history of can be shown:
+// nobody lists versions, deletes objects or changes ACLs in an ordinary week.
+void s3_anomalous(Injector& in, const Caller& who, std::string_view name, bool read_only,
+                  bool upload) {
+  in.actor(who.arn);
+  if (!who.access_key.empty()) in.actor(who.access_key);
+  const std::string ip = attacker_ip(in);
+  const std::string& b = in.a.data_bucket;
+  in.actor(b);
+  for (int i = 0; i < 3; ++i) {
+    const bool list = name.starts_with("List");
+    in.call(who,
+            s3_data(in, name, b, list ? std::string() : (upload ? "staging/" : "") + object_key(in),
+                    ip, kAttackerBoto, read_only,
+                    name == "GetObject" ? in.rng.range(2000000, 90000000) : 0));
+    in.wait(5, 40);
+  }
+}
+void s3_anomalous_discovery(Injector& in) {
+  // The data pipeline's role lists the lake every day; now its credentials list from outside.
+  const Caller who = role_caller(in.a, in.a.pipeline, hex(in.rng, 32), in.t - 3600);
+  in.actor(in.a.pipeline.arn);
+  s3_anomalous(in, who, "ListObjects", true, false);
+}
+void s3_anomalous_exfiltration(Injector& in) {
+  // The reporting user reads the lake daily with boto3 from its host; now from elsewhere.
+  s3_anomalous(in, user_caller(in.a, in.a.users[in.a.people + 1]), "GetObject", true, false);
+}
+void s3_anomalous_write(Injector& in) {
+  const Caller who = role_caller(in.a, in.a.pipeline, hex(in.rng, 32), in.t - 3600);
+  in.actor(in.a.pipeline.arn);
+  s3_anomalous(in, who, "PutObject", false, true);
+}
+
 const std::vector<Scenario>& scenario_catalogue() {
   static const std::vector<Scenario> kAll = {
       // The stories.
@@ -2218,7 +2269,7 @@ const std::vector<Scenario>& scenario_catalogue() {
        &bitcoin_dns},
       {"dga-domains",
        "An EKS node queries 30 generated domains",
-       {"Trojan:EC2/DGADomainRequest.C!DNS"},
+       {"Trojan:EC2/DGADomainRequest.C!DNS", "Trojan:EC2/DGADomainRequest.B"},
        {},
        1,
        -1,
@@ -2418,6 +2469,38 @@ const std::vector<Scenario>& scenario_catalogue() {
        -1,
        false,
        &s3_ransomware},
+      {"emr-port-probe",
+       "Four listed scanners touch YARN's ResourceManager port (8088) open on the CI runner",
+       {"Recon:EC2/PortProbeEMRUnprotectedPort"},
+       {},
+       1,
+       -1,
+       false,
+       &emr_port_probe},
+      {"s3-anomalous-discovery",
+       "The data pipeline's role lists the data lake with a new tool from a new network",
+       {"Discovery:S3/AnomalousBehavior"},
+       {},
+       8,
+       -1,
+       false,
+       &s3_anomalous_discovery},
+      {"s3-anomalous-exfiltration",
+       "The reporting user's key reads the data lake with a new tool from a new network",
+       {"Exfiltration:S3/AnomalousBehavior"},
+       {},
+       8,
+       -1,
+       false,
+       &s3_anomalous_exfiltration},
+      {"s3-anomalous-write",
+       "The data pipeline's role writes to the data lake with a new tool from a new network",
+       {"Impact:S3/AnomalousBehavior.Write"},
+       {},
+       8,
+       -1,
+       false,
+       &s3_anomalous_write},
   };
   return kAll;
 }
