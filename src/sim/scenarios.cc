@@ -1693,6 +1693,52 @@ void s3_anomalous_write(Injector& in) {
   s3_anomalous(in, who, "PutObject", false, true);
 }
 
+void s3_anomalous_delete_permission(Injector& in) {
+  // A publishing job's user deletes expired exports from the artifacts bucket and hands each
+  // new upload to the bucket owner (PutObjectAcl) every working day with its own SDK from the
+  // NAT address. Nobody else in the estate deletes objects or changes ACLs, so the week of
+  // history is written here, as part of the scenario. Then its key, stolen, deletes data-lake
+  // objects and opens the bucket ACL with another tool from another network.
+  const Stolen st = stolen_user(in, "export-publisher");
+  const Caller& who = st.caller;
+  const std::string& art = in.a.artifacts_bucket;
+  const std::string nat = ipv4_string(in.a.nat_ip);
+  constexpr std::string_view kJobUa =
+      "aws-sdk-java/2.25.40 Linux/5.10.215-203.850.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/"
+      "17.0.11+9-LTS Java/17.0.11 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/legacy";
+  const std::int64_t attack = in.t;
+  for (int day = 7; day >= 1; --day) {
+    in.t = attack - day * 86400 - 3600 + in.rng.range(0, 600);
+    for (int i = 0; i < 3; ++i) {
+      const std::string key = "exports/daily/part-" + hex(in.rng, 8) + ".csv.gz";
+      Call acl = s3_data(in, "PutObjectAcl", art, key, nat, kJobUa, false);
+      acl.request.pop_back();
+      acl.request += ",\"acl\":\"\",\"x-amz-acl\":\"bucket-owner-full-control\"}";
+      in.call(who, acl);
+      in.wait(5, 30);
+      in.call(who,
+              s3_data(in, "DeleteObject", art, "exports/expired/part-" + hex(in.rng, 8) + ".csv.gz",
+                      nat, kJobUa, false));
+      in.wait(5, 30);
+    }
+  }
+  in.t = attack;
+  // The label spans the week of history, so its actors are the stolen user and key only: the
+  // data lake and the outside addresses also appear in other scenarios of that week.
+  const std::string ip = ipv4_string(in.e.spread_ips[in.rng.below(in.e.spread_ips.size())]);
+  const std::string& b = in.a.data_bucket;
+  for (int i = 0; i < 3; ++i) {
+    in.call(who, s3_data(in, "DeleteObject", b, object_key(in), ip, kAttackerBoto, false));
+    in.wait(5, 30);
+  }
+  Call open = s3_data(in, "PutBucketAcl", b, "", ip, kAttackerBoto, false);
+  open.data = false;  // a bucket call: a management event
+  open.additional.clear();
+  open.request.pop_back();
+  open.request += ",\"acl\":\"\",\"x-amz-acl\":\"authenticated-read\"}";
+  in.call(who, open);
+}
+
 const std::vector<Scenario>& scenario_catalogue() {
   static const std::vector<Scenario> kAll = {
       // The stories.
@@ -2501,6 +2547,18 @@ const std::vector<Scenario>& scenario_catalogue() {
        -1,
        false,
        &s3_anomalous_write},
+      {"s3-anomalous-delete-permission",
+       "A publishing job's key, which deletes expired exports and sets object ACLs daily, deletes "
+       "data-lake objects and grants the bucket to all authenticated AWS users with a new tool "
+       "from "
+       "a new network",
+       {"Impact:S3/AnomalousBehavior.Delete", "Impact:S3/AnomalousBehavior.Permission",
+        "Policy:S3/BucketPublicAccessGranted"},
+       {},
+       8,
+       -1,
+       false,
+       &s3_anomalous_delete_permission},
   };
   return kAll;
 }
