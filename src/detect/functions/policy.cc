@@ -260,4 +260,40 @@ bool FieldsDifferFunction::call(const EventView& ev, const std::vector<FieldRef>
   return true;
 }
 
+namespace {
+// The account of `arn:partition:service:region:account:resource`, when it is 12 digits.
+std::string_view arn_account(std::string_view arn) {
+  if (arn.substr(0, 4) != "arn:") return {};
+  std::size_t pos = 0;
+  for (int i = 0; i < 4; ++i) {
+    pos = arn.find(':', pos);
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+  const std::size_t end = arn.find(':', pos);
+  if (end == std::string_view::npos || end - pos != 12) return {};
+  const std::string_view account = arn.substr(pos, 12);
+  for (char c : account) {
+    if (c < '0' || c > '9') return {};
+  }
+  return account;
+}
+}  // namespace
+
+bool ForeignArnFunction::call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+                              std::string* buf) const {
+  if (args.size() != 2) return false;
+  std::string_view own;
+  if (!first_text(ev, args[1], &own, buf) || own.empty()) return false;
+  const bool foreign = ev.any(args[0], [own](const Value& v) {
+    if (v.kind != Value::Kind::kString) return false;
+    const std::string_view account = arn_account(v.str);
+    return !account.empty() && account != own;
+  });
+  *out = Value{};
+  out->kind = Value::Kind::kBool;
+  out->boolean = foreign;
+  return true;
+}
+
 }  // namespace sentinel::detect::functions

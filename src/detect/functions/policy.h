@@ -46,4 +46,14 @@ class FieldsDifferFunction : public Function {
             std::string* buf) const override;
 };
 
+/// `foreign_arn(arns, account)`: true when any ARN among the first field's values (a string or an
+/// array of strings) names a 12-digit account other than the second field's value (for example a
+/// Lambda layer or a KMS key of another account); false when none does. No value when the
+/// account field is absent.
+class ForeignArnFunction : public Function {
+ public:
+  bool call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
+            std::string* buf) const override;
+};
+
 }  // namespace sentinel::detect::functions

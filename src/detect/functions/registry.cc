@@ -72,6 +72,9 @@ void FunctionRegistry::add_builtins() {
       "who an IAM/S3 policy in the request lets in: anonymous, cross_account or none");
   add("fields_differ", std::make_unique<functions::FieldsDifferFunction>(), {2},
       "whether two fields of the event hold different values");
+  add("foreign_arn", std::make_unique<functions::ForeignArnFunction>(), {2},
+      "whether an ARN among the first field's values names an account other than the second "
+      "field's value");
   add("aws_network", std::make_unique<functions::AwsNetworkFunction>(nullptr), {1},
       "\"private\", \"aws\" or \"external\" (no value without AWS IP ranges)");
 }
