@@ -442,14 +442,22 @@ def main() -> int:
     s_t2 = row("ct_tree", S2)
     target("gz tree: 2 threads vs 1 thread", s_tree.wall / s_t2.wall if s_tree and s_t2 else None, 1.7, "x",
            why("ct_tree"))
-    for key, need, label in (("detect_ct", 0.7, "Detection (200 rules) vs parse-only, CloudTrail"),
-                             ("detect_flow", 0.6, "Detection (200 rules) vs parse-only, flows")):
+    for key, same, need, label in (
+            ("detect_ct", "ct_plain", 0.7, "Detection (200 rules) vs parse-only, CloudTrail"),
+            ("detect_flow", "flow_plain", 0.6, "Detection (200 rules) vs parse-only, flows")):
         p_row = row(key, S1)
         d_row = row(key, "sentinel detect")
         if p_row and d_row and p_row.cpu and d_row.cpu:
             # Both are single-threaded processes: CPU time is the work each does; wall time also
             # holds the time spent waiting for a core, which on a shared machine is noise.
-            cpu_ratio = p_row.cpu / d_row.cpu
+            # Parse-only is the same command on the same file as in the `same` section; its
+            # medians have differed by up to 1.5x between the two sections of one run, so the
+            # ratio takes the faster of the two: the target is never met on a slow parse-only.
+            p_cpu = p_row.cpu
+            other = row(same, S1)
+            if other and other.cpu:
+                p_cpu = min(p_cpu, other.cpu)
+            cpu_ratio = p_cpu / d_row.cpu
             wall_ratio = d_row.mbps / p_row.mbps
             targets.append((label, f"{cpu_ratio:.2f}x CPU ({wall_ratio:.2f}x wall)", f"≥ {need:g}x",
                             "met" if cpu_ratio >= need else "missed"))
