@@ -14,6 +14,7 @@
 #include "detect/functions/registry.h"
 #include "detect/rules/native.h"
 #include "enrich/geo.h"
+#include "fixtures/enrich/test_mmdb.h"
 #include "unit/detect/detect_support.h"
 
 namespace sentinel::testing::dt {
@@ -329,35 +330,11 @@ TEST(StatefulKeys, SnapshotsAndFingerprintCoverFunctionKeysAndSeverity) {
 
 class StatefulGeo : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (std::system("perl -MMaxMind::DB::Writer::Tree -e 1 >/dev/null 2>&1") != 0) {
-      missing_ = true;
-      return;
-    }
-    dir_ = new fs::path(fs::temp_directory_path() /
-                        ("sentinel-stateful-geo-" + std::to_string(::getpid())));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
-    const std::string cmd = "perl '" + std::string(SENTINEL_SOURCE_DIR) +
-                            "/tests/fixtures/enrich/make_test_mmdb.pl' '" + dir_->string() + "'";
-    built_ = std::system(cmd.c_str()) == 0;
-  }
-  static void TearDownTestSuite() {
-    if (dir_ != nullptr) fs::remove_all(*dir_);
-    delete dir_;
-    dir_ = nullptr;
-  }
+  static void SetUpTestSuite() { mmdb_.build("stateful-geo"); }
+  static void TearDownTestSuite() { mmdb_.remove(); }
   void SetUp() override {
-    if (missing_) {
-      const char* ci = std::getenv("CI");
-      if (ci != nullptr && std::string(ci) == "true") {
-        FAIL() << "perl with MaxMind::DB::Writer (libmaxmind-db-writer-perl) is required in CI";
-      }
-      GTEST_SKIP() << "perl or MaxMind::DB::Writer missing; install libmaxmind-db-writer-perl";
-    }
-    ASSERT_TRUE(built_);
-    auto db = enrich::GeoDb::open((*dir_ / "test-city.mmdb").string(),
-                                  (*dir_ / "test-asn.mmdb").string());
+    SENTINEL_REQUIRE_TEST_MMDB(mmdb_);
+    auto db = enrich::GeoDb::open(mmdb_.city(), mmdb_.asn());
     ASSERT_TRUE(db.ok());
     geo_ = std::move(*db);
     functions_ = detect::FunctionRegistry::with_enrichment({nullptr, geo_.get(), nullptr});
@@ -370,9 +347,7 @@ class StatefulGeo : public ::testing::Test {
     EXPECT_TRUE(errors.messages.empty());
     return rules;
   }
-  static inline fs::path* dir_ = nullptr;
-  static inline bool missing_ = false;
-  static inline bool built_ = false;
+  static inline sentinel::testing::TestMmdb mmdb_;
   std::unique_ptr<enrich::GeoDb> geo_;
   detect::FunctionRegistry functions_;
   detect::EngineOptions opts_;

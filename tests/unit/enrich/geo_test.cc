@@ -1,5 +1,6 @@
 #include "enrich/geo.h"
 #include "enrich/finding_enricher.h"
+#include "fixtures/enrich/test_mmdb.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -22,44 +23,17 @@ IpAddr ip(const char* text) {
   return a;
 }
 
-// Builds the test databases once for the suite with the Perl script, into a fresh temporary
-// directory. Without perl or MaxMind::DB::Writer the tests skip, or fail when CI=true.
+// The test databases, built once for the suite (tests/fixtures/enrich/test_mmdb.h).
 class GeoDbTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (std::system("perl -MMaxMind::DB::Writer::Tree -e 1 >/dev/null 2>&1") != 0) {
-      missing_ = true;
-      return;
-    }
-    dir_ = new fs::path(fs::temp_directory_path() /
-                        ("sentinel-geo-test-" + std::to_string(::getpid())));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
-    const std::string script =
-        std::string(SENTINEL_SOURCE_DIR) + "/tests/fixtures/enrich/make_test_mmdb.pl";
-    const std::string cmd = "perl '" + script + "' '" + dir_->string() + "'";
-    built_ = std::system(cmd.c_str()) == 0;
-  }
-  static void TearDownTestSuite() {
-    if (dir_ != nullptr) fs::remove_all(*dir_);
-    delete dir_;
-    dir_ = nullptr;
-  }
+  static void SetUpTestSuite() { mmdb_.build("geo-test"); }
+  static void TearDownTestSuite() { mmdb_.remove(); }
   void SetUp() override {
-    if (missing_) {
-      const char* ci = std::getenv("CI");
-      if (ci != nullptr && std::string(ci) == "true") {
-        FAIL() << "perl with MaxMind::DB::Writer (libmaxmind-db-writer-perl) is required in CI";
-      }
-      GTEST_SKIP() << "perl or MaxMind::DB::Writer missing; install libmaxmind-db-writer-perl";
-    }
-    ASSERT_TRUE(built_) << "tests/fixtures/enrich/make_test_mmdb.pl failed";
-    city_ = (*dir_ / "test-city.mmdb").string();
-    asn_ = (*dir_ / "test-asn.mmdb").string();
+    SENTINEL_REQUIRE_TEST_MMDB(mmdb_);
+    city_ = mmdb_.city();
+    asn_ = mmdb_.asn();
   }
-  static inline fs::path* dir_ = nullptr;
-  static inline bool missing_ = false;
-  static inline bool built_ = false;
+  static inline sentinel::testing::TestMmdb mmdb_;
   std::string city_;
   std::string asn_;
 };
