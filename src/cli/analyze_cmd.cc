@@ -71,39 +71,41 @@ bool upsert_findings(store::Writer& w, const std::vector<findings::Finding>& fs)
   return true;
 }
 
+// The severity-band columns every count below selects after count(*).
+constexpr const char* kBands =
+    "sum(severity >= 9), sum(severity >= 7 AND severity < 9), "
+    "sum(severity >= 4 AND severity < 7), sum(severity < 4)";
+
+// "N (critical a, high b, medium c, low d)" from a row of count(*) and kBands.
+std::string bands_text(store::Stmt& row) {
+  return with_commas(static_cast<uint64_t>(row.col_int(0))) + " (critical " +
+         std::to_string(row.col_int(1)) + ", high " + std::to_string(row.col_int(2)) + ", medium " +
+         std::to_string(row.col_int(3)) + ", low " + std::to_string(row.col_int(4)) + ")";
+}
+
 // The summary: findings in the store by severity band and type, each type with the command that
 // investigates its most severe finding's actor.
 std::string findings_summary(store::Store& st, const std::string& db) {
   std::string out;
   std::string err;
   store::Stmt bands(st.db(),
-                    "SELECT count(*), "
-                    "sum(severity >= 9), sum(severity >= 7 AND severity < 9), "
-                    "sum(severity >= 4 AND severity < 7), sum(severity < 4), "
-                    "(SELECT count(*) FROM sentinel_findings WHERE archived = 1) "
-                    "FROM sentinel_findings WHERE archived = 0",
+                    std::string("SELECT count(*), ") + kBands +
+                        ", (SELECT count(*) FROM sentinel_findings WHERE archived = 1) "
+                        "FROM sentinel_findings WHERE archived = 0",
                     &err);
   if (!bands.ok() || bands.step() != SQLITE_ROW) return "sentinel: summary: " + err + "\n";
-  out += "Findings: " + with_commas(static_cast<uint64_t>(bands.col_int(0))) + " (critical " +
-         std::to_string(bands.col_int(1)) + ", high " + std::to_string(bands.col_int(2)) +
-         ", medium " + std::to_string(bands.col_int(3)) + ", low " +
-         std::to_string(bands.col_int(4)) + ")";
+  out += "Findings: " + bands_text(bands);
   if (bands.col_int(5) > 0) out += ", " + std::to_string(bands.col_int(5)) + " suppressed";
   out += "\n";
   // GuardDuty's own findings stored beside ours (exports read from the tree), counted apart.
   store::Stmt gd(st.db(),
-                 "SELECT count(*), sum(severity >= 9), sum(severity >= 7 AND severity < 9), "
-                 "sum(severity >= 4 AND severity < 7), sum(severity < 4) FROM gd_findings "
-                 "WHERE coalesce(archived, 0) = 0",
+                 std::string("SELECT count(*), ") + kBands +
+                     " FROM gd_findings WHERE coalesce(archived, 0) = 0",
                  &err);
   std::string gd_line;
   if (gd.ok() && gd.step() == SQLITE_ROW && gd.col_int(0) > 0) {
-    gd_line = "GuardDuty's own findings in the store: " +
-              with_commas(static_cast<uint64_t>(gd.col_int(0))) + " (critical " +
-              std::to_string(gd.col_int(1)) + ", high " + std::to_string(gd.col_int(2)) +
-              ", medium " + std::to_string(gd.col_int(3)) + ", low " +
-              std::to_string(gd.col_int(4)) +
-              "): sentinel query \"SELECT severity, type, title FROM findings WHERE product = "
+    gd_line = "GuardDuty's own findings in the store: " + bands_text(gd) +
+              ": sentinel query \"SELECT severity, type, title FROM findings WHERE product = "
               "'guardduty' ORDER BY severity DESC\"\n";
   }
   if (bands.col_int(0) == 0) return out + gd_line;

@@ -21,6 +21,11 @@ DB=$TMP/s.db
 INPUTS=("$REPO/tests/unit/investigate/data" "$REPO/examples/aws-logs/guardduty")
 run analyze analyze --db "$DB" "${INPUTS[@]}"
 expect_rc analyze 0
+if grep -q "^GuardDuty's own findings in the store: [1-9]" "$TMP/analyze.out"; then
+  pass "analyze: the summary counts GuardDuty's stored findings apart"
+else
+  fail "analyze: no GuardDuty line in the summary" "$(tail -n 5 "$TMP/analyze.out")"
+fi
 
 # Who deleted the security group?
 run sg search --db "$DB" --event 'Delete*SecurityGroup*' -o jsonl
