@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/limits.h"
+#include "core/time.h"
 #include "ingest/parser.h"
 
 namespace sentinel::ingest {
@@ -89,6 +90,68 @@ void append_quoted_prefix(std::string* out, std::string_view v) {
   out->append(v.substr(0, kMaxQuoted));
   if (v.size() > kMaxQuoted) out->append("...");
   out->push_back('"');
+}
+
+void FieldFailure::fail(RejectReason r, std::string_view field, std::string_view what) {
+  if (failed) return;
+  failed = true;
+  reason = r;
+  detail.assign(field);
+  detail.append(what);
+}
+
+void FieldFailure::fail_type(std::string_view field, std::string_view expected) {
+  if (failed) return;
+  fail(RejectReason::kBadFieldType, field, " has the wrong JSON type: expected ");
+  detail.append(expected);
+}
+
+void FieldFailure::fail_value(RejectReason r, std::string_view field, std::string_view what,
+                              std::string_view value) {
+  if (failed) return;
+  fail(r, field, what);
+  append_quoted_prefix(&detail, value);
+}
+
+simdjson::error_code read_string(od::value v, std::string_view* out, Read* r) {
+  od::json_type t;
+  simdjson::error_code err = v.type().get(t);
+  if (err) return err;
+  if (t == od::json_type::string) {
+    if ((err = v.get_string().get(*out))) return err;
+    *r = out->empty() ? Read::kAbsent : Read::kOk;
+    return simdjson::SUCCESS;
+  }
+  *out = {};
+  *r = t == od::json_type::null ? Read::kAbsent : Read::kBadType;
+  return consume_ondemand(v);
+}
+
+simdjson::error_code read_string(od::value v, std::string_view* out, FieldFailure& f,
+                                 std::string_view name) {
+  Read r = Read::kAbsent;
+  simdjson::error_code err = read_string(v, out, &r);
+  if (r == Read::kBadType) f.fail_type(name, "a string");
+  return err;
+}
+
+RecordStatus invalid_record(simdjson::error_code err, RejectReason* reason, std::string_view* d) {
+  if (err == simdjson::UTF8_ERROR) {
+    *reason = RejectReason::kInvalidUtf8;
+    *d = "the record is not valid UTF-8";
+  } else if (err == simdjson::DEPTH_ERROR) {
+    *reason = RejectReason::kTooDeep;
+    *d = "the record nests too deeply";
+  }
+  return RecordStatus::kInvalidJson;
+}
+
+void append_time_column(std::string* out, int64_t ms) {
+  if (ms != kNoTime) {
+    append_iso8601(out, ms);
+  } else {
+    out->push_back('-');
+  }
 }
 
 }  // namespace sentinel::ingest

@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <charconv>
-#include <cstring>
 #include <utility>
 
 #include "core/limits.h"
@@ -19,12 +18,6 @@ namespace {
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
-// Case-insensitive on the first letter only: `schemaVersion` matches `SchemaVersion`.
-bool key_is(std::string_view key, std::string_view name) {
-  return key.size() == name.size() && !key.empty() && (key[0] | 0x20) == name[0] &&
-         std::memcmp(key.data() + 1, name.data() + 1, key.size() - 1) == 0;
-}
-
 void append_int(std::string* out, int64_t v) {
   char b[24];
   auto r = std::to_chars(b, b + sizeof b, v);
@@ -32,45 +25,16 @@ void append_int(std::string* out, int64_t v) {
 }
 
 // The state of one finding being read.
-struct Walk {
+struct Walk : FieldFailure {
   GuardDutyFinding f;
-  bool failed = false;
-  RejectReason reason = RejectReason::kBadFieldType;
-  std::string detail;
   bool finding_key_seen = false;
 
   void reset() {
     f = GuardDutyFinding{};
-    failed = false;
-    detail.clear();
+    clear();
     finding_key_seen = false;
   }
-  void fail(RejectReason r, std::string_view field, std::string_view what) {
-    if (failed) return;
-    failed = true;
-    reason = r;
-    detail.assign(field);
-    detail.append(what);
-  }
-  void fail_type(std::string_view field, std::string_view expected) {
-    if (failed) return;
-    fail(RejectReason::kBadFieldType, field, " has the wrong JSON type: expected ");
-    detail.append(expected);
-  }
 };
-
-enum class Read { kOk, kAbsent, kBadType };
-
-// Reads a string or null into *out; other types are consumed and reported on `w`.
-error_code read_string(od::value v, std::string_view* out, Walk& w, std::string_view name) {
-  od::json_type t;
-  error_code err = v.type().get(t);
-  if (err) return err;
-  if (t == od::json_type::string) return v.get_string().get(*out);
-  *out = {};
-  if (t != od::json_type::null) w.fail_type(name, "a string");
-  return consume_ondemand(v);
-}
 
 // Reads a number (integer or float) or null; other types are reported.
 error_code read_double(od::value v, double* out, bool* has, Walk& w, std::string_view name) {
@@ -102,25 +66,16 @@ error_code expect_object(od::value& v, bool* is_object, Walk& w, std::string_vie
   return consume_ondemand(v);
 }
 
-error_code read_action(od::value v, Walk& w) {
+// Reads the object `v` named `name` (null is allowed, other types are reported) for its one
+// string field `key` into *out; other fields are consumed.
+error_code read_one_string_field(od::value v, Walk& w, std::string_view name, std::string_view key,
+                                 std::string_view* out, std::string_view out_name) {
   bool is_object;
-  error_code err = expect_object(v, &is_object, w, "service.action");
+  error_code err = expect_object(v, &is_object, w, name);
   if (err || !is_object) return err;
-  od::object o;
-  if ((err = v.get_object().get(o))) return err;
-  for (auto field : o) {
-    std::string_view key;
-    if ((err = field.unescaped_key().get(key))) return err;
-    od::value fv;
-    if ((err = field.value().get(fv))) return err;
-    if (key_is(key, "actionType")) {
-      err = read_string(fv, &w.f.action_type, w, "service.action.actionType");
-    } else {
-      err = consume_ondemand(fv);
-    }
-    if (err) return err;
-  }
-  return simdjson::SUCCESS;
+  return for_each_field(v, [&](std::string_view k, od::value fv) {
+    return key_is(k, key) ? read_string(fv, out, w, out_name) : consume_ondemand(fv);
+  });
 }
 
 error_code read_additional_info(od::value v, Walk& w) {
@@ -129,32 +84,26 @@ error_code read_additional_info(od::value v, Walk& w) {
   if (err) return err;
   // Free-form: never a reject, only `sample` is read.
   if (t != od::json_type::object) return consume_ondemand(v);
-  od::object o;
-  if ((err = v.get_object().get(o))) return err;
-  for (auto field : o) {
-    std::string_view key;
-    if ((err = field.unescaped_key().get(key))) return err;
-    od::value fv;
-    if ((err = field.value().get(fv))) return err;
+  return for_each_field(v, [&w](std::string_view key, od::value fv) {
     if (key_is(key, "sample")) {
       od::json_type st;
-      if ((err = fv.type().get(st))) return err;
+      error_code e = fv.type().get(st);
+      if (e) return e;
       if (st == od::json_type::boolean) {
         bool b;
-        if ((err = fv.get_bool().get(b))) return err;
+        if ((e = fv.get_bool().get(b))) return e;
         w.f.sample = b;
-        continue;
+        return simdjson::SUCCESS;
       }
       if (st == od::json_type::string) {
         std::string_view s;
-        if ((err = fv.get_string().get(s))) return err;
+        if ((e = fv.get_string().get(s))) return e;
         w.f.sample = s == "true";
-        continue;
+        return simdjson::SUCCESS;
       }
     }
-    if ((err = consume_ondemand(fv))) return err;
-  }
-  return simdjson::SUCCESS;
+    return consume_ondemand(fv);
+  });
 }
 
 error_code read_count(od::value v, Walk& w) {
@@ -186,22 +135,30 @@ error_code read_service(od::value v, Walk& w) {
   bool is_object;
   error_code err = expect_object(v, &is_object, w, "service");
   if (err || !is_object) return err;
-  od::object o;
-  if ((err = v.get_object().get(o))) return err;
-  for (auto field : o) {
+  struct StringKey {
     std::string_view key;
-    if ((err = field.unescaped_key().get(key))) return err;
-    od::value fv;
-    if ((err = field.value().get(fv))) return err;
+    std::string_view GuardDutyFinding::*member;
+    std::string_view name;
+  };
+  static constexpr StringKey kStrings[] = {
+      {"eventFirstSeen", &GuardDutyFinding::event_first_seen_raw, "service.eventFirstSeen"},
+      {"eventLastSeen", &GuardDutyFinding::event_last_seen_raw, "service.eventLastSeen"},
+      {"resourceRole", &GuardDutyFinding::resource_role, "service.resourceRole"},
+      {"serviceName", &GuardDutyFinding::service_name, "service.serviceName"},
+      {"detectorId", &GuardDutyFinding::detector_id, "service.detectorId"},
+      {"featureName", &GuardDutyFinding::feature_name, "service.featureName"},
+  };
+  return for_each_field(v, [&w](std::string_view key, od::value fv) {
     GuardDutyFinding& f = w.f;
+    for (const StringKey& s : kStrings) {
+      if (key_is(key, s.key)) return read_string(fv, &(f.*(s.member)), w, s.name);
+    }
+    error_code err;
     if (key_is(key, "action")) {
-      err = read_action(fv, w);
+      err = read_one_string_field(fv, w, "service.action", "actionType", &f.action_type,
+                                  "service.action.actionType");
     } else if (key_is(key, "count")) {
       err = read_count(fv, w);
-    } else if (key_is(key, "eventFirstSeen")) {
-      err = read_string(fv, &f.event_first_seen_raw, w, "service.eventFirstSeen");
-    } else if (key_is(key, "eventLastSeen")) {
-      err = read_string(fv, &f.event_last_seen_raw, w, "service.eventLastSeen");
     } else if (key_is(key, "archived")) {
       od::json_type t;
       if ((err = fv.type().get(t))) return err;
@@ -212,43 +169,13 @@ error_code read_service(od::value v, Walk& w) {
         if (t != od::json_type::null) w.fail_type("service.archived", "a boolean");
         err = consume_ondemand(fv);
       }
-    } else if (key_is(key, "resourceRole")) {
-      err = read_string(fv, &f.resource_role, w, "service.resourceRole");
-    } else if (key_is(key, "serviceName")) {
-      err = read_string(fv, &f.service_name, w, "service.serviceName");
-    } else if (key_is(key, "detectorId")) {
-      err = read_string(fv, &f.detector_id, w, "service.detectorId");
-    } else if (key_is(key, "featureName")) {
-      err = read_string(fv, &f.feature_name, w, "service.featureName");
     } else if (key_is(key, "additionalInfo")) {
       err = read_additional_info(fv, w);
     } else {
       err = consume_ondemand(fv);
     }
-    if (err) return err;
-  }
-  return simdjson::SUCCESS;
-}
-
-error_code read_resource(od::value v, Walk& w) {
-  bool is_object;
-  error_code err = expect_object(v, &is_object, w, "resource");
-  if (err || !is_object) return err;
-  od::object o;
-  if ((err = v.get_object().get(o))) return err;
-  for (auto field : o) {
-    std::string_view key;
-    if ((err = field.unescaped_key().get(key))) return err;
-    od::value fv;
-    if ((err = field.value().get(fv))) return err;
-    if (key_is(key, "resourceType")) {
-      err = read_string(fv, &w.f.resource_type, w, "resource.resourceType");
-    } else {
-      err = consume_ondemand(fv);
-    }
-    if (err) return err;
-  }
-  return simdjson::SUCCESS;
+    return err;
+  });
 }
 
 // One top-level key of a finding. Unknown keys are consumed.
@@ -290,7 +217,8 @@ error_code read_finding_field(std::string_view key, od::value v, Walk& w) {
   }
   if (key_is(key, "resource")) {
     w.finding_key_seen = true;
-    return read_resource(v, w);
+    return read_one_string_field(v, w, "resource", "resourceType", &f.resource_type,
+                                 "resource.resourceType");
   }
   return consume_ondemand(v);
 }
@@ -299,10 +227,7 @@ bool parse_time_field(Walk& w, std::string_view raw, int64_t* out, std::string_v
   if (raw.empty()) return true;
   if (parse_iso8601_ms(raw, out)) return true;
   *out = kNoTime;
-  if (!w.failed) {
-    w.fail(RejectReason::kBadTime, name, " is not an ISO 8601 time: ");
-    append_quoted_prefix(&w.detail, raw);
-  }
+  w.fail_value(RejectReason::kBadTime, name, " is not an ISO 8601 time: ", raw);
   return false;
 }
 
@@ -373,14 +298,6 @@ struct GuardDutyParser::Impl final : RecordHandler {
   uint64_t emitted = 0;
   uint64_t rejected = 0;
 
-  static RecordStatus invalid(error_code err, RejectReason* reason, std::string_view* d) {
-    if (err == simdjson::UTF8_ERROR) {
-      *reason = RejectReason::kInvalidUtf8;
-      *d = "the record is not valid UTF-8";
-    }
-    return RecordStatus::kInvalidJson;
-  }
-
   void report(RejectReason r, std::string_view detail) {
     sink->on_reject(Reject{ref, r, detail, 1});
     ++rejected;
@@ -389,16 +306,9 @@ struct GuardDutyParser::Impl final : RecordHandler {
   // Walks the finding object `v` into `w`; sets w.f.raw to its bytes.
   error_code walk_finding(od::value v, Walk& w) {
     const char* start = v.raw_json_token().data();
-    od::object o;
-    error_code err = v.get_object().get(o);
+    error_code err = for_each_field(
+        v, [&w](std::string_view key, od::value fv) { return read_finding_field(key, fv, w); });
     if (err) return err;
-    for (auto field : o) {
-      std::string_view key;
-      if ((err = field.unescaped_key().get(key))) return err;
-      od::value fv;
-      if ((err = field.value().get(fv))) return err;
-      if ((err = read_finding_field(key, fv, w))) return err;
-    }
     const char* next = nullptr;
     if ((err = doc.current_location().get(next))) return err;
     w.f.raw = std::string_view(start, static_cast<std::size_t>(end_before(start, next) - start));
@@ -477,11 +387,11 @@ struct GuardDutyParser::Impl final : RecordHandler {
     bool container_seen = false;
 
     error_code err = parser.iterate(json.data(), json.size(), capacity).get(doc);
-    if (err) return invalid(err, reason, d);
+    if (err) return invalid_record(err, reason, d);
     od::object obj;
     err = doc.get_object().get(obj);
     if (err == simdjson::INCORRECT_TYPE) return RecordStatus::kNotARecord;
-    if (err) return invalid(err, reason, d);
+    if (err) return invalid_record(err, reason, d);
     for (auto field : obj) {
       std::string_view key;
       od::value v;
@@ -524,7 +434,7 @@ struct GuardDutyParser::Impl final : RecordHandler {
       if (err) break;
     }
     if (err) {
-      if (emitted + rejected == 0) return invalid(err, reason, d);
+      if (emitted + rejected == 0) return invalid_record(err, reason, d);
       // Findings of this container were already delivered: report the rest here rather than
       // let the framer resynchronise inside the container and deliver them twice.
       report(err == simdjson::UTF8_ERROR ? RejectReason::kInvalidUtf8 : RejectReason::kInvalidJson,
@@ -650,11 +560,7 @@ void write_guardduty_json(const GuardDutyFinding& g, JsonWriter& w) {
 }
 
 void write_guardduty_table_row(const GuardDutyFinding& g, std::string* out) {
-  if (g.meta.time_ms != kNoTime) {
-    append_iso8601(out, g.meta.time_ms);
-  } else {
-    out->append("-");
-  }
+  append_time_column(out, g.meta.time_ms);
   out->push_back(' ');
   if (g.has_severity) {
     // One decimal, as the console shows it (8.0, 9.5).

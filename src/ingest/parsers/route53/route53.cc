@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <charconv>
-#include <cstring>
 #include <utility>
 
 #include "core/limits.h"
@@ -18,35 +17,6 @@ namespace {
 
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
-
-// What reading one typed value found.
-enum class Read { kOk, kAbsent, kBadType };
-
-// Reads a string or null. Invalid JSON is returned as an error; other types are consumed and
-// reported as kBadType.
-error_code read_string(od::value v, std::string_view* out, Read* r) {
-  od::json_type t;
-  error_code err = v.type().get(t);
-  if (err) return err;
-  if (t == od::json_type::string) {
-    if ((err = v.get_string().get(*out))) return err;
-    *r = out->empty() ? Read::kAbsent : Read::kOk;
-    return simdjson::SUCCESS;
-  }
-  *out = {};
-  if (t == od::json_type::null) {
-    *r = Read::kAbsent;
-    return consume_ondemand(v);
-  }
-  *r = Read::kBadType;
-  return consume_ondemand(v);
-}
-
-// Case-insensitive on the first letter only (`Rdata` / `rdata`).
-bool key_is(std::string_view key, std::string_view name) {
-  return key.size() == name.size() && !key.empty() && (key[0] | 0x20) == name[0] &&
-         std::memcmp(key.data() + 1, name.data() + 1, key.size() - 1) == 0;
-}
 
 struct StringField {
   std::string_view name;
@@ -85,9 +55,7 @@ struct Route53Parser::Impl final : RecordHandler {
   const FileContext* ctx = nullptr;
   EventSink* sink = nullptr;
 
-  bool failed = false;
-  RejectReason fail_reason = RejectReason::kBadFieldType;
-  std::string detail;
+  FieldFailure bad;  // the record's first reject; parsing goes on so invalid JSON later still wins
   bool route53_key_seen = false;
 
   void reset() {
@@ -104,35 +72,8 @@ struct Route53Parser::Impl final : RecordHandler {
     q.srcport_raw = {};
     q.srcids = DnsSrcIds{};
     q.raw = {};
-    failed = false;
+    bad.clear();
     route53_key_seen = false;
-    detail.clear();
-  }
-
-  // Remembers the first reject of the record; parsing goes on so invalid JSON later still wins.
-  void fail(RejectReason reason, std::string_view field, std::string_view what) {
-    if (failed) return;
-    failed = true;
-    fail_reason = reason;
-    detail.assign(field);
-    detail.append(what);
-  }
-
-  void fail_type(std::string_view field, std::string_view expected) {
-    if (failed) return;
-    fail(RejectReason::kBadFieldType, field, " has the wrong JSON type: expected ");
-    detail.append(expected);
-  }
-
-  static RecordStatus invalid(error_code err, RejectReason* reason, std::string_view* d) {
-    if (err == simdjson::UTF8_ERROR) {
-      *reason = RejectReason::kInvalidUtf8;
-      *d = "the record is not valid UTF-8";
-    } else if (err == simdjson::DEPTH_ERROR) {
-      *reason = RejectReason::kTooDeep;
-      *d = "the record nests too deeply";
-    }
-    return RecordStatus::kInvalidJson;
   }
 
   error_code read_answer(od::value v, DnsAnswer* a) {
@@ -140,37 +81,15 @@ struct Route53Parser::Impl final : RecordHandler {
     error_code err = v.type().get(t);
     if (err) return err;
     if (t != od::json_type::object) {
-      fail_type("answers[]", "an object");
+      bad.fail_type("answers[]", "an object");
       return consume_ondemand(v);
     }
-    od::object o;
-    if ((err = v.get_object().get(o))) return err;
-    for (auto field : o) {
-      std::string_view key;
-      if ((err = field.unescaped_key().get(key))) return err;
-      od::value fv;
-      if ((err = field.value().get(fv))) return err;
-      std::string_view* target = nullptr;
-      std::string_view name;
-      if (key_is(key, "rdata")) {
-        target = &a->rdata;
-        name = "answers[].Rdata";
-      } else if (key_is(key, "type")) {
-        target = &a->type;
-        name = "answers[].Type";
-      } else if (key_is(key, "class")) {
-        target = &a->klass;
-        name = "answers[].Class";
-      }
-      if (target == nullptr) {
-        if ((err = consume_ondemand(fv))) return err;
-        continue;
-      }
-      Read r;
-      if ((err = read_string(fv, target, &r))) return err;
-      if (r == Read::kBadType) fail_type(name, "a string");
-    }
-    return simdjson::SUCCESS;
+    return for_each_field(v, [this, a](std::string_view key, od::value fv) {
+      if (key_is(key, "rdata")) return read_string(fv, &a->rdata, bad, "answers[].Rdata");
+      if (key_is(key, "type")) return read_string(fv, &a->type, bad, "answers[].Type");
+      if (key_is(key, "class")) return read_string(fv, &a->klass, bad, "answers[].Class");
+      return consume_ondemand(fv);
+    });
   }
 
   void add_answer_slot(DnsAnswer** slot) {
@@ -206,7 +125,7 @@ struct Route53Parser::Impl final : RecordHandler {
     } else if (t == od::json_type::null) {
       return consume_ondemand(v);
     } else {
-      fail_type("answers", "an array");
+      bad.fail_type("answers", "an array");
       return consume_ondemand(v);
     }
     const char* next = nullptr;
@@ -221,37 +140,21 @@ struct Route53Parser::Impl final : RecordHandler {
     error_code err = v.type().get(t);
     if (err) return err;
     if (t != od::json_type::object) {
-      if (t != od::json_type::null) fail_type("srcids", "an object");
+      if (t != od::json_type::null) bad.fail_type("srcids", "an object");
       return consume_ondemand(v);
     }
-    od::object o;
-    if ((err = v.get_object().get(o))) return err;
-    for (auto field : o) {
-      std::string_view key;
-      if ((err = field.unescaped_key().get(key))) return err;
-      od::value fv;
-      if ((err = field.value().get(fv))) return err;
-      std::string_view* target = nullptr;
-      std::string_view name;
-      if (key == "instance") {
-        target = &q.srcids.instance;
-        name = "srcids.instance";
-      } else if (key == "resolver_endpoint") {
-        target = &q.srcids.resolver_endpoint;
-        name = "srcids.resolver_endpoint";
-      } else if (key == "resolver_network_interface") {
-        target = &q.srcids.resolver_network_interface;
-        name = "srcids.resolver_network_interface";
+    DnsSrcIds& s = q.srcids;
+    return for_each_field(v, [this, &s](std::string_view key, od::value fv) {
+      if (key == "instance") return read_string(fv, &s.instance, bad, "srcids.instance");
+      if (key == "resolver_endpoint") {
+        return read_string(fv, &s.resolver_endpoint, bad, "srcids.resolver_endpoint");
       }
-      if (target == nullptr) {
-        if ((err = consume_ondemand(fv))) return err;
-        continue;
+      if (key == "resolver_network_interface") {
+        return read_string(fv, &s.resolver_network_interface, bad,
+                           "srcids.resolver_network_interface");
       }
-      Read r;
-      if ((err = read_string(fv, target, &r))) return err;
-      if (r == Read::kBadType) fail_type(name, "a string");
-    }
-    return simdjson::SUCCESS;
+      return consume_ondemand(fv);
+    });
   }
 
   error_code read_srcport(od::value v) {
@@ -270,7 +173,7 @@ struct Route53Parser::Impl final : RecordHandler {
       Read r;
       if ((err = read_string(v, &q.srcport_raw, &r))) return err;
       if (r == Read::kBadType) {
-        fail_type("srcport", "a string");
+        bad.fail_type("srcport", "a string");
         return simdjson::SUCCESS;
       }
       if (r == Read::kAbsent) return simdjson::SUCCESS;
@@ -286,10 +189,7 @@ struct Route53Parser::Impl final : RecordHandler {
       port = port * 10 + (c - '0');
     }
     if (!ok || port > 65535) {
-      if (!failed) {
-        fail(RejectReason::kBadPort, "srcport", " is not a port number 0..65535: ");
-        append_quoted_prefix(&detail, s);
-      }
+      bad.fail_value(RejectReason::kBadPort, "srcport", " is not a port number 0..65535: ", s);
       return simdjson::SUCCESS;
     }
     q.srcport = port;
@@ -301,13 +201,12 @@ struct Route53Parser::Impl final : RecordHandler {
     error_code err = read_string(v, &q.srcaddr_raw, &r);
     if (err) return err;
     if (r == Read::kBadType) {
-      fail_type("srcaddr", "a string");
+      bad.fail_type("srcaddr", "a string");
     } else if (r == Read::kOk) {
       if (IpAddr::parse(q.srcaddr_raw, &q.srcaddr)) {
         q.has_srcaddr = true;
-      } else if (!failed) {
-        fail(RejectReason::kBadIp, "srcaddr", " is not an IP address: ");
-        append_quoted_prefix(&detail, q.srcaddr_raw);
+      } else {
+        bad.fail_value(RejectReason::kBadIp, "srcaddr", " is not an IP address: ", q.srcaddr_raw);
       }
     }
     return simdjson::SUCCESS;
@@ -317,11 +216,7 @@ struct Route53Parser::Impl final : RecordHandler {
     for (const StringField& f : kStringFields) {
       if (key != f.name) continue;
       route53_key_seen |= f.route53_only;
-      Read r;
-      error_code err = read_string(v, &(q.*(f.member)), &r);
-      if (err) return err;
-      if (r == Read::kBadType) fail_type(f.name, "a string");
-      return simdjson::SUCCESS;
+      return read_string(v, &(q.*(f.member)), bad, f.name);
     }
     if (key == "answers") {
       return read_answers(v);
@@ -339,38 +234,36 @@ struct Route53Parser::Impl final : RecordHandler {
     return consume_ondemand(v);
   }
 
-  void report(const SourceRef& ref) { sink->on_reject(Reject{ref, fail_reason, detail, 1}); }
+  void report(const SourceRef& ref) { sink->on_reject(Reject{ref, bad.reason, bad.detail, 1}); }
 
   RecordStatus on_record(std::string_view json, std::size_t capacity, const SourceRef& ref,
                          RejectReason* reason, std::string_view* d) override {
     reset();
     error_code err = parser.iterate(json.data(), json.size(), capacity).get(doc);
-    if (err) return invalid(err, reason, d);
+    if (err) return invalid_record(err, reason, d);
     od::object obj;
     err = doc.get_object().get(obj);
     if (err == simdjson::INCORRECT_TYPE) return RecordStatus::kNotARecord;
-    if (err) return invalid(err, reason, d);
+    if (err) return invalid_record(err, reason, d);
     for (auto field : obj) {
       std::string_view key;
-      if ((err = field.unescaped_key().get(key))) return invalid(err, reason, d);
+      if ((err = field.unescaped_key().get(key))) return invalid_record(err, reason, d);
       od::value v;
-      if ((err = field.value().get(v))) return invalid(err, reason, d);
-      if ((err = on_field(key, v))) return invalid(err, reason, d);
+      if ((err = field.value().get(v))) return invalid_record(err, reason, d);
+      if ((err = on_field(key, v))) return invalid_record(err, reason, d);
     }
     if (!route53_key_seen) return RecordStatus::kNotARecord;
 
-    if (!failed && q.query_name.empty()) {
-      fail(RejectReason::kMissingField, "query_name", " is missing");
+    if (q.query_name.empty()) bad.fail(RejectReason::kMissingField, "query_name", " is missing");
+    if (q.query_timestamp.empty()) {
+      bad.fail(RejectReason::kMissingField, "query_timestamp", " is missing");
     }
-    if (!failed && q.query_timestamp.empty()) {
-      fail(RejectReason::kMissingField, "query_timestamp", " is missing");
-    }
-    if (!failed && !parse_iso8601_ms(q.query_timestamp, &q.meta.time_ms)) {
+    if (!bad.failed && !parse_iso8601_ms(q.query_timestamp, &q.meta.time_ms)) {
       q.meta.time_ms = kNoTime;
-      fail(RejectReason::kBadTime, "query_timestamp", " is not an ISO 8601 time: ");
-      append_quoted_prefix(&detail, q.query_timestamp);
+      bad.fail_value(RejectReason::kBadTime, "query_timestamp",
+                     " is not an ISO 8601 time: ", q.query_timestamp);
     }
-    if (failed) {
+    if (bad.failed) {
       report(ref);
       return RecordStatus::kReported;
     }
@@ -463,11 +356,7 @@ void write_dns_json(const DnsQuery& q, JsonWriter& w) {
 }
 
 void write_dns_table_row(const DnsQuery& q, std::string* out) {
-  if (q.meta.time_ms != kNoTime) {
-    append_iso8601(out, q.meta.time_ms);
-  } else {
-    out->append("-");
-  }
+  append_time_column(out, q.meta.time_ms);
   out->push_back(' ');
   if (q.has_srcaddr) {
     if (q.srcaddr.v4) {
