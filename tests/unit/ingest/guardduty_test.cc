@@ -13,67 +13,26 @@
 
 #include "core/time.h"
 #include "ingest/event_json.h"
+#include "parser_capture.h"
 
 namespace sentinel::ingest {
 namespace {
 
-struct RejectCopy {
-  RejectReason reason;
-  std::string detail;
-  int64_t record;
-  uint64_t line;
-};
+using parser_test::parse_json;
+using parser_test::RejectCopy;
 
-/// Keeps what the parser delivers beyond the callback: each finding as its JSON line and table
-/// row, each reject as a copy; `check` runs inside on_guardduty, while the views are valid.
-class CaptureSink : public EventSink {
+/// The findings' ids beside their JSON lines and rows.
+class CaptureSink : public parser_test::CaptureSink<GuardDutyFinding> {
  public:
-  std::function<void(const GuardDutyFinding&)> check;
-  std::vector<std::string> json;
-  std::vector<std::string> rows;
   std::vector<std::string> ids;
-  std::vector<RejectCopy> rejects;
 
-  void on_cloudtrail(const CloudTrailEvent&) override { ADD_FAILURE() << "cloudtrail event"; }
-  void on_flow(const FlowRecord&) override { ADD_FAILURE() << "flow record"; }
-  void on_dns(const DnsQuery&) override { ADD_FAILURE() << "dns query"; }
-  void on_digest(const DigestFile&) override { ADD_FAILURE() << "digest"; }
-  void on_guardduty(const GuardDutyFinding& g) override {
-    if (check) check(g);
-    ids.emplace_back(g.id);
-    std::string s;
-    JsonWriter w(&s);
-    w.begin_object();
-    write_meta_json(g.meta, w);
-    write_guardduty_json(g, w);
-    w.end_object();
-    json.push_back(std::move(s));
-    std::string row;
-    write_guardduty_table_row(g, &row);
-    rows.push_back(std::move(row));
-  }
-  void on_reject(const Reject& r) override {
-    rejects.push_back({r.reason, std::string(r.detail), r.where.record, r.where.line});
-  }
+ private:
+  void keep(const GuardDutyFinding& g) override { ids.emplace_back(g.id); }
 };
 
 void run(std::string_view text, CaptureSink& sink, std::string_view account = {},
          std::string_view region = {}) {
-  std::string buf(text);
-  buf.append(kPadding, '\0');
-  FileContext ctx;
-  ctx.path = "findings.json";
-  ctx.path_info.account = account;
-  ctx.path_info.region = region;
-  GuardDutyParser parser;
-  parser.parse(std::string_view(buf.data(), text.size()), ctx, sink);
-}
-
-simdjson::dom::element parse_json(simdjson::dom::parser& p, const std::string& s) {
-  EXPECT_EQ(s.find('\n'), std::string::npos);
-  simdjson::dom::element e;
-  EXPECT_EQ(p.parse(s).get(e), simdjson::SUCCESS) << s;
-  return e;
+  parser_test::parse_text<GuardDutyParser>(text, sink, "findings.json", account, region);
 }
 
 int64_t ms(std::string_view iso) {
@@ -370,12 +329,7 @@ TEST(GuardDuty, SeverityBands) {
 }
 
 TEST(GuardDuty, RejectsNameTheField) {
-  struct Case {
-    std::string line;
-    RejectReason reason;
-    const char* detail_has;
-  };
-  const Case cases[] = {
+  const std::vector<parser_test::RejectCase> cases = {
       {replace(kCamel, R"("id":"c1",)", ""), RejectReason::kMissingField, "id"},
       {replace(kCamel, R"("id":"c1")", R"("id":null)"), RejectReason::kMissingField, "id"},
       {replace(kCamel, R"("type":"UnauthorizedAccess:IAMUser/TorIPCaller",)", ""),
@@ -406,15 +360,7 @@ TEST(GuardDuty, RejectsNameTheField) {
       {replace(kCamel, R"("updatedAt":"2022-01-28T21:12:25.478Z")", R"("updatedAt":1643404345)"),
        RejectReason::kBadFieldType, "updatedAt"},
   };
-  for (const Case& c : cases) {
-    CaptureSink sink;
-    run(c.line, sink);
-    EXPECT_TRUE(sink.json.empty()) << c.line;
-    ASSERT_EQ(sink.rejects.size(), 1u) << c.line;
-    EXPECT_EQ(sink.rejects[0].reason, c.reason) << c.line;
-    EXPECT_NE(sink.rejects[0].detail.find(c.detail_has), std::string::npos)
-        << sink.rejects[0].detail;
-  }
+  parser_test::expect_each_rejected<GuardDutyParser, GuardDutyFinding>(cases, "findings.json");
 }
 
 TEST(GuardDuty, BadAndInvalidRecordsAmongGoodOnes) {
@@ -463,13 +409,6 @@ TEST(GuardDuty, Sniffing) {
       R"({"query_name":"a.","query_timestamp":"2021-12-11T22:46:23Z","type":"A"})"));
 }
 
-std::filesystem::path corpus_dir() {
-  if (const char* env = std::getenv("SENTINEL_CORPUS"); env != nullptr && *env != '\0') {
-    return env;
-  }
-  return std::filesystem::path(SENTINEL_SOURCE_DIR) / ".." / "shared" / "corpus";
-}
-
 // Panther's GuardDuty rule tests: one test per line, the finding under `log`. Panther-normalised
 // (`2025-02-25 20:40:06.721` times, `evidence: null`), not byte-faithful raw findings. What we can
 // honestly check: every `log` parses as a finding or is rejected with a named reason, and the
@@ -477,24 +416,10 @@ std::filesystem::path corpus_dir() {
 // High 8, Low 1, Medium 5, each twice: as a real finding and as GuardDuty sample data); 4 carry
 // `additionalInfo.sample` = true, which is what Panther's "As Sample Data" tests turn on.
 TEST(GuardDuty, PantherCorpusConformance) {
-  std::filesystem::path file =
-      corpus_dir() / "panther-labs__panther-analysis" / "_extracted" / "tests_AWS_GuardDuty.jsonl";
-  if (!std::filesystem::exists(file)) {
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string_view(ci) == "true") FAIL() << "corpus missing: " << file;
-    GTEST_SKIP() << "corpus not found: " << file;
-  }
-  simdjson::dom::parser p;
-  simdjson::dom::document_stream stream;
-  ASSERT_EQ(p.load_many(file.string()).get(stream), simdjson::SUCCESS);
   std::string ndjson;
   int tests = 0;
-  for (auto doc : stream) {
-    simdjson::dom::element log;
-    ASSERT_EQ(doc["log"].get(log), simdjson::SUCCESS);
-    ndjson += simdjson::minify(log);
-    ndjson += '\n';
-    ++tests;
+  if (!parser_test::read_panther_logs("tests_AWS_GuardDuty.jsonl", &ndjson, &tests)) {
+    GTEST_SKIP() << "corpus not found";
   }
   EXPECT_EQ(tests, 8);
   CaptureSink sink;

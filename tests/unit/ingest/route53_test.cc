@@ -13,67 +13,19 @@
 
 #include "core/time.h"
 #include "ingest/event_json.h"
+#include "parser_capture.h"
 
 namespace sentinel::ingest {
 namespace {
 
-struct RejectCopy {
-  RejectReason reason;
-  std::string detail;
-  int64_t record;
-  uint64_t line;
-};
-
-/// Keeps what the parser delivers beyond the callback: each query as its JSON line and table
-/// row, each reject as a copy; `check` runs inside on_dns, while the views are valid.
-class CaptureSink : public EventSink {
- public:
-  std::function<void(const DnsQuery&)> check;
-  std::vector<std::string> json;
-  std::vector<std::string> rows;
-  std::vector<RejectCopy> rejects;
-
-  void on_cloudtrail(const CloudTrailEvent&) override { ADD_FAILURE() << "cloudtrail event"; }
-  void on_flow(const FlowRecord&) override { ADD_FAILURE() << "flow record"; }
-  void on_guardduty(const GuardDutyFinding&) override { ADD_FAILURE() << "guardduty finding"; }
-  void on_digest(const DigestFile&) override { ADD_FAILURE() << "digest"; }
-  void on_dns(const DnsQuery& q) override {
-    if (check) check(q);
-    std::string s;
-    JsonWriter w(&s);
-    w.begin_object();
-    write_meta_json(q.meta, w);
-    write_dns_json(q, w);
-    w.end_object();
-    json.push_back(std::move(s));
-    std::string row;
-    write_dns_table_row(q, &row);
-    rows.push_back(std::move(row));
-  }
-  void on_reject(const Reject& r) override {
-    rejects.push_back({r.reason, std::string(r.detail), r.where.record, r.where.line});
-  }
-};
+using parser_test::parse_json;
+using parser_test::RejectCopy;
+using CaptureSink = parser_test::CaptureSink<DnsQuery>;
 
 // Parses `text` as one file, with the padding parsers may read.
 void run(std::string_view text, CaptureSink& sink, std::string_view account = {},
          std::string_view region = {}) {
-  std::string buf(text);
-  buf.append(kPadding, '\0');
-  FileContext ctx;
-  ctx.path = "test.log";
-  ctx.path_info.account = account;
-  ctx.path_info.region = region;
-  Route53Parser parser;
-  parser.parse(std::string_view(buf.data(), text.size()), ctx, sink);
-}
-
-// The JSON output must be one valid JSON line.
-simdjson::dom::element parse_json(simdjson::dom::parser& p, const std::string& s) {
-  EXPECT_EQ(s.find('\n'), std::string::npos);
-  simdjson::dom::element e;
-  EXPECT_EQ(p.parse(s).get(e), simdjson::SUCCESS) << s;
-  return e;
+  parser_test::parse_text<Route53Parser>(text, sink, "test.log", account, region);
 }
 
 constexpr std::string_view kFull =
@@ -261,12 +213,7 @@ TEST(Route53, InvalidUtf8IsRejectedAlone) {
 }
 
 TEST(Route53, RejectsNameTheField) {
-  struct Case {
-    const char* line;
-    RejectReason reason;
-    const char* detail_has;
-  };
-  const Case cases[] = {
+  const std::vector<parser_test::RejectCase> cases = {
       {R"({"query_timestamp":"2021-12-11T22:46:23Z","rcode":"NOERROR"})",
        RejectReason::kMissingField, "query_name"},
       {R"({"query_timestamp":"2021-12-11T22:46:23Z","query_name":null})",
@@ -293,15 +240,7 @@ TEST(Route53, RejectsNameTheField) {
       {R"({"srcaddr":"x","query_name":7,"query_timestamp":"2021-12-11T22:46:23Z"})",
        RejectReason::kBadIp, "srcaddr"},
   };
-  for (const Case& c : cases) {
-    CaptureSink sink;
-    run(c.line, sink);
-    EXPECT_TRUE(sink.json.empty()) << c.line;
-    ASSERT_EQ(sink.rejects.size(), 1u) << c.line;
-    EXPECT_EQ(sink.rejects[0].reason, c.reason) << c.line;
-    EXPECT_NE(sink.rejects[0].detail.find(c.detail_has), std::string::npos)
-        << c.line << " → " << sink.rejects[0].detail;
-  }
+  parser_test::expect_each_rejected<Route53Parser, DnsQuery>(cases, "test.log");
 }
 
 TEST(Route53, InvalidJsonAnywhereInTheRecordWins) {
@@ -438,13 +377,6 @@ TEST(Route53, Sniffing) {
   EXPECT_FALSE(looks_like_route53_record("2 123456789010 eni-1235b8ca123456789 - - - -"));
 }
 
-std::filesystem::path corpus_dir() {
-  if (const char* env = std::getenv("SENTINEL_CORPUS"); env != nullptr && *env != '\0') {
-    return env;
-  }
-  return std::filesystem::path(SENTINEL_SOURCE_DIR) / ".." / "shared" / "corpus";
-}
-
 // Panther's VPC DNS rule tests: one test per line, the event under `log`. These events are
 // Panther-normalised (answers as one object, `2022-06-25 00:27:53` timestamps, `p_*` fields), and
 // the file also holds the CrowdStrike, Cisco Umbrella and OCSF events of rules shared with other
@@ -453,24 +385,10 @@ std::filesystem::path corpus_dir() {
 // are accepted; the 8 others (2 OCSF DNS Activity, 4 CrowdStrike, 2 Cisco Umbrella) are
 // `not_an_event`.
 TEST(Route53, PantherCorpusConformance) {
-  std::filesystem::path file =
-      corpus_dir() / "panther-labs__panther-analysis" / "_extracted" / "tests_AWS_VPCDns.jsonl";
-  if (!std::filesystem::exists(file)) {
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string_view(ci) == "true") FAIL() << "corpus missing: " << file;
-    GTEST_SKIP() << "corpus not found: " << file;
-  }
-  simdjson::dom::parser p;
-  simdjson::dom::document_stream stream;
-  ASSERT_EQ(p.load_many(file.string()).get(stream), simdjson::SUCCESS);
   std::string ndjson;
   int tests = 0;
-  for (auto doc : stream) {
-    simdjson::dom::element log;
-    ASSERT_EQ(doc["log"].get(log), simdjson::SUCCESS);
-    ndjson += simdjson::minify(log);
-    ndjson += '\n';
-    ++tests;
+  if (!parser_test::read_panther_logs("tests_AWS_VPCDns.jsonl", &ndjson, &tests)) {
+    GTEST_SKIP() << "corpus not found";
   }
   EXPECT_EQ(tests, 21);
   CaptureSink sink;
