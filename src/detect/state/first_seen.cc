@@ -122,6 +122,15 @@ class FirstSeenOperator final : public OperatorBase {
     return true;
   }
 
+  // An event can fire only after its entity's learning period. If the entity is known with a
+  // start S and t < S + learning, the event is still learning when it is processed: every
+  // processed capture was before the watermark and every accepted one is at or after it (the
+  // window is 0), so the entity keeps S or, evicted and created again, gets a later start.
+  bool wants_sample(const Extracted&, std::string_view key, int64_t t) override {
+    const KeyState* st = keys_.find(key);
+    return st == nullptr || !st->started || t >= sat_add(st->start, spec_.learning_ms);
+  }
+
   void process(const Capture& it, StateSink& sink) override {
     KeyState& st = keys_.use(it.key, it.t);
     const std::size_t nf = spec_.features.size();

@@ -203,18 +203,25 @@ void OperatorBase::on_match(const EventView& ev, const EvalContext& ctx, StateSi
   }
   // The severity cases are decided on the event itself: by the time the operator decides, the
   // view is gone. Rules without cases skip this (the engine uses the default).
+  // A capture that can never be a sample (an early sequence step, a first-seen event inside
+  // its entity's learning period) skips both, which is most of the cost of a capture.
+  // (After finish() every capture keeps its sample: the operators' proofs assume that nothing
+  // processed is at or after the watermark, which finish() ends.)
+  const bool sample = finished_ || wants_sample(x, key_buf_, t);
   double severity = -1;
-  if (!rule_.severity.cases.empty()) severity = rule_.severity.eval(&ev, ctx);
+  if (sample && !rule_.severity.cases.empty()) severity = rule_.severity.eval(&ev, ctx);
   ev.event_id_to(&id_buf_);
-  snap_bufs_.resize(snapshot_fields_.size());
-  for (std::size_t i = 0; i < snapshot_fields_.size(); ++i) {
-    ev.first_text(snapshot_fields_[i], &snap_bufs_[i]);
-  }
   strs_.clear();
   strs_.push_back(id_buf_);
   strs_.push_back(key_buf_);
   for (std::size_t i = 0; i < x.nvalues; ++i) strs_.push_back(x.values[i]);
-  for (const std::string& s : snap_bufs_) strs_.push_back(s);
+  if (sample) {
+    snap_bufs_.resize(snapshot_fields_.size());
+    for (std::size_t i = 0; i < snapshot_fields_.size(); ++i) {
+      ev.first_text(snapshot_fields_[i], &snap_bufs_[i]);
+      strs_.push_back(snap_bufs_[i]);
+    }
+  }
   enqueue(t, x.mask, x.number, severity, strs_, x.nvalues);
   drain(wm, sink);
 }
@@ -225,6 +232,7 @@ void OperatorBase::advance(int64_t watermark_ms, StateSink& sink) {
 }
 
 void OperatorBase::finish(StateSink& sink) {
+  finished_ = true;
   drain(kMaxTime, sink);
   on_finish(sink);
 }

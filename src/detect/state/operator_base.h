@@ -9,6 +9,7 @@
 /// (time, event id, key) order, so every operator sees the same sequence whatever order the files
 /// were read in, as long as each event arrived before the watermark passed it.
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <limits>
@@ -92,11 +93,37 @@ struct Sample {
   void restore(SnapshotReader& r);
 };
 
+/// A fast 64-bit hash of bytes (8 at a time, multiply-xorshift mixing). Not keyed: like
+/// std::hash it gives no protection against chosen collisions, which cost only time here (every
+/// table compares the text after the hash).
+inline uint64_t hash_bytes(std::string_view s) {
+  constexpr uint64_t kMul = 0x9fb21c651e98df25ull;
+  const char* p = s.data();
+  std::size_t n = s.size();
+  uint64_t h = 0x243f6a8885a308d3ull ^ (n * kMul);
+  while (n >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    h = (h ^ v) * kMul;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    uint64_t v = 0;
+    std::memcpy(&v, p, n);
+    h = (h ^ v) * kMul;
+    h ^= h >> 29;
+  }
+  h *= 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 32);
+}
+
 /// Hashing and equality of std::string keys that also accept string_views (no temporary
 /// string to look a key up).
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(std::string_view s) const { return hash_bytes(s); }
 };
 struct StringEq {
   using is_transparent = void;
@@ -128,6 +155,13 @@ class OperatorBase : public StatefulOperator {
   /// Fills the operator's part of the capture (values, mask, number) from the event; false
   /// skips the event. `x` comes cleared (nvalues 0, mask 0, number 0).
   virtual bool extract(const EventView& ev, Extracted* x) = 0;
+  /// Whether the capture of an accepted event (its extract() result `x`, group key and time)
+  /// can ever become a hit's sample. When it cannot, the sample fields and the severity cases
+  /// are not evaluated for it (the capture has no snapshot, severity < 0). Only for what the
+  /// operator can prove from the event and its present state; the default is yes.
+  virtual bool wants_sample(const Extracted& /*x*/, std::string_view /*key*/, int64_t /*t*/) {
+    return true;
+  }
   /// Takes one capture into state. Called in (time, id, key) order, except for late-accepted
   /// ones.
   virtual void process(const Capture& c, StateSink& sink) = 0;
@@ -176,6 +210,7 @@ class OperatorBase : public StatefulOperator {
   int64_t max_seen_ = kMinTime;
   int64_t external_wm_ = kMinTime;
   int64_t now_ = kMinTime;
+  bool finished_ = false;
   std::vector<Queued> heap_;  // min-heap on (t, id, key)
   std::string arena_;         // the queued captures' strings
   uint64_t arena_base_ = 0;   // logical offset of arena_[0]
@@ -192,7 +227,9 @@ class OperatorBase : public StatefulOperator {
 
 /// Keys with their state, least recently used last. Bounded by `max_keys` (the least recently
 /// used key is evicted to make room) and by `ttl_ms` (keys idle longer expire). Recency follows
-/// the order keys are used in, which the base makes event-time order.
+/// the order keys are used in, which the base makes event-time order. The LRU order is a list
+/// threaded through the map's entries (node-based, so their addresses are stable): using a key
+/// costs one hash lookup and no allocation, expiry looks at the oldest entry without a lookup.
 template <typename State>
 class KeyTable {
  public:
@@ -200,6 +237,8 @@ class KeyTable {
 
   KeyTable(uint64_t max_keys, int64_t ttl_ms, StateStats* stats)
       : max_keys_(max_keys == 0 ? 1 : max_keys), ttl_ms_(ttl_ms), stats_(stats) {}
+  KeyTable(const KeyTable&) = delete;
+  KeyTable& operator=(const KeyTable&) = delete;
 
   void set_evict_hook(EvictHook h) { hook_ = std::move(h); }
 
@@ -207,19 +246,24 @@ class KeyTable {
   State& use(std::string_view key, int64_t t, bool* created = nullptr) {
     auto it = map_.find(key);
     if (it != map_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second.pos);
-      if (t > it->second.last) it->second.last = t;
+      Entry& e = it->second;
+      if (head_ != &e) {
+        unlink(&e);
+        push_front(&e);
+      }
+      if (t > e.last) e.last = t;
       if (created != nullptr) *created = false;
-      return it->second.state;
+      return e.state;
     }
-    while (map_.size() >= max_keys_ && !lru_.empty()) {
-      evict(lru_.back());
+    while (map_.size() >= max_keys_ && tail_ != nullptr) {
+      evict(tail_);
       ++stats_->cap_evictions;
     }
-    lru_.emplace_front(key);
-    Entry& e = map_[lru_.front()];
-    e.pos = lru_.begin();
+    auto ins = map_.try_emplace(std::string(key)).first;
+    Entry& e = ins->second;
+    e.key = &ins->first;
     e.last = t;
+    push_front(&e);
     if (created != nullptr) *created = true;
     return e.state;
   }
@@ -232,11 +276,7 @@ class KeyTable {
   /// Drops keys whose last use is more than the TTL before `now`.
   void expire(int64_t now) {
     if (ttl_ms_ <= 0) return;
-    while (!lru_.empty()) {
-      auto it = map_.find(lru_.back());
-      if (sat_add(it->second.last, ttl_ms_) >= now) break;
-      evict(lru_.back());
-    }
+    while (tail_ != nullptr && sat_add(tail_->last, ttl_ms_) < now) evict(tail_);
   }
 
   uint64_t size() const { return map_.size(); }
@@ -244,12 +284,11 @@ class KeyTable {
   /// Writes every key, most recently used first, with its last use and `save_state(w, state)`.
   template <typename F>
   void save(SnapshotWriter& w, F save_state) const {
-    w.u64(lru_.size());
-    for (const std::string& key : lru_) {
-      const Entry& e = map_.at(key);
-      w.str(key);
-      w.i64(e.last);
-      save_state(w, e.state);
+    w.u64(map_.size());
+    for (const Entry* e = head_; e != nullptr; e = e->next) {
+      w.str(*e->key);
+      w.i64(e->last);
+      save_state(w, e->state);
     }
   }
   /// Replaces the table with what save() wrote (the cap and TTL stay the operator's);
@@ -257,20 +296,21 @@ class KeyTable {
   template <typename F>
   void restore(SnapshotReader& r, F restore_state) {
     map_.clear();
-    lru_.clear();
+    head_ = tail_ = nullptr;
     const uint64_t n = r.count();
     for (uint64_t i = 0; i < n && r.ok(); ++i) {
       std::string key = r.str();
       const int64_t last = r.i64();
-      if (map_.count(key) != 0) {
+      auto [it, inserted] = map_.try_emplace(std::move(key));
+      if (!inserted) {
         r.fail("duplicate key");
         return;
       }
-      lru_.push_back(key);
-      Entry& e = map_[key];
-      e.pos = std::prev(lru_.end());
+      Entry& e = it->second;
+      e.key = &it->first;
       e.last = last;
-      restore_state(r, lru_.back(), e.state);
+      push_back(&e);
+      restore_state(r, it->first, e.state);
     }
   }
 
@@ -278,13 +318,31 @@ class KeyTable {
   struct Entry {
     State state;
     int64_t last = 0;
-    std::list<std::string>::iterator pos;
+    const std::string* key = nullptr;  // the map's own key
+    Entry* prev = nullptr;             // more recently used
+    Entry* next = nullptr;             // less recently used
   };
-  void evict(const std::string& key_ref) {
-    std::string key = key_ref;  // the list node goes away below
-    auto it = map_.find(key);
-    if (hook_) hook_(key, it->second.state);
-    lru_.erase(it->second.pos);
+  void unlink(Entry* e) {
+    (e->prev != nullptr ? e->prev->next : head_) = e->next;
+    (e->next != nullptr ? e->next->prev : tail_) = e->prev;
+    e->prev = e->next = nullptr;
+  }
+  void push_front(Entry* e) {
+    e->prev = nullptr;
+    e->next = head_;
+    (head_ != nullptr ? head_->prev : tail_) = e;
+    head_ = e;
+  }
+  void push_back(Entry* e) {
+    e->next = nullptr;
+    e->prev = tail_;
+    (tail_ != nullptr ? tail_->next : head_) = e;
+    tail_ = e;
+  }
+  void evict(Entry* e) {
+    auto it = map_.find(*e->key);
+    if (hook_) hook_(it->first, e->state);
+    unlink(e);
     map_.erase(it);
     ++stats_->evictions;
   }
@@ -294,7 +352,8 @@ class KeyTable {
   StateStats* stats_;
   EvictHook hook_;
   std::unordered_map<std::string, Entry, StringHash, StringEq> map_;
-  std::list<std::string> lru_;
+  Entry* head_ = nullptr;  // most recently used
+  Entry* tail_ = nullptr;  // least recently used
 };
 
 /// The TTL an operator uses: spec.ttl_ms when set, else `fallback`.

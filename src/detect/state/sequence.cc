@@ -27,12 +27,22 @@ class SequenceOperator final : public OperatorBase {
   }
 
  private:
+  // A partial match of steps 0..k: the ids of its steps (the last one is the newest event),
+  // updated in place so that a match reuses the strings' capacity instead of allocating.
   struct Partial {
     bool valid = false;
     int64_t start = 0;
     int64_t last = 0;
-    std::string last_id;
     std::vector<std::string> ids;
+    std::string_view last_id() const {
+      return ids.empty() ? std::string_view() : std::string_view(ids.back());
+    }
+    void reset() {
+      valid = false;
+      start = 0;
+      last = 0;
+      ids.clear();
+    }
   };
   struct KeyState {
     std::vector<Partial> done;  // done[i]: a match of steps 0..i
@@ -47,8 +57,31 @@ class SequenceOperator final : public OperatorBase {
     return x->mask != 0;
   }
 
+  // Only an event matching the last step can complete a sequence, and the sample is the event
+  // that completes it: the other steps' captures need no sample fields.
+  bool wants_sample(const Extracted& x, std::string_view, int64_t) override {
+    return nsteps_ > 0 && (x.mask & (1u << (nsteps_ - 1))) != 0;
+  }
+
   static bool before(int64_t t1, std::string_view id1, int64_t t2, std::string_view id2) {
     return t1 != t2 ? t1 < t2 : id1 < id2;
+  }
+
+  // `dst` becomes `src` extended by the event `it` (`src` null: a new partial at step 0).
+  static void extend(Partial* dst, const Partial* src, const Capture& it) {
+    std::size_t n = 0;
+    if (src != nullptr) {
+      dst->start = src->start;
+      n = src->ids.size();
+      dst->ids.resize(n + 1);
+      for (std::size_t i = 0; i < n; ++i) dst->ids[i].assign(src->ids[i]);
+    } else {
+      dst->start = it.t;
+      dst->ids.resize(1);
+    }
+    dst->ids[n].assign(it.id);
+    dst->valid = true;
+    dst->last = it.t;
   }
 
   void process(const Capture& it, StateSink& sink) override {
@@ -59,35 +92,34 @@ class SequenceOperator final : public OperatorBase {
     // From the last step down, so one event never completes two consecutive steps.
     for (std::size_t k = nsteps_; k-- > 0;) {
       if ((it.mask & (1u << k)) == 0) continue;
-      Partial cand;
-      if (k == 0) {
-        cand.valid = true;
-        cand.start = it.t;
-      } else {
-        const Partial& prev = st.done[k - 1];
-        if (!prev.valid || it.t - prev.start > T || !before(prev.last, prev.last_id, it.t, it.id)) {
+      const Partial* prev = nullptr;
+      int64_t start = it.t;
+      if (k > 0) {
+        prev = &st.done[k - 1];
+        if (!prev->valid || it.t - prev->start > T ||
+            !before(prev->last, prev->last_id(), it.t, it.id)) {
           continue;
         }
-        cand = prev;
+        start = prev->start;
       }
-      cand.last = it.t;
-      cand.last_id = std::string(it.id);
-      cand.ids.emplace_back(it.id);
       if (k + 1 == nsteps_) {
+        Partial full;
+        extend(&full, prev, it);
         StateHit hit;
         hit.group_key = std::string(it.key);
-        hit.count = cand.ids.size();
-        hit.first_seen_ms = cand.start;
+        hit.count = full.ids.size();
+        hit.first_seen_ms = full.start;
         hit.last_seen_ms = it.t;
-        hit.evidence = cand.ids;
-        hit.evidence_total = cand.ids.size();
+        hit.evidence = std::move(full.ids);
+        hit.evidence_total = hit.evidence.size();
         hit.vars = {{"steps", names_}, {"window", format_duration(T)}};
-        for (Partial& p : st.done) p = Partial{};
+        for (Partial& p : st.done) p.reset();
         emit(&hit, Sample::of(it), sink);
         continue;
       }
+      // Keep the partial with the latest start (the most time left).
       Partial& slot = st.done[k];
-      if (!slot.valid || cand.start >= slot.start) slot = std::move(cand);
+      if (!slot.valid || start >= slot.start) extend(&slot, prev, it);
     }
   }
 
@@ -101,7 +133,7 @@ class SequenceOperator final : public OperatorBase {
         w.boolean(p.valid);
         w.i64(p.start);
         w.i64(p.last);
-        w.str(p.last_id);
+        w.str(p.last_id());
         save_strings(w, p.ids);
       }
     });
@@ -115,8 +147,10 @@ class SequenceOperator final : public OperatorBase {
         p.valid = r.boolean();
         p.start = r.i64();
         p.last = r.i64();
-        p.last_id = r.str();
+        const std::string last_id = r.str();
         restore_strings(r, &p.ids);
+        if (r.ok() && last_id != p.last_id())
+          r.fail("sequence partial whose last id is not its last step");
         st.done.push_back(std::move(p));
       }
     });
