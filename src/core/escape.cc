@@ -1,15 +1,60 @@
 #include "core/escape.h"
 
+#include "core/json_writer.h"
 #include "core/utf8.h"
 
 namespace sentinel {
 
+// Both escapers of untrusted bytes live here, for people's eyes (terminal_safe) and for JSON
+// (append_json_escaped, declared in json_writer.h), so that they share their escape forms.
 namespace {
 constexpr char kHex[] = "0123456789abcdef";
 
-void hex_escape(std::string* out, unsigned char c) {
-  char buf[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+// `\xNN`: a terminal's form for a control or an invalid UTF-8 byte.
+void append_x_escape(std::string* out, unsigned char c) {
+  const char buf[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
   out->append(buf, 4);
+}
+
+// `\u00NN`: JSON's form for a control, a terminal's for a C1 control.
+void append_u_escape(std::string* out, unsigned char c) {
+  const char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+  out->append(buf, 6);
+}
+
+// The letter of the two-character escape (`\n`) a terminal shows a control as, else 0.
+char line_escape(unsigned char c) {
+  switch (c) {
+    case '\n':
+      return 'n';
+    case '\r':
+      return 'r';
+    case '\t':
+      return 't';
+    default:
+      return 0;
+  }
+}
+
+// JSON's two-character escapes: the terminal's and the quote, backslash, backspace, form feed.
+char json_short_escape(unsigned char c) {
+  switch (c) {
+    case '"':
+      return '"';
+    case '\\':
+      return '\\';
+    case '\b':
+      return 'b';
+    case '\f':
+      return 'f';
+    default:
+      return line_escape(c);
+  }
+}
+
+void append_short_escape(std::string* out, char letter) {
+  const char buf[2] = {'\\', letter};
+  out->append(buf, 2);
 }
 }  // namespace
 
@@ -23,33 +68,23 @@ void append_terminal_safe(std::string* out, std::string_view s) {
       continue;
     }
     if (c < 0x80) {
-      switch (c) {
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        default:
-          hex_escape(out, c);
+      if (char e = line_escape(c)) {
+        append_short_escape(out, e);
+      } else {
+        append_x_escape(out, c);
       }
       ++i;
       continue;
     }
     std::size_t len = utf8_sequence_length(s.substr(i));
     if (len == 0) {
-      hex_escape(out, c);
+      append_x_escape(out, c);
       ++i;
       continue;
     }
     // C1 controls (U+0080..U+009F) are encoded as C2 80..C2 9F; some terminals act on them.
     if (len == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
-      out->append("\\u00");
-      out->push_back(kHex[static_cast<unsigned char>(s[i + 1]) >> 4]);
-      out->push_back(kHex[static_cast<unsigned char>(s[i + 1]) & 15]);
+      append_u_escape(out, static_cast<unsigned char>(s[i + 1]));
     } else {
       out->append(s.data() + i, len);
     }
@@ -61,6 +96,41 @@ std::string terminal_safe(std::string_view s) {
   std::string out;
   append_terminal_safe(&out, s);
   return out;
+}
+
+void append_json_escaped(std::string* out, std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    // Copy the longest run that needs no escaping in one append.
+    size_t run = i;
+    while (run < n) {
+      auto c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++run;
+    }
+    out->append(s.data() + i, run - i);
+    i = run;
+    if (i >= n) break;
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t len = utf8_sequence_length(s.substr(i));
+      if (len == 0) {
+        out->append("\\ufffd");
+        ++i;
+      } else {
+        out->append(s.data() + i, len);
+        i += len;
+      }
+      continue;
+    }
+    if (char e = json_short_escape(c)) {
+      append_short_escape(out, e);
+    } else {
+      append_u_escape(out, c);
+    }
+    ++i;
+  }
 }
 
 }  // namespace sentinel

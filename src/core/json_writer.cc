@@ -3,70 +3,18 @@
 #include <charconv>
 #include <cmath>
 
-#include "core/utf8.h"
-
 namespace sentinel {
 
 namespace {
-constexpr char kHex[] = "0123456789abcdef";
+template <typename T>
+void append_chars(std::string* out, T v) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, r.ptr);
 }
+}  // namespace
 
-void append_json_escaped(std::string* out, std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    // Copy the longest run that needs no escaping in one append.
-    size_t run = i;
-    while (run < n) {
-      auto c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++run;
-    }
-    out->append(s.data() + i, run - i);
-    i = run;
-    if (i >= n) break;
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      size_t len = utf8_sequence_length(s.substr(i));
-      if (len == 0) {
-        out->append("\\ufffd");
-        ++i;
-      } else {
-        out->append(s.data() + i, len);
-        i += len;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default: {
-        char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(buf, 6);
-      }
-    }
-    ++i;
-  }
-}
+// append_json_escaped is in escape.cc, beside the terminal escaper it shares its forms with.
 
 void JsonWriter::separate() {
   if (need_comma_) out_->push_back(',');
@@ -112,16 +60,12 @@ void JsonWriter::string(std::string_view s) {
 
 void JsonWriter::number(int64_t v) {
   separate();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_->append(buf, r.ptr);
+  append_chars(out_, v);
 }
 
 void JsonWriter::number(uint64_t v) {
   separate();
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_->append(buf, r.ptr);
+  append_chars(out_, v);
 }
 
 void JsonWriter::number(double v) {
@@ -130,9 +74,7 @@ void JsonWriter::number(double v) {
     return;
   }
   separate();
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_->append(buf, r.ptr);
+  append_chars(out_, v);
 }
 
 void JsonWriter::boolean(bool v) {
