@@ -18,78 +18,128 @@ namespace {
 constexpr double kFrequentFraction = 0.10;
 constexpr std::size_t kProfileValuesShown = 5;
 
-/// Counts per value, least recently seen dropped at the cap.
+/// Counts per value, least recently seen dropped at the cap. Flat: the values' hashes in one
+/// array (a lookup scans it and compares text only on an equal hash), their counts beside it,
+/// recency as a stamp per value. An entity sees a handful of values per feature, at most `cap`,
+/// so the scan is short and touches one or two cache lines, where a node-based map and an LRU
+/// list cost an allocation per value and several cache misses per lookup.
 class LruCounter {
  public:
   struct Slot {
     uint64_t count = 0;
+    uint64_t stamp = 0;  // larger: seen more recently
     bool alerted = false;
-    std::list<std::string>::iterator pos;
   };
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
   explicit LruCounter(std::size_t cap = 256) : cap_(cap == 0 ? 1 : cap) {}
 
-  const Slot* find(std::string_view v) const {
-    auto it = map_.find(v);
-    return it == map_.end() ? nullptr : &it->second;
-  }
-  Slot& add(std::string_view v) {
-    auto it = map_.find(v);
-    if (it != map_.end()) {
-      order_.splice(order_.begin(), order_, it->second.pos);
-      ++it->second.count;
-      return it->second;
+  /// The index of `v` (hash `h`), or kNone.
+  std::size_t index(std::string_view v, uint64_t h) const {
+    for (std::size_t i = 0; i < hashes_.size(); ++i) {
+      if (hashes_[i] == h && values_[i] == v) return i;
     }
-    while (map_.size() >= cap_) {
-      map_.erase(order_.back());
-      order_.pop_back();
+    return kNone;
+  }
+  const Slot* find(std::string_view v) const {
+    const std::size_t i = index(v, hash_bytes(v));
+    return i == kNone ? nullptr : &slots_[i];
+  }
+  /// One more sighting of `v` (at `i`, its index() or kNone); returns its slot.
+  Slot& add(std::string_view v, uint64_t h, std::size_t i) {
+    if (i != kNone) {
+      Slot& s = slots_[i];
+      ++s.count;
+      s.stamp = ++clock_;
+      return s;
+    }
+    while (hashes_.size() >= cap_) {
+      drop(oldest());
       ++dropped_;
     }
-    order_.emplace_front(v);
-    Slot& s = map_[order_.front()];
-    s.pos = order_.begin();
-    s.count = 1;
-    return s;
+    hashes_.push_back(h);
+    values_.emplace_back(v);
+    slots_.push_back(Slot{1, ++clock_, false});
+    return slots_.back();
   }
-  const std::unordered_map<std::string, Slot, StringHash, StringEq>& all() const { return map_; }
+  Slot& add(std::string_view v) {
+    const uint64_t h = hash_bytes(v);
+    return add(v, h, index(v, h));
+  }
+  std::size_t size() const { return values_.size(); }
+  const std::string& value(std::size_t i) const { return values_[i]; }
+  const Slot& slot(std::size_t i) const { return slots_[i]; }
   uint64_t dropped() const { return dropped_; }
 
   void save(SnapshotWriter& w) const {
     w.u64(cap_);
     w.u64(dropped_);
-    w.u64(order_.size());
-    for (const std::string& v : order_) {  // most recently seen first
-      const Slot& s = map_.at(v);
-      w.str(v);
-      w.u64(s.count);
-      w.boolean(s.alerted);
+    w.u64(values_.size());
+    for (std::size_t i : by_recency()) {  // most recently seen first
+      w.str(values_[i]);
+      w.u64(slots_[i].count);
+      w.boolean(slots_[i].alerted);
     }
   }
   void restore(SnapshotReader& r) {
-    map_.clear();
-    order_.clear();
+    hashes_.clear();
+    values_.clear();
+    slots_.clear();
     cap_ = static_cast<std::size_t>(r.u64());
     if (cap_ == 0) cap_ = 1;
     dropped_ = r.u64();
     const uint64_t n = r.count();
+    clock_ = n;
     for (uint64_t i = 0; i < n && r.ok(); ++i) {
       std::string v = r.str();
-      if (map_.count(v) != 0) {
+      const uint64_t h = hash_bytes(v);
+      if (index(v, h) != kNone) {
         r.fail("duplicate value");
         return;
       }
-      order_.push_back(v);
-      Slot& s = map_[v];
-      s.pos = std::prev(order_.end());
+      Slot s;
       s.count = r.u64();
       s.alerted = r.boolean();
+      s.stamp = n - i;
+      hashes_.push_back(h);
+      values_.push_back(std::move(v));
+      slots_.push_back(s);
     }
   }
 
  private:
+  std::size_t oldest() const {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < slots_.size(); ++i) {
+      if (slots_[i].stamp < slots_[best].stamp) best = i;
+    }
+    return best;
+  }
+  void drop(std::size_t i) {
+    const std::size_t last = values_.size() - 1;
+    if (i != last) {
+      hashes_[i] = hashes_[last];
+      values_[i] = std::move(values_[last]);
+      slots_[i] = slots_[last];
+    }
+    hashes_.pop_back();
+    values_.pop_back();
+    slots_.pop_back();
+  }
+  std::vector<std::size_t> by_recency() const {
+    std::vector<std::size_t> order(values_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return slots_[a].stamp > slots_[b].stamp; });
+    return order;
+  }
+
   std::size_t cap_;
   uint64_t dropped_ = 0;
-  std::unordered_map<std::string, Slot, StringHash, StringEq> map_;
-  std::list<std::string> order_;
+  uint64_t clock_ = 0;
+  std::vector<uint64_t> hashes_;
+  std::vector<Slot> slots_;
+  std::vector<std::string> values_;
 };
 
 const char* classify(uint64_t count, uint64_t total, double rare) {
@@ -146,18 +196,21 @@ class FirstSeenOperator final : public OperatorBase {
       if (i > 0) combo += '\x1f';
       combo += it.value(i);
     }
+    const uint64_t combo_hash = hash_bytes(combo);
+    const std::size_t combo_at = st.combos.index(combo, combo_hash);
     const bool learning = it.t < sat_add(st.start, spec_.learning_ms);
     bool fire = false;
     const char* subtype = "";
     if (!learning) {
-      const LruCounter::Slot* s = st.combos.find(combo);
+      const LruCounter::Slot* s =
+          combo_at == LruCounter::kNone ? nullptr : &st.combos.slot(combo_at);
       uint64_t count = s == nullptr ? 0 : s->count;
       subtype = classify(count, st.total, spec_.rare_fraction);
       fire = (count == 0 || std::string_view(subtype) == "RARE") && (s == nullptr || !s->alerted);
       if (fire) report(st, it, combo, count, subtype, sink);
     }
     ++st.total;
-    LruCounter::Slot& slot = st.combos.add(combo);
+    LruCounter::Slot& slot = st.combos.add(combo, combo_hash, combo_at);
     if (fire) slot.alerted = true;
     for (std::size_t i = 0; i < nf; ++i) st.features[i].add(it.value(i));
   }
@@ -175,7 +228,8 @@ class FirstSeenOperator final : public OperatorBase {
       w.key(spec_.features[i].text);
       w.begin_object();
       std::vector<std::pair<const std::string*, uint64_t>> vals;
-      for (const auto& [v, slot] : st.features[i].all()) vals.emplace_back(&v, slot.count);
+      const LruCounter& fc = st.features[i];
+      for (std::size_t j = 0; j < fc.size(); ++j) vals.emplace_back(&fc.value(j), fc.slot(j).count);
       std::sort(vals.begin(), vals.end(), [](const auto& a, const auto& b) {
         return a.second != b.second ? a.second > b.second : *a.first < *b.first;
       });
