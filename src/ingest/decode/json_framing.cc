@@ -1,5 +1,7 @@
 #include "ingest/decode/json_framing.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -7,6 +9,36 @@
 #include "ingest/decode/json_scan.h"
 
 namespace sentinel::ingest {
+
+// The one-pass path's parser: simdjson's DOM parser sized for one window, with the framer's depth
+// limit, so a record it parses is never one the per-record path would call too deep.
+struct BulkParser::Impl {
+  // Target window: stage 1 runs over about this many bytes of whole records at a time, small
+  // enough that the window and its structural index stay in the L2 cache for stage 2.
+  static constexpr std::size_t kWindow = std::size_t{256} << 10;
+  // Largest window (the first record boundary after kWindow must come before this).
+  static constexpr std::size_t kCapacity = std::size_t{2} << 20;
+  simdjson::dom::parser parser;
+  bool ready = false;
+  bool failed = false;
+
+  bool ensure() {
+    if (ready) return true;
+    if (failed) return false;
+    // A record nesting deeper than the framer's limit fails stage 2 here (the ingest tests'
+    // depth cases check the limit is the same), so the per-record path rejects it as too deep.
+    if (parser.allocate(kCapacity, limits::kMaxJsonDepth) != simdjson::SUCCESS ||
+        parser.doc.allocate(kCapacity) != simdjson::SUCCESS) {
+      failed = true;
+      return false;
+    }
+    ready = true;
+    return true;
+  }
+};
+
+BulkParser::BulkParser() : impl(std::make_unique<Impl>()) {}
+BulkParser::~BulkParser() = default;
 
 namespace {
 
@@ -50,7 +82,10 @@ class Framer {
         handler_(handler),
         sink_(sink),
         lines_(d),
-        resync_budget_(8 * d.size() + (std::size_t{1} << 20)) {}
+        resync_budget_(8 * d.size() + (std::size_t{1} << 20)) {
+    BulkParser* b = handler.bulk_parser();
+    if (b != nullptr && b->impl->ensure()) bulk_ = b->impl.get();
+  }
 
   FramingStats run() {
     std::size_t pos = skip_bom_and_space(d_, 0);
@@ -180,7 +215,15 @@ class Framer {
       char c = d_[i];
       if (c == ']') return i + 1;
       if (c == '{') {
-        i = frame_one(i, /*line_mode=*/false);
+        std::size_t next = i;
+        if (bulk_ != nullptr && i >= slow_until_) {
+          next = bulk_run(i);
+          // Nothing taken at i: the per-record path goes on for a window's worth of data, so a
+          // stretch the one-pass path cannot take costs at most one wasted stage 1 per window.
+          if (next == i) slow_until_ = i + BulkParser::Impl::kWindow;
+        }
+        if (next == i) next = frame_one(i, /*line_mode=*/false);
+        i = next;
         if (i >= n) return n;  // the damage ran to the end of the data and was reported
       } else if (c == ',') {
         reject_at(i, RejectReason::kInvalidJson, "empty array element", 0);
@@ -222,6 +265,111 @@ class Framer {
     }
     while (i < n && d_[i] != ',' && d_[i] != ']' && d_[i] != '}' && !is_space(d_[i])) ++i;
     return i;
+  }
+
+  // One past the '}' of the first record boundary ('}' then ',' then '{', white space allowed
+  // between them) in [from, to), or npos. Only a candidate: it may lie inside a string or
+  // between the elements of an array inside a record; stage 1 and 2 tell (see bulk_run).
+  std::size_t find_boundary(std::size_t from, std::size_t to) const {
+    const char* p = d_.data();
+    while (from < to) {
+      const void* hit = std::memchr(p + from, '}', to - from);
+      if (hit == nullptr) return kNpos;
+      std::size_t q = static_cast<const char*>(hit) - p;
+      std::size_t r = skip_space(q + 1);
+      if (r < d_.size() && p[r] == ',') {
+        r = skip_space(r + 1);
+        if (r < d_.size() && p[r] == '{') return q + 1;
+      }
+      from = q + 1;
+    }
+    return kNpos;
+  }
+
+  // The last record boundary in (from, to), searching backwards, or npos.
+  std::size_t find_boundary_before(std::size_t from, std::size_t to) const {
+    const char* p = d_.data();
+    while (to > from + 1) {
+      const void* hit = memrchr(p + from + 1, '}', to - from - 1);
+      if (hit == nullptr) return kNpos;
+      std::size_t q = static_cast<const char*>(hit) - p;
+      std::size_t r = skip_space(q + 1);
+      if (r < d_.size() && p[r] == ',') {
+        r = skip_space(r + 1);
+        if (r < d_.size() && p[r] == '{') return q + 1;
+      }
+      to = q;
+    }
+    return kNpos;
+  }
+
+  // The one-pass path from the array element at `start` ('{'): stage 1 over a window of the
+  // data from `start` to a record boundary, then stage 2 record by record from its structural
+  // index. Delivers the records that parse whole and returns the position after the last one
+  // (`start` when none did); the caller goes on from there as usual.
+  //
+  // The window ends right after a '}' followed (after white space) by ',' or '{'. If that '}'
+  // is inside a string, stage 1 fails (the window ends inside a string). If it closes something
+  // inside a record, that record's stage 2 runs off the end of the index: the entries after the
+  // last structural all point at the window's end (the byte after the '}', white space or ','),
+  // which is an error in every state stage 2 can be in after a '}' (it expects ',', '}' or ']',
+  // and after ',' a key or a value), so stage 2 fails there and the record is left to the next
+  // window. A record is delivered only when stage 2 ends inside the index.
+  std::size_t bulk_run(std::size_t start) {
+    const std::size_t n = d_.size();
+    const std::size_t cap = BulkParser::Impl::kCapacity;
+    const std::size_t want = start + BulkParser::Impl::kWindow;
+    std::size_t end = kNpos;
+    if (want < n) end = find_boundary(want, std::min(n, start + cap - 1));
+    if (end == kNpos) end = find_boundary_before(start, std::min(n, want));
+    if (end == kNpos) return start;
+    auto* impl = bulk_->parser.implementation.get();
+    const auto* buf = reinterpret_cast<const uint8_t*>(d_.data() + start);
+    if (impl->stage1(buf, end - start, simdjson::stage1_mode::regular) != simdjson::SUCCESS) {
+      return start;
+    }
+    const uint32_t count = impl->n_structural_indexes;
+    uint32_t* index = impl->structural_indexes.get();
+    // What stage 2 reads after the last structural: the window's end (simdjson's stage 1 writes
+    // the same; set here so the reasoning above does not rest on it). The index has room for
+    // these three (simdjson allocates the capacity rounded up to 64, plus 9).
+    const auto tail = static_cast<uint32_t>(end - start);
+    index[count] = tail;
+    index[count + 1] = tail;
+    index[count + 2] = tail;
+    std::size_t pos = start;
+    while (true) {
+      const uint32_t k = impl->next_structural_index;
+      if (k >= count || buf[index[k]] != '{') break;
+      const std::size_t rec_start = start + index[k];
+      if (impl->stage2_next(bulk_->parser.doc) != simdjson::SUCCESS) break;
+      const uint32_t after = impl->next_structural_index;
+      if (after > count || after <= k) break;
+      const std::size_t rec_end = start + index[after - 1] + 1;
+      if (rec_end - rec_start > limits::kMaxRecordBytes) break;
+      simdjson::dom::element root = bulk_->parser.doc.root();
+      deliver_parsed(rec_start, rec_end, &root);
+      pos = rec_end;
+      if (after >= count || buf[index[after]] != ',') break;
+      impl->next_structural_index = after + 1;
+    }
+    return pos;
+  }
+
+  // A record parsed by bulk_run: the same bookkeeping as deliver() for an array element.
+  void deliver_parsed(std::size_t start, std::size_t end, const void* root) {
+    SourceRef ref = ref_at(start);
+    ++stats_.records;
+    RecordStatus st = handler_.on_parsed(d_.substr(start, end - start), root, ref);
+    if (st == RecordStatus::kAccepted) {
+      ++stats_.accepted;
+      ++record_index_;
+    } else if (st == RecordStatus::kReported) {
+      ++record_index_;
+    } else {
+      reject_at(start, RejectReason::kNotAnEvent, "valid JSON, but not a record of this log format",
+                1);
+    }
   }
 
   // Frames one record starting at `start` ('{'); returns where framing continues.
@@ -381,6 +529,8 @@ class Framer {
   FramingStats stats_;
   int64_t record_index_ = 0;
   std::size_t resync_budget_;
+  BulkParser::Impl* bulk_ = nullptr;  // the one-pass path, when the handler has one
+  std::size_t slow_until_ = 0;        // the one-pass path is not tried before this position
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 /// Framing is a linear scan that tracks strings and nesting without recursion, so deep nesting
 /// (`too_deep`) and huge records (`record_too_large`) are rejected without exhausting the stack.
 #include <cstddef>
+#include <memory>
 #include <string_view>
 
 #include "core/reject.h"
@@ -26,9 +27,39 @@ enum class RecordStatus {
   kNotARecord,   ///< valid JSON but not a record of this format; the framer reports `not_an_event`
 };
 
+/// The framer's one-pass path over the records of an array: simdjson's stage 1 over a window of
+/// consecutive elements (about 256 KB), then simdjson's stage 2 once per element from that one
+/// structural index, so neither the framer's own scan nor a per-record stage 1 runs. Owned by a
+/// handler that can take parsed records (reused from file to file); see
+/// RecordHandler::bulk_parser.
+class BulkParser {
+ public:
+  BulkParser();
+  ~BulkParser();
+  BulkParser(const BulkParser&) = delete;
+  BulkParser& operator=(const BulkParser&) = delete;
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
 class RecordHandler {
  public:
   virtual ~RecordHandler() = default;
+  /// A handler that returns a BulkParser here gets the elements of arrays through on_parsed when
+  /// they parse in the one-pass path. Whatever that path does not accept whole (a stage 1 error
+  /// anywhere in the window, a record that does not parse, a too deep or too large record, odd
+  /// separators) goes through on_record from that record on, as without it, so what is accepted
+  /// and what is reported (reason, record number, line) does not depend on the path.
+  virtual BulkParser* bulk_parser() { return nullptr; }
+  /// A record the framer parsed itself: `root` is its `simdjson::dom::element`, valid during the
+  /// call. Returns kAccepted, kReported (reject already reported) or kNotARecord, as on_record
+  /// would for the same bytes.
+  virtual RecordStatus on_parsed(std::string_view json, const void* root, const SourceRef& ref) {
+    (void)json;
+    (void)root;
+    (void)ref;
+    return RecordStatus::kNotARecord;
+  }
   /// Called for each record. `json` is the record's bytes; `capacity` ≥ json.size() + 64 is how
   /// many bytes from json.data() may be read (simdjson padding). On kInvalidJson the handler may
   /// set `*reason` (default kInvalidJson, e.g. kInvalidUtf8) and `*detail` (a static string).

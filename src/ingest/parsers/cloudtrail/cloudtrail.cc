@@ -331,6 +331,18 @@ struct CloudTrailParser::Impl : RecordHandler {
       }
       return RecordStatus::kInvalidJson;
     }
+    return take_record(json, root, ref);
+  }
+
+  BulkParser* bulk_parser() override { return &bulk; }
+
+  RecordStatus on_parsed(std::string_view json, const void* root, const SourceRef& ref) override {
+    return take_record(json, *static_cast<const element*>(root), ref);
+  }
+
+  // The record's tree, however it was parsed: checks it is a CloudTrail record, extracts the
+  // typed fields and hands it to the sink (or reports why not).
+  RecordStatus take_record(std::string_view json, element root, const SourceRef& ref) {
     if (root.type() != element_type::OBJECT) return RecordStatus::kNotARecord;
     object obj = root.get_object().value_unsafe();
 
@@ -399,6 +411,7 @@ struct CloudTrailParser::Impl : RecordHandler {
 
   element record_elem;
   std::string detail_buf;
+  BulkParser bulk;
 };
 
 CloudTrailParser::CloudTrailParser() : impl_(std::make_unique<Impl>()) {}
