@@ -36,24 +36,22 @@ bool open_common(const Common& o, int* code, std::unique_ptr<store::Store>* st, 
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  std::string err;
+  auto parse_bound = [&](const std::string& arg, const char* flag, int64_t* ms) {
+    std::string err;
+    if (store::parse_time_arg(arg, now, ms, &err)) return true;
+    std::fprintf(stderr, "sentinel: flows: %s %s\n", flag, terminal_safe(err).c_str());
+    *code = kExitUsage;
+    return false;
+  };
   int64_t ms;
   *since_s = store::kNoLowerTime;
   *until_s = store::kNoUpperTime;
   if (!o.since.empty()) {
-    if (!store::parse_time_arg(o.since, now, &ms, &err)) {
-      std::fprintf(stderr, "sentinel: flows: --since %s\n", terminal_safe(err).c_str());
-      *code = kExitUsage;
-      return false;
-    }
+    if (!parse_bound(o.since, "--since", &ms)) return false;
     *since_s = ms / 1000;
   }
   if (!o.until.empty()) {
-    if (!store::parse_time_arg(o.until, now, &ms, &err)) {
-      std::fprintf(stderr, "sentinel: flows: --until %s\n", terminal_safe(err).c_str());
-      *code = kExitUsage;
-      return false;
-    }
+    if (!parse_bound(o.until, "--until", &ms)) return false;
     *until_s = (ms + 999) / 1000;
   }
   auto r = store::Store::open(o.db, store::OpenMode::kReadOnly);
@@ -66,14 +64,43 @@ bool open_common(const Common& o, int* code, std::unique_ptr<store::Store>* st, 
   return true;
 }
 
-void emit(const store::Table& t, const std::string& output, std::string* json) {
+// One column of a list that prints as a table, CSV or a JSON array of objects: its header, its
+// JSON key, and whether its cells (decimal text) are JSON numbers rather than strings.
+struct Column {
+  std::string header;
+  std::string_view key;
+  bool number = false;
+};
+
+void emit_list(const std::vector<Column>& columns, std::vector<std::vector<std::string>> rows,
+               const std::string& output) {
   std::string out;
   if (output == "json") {
-    out = std::move(*json);
-  } else if (output == "csv") {
-    store::render_csv(t, &out);
+    JsonWriter w(&out);
+    w.begin_array();
+    for (const auto& row : rows) {
+      w.begin_object();
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        w.key(columns[i].key);
+        if (columns[i].number) {
+          w.raw(row[i]);
+        } else {
+          w.string(row[i]);
+        }
+      }
+      w.end_object();
+    }
+    w.end_array();
+    out += '\n';
   } else {
-    store::render_table(t, 80, &out);
+    store::Table t;
+    for (const Column& c : columns) t.columns.push_back(c.header);
+    t.rows = std::move(rows);
+    if (output == "csv") {
+      store::render_csv(t, &out);
+    } else {
+      store::render_table(t, 80, &out);
+    }
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
@@ -124,29 +151,21 @@ void add_top(CLI::App* flows, int* code) {
     t.limit = std::max<std::size_t>(*limit, 1);
     auto r = store::flows_top(*st, t, nullptr);
     if (!r) return (void)fail(r.error(), code);
-    store::Table tab;
-    tab.columns = {*by, "bytes", "packets", "flows", "accepted", "rejected", "first", "last"};
-    std::string json;
-    JsonWriter w(&json);
-    w.begin_array();
+    const std::vector<Column> columns = {{*by, "key"},
+                                         {"bytes", "bytes", true},
+                                         {"packets", "packets", true},
+                                         {"flows", "flows", true},
+                                         {"accepted", "accepted", true},
+                                         {"rejected", "rejected", true},
+                                         {"first", "first"},
+                                         {"last", "last"}};
+    std::vector<std::vector<std::string>> rows;
     for (const auto& x : *r) {
-      tab.rows.push_back({x.key, std::to_string(x.bytes), std::to_string(x.packets),
-                          std::to_string(x.flows), std::to_string(x.accepts),
-                          std::to_string(x.rejects), iso_s(x.first), iso_s(x.last)});
-      w.begin_object();
-      w.field("key", x.key);
-      w.field("bytes", x.bytes);
-      w.field("packets", x.packets);
-      w.field("flows", x.flows);
-      w.field("accepted", x.accepts);
-      w.field("rejected", x.rejects);
-      w.field("first", iso_s(x.first));
-      w.field("last", iso_s(x.last));
-      w.end_object();
+      rows.push_back({x.key, std::to_string(x.bytes), std::to_string(x.packets),
+                      std::to_string(x.flows), std::to_string(x.accepts), std::to_string(x.rejects),
+                      iso_s(x.first), iso_s(x.last)});
     }
-    w.end_array();
-    json += '\n';
-    emit(tab, o->output, &json);
+    emit_list(columns, std::move(rows), o->output);
     *code = kExitOk;
   });
 }
@@ -186,26 +205,15 @@ void add_matrix(CLI::App* flows, int* code) {
     if (!open_common(*o, code, &st, &since_s, &until_s)) return;
     auto r = store::flows_matrix(*st, nets, since_s, until_s, nullptr);
     if (!r) return (void)fail(r.error(), code);
-    store::Table tab;
-    tab.columns = {"from", "to", "bytes", "packets", "flows", "rejected"};
-    std::string json;
-    JsonWriter w(&json);
-    w.begin_array();
+    const std::vector<Column> columns = {{"from", "from"},         {"to", "to"},
+                                         {"bytes", "bytes", true}, {"packets", "packets", true},
+                                         {"flows", "flows", true}, {"rejected", "rejected", true}};
+    std::vector<std::vector<std::string>> rows;
     for (const auto& x : *r) {
-      tab.rows.push_back({x.from, x.to, std::to_string(x.bytes), std::to_string(x.packets),
-                          std::to_string(x.flows), std::to_string(x.rejects)});
-      w.begin_object();
-      w.field("from", x.from);
-      w.field("to", x.to);
-      w.field("bytes", x.bytes);
-      w.field("packets", x.packets);
-      w.field("flows", x.flows);
-      w.field("rejected", x.rejects);
-      w.end_object();
+      rows.push_back({x.from, x.to, std::to_string(x.bytes), std::to_string(x.packets),
+                      std::to_string(x.flows), std::to_string(x.rejects)});
     }
-    w.end_array();
-    json += '\n';
-    emit(tab, o->output, &json);
+    emit_list(columns, std::move(rows), o->output);
     *code = kExitOk;
   });
 }
