@@ -19,6 +19,7 @@
 #include "core/json_writer.h"
 #include "detect/ir/rule_text.h"
 #include "detect/rules/sigma.h"
+#include "detect/rules/yaml_lite.h"
 
 namespace sentinel::detect {
 
@@ -928,8 +929,10 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
   return load_rules(path, errors, LoadOptions{});
 }
 
-std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors,
-                             const LoadOptions& options) {
+namespace {
+
+std::vector<Rule> load_rules_with(const std::string& path, LoadErrors* errors,
+                                  const LoadOptions& options) {
   namespace fs = std::filesystem;
   std::vector<std::string> files;
   std::error_code ec;
@@ -968,7 +971,24 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors,
     // Without tests: parse the text with its `tests:` blocks cut (yaml-cpp's parse dominates
     // loading); should the cut text not parse, the whole text decides as before.
     std::string cut;
-    if (!options.tests && strip_top_level_block(text, "tests", &cut)) {
+    const bool have_cut = !options.tests && strip_top_level_block(text, "tests", &cut);
+    if (options.fast_yaml) {
+      // The fast reader builds yaml-cpp's own trees or declines. Sigma documents stay with
+      // yaml-cpp: a file of several is dumped back to text from its trees.
+      if (load_all_lite(have_cut ? cut : text, &nodes)) {
+        for (const auto& n : nodes) {
+          if (n.IsMap() && [&] {
+                const MapKeys k(n, {"logsource", "detection", "correlation"});
+                return k["logsource"] || k["detection"] || k["correlation"];
+              }()) {
+            nodes.clear();
+            break;
+          }
+        }
+        if (!nodes.empty() && have_cut) text = std::move(cut);
+      }
+    }
+    if (nodes.empty() && have_cut) {
       try {
         nodes = YAML::LoadAll(cut);
         text = std::move(cut);
@@ -1066,6 +1086,25 @@ std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors,
     }
   }
   return rules;
+}
+
+}  // namespace
+
+std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors,
+                             const LoadOptions& options) {
+  if (options.fast_yaml) {
+    // Any refusal: the load again with yaml-cpp alone, whose trees carry the marks (line and
+    // column) its exceptions name.
+    LoadErrors fast_errors;
+    try {
+      std::vector<Rule> rules = load_rules_with(path, &fast_errors, options);
+      if (fast_errors.empty()) return rules;
+    } catch (const YAML::Exception&) {
+    }
+  }
+  LoadOptions slow = options;
+  slow.fast_yaml = false;
+  return load_rules_with(path, errors, slow);
 }
 
 }  // namespace sentinel::detect

@@ -35,6 +35,11 @@ struct LoadOptions {
   /// bytes: without them, top-level `tests:` blocks are cut from the text before the YAML parse
   /// (the whole text is parsed when the cut one does not parse), and rules carry no tests.
   bool tests = true;
+  /// Read rule files with the fast reader of the YAML subset rule packs use
+  /// (detect/rules/yaml_lite.h), yaml-cpp for the files it declines. The rules, and every
+  /// refusal, are the same either way: a load that refuses anything is done again with yaml-cpp
+  /// alone, so messages (with yaml-cpp's line and column) come from yaml-cpp's trees.
+  bool fast_yaml = true;
 };
 std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors,
                              const LoadOptions& options);
