@@ -189,7 +189,7 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
     for (ingest::LogType t : r.log_types) {
       auto ti = static_cast<std::size_t>(t);
       if (!r.index_names.empty() && t == ingest::LogType::kCloudTrail) {
-        for (const auto& n : r.index_names) by_name_[ti][n].push_back(i);
+        for (const auto& n : r.index_names) by_name_[ti][n].entries.push_back({i});
         continue;
       }
       if (const Predicate* nc = number_conjunct(r.match); nc != nullptr) {
@@ -251,6 +251,42 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
         // all_of keeps one child as itself and no child as `true`.
         c.reduced = optimized(Predicate::all_of(std::move(rest)));
         break;
+      }
+    }
+  }
+  // What each name bucket's lookup decides of its rules' eventName equality.
+  for (auto& buckets : by_name_) {
+    for (auto& [key, bucket] : buckets) {
+      for (auto& e : bucket.entries) {
+        const Compiled& c = compiled_[e.rule];
+        if (!c.has_name_conjunct) {
+          e.mode = NameBucket::kEvaluate;
+        } else if (c.name_ci) {
+          // Every event under this key has `key` as its lowercased name.
+          e.mode = NameBucket::kConst;
+          e.accept = std::find(c.names.begin(), c.names.end(), key) != c.names.end() ? 1 : 0;
+        } else {
+          e.mode = NameBucket::kVariants;
+          for (const auto& n : c.names) {
+            std::string low = n;
+            for (char& ch : low) {
+              if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+            }
+            if (low != key) continue;  // never this bucket's event's name
+            auto v = std::find(bucket.variants.begin(), bucket.variants.end(), n);
+            if (v == bucket.variants.end()) {
+              bucket.variants.push_back(n);
+              v = bucket.variants.end() - 1;
+            }
+            const auto bit = static_cast<std::size_t>(v - bucket.variants.begin());
+            if (bit < 64) e.accept |= uint64_t{1} << bit;
+          }
+        }
+      }
+      if (bucket.variants.size() > 64) {
+        for (auto& e : bucket.entries) {
+          if (e.mode == NameBucket::kVariants) e.mode = NameBucket::kFind;
+        }
       }
     }
   }
@@ -394,15 +430,38 @@ void Engine::on_event(const EventView& ev) {
       // (null, "" or absent: only the record tells) or the record is an Insights event (its
       // name comes from insightDetails, the rule's path reads the top level).
       const bool decided = !name.empty() && ev.cloudtrail() != nullptr && !ev.cloudtrail()->insight;
-      for (uint32_t i : it->second) {
-        const Compiled& c = compiled_[i];
-        if (!decided || !c.has_name_conjunct) {
-          evaluate(i, ev);
+      const NameBucket& bucket = it->second;
+      // The exact spelling among the bucket's case-sensitive names, once for all its rules.
+      std::size_t variant = 64;
+      if (decided) {
+        for (std::size_t k = 0; k < bucket.variants.size() && k < 64; ++k) {
+          if (bucket.variants[k] == name) {
+            variant = k;
+            break;
+          }
+        }
+      }
+      for (const NameBucket::Entry& e : bucket.entries) {
+        if (!decided || e.mode == NameBucket::kEvaluate) {
+          evaluate(e.rule, ev);
           continue;
         }
-        const std::string_view key = c.name_ci ? std::string_view(name_buf_) : name;
-        if (std::find(c.names.begin(), c.names.end(), key) != c.names.end()) {
-          evaluate_with(i, c.reduced, ev);
+        bool accepted;
+        switch (e.mode) {
+          case NameBucket::kConst:
+            accepted = e.accept != 0;
+            break;
+          case NameBucket::kVariants:
+            accepted = variant < 64 && ((e.accept >> variant) & 1) != 0;
+            break;
+          default: {
+            const Compiled& c = compiled_[e.rule];
+            accepted = std::find(c.names.begin(), c.names.end(), name) != c.names.end();
+            break;
+          }
+        }
+        if (accepted) {
+          evaluate_with(e.rule, compiled_[e.rule].reduced, ev);
         } else {
           ++stats_.evaluations;  // evaluated here, and false
         }

@@ -155,7 +155,27 @@ class Engine : private StateSink {
   std::vector<std::unique_ptr<StatefulOperator>> ops_;
   EngineOptions options_;
   static constexpr std::size_t kTypes = 6;
-  std::array<std::unordered_map<std::string, std::vector<uint32_t>>, kTypes> by_name_;
+  /// The rules the eventName index places under one lowercased name, each with what the
+  /// lookup itself decides of its eventName equality, in a few bytes beside the rule index (the
+  /// per-rule names lists and Compiled entries are cold: reading them cost a cache miss and a
+  /// string compare per rule per event). For an event whose name is decided (see Compiled):
+  /// - kEvaluate: no eventName conjunct was taken out; the rule's whole match decides;
+  /// - kConst: a case-insensitive equality: its truth is the same for every name under this
+  ///   key (`accept`, bit 0);
+  /// - kVariants: a case-sensitive equality: true when the event's name is one of `variants`
+  ///   (the bucket's exact spellings, matched once per event) whose bit is set in `accept`;
+  /// - kFind: more than 64 spellings: the rule's names are searched as before.
+  struct NameBucket {
+    enum Mode : uint8_t { kEvaluate, kConst, kVariants, kFind };
+    struct Entry {
+      uint32_t rule = 0;
+      Mode mode = kEvaluate;
+      uint64_t accept = 0;
+    };
+    std::vector<Entry> entries;
+    std::vector<std::string> variants;
+  };
+  std::array<std::unordered_map<std::string, NameBucket>, kTypes> by_name_;
   std::array<std::vector<uint32_t>, kTypes> unindexed_;  ///< evaluated for every event
   std::array<std::vector<FieldPrefilter>, kTypes> prefilters_;
   std::array<std::vector<NumberIndex>, kTypes> number_indexes_;

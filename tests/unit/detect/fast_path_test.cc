@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -190,6 +191,39 @@ TEST(EngineIndexedName, CaseSensitiveAndInsensitiveNamesDecideAsTheComparisonDoe
     EXPECT_EQ(fs.size(), c.findings) << c.match;
     EXPECT_EQ(st.events, 4u);
   }
+}
+
+// Several rules under one lowercased name, spelled differently: the bucket matches the event's
+// exact spelling once and each rule takes its own answer from it.
+TEST(EngineIndexedName, RulesSharingABucketEachKeepTheirOwnSpellings) {
+  const auto input =
+      records({named("e1", "ConsoleLogin", "IAMUser"), named("e2", "CONSOLELOGIN", "IAMUser"),
+               named("e3", "consoleLOGIN", "IAMUser"), named("e4", "GetObject", "IAMUser")});
+  const std::pair<const char*, const char*> rules[] = {
+      {"exact", "{eventName: ConsoleLogin}"},
+      {"upper", "{eventName: CONSOLELOGIN, userIdentity.type: IAMUser}"},
+      {"ci", "{eventName: {ieq: consolelogin}}"},
+      {"two", "{eventName: [ConsoleLogin, CONSOLELOGIN, GetObject]}"},
+      {"ci_list", "{eventName: {iin: [getobject, CONSOLELOGIN]}, userIdentity.type: IAMUser}"},
+      {"nested", "{all: [{userIdentity.type: IAMUser}, {eventName: consoleLOGIN}]}"},
+  };
+  std::vector<detect::Rule> loaded;
+  for (const auto& [id, match] : rules) {
+    loaded.push_back(R(std::string("id: ") + id +
+                       "\ntype: \"A:B/C\"\ngroup_by: [eventID]\nmatch: " + match + "\n"));
+  }
+  detect::EngineStats st;
+  auto fs = run(std::move(loaded), {{LogType::kCloudTrail, input}}, &st, nullptr);
+  std::map<std::string, std::string> hits;  // rule id -> the events it raised on
+  for (const auto& f : fs) hits[f.rule_id] += f.evidence.front() + " ";
+  EXPECT_EQ(hits["exact"], "e1 ");
+  EXPECT_EQ(hits["upper"], "e2 ");
+  EXPECT_EQ(hits["ci"].size(), 9u) << hits["ci"];    // e1 e2 e3
+  EXPECT_EQ(hits["two"].size(), 9u) << hits["two"];  // e1 e2 e4
+  EXPECT_EQ(hits["two"].find("e3"), std::string::npos);
+  EXPECT_EQ(hits["ci_list"].size(), 12u) << hits["ci_list"];  // all four
+  EXPECT_EQ(hits["nested"], "e3 ");
+  EXPECT_EQ(st.events, 4u);
 }
 
 }  // namespace
