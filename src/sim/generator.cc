@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "sim/files.h"
+
 namespace sentinel::sim {
 
 namespace {
@@ -37,31 +39,6 @@ struct CompressorDeleter {
   void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
 };
 using Compressor = std::unique_ptr<libdeflate_compressor, CompressorDeleter>;
-
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-
-Error io_error(const std::filesystem::path& path, std::string_view what) {
-  return Error{"io_error", std::string(what) + " " + path.string()};
-}
-
-std::string date_dirs(std::int64_t t) {
-  const CivilTime c = civil_time(t);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d/%02d/%02d", c.year, c.month, c.day);
-  return buf;
-}
-
-std::string stamp_minute(std::int64_t t) {
-  const CivilTime c = civil_time(t);
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02dZ", c.year, c.month, c.day, c.hour,
-                c.minute);
-  return buf;
-}
 
 // "A few hundred" records per CloudTrail file, with quiet minutes and busy bursts.
 std::uint64_t ct_file_records(Rng& rng) {
@@ -121,19 +98,6 @@ std::vector<FilePlan> plan_flows(const World& world, std::uint64_t seed, std::ui
     plans.push_back(std::move(p));
   }
   return plans;
-}
-
-Result<std::uint64_t> write_file(const std::filesystem::path& path, std::string_view bytes) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return io_error(path.parent_path(), "cannot create directory");
-  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "wb"));
-  if (!f) return io_error(path, "cannot open for writing");
-  if (std::fwrite(bytes.data(), 1, bytes.size(), f.get()) != bytes.size()) {
-    return io_error(path, "short write to");
-  }
-  if (std::fclose(f.release()) != 0) return io_error(path, "cannot close");
-  return static_cast<std::uint64_t>(bytes.size());
 }
 
 std::string compress_with(libdeflate_compressor* c, std::string_view data) {

@@ -1,19 +1,13 @@
 #include "sim/records.h"
 
-#include <charconv>
 
+#include "sim/files.h"
 #include "sim/json_out.h"
 #include "sim/world.h"
 
 namespace sentinel::sim {
 
 namespace {
-
-void put_num(std::string& out, std::uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
 
 std::string iso(std::int64_t t) {
   std::string s;

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "sim/estate.h"
+#include "sim/files.h"
 #include "sim/json_out.h"
 #include "sim/records.h"
 #include "sim/scenarios.h"
@@ -29,44 +30,6 @@ constexpr std::int64_t kSliceChoices[] = {600, 300, 120, 60, 30, 20, 15, 10, 5, 
 
 constexpr std::uint64_t kSliceStream = 0x534C4943ULL << 20;
 constexpr std::uint64_t kScenarioStream = 0x5343454EULL << 16;
-
-Error io_error(const std::filesystem::path& path, std::string_view what) {
-  return Error{"io_error", std::string(what) + " " + path.string()};
-}
-
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-
-Result<std::uint64_t> write_file(const std::filesystem::path& path, std::string_view bytes) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return io_error(path.parent_path(), "cannot create directory");
-  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "wb"));
-  if (!f) return io_error(path, "cannot open for writing");
-  if (std::fwrite(bytes.data(), 1, bytes.size(), f.get()) != bytes.size()) {
-    return io_error(path, "short write to");
-  }
-  if (std::fclose(f.release()) != 0) return io_error(path, "cannot close");
-  return static_cast<std::uint64_t>(bytes.size());
-}
-
-std::string date_dirs(std::int64_t t) {
-  const CivilTime c = civil_time(t);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d/%02d/%02d", c.year, c.month, c.day);
-  return buf;
-}
-
-std::string stamp_minute(std::int64_t t) {
-  const CivilTime c = civil_time(t);
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02dZ", c.year, c.month, c.day, c.hour,
-                c.minute);
-  return buf;
-}
 
 std::uint64_t slice_weight(std::int64_t t0, std::int64_t len) {
   const std::int64_t day = (t0 - kPeriodStart) / 86400;

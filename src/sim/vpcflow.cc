@@ -1,17 +1,12 @@
 #include "sim/vpcflow.h"
 
 #include <array>
-#include <charconv>
+
+#include "sim/files.h"
 
 namespace sentinel::sim {
 
 namespace {
-
-void put_num(std::string& out, std::uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
 
 void put_public_v4(std::string& out, Rng& rng) {
   // Public peers: a spread of first octets that avoids private, loopback and multicast space.
