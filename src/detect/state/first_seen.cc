@@ -31,12 +31,21 @@ class LruCounter {
     bool alerted = false;
   };
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kScanMax = 16;
 
   explicit LruCounter(std::size_t cap = 256) : cap_(cap == 0 ? 1 : cap) {}
 
   /// The index of `v` (hash `h`), or kNone.
   std::size_t index(std::string_view v, uint64_t h) const {
-    for (std::size_t i = 0; i < hashes_.size(); ++i) {
+    if (table_.empty()) {
+      for (std::size_t i = 0; i < hashes_.size(); ++i) {
+        if (hashes_[i] == h && values_[i] == v) return i;
+      }
+      return kNone;
+    }
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t pos = h & mask; table_[pos] != 0; pos = (pos + 1) & mask) {
+      const std::size_t i = table_[pos] - 1u;
       if (hashes_[i] == h && values_[i] == v) return i;
     }
     return kNone;
@@ -60,6 +69,7 @@ class LruCounter {
     hashes_.push_back(h);
     values_.emplace_back(v);
     slots_.push_back(Slot{1, ++clock_, false});
+    index_last();
     return slots_.back();
   }
   Slot& add(std::string_view v) {
@@ -82,6 +92,7 @@ class LruCounter {
     }
   }
   void restore(SnapshotReader& r) {
+    table_.clear();
     hashes_.clear();
     values_.clear();
     slots_.clear();
@@ -104,6 +115,7 @@ class LruCounter {
       hashes_.push_back(h);
       values_.push_back(std::move(v));
       slots_.push_back(s);
+      index_last();
     }
   }
 
@@ -125,6 +137,31 @@ class LruCounter {
     hashes_.pop_back();
     values_.pop_back();
     slots_.pop_back();
+    if (!table_.empty()) rebuild();
+  }
+  // Above kScanMax values, an open-addressing table of indexes (+1; 0 is empty) at most 3/4
+  // full finds a value in a probe or two instead of a scan of all of them.
+  void index_last() {
+    if (hashes_.size() <= kScanMax) return;
+    if (4 * hashes_.size() > 3 * table_.size()) {
+      rebuild();
+    } else {
+      place(hashes_.size() - 1);
+    }
+  }
+  void rebuild() {
+    table_.clear();
+    if (hashes_.size() <= kScanMax) return;
+    std::size_t n = 64;
+    while (n < 2 * hashes_.size()) n *= 2;
+    table_.assign(n, 0);
+    for (std::size_t i = 0; i < hashes_.size(); ++i) place(i);
+  }
+  void place(std::size_t i) {
+    const std::size_t mask = table_.size() - 1;
+    std::size_t pos = hashes_[i] & mask;
+    while (table_[pos] != 0) pos = (pos + 1) & mask;
+    table_[pos] = static_cast<uint32_t>(i + 1);
   }
   std::vector<std::size_t> by_recency() const {
     std::vector<std::size_t> order(values_.size());
@@ -140,6 +177,7 @@ class LruCounter {
   std::vector<uint64_t> hashes_;
   std::vector<Slot> slots_;
   std::vector<std::string> values_;
+  std::vector<uint32_t> table_;  // empty while there are at most kScanMax values
 };
 
 const char* classify(uint64_t count, uint64_t total, double rare) {

@@ -505,6 +505,76 @@ TEST(FirstSeen, CombinationsPerEntityAreBounded) {
   EXPECT_EQ(h.rec.hits.size(), 7u);
 }
 
+TEST(FirstSeen, ManyValuesPerEntityAreIndexedAndForgottenLeastRecentFirst) {
+  // Above 16 values a counter indexes them in a hash table; the cap still drops the least
+  // recently seen, and a snapshot taken in that state gives the same hits as one run.
+  Rule r = first_seen_rule();
+  r.stateful.max_combinations = 24;
+  r.stateful.learning_ms = 10;
+  std::vector<std::string> first;
+  first.push_back(ct("base", kT0, "Base"));
+  // After learning: 40 new APIs each fire; the profile keeps the last 24 (Api16..Api39).
+  for (int i = 0; i < 40; ++i) {
+    first.push_back(ct("n" + std::to_string(i), kT0 + 100 + i, "Api" + std::to_string(i), "alice"));
+  }
+  const std::vector<std::string> second = {
+      ct("k39", kT0 + 200, "Api39"),  // kept and alerted: nothing
+      ct("k20", kT0 + 201, "Api20"),  // kept: nothing
+      ct("d5", kT0 + 202, "Api5"),    // forgotten: UNSEEN again (Api16 is dropped for it)
+      ct("d16", kT0 + 203, "Api16"),  // forgotten just now: fires (Api17 dropped)
+      ct("d17", kT0 + 204, "Api17"),  // fires
+      ct("k21", kT0 + 205, "Api21"),  // kept: nothing
+  };
+  Harness one(r);
+  one.ct_events(first);
+  one.ct_events(second);
+  one.finish();
+  ASSERT_EQ(one.rec.hits.size(), 43u);
+  EXPECT_EQ(one.rec.hits[40].sample_id, "d5");
+  EXPECT_EQ(one.rec.hits[41].sample_id, "d16");
+  EXPECT_EQ(one.rec.hits[42].sample_id, "d17");
+  // The profile of the sample lists the most frequent values first, ties by value.
+  EXPECT_NE(one.rec.hits[42].unusual_json.find("\"observations\":45"), std::string::npos)
+      << one.rec.hits[42].unusual_json;
+
+  Harness part1(r);
+  part1.ct_events(first);
+  std::string saved;
+  part1.op->save(&saved);
+  Harness part2(r);
+  std::string error;
+  ASSERT_TRUE(part2.op->restore(saved, &error)) << error;
+  std::string again;
+  part2.op->save(&again);
+  EXPECT_EQ(again, saved);
+  part2.ct_events(second);
+  part2.finish();
+  std::vector<std::string> joined = part1.rec.lines;
+  joined.insert(joined.end(), part2.rec.lines.begin(), part2.rec.lines.end());
+  EXPECT_EQ(joined, one.rec.lines);
+}
+
+TEST(FirstSeen, TheUnusualEventCarriesItsFieldsAtTheEndOfLearning) {
+  // Events inside the learning period are captured without their template fields; the first
+  // one at the end of learning (t = start + learning) must have them.
+  Rule r = first_seen_rule();
+  Template::Part p;
+  p.is_field = true;
+  p.field = field("sourceIPAddress");
+  r.title.parts.push_back(p);
+  Harness h(r);
+  h.ct_events({ct("l1", kT0, "GetObject", "alice", "10.0.0.1"),
+               ct("l2", kT0 + kMin, "GetObject", "alice", "10.0.0.1"),
+               ct("u1", kT0 + kHour, "GetObject", "alice", "192.0.2.66")});
+  h.finish();
+  ASSERT_EQ(h.rec.hits.size(), 1u);
+  EXPECT_EQ(h.rec.hits[0].sample_id, "u1");
+  EXPECT_EQ(h.rec.hits[0].sample_fields,
+            (std::vector<std::pair<std::string, std::string>>{{"sourceIPAddress", "192.0.2.66"},
+                                                              {"account", "111122223333"},
+                                                              {"region", "us-east-1"}}));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ordered sequence
 
@@ -560,6 +630,31 @@ TEST(Sequence, ThreeStepsUseTheLatestStart) {
   h.finish();
   ASSERT_EQ(h.rec.hits.size(), 1u);
   EXPECT_EQ(h.rec.hits[0].evidence, (std::vector<std::string>{"a5", "b11", "c14"}));
+}
+
+TEST(Sequence, TheSampleIsTheLastStepWithItsFields) {
+  // Only the last step's captures keep the template fields; the hit's fields are that event's.
+  Rule r = sequence_rule({"A", "B", "C"}, 10 * kMin);
+  Template::Part p;
+  p.is_field = true;
+  p.field = field("sourceIPAddress");
+  r.title.parts.push_back(p);
+  Harness h(r);
+  h.ct_events(
+      {ct("a", kT0, "A", "alice", "10.0.0.1"), ct("b", kT0 + 1, "B", "alice", "10.0.0.2"),
+       ct("c", kT0 + 2, "C", "alice", "10.0.0.3"), ct("a2", kT0 + 3, "A", "alice", "10.0.0.4"),
+       ct("b2", kT0 + 4, "B", "alice", "10.0.0.5"), ct("c2", kT0 + 5, "C", "alice", "10.0.0.6")});
+  h.finish();
+  ASSERT_EQ(h.rec.hits.size(), 2u);
+  EXPECT_EQ(h.rec.hits[1].evidence, (std::vector<std::string>{"a2", "b2", "c2"}));
+  EXPECT_EQ(
+      h.rec.hits[0].sample_fields,
+      (std::vector<std::pair<std::string, std::string>>{
+          {"sourceIPAddress", "10.0.0.3"}, {"account", "111122223333"}, {"region", "us-east-1"}}));
+  EXPECT_EQ(
+      h.rec.hits[1].sample_fields,
+      (std::vector<std::pair<std::string, std::string>>{
+          {"sourceIPAddress", "10.0.0.6"}, {"account", "111122223333"}, {"region", "us-east-1"}}));
 }
 
 // ---------------------------------------------------------------------------------------------
