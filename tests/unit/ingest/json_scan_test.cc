@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -33,6 +34,23 @@ TEST(JsonScan, CountsNewlines) {
   for (std::size_t i = 0; i < s.size(); i += 7) s[i] = '\n';
   EXPECT_EQ(count_newlines(s.data(), s.size()), 143u);
   EXPECT_EQ(count_newlines(s.data(), 0), 0u);
+}
+
+// Sparse and dense newlines, every length and alignment around the 128- and 32-byte blocks.
+TEST(JsonScan, CountsNewlinesLikeStdCount) {
+  std::mt19937 rng(7);
+  for (int t = 0; t < 3000; ++t) {
+    std::string s(1 + rng() % 700, 'x');
+    const unsigned every = 1 + rng() % 400;
+    for (char& c : s) {
+      if (rng() % every == 0) c = '\n';
+    }
+    const std::size_t from = rng() % s.size();
+    const std::size_t len = rng() % (s.size() - from + 1);
+    EXPECT_EQ(count_newlines(s.data() + from, len),
+              static_cast<uint64_t>(std::count(s.begin() + from, s.begin() + from + len, '\n')))
+        << t;
+  }
 }
 
 // The AVX2 and SSE2 scanners must agree on every input, valid or not, so that what is read does
