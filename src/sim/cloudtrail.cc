@@ -145,6 +145,19 @@ void instance_items(Ctx& c, std::string_view key, int n) {
   c.j.end_object();
 }
 
+// EC2's list shape with one item, `"key":{"items":[{...}]}`: opens it up to the item's fields.
+void begin_item_set(Ctx& c, std::string_view key) {
+  c.j.obj(key);
+  c.j.arr("items");
+  c.j.begin_object();
+}
+// Closes what begin_item_set opened.
+void end_item_set(Ctx& c) {
+  c.j.end_object();
+  c.j.end_array();
+  c.j.end_object();
+}
+
 // ---- ec2 ----
 
 constexpr std::string_view kFilterNames[] = {"instance-state-name", "tag:Environment", "vpc-id",
@@ -162,9 +175,7 @@ void filter_set(Ctx& c) {
       c.j.begin_object();
       const std::string_view name = kFilterNames[(c.rng.below(5) + i) % 5];
       c.j.kv("name", name);
-      c.j.obj("valueSet");
-      c.j.arr("items");
-      c.j.begin_object();
+      begin_item_set(c, "valueSet");
       if (name == "vpc-id") {
         c.j.kv("value", c.pick(c.acct.vpcs));
       } else if (name == "availability-zone") {
@@ -172,9 +183,7 @@ void filter_set(Ctx& c) {
       } else {
         c.j.kv("value", c.pick(kFilterValues));
       }
-      c.j.end_object();
-      c.j.end_array();
-      c.j.end_object();
+      end_item_set(c);
       c.j.end_object();
     }
     c.j.end_array();
@@ -202,13 +211,9 @@ void ec2_simple_describe(Ctx& c) {
   c.j.obj("requestParameters");
   filter_set(c);
   if (c.rng.chance(500)) {
-    c.j.obj("vpcIdSet");
-    c.j.arr("items");
-    c.j.begin_object();
+    begin_item_set(c, "vpcIdSet");
     c.j.kv("vpcId", c.pick(c.acct.vpcs));
-    c.j.end_object();
-    c.j.end_array();
-    c.j.end_object();
+    end_item_set(c);
   }
   c.j.kv_num("maxResults", 1000);
   c.j.end_object();
@@ -219,15 +224,11 @@ void ec2_run_instances(Ctx& c) {
   const std::string_view type = c.pick(kInstanceTypes);
   const std::string_view ami = c.pick(kAmis);
   c.j.obj("requestParameters");
-  c.j.obj("instancesSet");
-  c.j.arr("items");
-  c.j.begin_object();
+  begin_item_set(c, "instancesSet");
   c.j.kv("imageId", ami);
   c.j.kv_num("minCount", 1);
   c.j.kv_num("maxCount", 1);
-  c.j.end_object();
-  c.j.end_array();
-  c.j.end_object();
+  end_item_set(c);
   c.j.kv("instanceType", type);
   c.j.obj("blockDeviceMapping");
   c.j.end_object();
@@ -240,9 +241,7 @@ void ec2_run_instances(Ctx& c) {
          c.acct.principals[c.pick(c.acct.by_kind[static_cast<int>(PrincipalKind::kInstanceRole)])]
              .name);
   c.j.end_object();
-  c.j.obj("tagSpecificationSet");
-  c.j.arr("items");
-  c.j.begin_object();
+  begin_item_set(c, "tagSpecificationSet");
   c.j.kv("resourceType", "instance");
   c.j.key("tags");
   c.j.begin_array();
@@ -251,9 +250,7 @@ void ec2_run_instances(Ctx& c) {
   c.j.kv("value", c.pick(kTagValues));
   c.j.end_object();
   c.j.end_array();
-  c.j.end_object();
-  c.j.end_array();
-  c.j.end_object();
+  end_item_set(c);
   c.j.end_object();
   if (c.null_response_if_failed()) return;
   const std::string instance = c.hex("i-0", 16);
@@ -263,9 +260,7 @@ void ec2_run_instances(Ctx& c) {
   c.j.kv("ownerId", c.acct.id);
   c.j.obj("groupSet");
   c.j.end_object();
-  c.j.obj("instancesSet");
-  c.j.arr("items");
-  c.j.begin_object();
+  begin_item_set(c, "instancesSet");
   c.j.kv("instanceId", instance);
   c.j.kv("imageId", ami);
   c.j.obj("instanceState");
@@ -291,22 +286,16 @@ void ec2_run_instances(Ctx& c) {
   c.j.kv("privateIpAddress",
          "10.0." + std::to_string(c.rng.below(256)) + "." + std::to_string(c.rng.below(256)));
   c.j.kv_bool("sourceDestCheck", true);
-  c.j.obj("groupSet");
-  c.j.arr("items");
-  c.j.begin_object();
+  begin_item_set(c, "groupSet");
   c.j.kv("groupId", c.pick(c.acct.security_groups));
   c.j.kv("groupName", "default");
-  c.j.end_object();
-  c.j.end_array();
-  c.j.end_object();
+  end_item_set(c);
   c.j.kv("architecture", "x86_64");
   c.j.kv("rootDeviceType", "ebs");
   c.j.kv("rootDeviceName", "/dev/xvda");
   c.j.kv("virtualizationType", "hvm");
   c.j.kv("hypervisor", "xen");
-  c.j.obj("networkInterfaceSet");
-  c.j.arr("items");
-  c.j.begin_object();
+  begin_item_set(c, "networkInterfaceSet");
   c.j.kv("networkInterfaceId", c.hex("eni-0", 16));
   c.j.kv("subnetId", c.pick(c.acct.subnets));
   c.j.kv("ownerId", c.acct.id);
@@ -314,9 +303,7 @@ void ec2_run_instances(Ctx& c) {
   c.j.kv("macAddress", c.hex("0e:", 2) + ":" + c.hex("", 2) + ":" + c.hex("", 2) + ":" +
                            c.hex("", 2) + ":" + c.hex("", 2));
   c.j.kv("interfaceType", "interface");
-  c.j.end_object();
-  c.j.end_array();
-  c.j.end_object();
+  end_item_set(c);
   c.j.kv_bool("ebsOptimized", false);
   c.j.obj("metadataOptions");
   c.j.kv("state", "pending");
@@ -324,9 +311,7 @@ void ec2_run_instances(Ctx& c) {
   c.j.kv_num("httpPutResponseHopLimit", 2);
   c.j.kv("httpEndpoint", "enabled");
   c.j.end_object();
-  c.j.end_object();
-  c.j.end_array();
-  c.j.end_object();
+  end_item_set(c);
   c.j.end_object();
   c.add_resource("AWS::EC2::Instance", c.arn("ec2", "instance/" + instance));
 }
@@ -338,9 +323,7 @@ void ec2_instance_state(Ctx& c) {
   if (c.null_response_if_failed()) return;
   c.j.obj("responseElements");
   c.j.kv("requestId", c.uuid());
-  c.j.obj("instancesSet");
-  c.j.arr("items");
-  c.j.begin_object();
+  begin_item_set(c, "instancesSet");
   c.j.kv("instanceId", c.pick(c.acct.instances));
   c.j.obj("currentState");
   c.j.kv_num("code", 32);
@@ -350,9 +333,7 @@ void ec2_instance_state(Ctx& c) {
   c.j.kv_num("code", 16);
   c.j.kv("name", "running");
   c.j.end_object();
-  c.j.end_object();
-  c.j.end_array();
-  c.j.end_object();
+  end_item_set(c);
   c.j.end_object();
 }
 
@@ -360,43 +341,31 @@ void ec2_authorize_ingress(Ctx& c) {
   const bool open = c.rng.chance(300);
   c.j.obj("requestParameters");
   c.j.kv("groupId", c.pick(c.acct.security_groups));
-  c.j.obj("ipPermissions");
-  c.j.arr("items");
-  c.j.begin_object();
+  begin_item_set(c, "ipPermissions");
   c.j.kv("ipProtocol", "tcp");
   const std::int64_t port = open ? 22 : c.pick(std::array<std::int64_t, 4>{443, 5432, 8080, 3389});
   c.j.kv_num("fromPort", port);
   c.j.kv_num("toPort", port);
   c.j.obj("groups");
   c.j.end_object();
-  c.j.obj("ipRanges");
-  c.j.arr("items");
-  c.j.begin_object();
+  begin_item_set(c, "ipRanges");
   c.j.kv("cidrIp", open ? "0.0.0.0/0" : "10.0.0.0/16");
   c.j.kv("description", open ? "temp debug" : "internal");
-  c.j.end_object();
-  c.j.end_array();
-  c.j.end_object();
+  end_item_set(c);
   c.j.obj("ipv6Ranges");
   c.j.end_object();
   c.j.obj("prefixListIds");
   c.j.end_object();
-  c.j.end_object();
-  c.j.end_array();
-  c.j.end_object();
+  end_item_set(c);
   c.j.end_object();
   if (c.null_response_if_failed()) return;
   c.j.obj("responseElements");
   c.j.kv("requestId", c.uuid());
   c.j.kv_bool("_return", true);
-  c.j.obj("securityGroupRuleSet");
-  c.j.arr("items");
-  c.j.begin_object();
+  begin_item_set(c, "securityGroupRuleSet");
   c.j.kv("securityGroupRuleId", c.hex("sgr-0", 16));
   c.j.kv_bool("isEgress", false);
-  c.j.end_object();
-  c.j.end_array();
-  c.j.end_object();
+  end_item_set(c);
   c.j.end_object();
 }
 
@@ -422,13 +391,9 @@ void ec2_create_snapshot(Ctx& c) {
 
 void ec2_create_tags(Ctx& c) {
   c.j.obj("requestParameters");
-  c.j.obj("resourcesSet");
-  c.j.arr("items");
-  c.j.begin_object();
+  begin_item_set(c, "resourcesSet");
   c.j.kv("resourceId", c.pick(c.acct.instances));
-  c.j.end_object();
-  c.j.end_array();
-  c.j.end_object();
+  end_item_set(c);
   c.j.key("tagSet");
   tags(c);
   c.j.end_object();
