@@ -148,4 +148,12 @@ class JsonOut {
   bool first_[32] = {};
 };
 
+/// `s` as a JSON string, quotes included.
+inline std::string json_quoted(std::string_view s) {
+  std::string out;
+  JsonOut j(out);
+  j.string(s);
+  return out;
+}
+
 }  // namespace sentinel::sim

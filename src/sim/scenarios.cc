@@ -930,13 +930,6 @@ std::string uuid(Rng& rng) {
   return s;
 }
 
-std::string quoted(std::string_view s) {
-  std::string out;
-  JsonOut j(out);
-  j.string(s);
-  return out;
-}
-
 std::string instance_json(const Injector& in, const SimHost& h, std::string_view type) {
   const std::string& vpc = in.a.vpcs[h.vpc];
   return "{\"instanceId\":\"" + h.instance_id + "\",\"instanceType\":\"" + std::string(type) +
@@ -990,14 +983,14 @@ std::string runtime_process(Injector& in, std::string_view name, std::string_vie
   append_iso_time(iso, in.t);
   const std::string parent = uuid(in.rng);
   const auto pid = in.rng.range(20000, 60000);
-  return "\"runtimeDetails\":{\"process\":{\"name\":" + quoted(name) +
-         ",\"executablePath\":" + quoted(path) + ",\"executableSha256\":\"" + hex(in.rng, 64) +
+  return "\"runtimeDetails\":{\"process\":{\"name\":" + json_quoted(name) +
+         ",\"executablePath\":" + json_quoted(path) + ",\"executableSha256\":\"" + hex(in.rng, 64) +
          "\",\"namespacePid\":" + std::to_string(in.rng.range(10, 900)) +
          ",\"pwd\":\"/app\",\"pid\":" + std::to_string(pid) + ",\"startTime\":\"" + iso +
          "\",\"uuid\":\"" + uuid(in.rng) + "\",\"parentUuid\":\"" + parent +
          "\",\"user\":\"root\",\"userId\":0,\"euid\":0,\"lineage\":[{\"startTime\":\"" + iso +
          "\",\"namespacePid\":1,\"userId\":0,\"name\":\"node\",\"pid\":" + std::to_string(pid - 7) +
-         ",\"uuid\":\"" + parent + "\",\"executablePath\":" + quoted(parent_path) +
+         ",\"uuid\":\"" + parent + "\",\"executablePath\":" + json_quoted(parent_path) +
          ",\"euid\":0}]},\"context\":" + std::move(context) + "},";
 }
 
@@ -1058,8 +1051,8 @@ void eks_anonymous_access(Injector& in) {
   auto call = [&](std::string_view verb, std::string_view uri, std::string_view res) {
     return "\"action\":{\"actionType\":\"KUBERNETES_API_CALL\",\"kubernetesApiCallAction\":{"
            "\"requestUri\":" +
-           quoted(uri) + ",\"verb\":" + quoted(verb) + ",\"resource\":" + quoted(res) +
-           ",\"sourceIps\":[\"" + ip +
+           json_quoted(uri) + ",\"verb\":" + json_quoted(verb) +
+           ",\"resource\":" + json_quoted(res) + ",\"sourceIps\":[\"" + ip +
            "\"],\"userAgent\":\"kubectl/v1.29.3 "
            "(linux/amd64) kubernetes/6813625\",\"remoteIpDetails\":{\"ipAddressV4\":\"" +
            ip +

@@ -587,13 +587,6 @@ struct Writer {
   }
 };
 
-std::string json_str(std::string_view s) {
-  std::string out;
-  JsonOut j(out);
-  j.string(s);
-  return out;
-}
-
 std::string label_json(const Label& l) {
   std::string out;
   JsonOut j(out);
@@ -786,7 +779,7 @@ Result<SimulateSummary> simulate(const SimulateOptions& opt) {
     std::size_t i = 0;
     while (i < catalogue.size() && catalogue[i].name != name) ++i;
     if (i == catalogue.size()) {
-      return Error{"unknown_scenario", "no scenario named " + json_str(name) +
+      return Error{"unknown_scenario", "no scenario named " + json_quoted(name) +
                                            " (sentinel simulate --list shows them)"};
     }
     if (std::find(chosen.begin(), chosen.end(), i) == chosen.end()) chosen.push_back(i);
