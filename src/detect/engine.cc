@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "detect/functions/registry.h"
@@ -254,6 +256,8 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
       }
     }
   }
+  // Comparisons several rules make alike share one result per event.
+  assign_memo_slots();
   // What each name bucket's lookup decides of its rules' eventName equality.
   for (auto& buckets : by_name_) {
     for (auto& [key, bucket] : buckets) {
@@ -283,6 +287,10 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
           }
         }
       }
+      for (auto& e : bucket.entries) {
+        const Compiled& c = compiled_[e.rule];
+        e.pred = e.mode == NameBucket::kEvaluate ? &c.match : &c.reduced;
+      }
       if (bucket.variants.size() > 64) {
         for (auto& e : bucket.entries) {
           if (e.mode == NameBucket::kVariants) e.mode = NameBucket::kFind;
@@ -304,6 +312,57 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
 
 Engine::~Engine() = default;
 
+namespace {
+
+// A pure comparison (no function, named list or network: the key below names all it depends on)
+// as text: the same text, the same result for any event.
+bool memoizable(const Predicate& p) {
+  return p.kind == Predicate::Kind::kCompare && p.function == nullptr && p.args.empty() &&
+         p.list.empty() && p.op != CmpOp::kInList && p.op != CmpOp::kCidr &&
+         p.field.text.rfind("fn:", 0) != 0;
+}
+
+std::string memo_key(const Predicate& p) {
+  std::string k = p.to_string();
+  char buf[40];
+  for (double d : p.numbers) {
+    std::snprintf(buf, sizeof(buf), "|%a", d);
+    k += buf;
+  }
+  return k;
+}
+
+void collect_memoizable(Predicate* p, std::vector<Predicate*>* out) {
+  if (memoizable(*p)) out->push_back(p);
+  for (auto& c : p->children) collect_memoizable(&c, out);
+}
+
+}  // namespace
+
+void Engine::assign_memo_slots() {
+  // Key -> (rules that make the comparison, the compiled predicates that are it).
+  std::map<std::string, std::pair<std::size_t, std::vector<Predicate*>>> by_key;
+  for (auto& c : compiled_) {
+    std::vector<Predicate*> leaves;
+    collect_memoizable(&c.match, &leaves);
+    collect_memoizable(&c.reduced, &leaves);
+    std::set<std::string> seen;  // a rule's match and reduced form hold the same comparisons
+    for (Predicate* p : leaves) {
+      std::string key = memo_key(*p);
+      auto& entry = by_key[key];
+      if (seen.insert(key).second) ++entry.first;
+      entry.second.push_back(p);
+    }
+  }
+  int32_t slot = 0;
+  for (auto& [key, entry] : by_key) {
+    if (entry.first < 2) continue;
+    for (Predicate* p : entry.second) p->memo = slot;
+    ++slot;
+  }
+  memo_.slots.assign(static_cast<std::size_t>(slot), 0);
+}
+
 void Engine::evaluate(uint32_t i, const EventView& ev) {
   evaluate_with(i, compiled_[i].match, ev);
 }
@@ -313,7 +372,8 @@ void Engine::evaluate_with(uint32_t i, const Predicate& match, const EventView& 
   ++stats_.evaluations;
   matched_lists_.clear();
   matched_names_.clear();
-  EvalContext ctx{options_.lists, &matched_lists_, &matched_names_};
+  EvalContext ctx{options_.lists, &matched_lists_, &matched_names_,
+                  memo_.slots.empty() ? nullptr : &memo_};
   if (!match.eval(ev, ctx)) return;
   ++stats_.matches;
   if (ops_[i] != nullptr) {
@@ -344,6 +404,10 @@ void Engine::evaluate_with(uint32_t i, const Predicate& match, const EventView& 
 
 void Engine::on_event(const EventView& ev) {
   ++stats_.events;
+  if (!memo_.slots.empty() && ++memo_.generation >= (uint32_t{1} << 31)) {
+    std::fill(memo_.slots.begin(), memo_.slots.end(), 0);  // generations start over
+    memo_.generation = 1;
+  }
   const auto ti = static_cast<std::size_t>(ev.type());
   for (uint32_t i : unindexed_[ti]) evaluate(i, ev);
   for (const NumberIndex& ni : number_indexes_[ti]) {
@@ -461,7 +525,7 @@ void Engine::on_event(const EventView& ev) {
           }
         }
         if (accepted) {
-          evaluate_with(e.rule, compiled_[e.rule].reduced, ev);
+          evaluate_with(e.rule, *e.pred, ev);
         } else {
           ++stats_.evaluations;  // evaluated here, and false
         }

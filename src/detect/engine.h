@@ -133,6 +133,8 @@ class Engine : private StateSink {
   void raise(const Rule& rule, const EventView* ev, const std::string& group_key,
              const StateHit* hit, std::string* resource = nullptr, std::string* action = nullptr);
   void evaluate(uint32_t rule_index, const EventView& ev);
+  /// Gives the compiled comparisons that more than one rule makes alike a memo slot.
+  void assign_memo_slots();
   /// Evaluates `match` as rule `rule_index`'s predicate (its compiled form, or that form less
   /// the eventName conjunct the index already decided).
   void evaluate_with(uint32_t rule_index, const Predicate& match, const EventView& ev);
@@ -171,6 +173,9 @@ class Engine : private StateSink {
       uint32_t rule = 0;
       Mode mode = kEvaluate;
       uint64_t accept = 0;
+      /// What a decided event evaluates: the rule's match for kEvaluate, else its match less
+      /// the name conjunct.
+      const Predicate* pred = nullptr;
     };
     std::vector<Entry> entries;
     std::vector<std::string> variants;
@@ -183,6 +188,9 @@ class Engine : private StateSink {
   std::vector<uint32_t> literal_hits_;
   std::vector<uint32_t> candidate_rules_;
   std::string lower_buf_;
+  /// Results of the comparisons several rules make alike, for the current event (Predicate::
+  /// memo: slots are given to pure comparisons that appear in more than one rule).
+  PredicateMemo memo_;
   findings::Aggregator aggregator_;
   EngineStats stats_;
   std::array<std::vector<uint32_t>, kTypes> stateful_by_type_;

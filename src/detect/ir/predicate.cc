@@ -321,6 +321,10 @@ Predicate Predicate::negation(Predicate c) {
   return p;
 }
 
+namespace {
+bool eval_compare(const Predicate& p, const EventView& ev, const EvalContext& ctx);
+}  // namespace
+
 bool Predicate::eval(const EventView& ev, const EvalContext& ctx) const {
   switch (kind) {
     case Kind::kTrue:
@@ -342,52 +346,67 @@ bool Predicate::eval(const EventView& ev, const EvalContext& ctx) const {
     case Kind::kCompare:
       break;
   }
-  if (function != nullptr) {
+  if (memo >= 0 && ctx.memo != nullptr) {
+    uint32_t& slot = ctx.memo->slots[static_cast<std::size_t>(memo)];
+    if ((slot >> 1) == ctx.memo->generation) return (slot & 1) != 0;
+    const bool r = eval_compare(*this, ev, ctx);
+    slot = (ctx.memo->generation << 1) | (r ? 1u : 0u);
+    return r;
+  }
+  return eval_compare(*this, ev, ctx);
+}
+
+namespace {
+
+bool eval_compare(const Predicate& p, const EventView& ev, const EvalContext& ctx) {
+  if (p.function != nullptr) {
     Value v;
     std::string buf;
-    if (!function->call(ev, args, &v, &buf)) return false;
-    bool m = value_matches(*this, v, std::string_view::npos, ctx);
-    return negate ? !m : m;
+    if (!p.function->call(ev, p.args, &v, &buf)) return false;
+    bool m = value_matches(p, v, std::string_view::npos, ctx);
+    return p.negate ? !m : m;
   }
-  if (op == CmpOp::kExists) {
-    bool e = ev.exists(field);
-    return negate ? !e : e;
+  if (p.op == CmpOp::kExists) {
+    bool e = ev.exists(p.field);
+    return p.negate ? !e : e;
   }
-  if (op == CmpOp::kIsNull) {
-    bool n = ev.any(field, [](const Value& v) { return v.kind == Value::Kind::kNull; });
-    return negate ? !n : n;
+  if (p.op == CmpOp::kIsNull) {
+    bool n = ev.any(p.field, [](const Value& v) { return v.kind == Value::Kind::kNull; });
+    return p.negate ? !n : n;
   }
-  if (!all_patterns) {
+  if (!p.all_patterns) {
     // One value without a walk (typed fields): no visitor.
     Value v;
-    const int d = ev.direct(field, &v);
+    const int d = ev.direct(p.field, &v);
     if (d == 0) return false;
     if (d == 1) {
-      const bool m = value_matches(*this, v, std::string_view::npos, ctx);
-      return negate ? !m : m;
+      const bool m = value_matches(p, v, std::string_view::npos, ctx);
+      return p.negate ? !m : m;
     }
   }
-  if (negate) {
+  if (p.negate) {
     // `!=`: the field must have a value, and none may match (a missing field matches nothing).
     bool seen = false;
-    bool hit = ev.any(field, [&](const Value& v) {
+    bool hit = ev.any(p.field, [&](const Value& v) {
       seen = true;
-      return value_matches(*this, v, std::string_view::npos, ctx);
+      return value_matches(p, v, std::string_view::npos, ctx);
     });
     return seen && !hit;
   }
-  if (all_patterns) {
-    const std::size_t n = pattern_count(*this);
+  if (p.all_patterns) {
+    const std::size_t n = pattern_count(p);
     for (std::size_t i = 0; i < n; ++i) {
-      if (!ev.any(field, [&](const Value& v) { return value_matches(*this, v, i, ctx); })) {
+      if (!ev.any(p.field, [&](const Value& v) { return value_matches(p, v, i, ctx); })) {
         return false;
       }
     }
     return n > 0;
   }
-  return ev.any(
-      field, [&](const Value& v) { return value_matches(*this, v, std::string_view::npos, ctx); });
+  return ev.any(p.field,
+                [&](const Value& v) { return value_matches(p, v, std::string_view::npos, ctx); });
 }
+
+}  // namespace
 
 std::string Predicate::to_string() const {
   switch (kind) {

@@ -70,31 +70,49 @@ class Function {
                     std::string* buf) const = 0;
 };
 
+/// The results of comparisons that several rules make alike (the same field, operator and
+/// patterns: seven shipped rules test `eventName` against one regular expression), for one
+/// event: the first rule to evaluate one computes it, the others read it. A slot holds
+/// generation << 1 | result; the owner (the engine) moves `generation` on for each event.
+struct PredicateMemo {
+  uint32_t generation = 1;
+  std::vector<uint32_t> slots;
+};
+
 struct EvalContext {
   const NamedLists* lists = nullptr;
   /// Names of the lists that matched during the evaluation (for threatIntelligenceDetails).
   std::vector<std::string>* matched_lists = nullptr;
   /// (list name, threat name) of the entries that matched, when the list has names for them.
   std::vector<std::pair<std::string, std::string>>* matched_names = nullptr;
+  /// Shared comparison results for this event (null: none); see Predicate::memo.
+  PredicateMemo* memo = nullptr;
 };
 
 struct Predicate {
+  // Members in the order eval reads them: the first cache line holds the kind, operator, flags,
+  // function and the field's source (predicates are cold: which rules an event meets changes
+  // with each event).
   enum class Kind : uint8_t { kTrue, kFalse, kAnd, kOr, kNot, kCompare };
   Kind kind = Kind::kTrue;
-  std::vector<Predicate> children;  ///< kAnd, kOr, kNot (one child)
 
   // kCompare: `field` (or the result of `function` over `args`) tested with `op`.
-  FieldRef field;
-  const Function* function = nullptr;  ///< owned by the FunctionRegistry
-  std::vector<FieldRef> args;
   CmpOp op = CmpOp::kEq;
-  bool case_insensitive = false;     ///< strings (and patterns) compared lowercased
-  bool all_patterns = false;         ///< every pattern must match (Sigma `|all`), not any
-  bool negate = false;               ///< `!=` style: true when no value matches (missing: false)
+  bool case_insensitive = false;  ///< strings (and patterns) compared lowercased
+  bool all_patterns = false;      ///< every pattern must match (Sigma `|all`), not any
+  bool negate = false;            ///< `!=` style: true when no value matches (missing: false)
+  /// A kCompare that other rules' predicates make alike: its slot in EvalContext::memo, which
+  /// holds its result for the current event. -1: evaluated each time. Set by the engine on its
+  /// own compiled copies only (pure comparisons: no function, named list or side effect).
+  int32_t memo = -1;
+  const Function* function = nullptr;  ///< owned by the FunctionRegistry
+  std::vector<Predicate> children;     ///< kAnd, kOr, kNot (one child)
+  FieldRef field;
   std::vector<std::string> strings;  ///< lowercased when case_insensitive
   std::vector<double> numbers;
-  std::vector<std::shared_ptr<re2::RE2>> regexes;
   std::vector<Cidr> cidrs;
+  std::vector<std::shared_ptr<re2::RE2>> regexes;
+  std::vector<FieldRef> args;
   std::string list;  ///< kInList
 
   static Predicate always() { return Predicate{}; }

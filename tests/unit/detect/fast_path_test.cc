@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -224,6 +225,47 @@ TEST(EngineIndexedName, RulesSharingABucketEachKeepTheirOwnSpellings) {
   EXPECT_EQ(hits["ci_list"].size(), 12u) << hits["ci_list"];  // all four
   EXPECT_EQ(hits["nested"], "e3 ");
   EXPECT_EQ(st.events, 4u);
+}
+
+// Comparisons several rules make alike are computed once per event and shared (Predicate::
+// memo): each rule still gets the answer for the event at hand, event after event, under `not`
+// and in any position of its match.
+TEST(EngineSharedComparisons, EachEventGetsItsOwnAnswer) {
+  const auto input = records({named("e1", "GetUser", "IAMUser"), named("e2", "PutUser", "IAMUser"),
+                              named("e3", "GetUser", "Root"), named("e4", "ListUsers", "Root"),
+                              named("e5", "GetRole", "IAMUser")});
+  const std::pair<const char*, const char*> rules[] = {
+      {"get_iam", "{eventName: {re: '^Get'}, userIdentity.type: IAMUser}"},
+      {"get_root", "[{userIdentity.type: Root}, {eventName: {re: '^Get'}}]"},
+      {"not_get", "{not: {eventName: {re: '^Get'}}}"},
+      {"get_or_list", "{any: [{eventName: {re: '^Get'}}, {eventName: {re: '^List'}}]}"},
+      {"iam", "{userIdentity.type: IAMUser, eventSource: iam.amazonaws.com}"},
+  };
+  std::vector<detect::Rule> loaded;
+  for (const auto& [id, match] : rules) {
+    loaded.push_back(R(std::string("id: ") + id +
+                       "\ntype: \"A:B/C\"\ngroup_by: [eventID]\nmatch: " + match + "\n"));
+  }
+  detect::EngineStats st;
+  auto fs = run(std::move(loaded), {{LogType::kCloudTrail, input}}, &st, nullptr);
+  std::map<std::string, std::string> hits;
+  for (const auto& f : fs) hits[f.rule_id] += f.evidence.front() + " ";
+  for (auto& [id, h] : hits) {
+    std::vector<std::string> ids;
+    for (std::size_t b = 0, e; b < h.size(); b = e + 1) {
+      e = h.find(' ', b);
+      ids.push_back(h.substr(b, e - b));
+    }
+    std::sort(ids.begin(), ids.end());
+    h.clear();
+    for (const auto& x : ids) h += x + " ";
+  }
+  EXPECT_EQ(hits["get_iam"], "e1 e5 ");
+  EXPECT_EQ(hits["get_root"], "e3 ");
+  EXPECT_EQ(hits["not_get"], "e2 e4 ");
+  EXPECT_EQ(hits["get_or_list"], "e1 e3 e4 e5 ");
+  EXPECT_EQ(hits["iam"], "e1 e2 e5 ");
+  EXPECT_EQ(st.events, 5u);
 }
 
 }  // namespace
