@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "ingest/parsers/cloudtrail/cloudtrail.h"
+#include "ingest/parsers/cloudtrail/cloudtrail_dom.h"
 #include "ingest/parsers/guardduty/guardduty.h"
 #include "ingest/parsers/route53/route53.h"
 #include "ingest/parsers/vpcflow/vpcflow.h"
@@ -76,6 +77,36 @@ bool pack_uuid(std::string_view s, char out[16]) {
 
 int8_t tri(ingest::Tristate t) {
   return t == ingest::Tristate::kAbsent ? -1 : t == ingest::Tristate::kTrue ? 1 : 0;
+}
+
+// The strings `search --resource` looks at (member names and string values, to the same depth
+// as its matcher), added to the block's resource index.
+void add_resource_strings(simdjson::dom::element e, int depth, GramBloomBuilder* b) {
+  if (depth > 64) return;
+  switch (e.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      simdjson::dom::object obj;
+      if (e.get_object().get(obj) != simdjson::SUCCESS) return;
+      for (auto field : obj) {
+        b->add_string(field.key);
+        add_resource_strings(field.value, depth + 1, b);
+      }
+      return;
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      simdjson::dom::array arr;
+      if (e.get_array().get(arr) != simdjson::SUCCESS) return;
+      for (auto item : arr) add_resource_strings(item, depth + 1, b);
+      return;
+    }
+    case simdjson::dom::element_type::STRING: {
+      std::string_view v;
+      if (e.get_string().get(v) == simdjson::SUCCESS) b->add_string(v);
+      return;
+    }
+    default:
+      return;
+  }
 }
 
 void bloom_add(std::string* bloom, std::string_view key) {
@@ -182,6 +213,8 @@ void BatchBuilder::begin(FileBatch* batch) {
     slots_[j] = k;
   }
   raw_.clear();
+  grams_.clear();
+  min_time_ = max_time_ = ingest::kNoTime;
   flow_lines_.clear();
   flow_open_ = false;
 }
@@ -235,6 +268,12 @@ void BatchBuilder::flush_raw() {
   b.type = raw_type_;
   b.count = static_cast<uint32_t>(raw_.count());
   raw_.compress(level_, &b.data, &b.raw_size);
+  if (b.type == ingest::LogType::kCloudTrail) {
+    grams_.finish(&b.grams);
+    b.min_time = min_time_;
+    b.max_time = max_time_;
+    min_time_ = max_time_ = ingest::kNoTime;
+  }
   batch_->blocks.push_back(std::move(b));
   raw_.clear();
 }
@@ -287,6 +326,29 @@ void BatchBuilder::on_cloudtrail(const ingest::CloudTrailEvent& e) {
   r.mfa = e.identity.mfa_authenticated.empty() ? -1 : e.identity.mfa_authenticated == "true";
   r.insight = e.insight;
   r.raw = add_raw(ingest::LogType::kCloudTrail, e.raw);
+  if (r.time != ingest::kNoTime) {
+    if (min_time_ == ingest::kNoTime || r.time < min_time_) min_time_ = r.time;
+    if (max_time_ == ingest::kNoTime || r.time > max_time_) max_time_ = r.time;
+  }
+  // The resource index reads the parser's tree (no second parse); a record delivered without one
+  // is parsed here.
+  simdjson::dom::element doc;
+  bool have = false;
+  if (e.record_dom != nullptr) {
+    doc = ingest::cloudtrail_record(e);
+    have = true;
+  } else {
+    thread_local simdjson::dom::parser parser;
+    have = parser.parse(e.raw.data(), e.raw.size()).get(doc) == simdjson::SUCCESS;
+  }
+  simdjson::dom::object obj;
+  if (have && doc.get_object().get(obj) == simdjson::SUCCESS) {
+    for (const char* k :
+         {"requestParameters", "responseElements", "resources", "additionalEventData"}) {
+      simdjson::dom::element part;
+      if (obj[k].get(part) == simdjson::SUCCESS) add_resource_strings(part, 0, &grams_);
+    }
+  }
   batch_->cloudtrail.push_back(r);
 }
 

@@ -10,6 +10,7 @@
 
 #include "ingest/event.h"
 #include "store/codec.h"
+#include "store/resource_index.h"
 
 namespace sentinel::store {
 
@@ -74,6 +75,11 @@ struct RawBlock {
   uint32_t count = 0;
   uint64_t raw_size = 0;
   std::string data;
+  /// CloudTrail blocks: the resource index filter (resource_index.h) and the records' time range
+  /// (kNoTime when none has a time).
+  std::string grams;
+  int64_t min_time = ingest::kNoTime;
+  int64_t max_time = ingest::kNoTime;
 };
 
 /// Bits in a flow block's bloom filter (keys: source and destination addresses, interface and
@@ -172,6 +178,8 @@ class BatchBuilder : public ingest::EventSink {
   bool flow_open_ = false;
   bool flow_one_account_ = true;
   std::string scratch_;
+  GramBloomBuilder grams_;  ///< the open CloudTrail block's resource index
+  int64_t min_time_ = ingest::kNoTime, max_time_ = ingest::kNoTime;
   std::vector<Sym> slots_;          ///< open addressing over the batch's symbols (0 = free)
   std::vector<uint64_t> sym_hash_;  ///< hash of each symbol, by Sym - 1
 };

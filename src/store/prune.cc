@@ -65,6 +65,9 @@ bool prune(Store& st, int64_t cutoff_ms, bool dry_run, PruneCounts* c, std::stri
               " FROM ct_events UNION SELECT raw >> " + shift +
               " FROM dns_events UNION SELECT raw >> " + shift + " FROM gd_findings)",
           0, &c->raw_blocks, error) &&
+      // The resource index goes with its blocks (a block id freed here may be used again).
+      run(db, "DELETE FROM ct_blocks WHERE block NOT IN (SELECT id FROM raw_blocks)", 0, nullptr,
+          error) &&
       exec(db, "COMMIT", error);
   if (!ok) exec(db, "ROLLBACK", nullptr);
   return ok;

@@ -142,6 +142,18 @@ CREATE TABLE engine_state(
   updated_at INTEGER NOT NULL);
 )sql";
 
+// The resource index (resource_index.h): one row per CloudTrail raw block, with the rowid range
+// and time range of its ct_events rows and its filter. Version 2.
+constexpr const char* kCtBlocks = R"sql(
+CREATE TABLE ct_blocks(
+  block INTEGER PRIMARY KEY,
+  first_id INTEGER,
+  last_id INTEGER,
+  min_time INTEGER,
+  max_time INTEGER,
+  grams BLOB NOT NULL);
+)sql";
+
 // Dictionary-coded columns hold strings.id; the views join them back to text (joins, not
 // subqueries, so that `WHERE sourceIPAddress = ?` finds the id through strings' unique index and
 // then the rows through the column's index). Columns the table does not keep are read from the
@@ -295,6 +307,22 @@ bool apply_schema(sqlite3* db, std::string* error) {
   int version = v.step() == SQLITE_ROW ? static_cast<int>(v.col_int(0)) : 0;
   v.reset();
   if (version == kSchemaVersion) return true;
+  if (version == 1) {
+    // Version 1 had no resource index: blocks written from now on get their ct_blocks row, the
+    // older ones (ids below ct_blocks_from) are read without it.
+    std::string sql = "BEGIN IMMEDIATE;\n";
+    sql += kCtBlocks;
+    sql +=
+        "INSERT OR REPLACE INTO meta VALUES ('ct_blocks_from', "
+        "(SELECT coalesce(max(id), 0) + 1 FROM raw_blocks));\n"
+        "INSERT OR REPLACE INTO meta VALUES ('schema', '2');\n"
+        "PRAGMA user_version = 2;\nCOMMIT;";
+    if (!exec(db, sql, error)) {
+      exec(db, "ROLLBACK", nullptr);
+      return false;
+    }
+    return true;
+  }
   if (version != 0) {
     *error = "the store has schema version " + std::to_string(version) + ", this build knows " +
              std::to_string(kSchemaVersion) + " (use a newer sentinel)";
@@ -309,7 +337,10 @@ bool apply_schema(sqlite3* db, std::string* error) {
   std::string sql = "BEGIN IMMEDIATE;\n";
   sql += kTables;
   sql += kViews;
-  sql += "INSERT INTO meta VALUES ('schema', '1'), ('created_by', 'sentinel');\n";
+  sql += kCtBlocks;
+  sql +=
+      "INSERT INTO meta VALUES ('schema', '2'), ('created_by', 'sentinel'), "
+      "('ct_blocks_from', '0');\n";
   sql += "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";\nCOMMIT;";
   if (!exec(db, sql, error)) {
     exec(db, "ROLLBACK", nullptr);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <queue>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -13,6 +14,7 @@
 #include "store/batch.h"
 #include "store/codec.h"
 #include "store/flows_analytics.h"
+#include "store/resource_index.h"
 #include "store/sqlite.h"
 
 namespace sentinel::store {
@@ -27,6 +29,8 @@ using ingest::FlowField;
 // indexes exist (read from sqlite_schema, so this follows the schema as it is).
 struct CtSchema {
   bool key_text = false;
+  bool has_blocks = false;  // ct_blocks, the resource index (schema 2)
+  int64_t blocks_from = 0;  // raw_blocks ids from this one on have their ct_blocks row
   std::unordered_set<std::string> indexes;
   bool has(const std::string& index) const { return indexes.count(index) != 0; }
 };
@@ -41,6 +45,15 @@ CtSchema probe_schema(sqlite3* db) {
       std::string_view sql = s.col_text(2);
       c.key_text = sql.find("access_key TEXT") != std::string_view::npos;
     }
+  }
+  Stmt b(db,
+         "SELECT (SELECT count(*) FROM sqlite_schema WHERE name = 'ct_blocks'), "
+         "(SELECT value FROM meta WHERE key = 'ct_blocks_from')",
+         nullptr);
+  if (b.ok() && b.step() == SQLITE_ROW && b.col_int(0) > 0) {
+    c.has_blocks = true;
+    // Without the marker nothing is known to be indexed.
+    c.blocks_from = b.col_null(1) ? INT64_MAX >> kRawIndexBits : b.col_int(1);
   }
   return c;
 }
@@ -88,6 +101,14 @@ struct CtPlan {
   // their raw records in C++ (ResourceMatcher), newest first when `ordered`.
   std::string resource;
   bool ordered = false;
+  // --resource through the resource index (ct_blocks): `sql` then covers only the blocks written
+  // before the index (raw_blocks.id < indexed_from); the blocks from indexed_from on are chosen
+  // by their filter and time range, and their rows read by rowid range with `block_sql`.
+  bool block_index = false;
+  int64_t indexed_from = 0;
+  std::string block_sql;   // ?n+1..?n+4: first rowid, last rowid, lowest and highest raw ref
+  std::string blocks_sql;  // the ct_blocks rows to test (bound like `sql`)
+  bool has_index = false;  // the store has ct_blocks (schema 2): drivers test it per block
 };
 
 // Ids of a string or a pattern; a literal that is absent is retried case-insensitively.
@@ -246,9 +267,36 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
     }
     return sql;
   };
+  // The resource index answers needles of kMinIndexedNeedle bytes or more. It drives the scan
+  // when no other index narrows the rows more (time alone does not: a busy day is thousands
+  // of blocks); under another driver it only spares the blocks its filter rules out.
+  if (by_resource && schema.has_blocks) {
+    p.has_index = true;
+    p.indexed_from = schema.blocks_from;
+    if (driver.empty() && f.resource.size() >= kMinIndexedNeedle) {
+      p.block_index = true;
+      std::string where;
+      for (const auto& c : conds) where += " AND " + c;
+      p.blocks_sql =
+          "SELECT block, first_id, last_id, grams, max_time FROM ct_blocks WHERE first_id IS NOT "
+          "NULL "
+          "AND block >= " +
+          std::to_string(p.indexed_from);
+      if (f.since_ms != kNoLowerTime) p.blocks_sql += " AND max_time >= " + bind_int(f.since_ms);
+      if (f.until_ms != kNoUpperTime) p.blocks_sql += " AND min_time < " + bind_int(f.until_ms);
+      const bool older = p.indexed_from > 1;
+      if (older) conds.push_back("c.raw < " + bind_int(p.indexed_from << kRawIndexBits));
+      // The block's own parameters come after every shared one.
+      const std::size_t n = p.binds.size();
+      auto arg = [&](std::size_t k) { return "?" + std::to_string(n + k); };
+      p.block_sql = std::string(kCtIdsSelect) + " NOT INDEXED WHERE c.id BETWEEN " + arg(1) +
+                    " AND " + arg(2) + " AND c.raw BETWEEN " + arg(3) + " AND " + arg(4) + where;
+      if (!older) return p;  // every block is indexed: no statement over the rows themselves
+    }
+  }
   p.sql.push_back(build(driver_index, driver));
 
-  if (driver.empty() && driver_index.empty() && !f.resource.empty()) {
+  if (driver.empty() && driver_index.empty() && !f.resource.empty() && !p.block_index) {
     p.notes.push_back(
         "--resource alone reads every CloudTrail record: add --since, --event or another "
         "filter to make it faster");
@@ -277,15 +325,27 @@ std::string str(const Stmt& s, int i) {
 // (a member name or a string value), not when it is only in userIdentity or the user agent.
 class ResourceMatcher {
  public:
-  ResourceMatcher(sqlite3* db, std::string needle)
+  /// `indexed_from` >= 0: blocks from that id on may have a resource index filter to consult
+  /// before inflating them (-1: the store has none).
+  ResourceMatcher(sqlite3* db, std::string needle, int64_t indexed_from = -1)
       : get_(db, "SELECT raw_size, data FROM raw_blocks WHERE id = ?1", nullptr),
-        needle_(std::move(needle)) {}
+        needle_(std::move(needle)),
+        grams_(needle_grams(needle_)),
+        indexed_from_(grams_.empty() ? -1 : indexed_from) {
+    if (indexed_from_ >= 0) {
+      grams_get_ = Stmt(db, "SELECT grams FROM ct_blocks WHERE block = ?1", nullptr);
+    }
+  }
 
   bool match(int64_t raw_ref) {
     const int64_t block = raw_ref >> kRawIndexBits;
     const auto index = static_cast<std::size_t>(raw_ref & ((int64_t{1} << kRawIndexBits) - 1));
     auto known = holds_.find(block);
     if (known != holds_.end() && !known->second) return false;
+    if (known == holds_.end() && !index_may_hold(block)) {
+      holds_.emplace(block, false);
+      return false;
+    }
     const DecodedBlock* b = load(block);
     if (b == nullptr || index >= b->records.size()) return false;
     if (known == holds_.end()) {
@@ -304,6 +364,16 @@ class ResourceMatcher {
   }
 
  private:
+  // False when the block's resource index filter rules the needle out.
+  bool index_may_hold(int64_t block) {
+    if (indexed_from_ < 0 || block < indexed_from_ || !grams_get_.ok()) return true;
+    grams_get_.bind(1, block);
+    bool may = true;
+    if (grams_get_.step() == SQLITE_ROW) may = gram_bloom_may_hold(grams_get_.col_blob(0), grams_);
+    grams_get_.reset();
+    return may;
+  }
+
   const DecodedBlock* load(int64_t block) {
     for (auto& e : cache_) {
       if (e.id == block) {
@@ -380,6 +450,9 @@ class ResourceMatcher {
   };
   Stmt get_;
   std::string needle_;
+  std::vector<uint32_t> grams_;  // the needle's window minima (empty: too short for the index)
+  int64_t indexed_from_;
+  Stmt grams_get_;
   std::unordered_map<int64_t, bool> holds_;  // block -> its text holds the needle
   std::array<Entry, 16> cache_;
   uint64_t clock_ = 0;
@@ -391,7 +464,67 @@ class ResourceMatcher {
 // statement is left on the matching row so that fn can read its other columns.
 template <typename Fn>
 bool scan_resource_rows(Store& st, const CtPlan& p, std::size_t cap, Fn&& fn, std::string* error) {
-  ResourceMatcher m(st.db(), p.resource);
+  ResourceMatcher m(st.db(), p.resource, p.has_index ? p.indexed_from : -1);
+  if (p.block_index) {
+    // The blocks whose filter may hold the needle (and whose time range meets the filter's),
+    // then their rows by rowid range; the rows are tested as on every other path.
+    const std::vector<uint32_t> grams = needle_grams(p.resource);
+    std::vector<std::array<int64_t, 4>> blocks;  // block, first row, last row, newest time
+    {
+      Stmt b(st.db(), p.blocks_sql, error);
+      if (!b.ok()) return false;
+      bind_all(b, p.binds);
+      int rc;
+      while ((rc = b.step()) == SQLITE_ROW) {
+        if (gram_bloom_may_hold(b.col_blob(3), grams)) {
+          blocks.push_back(
+              {b.col_int(0), b.col_int(1), b.col_int(2), b.col_null(4) ? INT64_MIN : b.col_int(4)});
+        }
+      }
+      if (rc != SQLITE_DONE) {
+        *error = std::string("CloudTrail search: ") + sqlite3_errmsg(st.db());
+        return false;
+      }
+    }
+    // With a cap (the newest `cap` matches are wanted) the blocks go newest first, and the scan
+    // stops at a block whose newest call is older than the cap-th newest match so far (rows
+    // without a time sort as 0, hence only once that match is after 1970).
+    if (cap != 0) {
+      std::sort(blocks.begin(), blocks.end(),
+                [](const auto& a, const auto& b) { return a[3] > b[3]; });
+    }
+    std::priority_queue<std::pair<int64_t, int64_t>, std::vector<std::pair<int64_t, int64_t>>,
+                        std::greater<>>
+        newest;
+    Stmt s(st.db(), p.block_sql, error);
+    if (!s.ok()) return false;
+    bind_all(s, p.binds);
+    const int n = static_cast<int>(p.binds.size());
+    for (const auto& blk : blocks) {
+      if (cap != 0 && newest.size() >= cap && newest.top().first > 0 &&
+          blk[3] < newest.top().first) {
+        break;
+      }
+      s.bind(n + 1, blk[1]);
+      s.bind(n + 2, blk[2]);
+      s.bind(n + 3, blk[0] << kRawIndexBits);
+      s.bind(n + 4, (blk[0] << kRawIndexBits) | ((int64_t{1} << kRawIndexBits) - 1));
+      int rc;
+      while ((rc = s.step()) == SQLITE_ROW) {
+        if (!m.match(s.col_int(11))) continue;
+        if (cap != 0) {
+          newest.emplace(s.col_int(1), s.col_int(0));
+          if (newest.size() > cap) newest.pop();
+        }
+        fn(s);
+      }
+      if (rc != SQLITE_DONE) {
+        *error = std::string("CloudTrail search: ") + sqlite3_errmsg(st.db());
+        return false;
+      }
+      s.rewind();
+    }
+  }
   for (const auto& sql : p.sql) {
     Stmt s(st.db(), sql, error);
     if (!s.ok()) return false;
@@ -768,7 +901,14 @@ Result<std::string> explain_search(Store& st, const SearchFilter& f) {
   if (p.empty) return std::string("(a searched value is not in the store: no statement runs)\n");
   std::string out;
   std::string err;
-  for (const auto& sql : p.sql) {
+  std::vector<std::string> all = p.sql;
+  if (p.block_index) {
+    out +=
+        "(--resource through the resource index: the blocks whose filter may hold it, then "
+        "each one's rows by rowid range)\n";
+    all.insert(all.begin(), {p.blocks_sql, p.block_sql});
+  }
+  for (const auto& sql : all) {
     Stmt s(st.db(), "EXPLAIN QUERY PLAN " + sql, &err);
     if (!s.ok()) return Error{"store_read", err};
     bind_all(s, p.binds);

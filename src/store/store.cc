@@ -190,7 +190,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
     Stmt v(s->db_, "PRAGMA user_version", &err);
     if (!v.ok()) return Error{"store_open", path + ": not a usable store: " + err};
     int version = v.step() == SQLITE_ROW ? static_cast<int>(v.col_int(0)) : -1;
-    if (version != kSchemaVersion) {
+    if (version < kOldestSchemaVersion || version > kSchemaVersion) {
       return Error{"store_schema", path + ": not a Sentinel store (schema version " +
                                        std::to_string(version) + ")"};
     }

@@ -19,6 +19,9 @@ Writer::Writer(Store* store) : store_(store) {
   prep(&del_file_flows_, "DELETE FROM flow_blocks WHERE file_id = ?");
   prep(&ins_block_,
        "INSERT INTO raw_blocks(file_id, log_type, count, raw_size, data) VALUES (?, ?, ?, ?, ?)");
+  prep(&ins_ct_block_,
+       "INSERT OR REPLACE INTO ct_blocks(block, first_id, last_id, min_time, max_time, grams) "
+       "VALUES (?, ?, ?, ?, ?, ?)");
   prep(&ins_ct_,
        "INSERT OR IGNORE INTO ct_events(uid, account, time, region, source, name, source_ip, "
        "user_agent, error_code, error_message, identity_type, principal, principal_id, "
@@ -172,6 +175,7 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     }
   };
   uint64_t added = 0;
+  block_rows_.assign(b.blocks.size(), {0, 0});
   for (const auto& r : b.cloudtrail) {
     Stmt& s = ins_ct_;
     s.bind_blob(1, b.str(r.uid));
@@ -207,8 +211,29 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     s.bind(26, file_id);
     if (!error_.empty()) return false;
     if (s.step() != SQLITE_DONE) return fail("insert cloudtrail event");
-    added += static_cast<uint64_t>(sqlite3_changes(db));
+    if (sqlite3_changes(db) > 0) {
+      ++added;
+      const int64_t rowid = sqlite3_last_insert_rowid(db);
+      auto& range = block_rows_[r.raw.block];
+      if (range.first == 0) range.first = rowid;
+      range.second = rowid;
+    }
     s.rewind();
+  }
+  // The resource index of each CloudTrail block: its rows' rowid range (rows are added in block
+  // order, so each block's rows are one range), time range and filter.
+  for (std::size_t i = 0; i < b.blocks.size(); ++i) {
+    const RawBlock& blk = b.blocks[i];
+    if (blk.type != ingest::LogType::kCloudTrail) continue;
+    Stmt& s = ins_ct_block_;
+    s.bind(1, block_ids[i]);
+    s.bind_id(2, block_rows_[i].first);
+    s.bind_id(3, block_rows_[i].second);
+    bind_time(s, 4, blk.min_time);
+    bind_time(s, 5, blk.max_time);
+    s.bind_blob(6, blk.grams);
+    if (s.step() != SQLITE_DONE) return fail("insert resource index");
+    s.reset();
   }
   for (const auto& r : b.dns) {
     Stmt& s = ins_dns_;

@@ -69,7 +69,10 @@ class Writer {
   std::unordered_set<std::string> hashes_;
   int64_t next_string_id_ = 1;
   std::vector<int64_t> gid_;  ///< store dictionary id of each symbol of the batch being added
+  /// ct_events rowid range of each block of the batch being added (0, 0 = no row added)
+  std::vector<std::pair<int64_t, int64_t>> block_rows_;
   Stmt ins_string_, ins_file_, del_file_flows_, ins_block_, ins_ct_, ins_dns_, ins_gd_, ins_flow_;
+  Stmt ins_ct_block_;
 };
 
 }  // namespace sentinel::store

@@ -1,0 +1,143 @@
+#include "store/resource_index.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sentinel::store {
+
+namespace {
+
+inline uint32_t gram_hash(const char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, kGramBytes);
+  uint64_t x = w * 0x9e3779b97f4a7c15ULL;
+  x ^= x >> 29;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  return static_cast<uint32_t>(x >> 32);
+}
+
+// Three probe positions of a selected gram in a filter of `bits` (any size: fast range
+// reduction of three 32-bit hashes).
+inline void probes(uint32_t g, std::size_t bits, std::size_t out[3]) {
+  uint64_t h = (g + 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL;
+  h ^= h >> 32;
+  uint64_t h2 = h * 0xc4ceb9fe1a85ec53ULL;
+  h2 ^= h2 >> 29;
+  const uint32_t parts[3] = {static_cast<uint32_t>(h), static_cast<uint32_t>(h >> 32),
+                             static_cast<uint32_t>(h2 >> 16)};
+  for (int i = 0; i < 3; ++i) {
+    out[i] = static_cast<std::size_t>((static_cast<uint64_t>(parts[i]) * bits) >> 32);
+  }
+}
+
+}  // namespace
+
+void for_each_gram_minimum(std::string_view s, std::vector<uint32_t>* out) {
+  if (s.size() < kMinIndexedNeedle) return;
+  const std::size_t grams = s.size() - kGramBytes + 1;
+  uint32_t h[kGramWindow];
+  for (std::size_t i = 0; i < kGramWindow - 1; ++i) h[i] = gram_hash(s.data() + i);
+  // The window [j - kGramWindow + 1, j] ends at gram j; its minimum is kept with its position
+  // and looked for again only when that position leaves the window.
+  uint32_t m = 0;
+  std::size_t at = 0;
+  bool have = false;
+  for (std::size_t j = kGramWindow - 1; j < grams; ++j) {
+    const uint32_t g = gram_hash(s.data() + j);
+    h[j % kGramWindow] = g;
+    const uint32_t before = m;
+    if (!have || at + kGramWindow <= j) {
+      m = UINT32_MAX;
+      for (std::size_t k = j + 1 - kGramWindow; k <= j; ++k) {
+        if (h[k % kGramWindow] <= m) {
+          m = h[k % kGramWindow];
+          at = k;
+        }
+      }
+    } else if (g <= m) {
+      m = g;
+      at = j;
+    }
+    if (!have || m != before) out->push_back(m);
+    have = true;
+  }
+}
+
+void GramBloomBuilder::add_string(std::string_view s) {
+  scratch_.clear();
+  for_each_gram_minimum(s, &scratch_);
+  for (uint32_t g : scratch_) insert(g);
+}
+
+void GramBloomBuilder::insert(uint32_t g) {
+  if (g == 0) {
+    has_zero_ = true;
+    return;
+  }
+  if ((count_ + 1) * 2 > slots_.size()) {
+    std::vector<uint32_t> old(std::max<std::size_t>(1024, slots_.size() * 2), 0);
+    old.swap(slots_);
+    const std::size_t mask = slots_.size() - 1;
+    for (uint32_t x : old) {
+      if (x == 0) continue;
+      std::size_t i = (x * 0x9e3779b1U) & mask;
+      while (slots_[i] != 0) i = (i + 1) & mask;
+      slots_[i] = x;
+    }
+  }
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = (g * 0x9e3779b1U) & mask;
+  while (slots_[i] != 0) {
+    if (slots_[i] == g) return;
+    i = (i + 1) & mask;
+  }
+  slots_[i] = g;
+  ++count_;
+}
+
+void GramBloomBuilder::clear() {
+  std::fill(slots_.begin(), slots_.end(), 0);
+  count_ = 0;
+  has_zero_ = false;
+}
+
+void GramBloomBuilder::finish(std::string* bloom) {
+  bloom->clear();
+  const std::size_t n = count_ + (has_zero_ ? 1 : 0);
+  if (n == 0) return;
+  const std::size_t bytes = std::max<std::size_t>(8, (n * kGramBloomBitsPerKey + 7) / 8);
+  bloom->assign(bytes, '\0');
+  std::size_t p[3];
+  auto set = [&](uint32_t g) {
+    probes(g, bytes * 8, p);
+    for (std::size_t b : p) (*bloom)[b >> 3] = static_cast<char>((*bloom)[b >> 3] | (1 << (b & 7)));
+  };
+  for (uint32_t g : slots_) {
+    if (g != 0) set(g);
+  }
+  if (has_zero_) set(0);
+  clear();
+}
+
+std::vector<uint32_t> needle_grams(std::string_view needle) {
+  std::vector<uint32_t> g;
+  for_each_gram_minimum(needle, &g);
+  std::sort(g.begin(), g.end());
+  g.erase(std::unique(g.begin(), g.end()), g.end());
+  return g;
+}
+
+bool gram_bloom_may_hold(std::string_view bloom, const std::vector<uint32_t>& grams) {
+  if (grams.empty()) return true;
+  if (bloom.empty()) return false;  // the block has no string long enough to hold the needle
+  std::size_t p[3];
+  for (uint32_t g : grams) {
+    probes(g, bloom.size() * 8, p);
+    for (std::size_t b : p) {
+      if ((static_cast<uint8_t>(bloom[b >> 3]) & (1U << (b & 7))) == 0) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace sentinel::store

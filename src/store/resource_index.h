@@ -1,0 +1,60 @@
+#pragma once
+/// The resource index of CloudTrail raw blocks (docs/store.md, "The resource index").
+///
+/// `search --resource R` matches a record when R is a substring of a member name or a string
+/// value inside its requestParameters, responseElements, resources or additionalEventData. For
+/// each CloudTrail raw block the store keeps a bloom filter of the *winnowed* 4-grams of those
+/// strings: in every window of kGramWindow consecutive 4-grams of a string, the 4-gram with the
+/// smallest hash is selected. A needle of at least kMinIndexedNeedle bytes that occurs inside a
+/// string contains a whole window of it, and that window's minimum is the same 4-gram whether
+/// the window is read from the needle or from the string, so every window minimum of the needle
+/// is in the filter of each block that can match. A block whose filter lacks one of them is
+/// skipped without being inflated; the records of the blocks that pass are tested exactly as
+/// without the index. Shorter needles cannot use the index (every block is read).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sentinel::store {
+
+inline constexpr std::size_t kGramBytes = 4;
+inline constexpr std::size_t kGramWindow = 8;
+/// The shortest needle the index answers: one whole window of grams.
+inline constexpr std::size_t kMinIndexedNeedle = kGramBytes + kGramWindow - 1;
+/// Filter bits per distinct selected gram (3 probes: ~9% false positives per gram; a needle of
+/// 19 bytes has 3-4 distinct window minima, so ~0.1% of the blocks that lack it are read).
+inline constexpr std::size_t kGramBloomBitsPerKey = 5;
+
+/// Calls fn(hash) for the window minimum of each window of `s` (consecutive repeats once).
+/// Strings shorter than kMinIndexedNeedle contribute nothing: no indexed needle fits in them.
+void for_each_gram_minimum(std::string_view s, std::vector<uint32_t>* out);
+
+/// Builds one block's filter: the distinct window minima in an open-addressing set, then the
+/// bits. Reused across blocks (no allocation once grown); not thread-safe.
+class GramBloomBuilder {
+ public:
+  void add_string(std::string_view s);
+  /// The filter of what was added since the last finish() (empty when nothing was), then clears.
+  void finish(std::string* bloom);
+  bool empty() const { return count_ == 0 && !has_zero_; }
+  void clear();
+
+ private:
+  void insert(uint32_t g);
+
+  std::vector<uint32_t> slots_;  ///< distinct minima, 0 = free (a minimum of 0 is has_zero_)
+  std::size_t count_ = 0;
+  bool has_zero_ = false;
+  std::vector<uint32_t> scratch_;
+};
+
+/// The needle's window minima (sorted, distinct); empty when it is too short for the index.
+std::vector<uint32_t> needle_grams(std::string_view needle);
+
+/// False only when the filter proves that no string of the block holds the needle whose
+/// needle_grams() are `grams`. An empty filter holds nothing (no string of the block is long
+/// enough for an indexed needle).
+bool gram_bloom_may_hold(std::string_view bloom, const std::vector<uint32_t>& grams);
+
+}  // namespace sentinel::store
