@@ -96,18 +96,23 @@ std::vector<fs::path> yaml_files(const fs::path& root) {
   return out;
 }
 
-// bench/rules200.py's set, written into a fresh folder.
+// bench/rules200.py's set, written into a fresh folder (removed when the tests end).
 std::string rules200_dir() {
-  static const std::string dir = [] {
-    const fs::path d =
-        fs::temp_directory_path() / ("sentinel-rules200-" + std::to_string(getpid()));
-    fs::remove_all(d);
-    const std::string cmd =
-        "python3 '" + source_dir() + "/bench/rules200.py' '" + d.string() + "' >/dev/null";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    return d.string();
-  }();
-  return dir;
+  struct Dir {
+    fs::path path = fs::temp_directory_path() / ("sentinel-rules200-" + std::to_string(getpid()));
+    Dir() {
+      fs::remove_all(path);
+      const std::string cmd =
+          "python3 '" + source_dir() + "/bench/rules200.py' '" + path.string() + "' >/dev/null";
+      EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    }
+    ~Dir() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  };
+  static const Dir dir;
+  return dir.path.string();
 }
 
 TEST(YamlLite, TreesEqualYamlCppOnEveryRuleFile) {
