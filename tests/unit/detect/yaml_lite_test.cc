@@ -226,12 +226,78 @@ TEST(YamlLite, DeclinesWhatItDoesNotRead) {
       "a: \"\\u00e9\"\n",      // escapes beyond the simple ones
       "? a\n: b\n",            // a complex key
       "a: 1\n b: 2\n",         // bad indentation
+      "d: >-\n  text\n  ",     // a last line of spaces, no line break (yaml-cpp: "text ")
   };
   for (const char* c : cases) {
     std::vector<YAML::Node> docs;
     EXPECT_FALSE(detect::load_all_lite(c, &docs)) << c;
     EXPECT_TRUE(docs.empty());
   }
+}
+
+// Differential fuzzing: windows of the shipped rule files, damaged by small edits in the bytes
+// YAML gives meaning to. Wherever lite reads a text, its trees must be yaml-cpp's, and it must
+// never read a text yaml-cpp refuses (same_as_yaml_cpp fails the test in both cases). The edits
+// are drawn from a fixed seed, so a failure names a text that can be replayed.
+TEST(YamlLite, MutatedRuleTextReadsAsYamlCppOrDeclines) {
+  std::vector<std::string> lines_of_all;
+  for (const auto& p : yaml_files(source_dir() + "/rules")) {
+    std::istringstream in(read(p));
+    for (std::string l; std::getline(in, l);) lines_of_all.push_back(l);
+  }
+  ASSERT_GT(lines_of_all.size(), 1000u);
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto next = [&state](uint64_t n) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state % n;
+  };
+  static const char kBytes[] = ":- #'\"[]{},\n|>&*!?%@`\\~0aZ.";
+  std::size_t read_by_lite = 0;
+  const int kCases = 6000;
+  for (int c = 0; c < kCases; ++c) {
+    // A window of 3-30 lines, made a document by dropping the common indentation of its first line.
+    const std::size_t start = next(lines_of_all.size() - 30);
+    const std::size_t count = 3 + next(28);
+    std::string text;
+    std::size_t indent = lines_of_all[start].find_first_not_of(' ');
+    if (indent == std::string::npos) indent = 0;
+    for (std::size_t i = start; i < start + count; ++i) {
+      const std::string& l = lines_of_all[i];
+      const std::size_t lead = l.find_first_not_of(' ');
+      text += (lead != std::string::npos && lead >= indent) ? l.substr(indent) : l;
+      text += '\n';
+    }
+    const int edits = static_cast<int>(next(4));  // 0 keeps the window as it is
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      const std::size_t at = next(text.size());
+      switch (next(4)) {
+        case 0:
+          text.erase(at, 1);
+          break;
+        case 1:
+          text.insert(at, 1, kBytes[next(sizeof(kBytes) - 1)]);
+          break;
+        case 2:
+          text[at] = kBytes[next(sizeof(kBytes) - 1)];
+          break;
+        default: {  // indent or dedent the line holding `at` by one or two spaces
+          const std::size_t bol =
+              text.rfind('\n', at) == std::string::npos ? 0 : text.rfind('\n', at) + 1;
+          if (next(2) == 0) {
+            text.insert(bol, next(2) + 1, ' ');
+          } else if (text.compare(bol, 1, " ") == 0) {
+            text.erase(bol, 1);
+          }
+        }
+      }
+    }
+    if (same_as_yaml_cpp(text, "case " + std::to_string(c) + ":\n" + text)) ++read_by_lite;
+    if (::testing::Test::HasFailure()) break;  // one replayable text is enough
+  }
+  std::printf("lite read %zu of %d mutated texts\n", read_by_lite, kCases);
+  EXPECT_GT(read_by_lite, static_cast<std::size_t>(kCases / 10));  // the fuzz reaches the reader
 }
 
 // A pack that refuses a rule is loaded again with yaml-cpp: the messages, with the line and
