@@ -275,15 +275,19 @@ class Framer {
     while (from < to) {
       const void* hit = std::memchr(p + from, '}', to - from);
       if (hit == nullptr) return kNpos;
-      std::size_t q = static_cast<const char*>(hit) - p;
-      std::size_t r = skip_space(q + 1);
-      if (r < d_.size() && p[r] == ',') {
-        r = skip_space(r + 1);
-        if (r < d_.size() && p[r] == '{') return q + 1;
-      }
+      const std::size_t q = static_cast<const char*>(hit) - p;
+      if (opens_next_element(q)) return q + 1;
       from = q + 1;
     }
     return kNpos;
+  }
+
+  // The '}' at q is followed (after white space) by ',' and then '{'.
+  bool opens_next_element(std::size_t q) const {
+    std::size_t r = skip_space(q + 1);
+    if (r >= d_.size() || d_[r] != ',') return false;
+    r = skip_space(r + 1);
+    return r < d_.size() && d_[r] == '{';
   }
 
   // The last record boundary in (from, to), searching backwards, or npos.
@@ -292,12 +296,8 @@ class Framer {
     while (to > from + 1) {
       const void* hit = memrchr(p + from + 1, '}', to - from - 1);
       if (hit == nullptr) return kNpos;
-      std::size_t q = static_cast<const char*>(hit) - p;
-      std::size_t r = skip_space(q + 1);
-      if (r < d_.size() && p[r] == ',') {
-        r = skip_space(r + 1);
-        if (r < d_.size() && p[r] == '{') return q + 1;
-      }
+      const std::size_t q = static_cast<const char*>(hit) - p;
+      if (opens_next_element(q)) return q + 1;
       to = q;
     }
     return kNpos;
