@@ -20,6 +20,7 @@
 #include "store/sqlite.h"
 #include "store/store.h"
 #include "store/writer.h"
+#include "store_fixture.h"
 
 namespace sentinel::store {
 namespace {
@@ -97,17 +98,9 @@ const Case kCases[] = {
      ",\"requestParameters\":{\"bucketName\":\"payroll-exports-2024\",\"key\":\"a\\/b.csv\"}"},
 };
 
-class ResourceIndexTest : public ::testing::Test {
+class ResourceIndexTest : public StoreFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("sentinel-resource-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = (dir_ / "t.db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  ResourceIndexTest() : StoreFixture("sentinel-resource-test") {}
 
   std::unique_ptr<Store> open(OpenMode mode) {
     auto s = Store::open(db_, mode);
@@ -142,12 +135,6 @@ class ResourceIndexTest : public ::testing::Test {
     }
   }
 
-  static int64_t scalar(Store& st, const std::string& sql) {
-    Stmt s(st.db(), sql, nullptr);
-    EXPECT_TRUE(s.ok()) << sql << ": " << sqlite3_errmsg(st.db());
-    return s.ok() && s.step() == SQLITE_ROW ? s.col_int(0) : -1;
-  }
-
   static std::vector<std::string> ids(Store& st, SearchFilter f) {
     f.types = kSearchCloudTrail;
     auto r = run_search(st, f);
@@ -176,9 +163,6 @@ class ResourceIndexTest : public ::testing::Test {
                      nullptr));
     sqlite3_close(db);
   }
-
-  fs::path dir_;
-  std::string db_;
 };
 
 TEST_F(ResourceIndexTest, FindsTheResourceWhereverItIsAndSkipsTheOtherBlocks) {

@@ -21,6 +21,7 @@
 #include "store/sqlite.h"
 #include "store/store.h"
 #include "store/writer.h"
+#include "store_fixture.h"
 
 namespace sentinel::store {
 namespace {
@@ -69,17 +70,9 @@ class Recorder : public ingest::EventSink {
   BatchBuilder* b_;
 };
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public StoreFixture {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("sentinel-store-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = (dir_ / "t.db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  StoreTest() : StoreFixture("sentinel-store-test") {}
 
   std::unique_ptr<Store> open_rw() {
     auto s = Store::open(db_, OpenMode::kReadWrite);
@@ -109,15 +102,6 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(w.commit());
     return rec;
   }
-
-  int64_t scalar(Store& st, const std::string& sql) {
-    Stmt s(st.db(), sql, nullptr);
-    EXPECT_TRUE(s.ok()) << sql << ": " << sqlite3_errmsg(st.db());
-    return s.ok() && s.step() == SQLITE_ROW ? s.col_int(0) : -1;
-  }
-
-  fs::path dir_;
-  std::string db_;
 };
 
 const char* kCorpusTrail =
