@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/limits.h"
 #include "ingest/event.h"
@@ -21,6 +22,11 @@ struct ParseOptions {
   /// line, or the default v2 format when there is none.
   std::string flow_format;
   std::size_t max_decompressed = limits::kDefaultMaxDecompressedBytes;
+  /// Set by a consumer that reads only the events a pattern can match (`sentinel filter`): a
+  /// parser may deliver a record whose bytes hold none of these strings and no JSON escape as a
+  /// placeholder (CloudTrailEvent::skipped: place only, no fields) once it has checked the
+  /// record is one it would accept whole. Not owned; nullptr = every event whole.
+  const std::vector<std::string>* skip_unless = nullptr;
 };
 
 /// The file being parsed. Views live as long as the parse call.
