@@ -1,5 +1,6 @@
 #include "store/schema.h"
 
+#include "store/ct_index.h"
 #include "store/sqlite.h"
 
 namespace sentinel::store {
@@ -56,11 +57,6 @@ CREATE TABLE ct_events(
   insight INTEGER,
   raw INTEGER NOT NULL,
   file_id INTEGER NOT NULL);
-CREATE UNIQUE INDEX ct_events_uid ON ct_events(uid, account);
-CREATE INDEX ct_events_time ON ct_events(time);
-CREATE INDEX ct_events_ip ON ct_events(source_ip, time);
-CREATE INDEX ct_events_principal ON ct_events(principal, time);
-CREATE INDEX ct_events_key ON ct_events(access_key, time) WHERE access_key IS NOT NULL;
 CREATE TABLE dns_events(
   id INTEGER PRIMARY KEY,
   uid BLOB NOT NULL UNIQUE,
@@ -154,20 +150,49 @@ CREATE TABLE ct_blocks(
   grams BLOB NOT NULL);
 )sql";
 
+// Schema 3: CloudTrail rows have no B-tree index of their own. Uniqueness goes through a
+// narrow integer key (ct_uid, ct_uid_more) and search columns through per-segment postings
+// (ct_segs, ct_post): see ct_index.h.
+constexpr const char* kCtIndex = R"sql(
+CREATE TABLE ct_uid(key INTEGER PRIMARY KEY, id INTEGER NOT NULL);
+CREATE TABLE ct_uid_more(
+  uid BLOB NOT NULL,
+  account INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  PRIMARY KEY (uid, account)) WITHOUT ROWID;
+CREATE TABLE ct_segs(
+  seg INTEGER PRIMARY KEY,
+  first_id INTEGER NOT NULL,
+  last_id INTEGER NOT NULL,
+  min_time INTEGER,
+  max_time INTEGER,
+  rows INTEGER NOT NULL);
+CREATE TABLE ct_post(
+  seg INTEGER NOT NULL,
+  term INTEGER NOT NULL,
+  rows BLOB NOT NULL,
+  PRIMARY KEY (seg, term)) WITHOUT ROWID;
+)sql";
+
+// Rows of a migrated store form segments of this many rowids.
+constexpr int64_t kMigrationSegmentRows = 65536;
+
 // Dictionary-coded columns hold strings.id; the views join them back to text (joins, not
-// subqueries, so that `WHERE sourceIPAddress = ?` finds the id through strings' unique index and
-// then the rows through the column's index). Columns the table does not keep are read from the
-// raw record (sentinel_raw).
-constexpr const char* kViews = R"sql(
+// subqueries, so that a filter on one finds the id through strings' unique index). The
+// cloudtrail view reads ct_events through the table-valued module ct_rows (ct_vtab.cc), which
+// gives the source IP and principal text itself so that `WHERE sourceIPAddress = ?` and
+// `WHERE userIdentity_arn = ?` reach the postings. Columns the table does not keep are read from
+// the raw record (sentinel_raw).
+constexpr const char* kCtView = R"sql(
 CREATE VIEW cloudtrail AS SELECT
-  sentinel_event_id(c.uid) AS eventID,
+  c.event_id AS eventID,
   s_version.value AS eventVersion,
   strftime('%Y-%m-%dT%H:%M:%SZ', c.time / 1000, 'unixepoch') AS eventTime,
   c.time AS eventTimeMs,
   s_source.value AS eventSource,
   s_name.value AS eventName,
   s_region.value AS awsRegion,
-  s_source_ip.value AS sourceIPAddress,
+  c.source_ip_value AS sourceIPAddress,
   s_user_agent.value AS userAgent,
   s_error_code.value AS errorCode,
   s_error_message.value AS errorMessage,
@@ -178,7 +203,7 @@ CREATE VIEW cloudtrail AS SELECT
   s_account.value AS recipientAccountId,
   s_identity_type.value AS userIdentity_type,
   s_principal_id.value AS userIdentity_principalId,
-  s_principal.value AS userIdentity_arn,
+  c.principal_value AS userIdentity_arn,
   s_identity_account.value AS userIdentity_accountId,
   c.access_key AS userIdentity_accessKeyId,
   s_user_name.value AS userIdentity_userName,
@@ -197,12 +222,11 @@ CREATE VIEW cloudtrail AS SELECT
   json(sentinel_raw(c.raw)) AS record,
   (SELECT path FROM files WHERE id = c.file_id) AS source_file,
   c.id AS store_rowid
-FROM ct_events c
+FROM ct_rows c
 LEFT JOIN strings s_version ON s_version.id = c.version
 LEFT JOIN strings s_source ON s_source.id = c.source
 LEFT JOIN strings s_name ON s_name.id = c.name
 LEFT JOIN strings s_region ON s_region.id = c.region
-LEFT JOIN strings s_source_ip ON s_source_ip.id = c.source_ip
 LEFT JOIN strings s_user_agent ON s_user_agent.id = c.user_agent
 LEFT JOIN strings s_error_code ON s_error_code.id = c.error_code
 LEFT JOIN strings s_error_message ON s_error_message.id = c.error_message
@@ -211,10 +235,12 @@ LEFT JOIN strings s_event_category ON s_event_category.id = c.event_category
 LEFT JOIN strings s_account ON s_account.id = c.account
 LEFT JOIN strings s_identity_type ON s_identity_type.id = c.identity_type
 LEFT JOIN strings s_principal_id ON s_principal_id.id = c.principal_id
-LEFT JOIN strings s_principal ON s_principal.id = c.principal
 LEFT JOIN strings s_identity_account ON s_identity_account.id = c.identity_account
 LEFT JOIN strings s_user_name ON s_user_name.id = c.user_name
 LEFT JOIN strings s_issuer ON s_issuer.id = c.issuer;
+)sql";
+
+constexpr const char* kViews = R"sql(
 CREATE VIEW dns AS SELECT
   sentinel_hex(c.uid) AS event_id,
   json_extract(sentinel_raw(c.raw), '$.version') AS version,
@@ -307,6 +333,11 @@ bool apply_schema(sqlite3* db, std::string* error) {
   int version = v.step() == SQLITE_ROW ? static_cast<int>(v.col_int(0)) : 0;
   v.reset();
   if (version == kSchemaVersion) return true;
+  auto run = [&](const std::string& sql) {
+    if (exec(db, sql, error)) return true;
+    exec(db, "ROLLBACK", nullptr);
+    return false;
+  };
   if (version == 1) {
     // Version 1 had no resource index: blocks written from now on get their ct_blocks row, the
     // older ones (ids below ct_blocks_from) are read without it.
@@ -317,11 +348,28 @@ bool apply_schema(sqlite3* db, std::string* error) {
         "(SELECT coalesce(max(id), 0) + 1 FROM raw_blocks));\n"
         "INSERT OR REPLACE INTO meta VALUES ('schema', '2');\n"
         "PRAGMA user_version = 2;\nCOMMIT;";
-    if (!exec(db, sql, error)) {
+    if (!run(sql)) return false;
+    version = 2;
+  }
+  if (version == 2) {
+    // Version 2 indexed ct_events with five B-trees: their content moves to ct_uid and the
+    // postings (one pass over the rows), the indexes go, and the view reads through ct_rows.
+    std::string sql = "BEGIN IMMEDIATE;\n";
+    sql += kCtIndex;
+    if (!run(sql)) return false;
+    if (!ct_build_index(db, kMigrationSegmentRows, error)) {
       exec(db, "ROLLBACK", nullptr);
       return false;
     }
-    return true;
+    sql =
+        "DROP INDEX IF EXISTS ct_events_uid;\nDROP INDEX IF EXISTS ct_events_time;\n"
+        "DROP INDEX IF EXISTS ct_events_ip;\nDROP INDEX IF EXISTS ct_events_principal;\n"
+        "DROP INDEX IF EXISTS ct_events_key;\nDROP VIEW IF EXISTS cloudtrail;\n";
+    sql += kCtView;
+    sql +=
+        "INSERT OR REPLACE INTO meta VALUES ('schema', '3');\n"
+        "PRAGMA user_version = 3;\nCOMMIT;";
+    return run(sql);
   }
   if (version != 0) {
     *error = "the store has schema version " + std::to_string(version) + ", this build knows " +
@@ -336,17 +384,15 @@ bool apply_schema(sqlite3* db, std::string* error) {
   }
   std::string sql = "BEGIN IMMEDIATE;\n";
   sql += kTables;
+  sql += kCtView;
   sql += kViews;
   sql += kCtBlocks;
+  sql += kCtIndex;
   sql +=
-      "INSERT INTO meta VALUES ('schema', '2'), ('created_by', 'sentinel'), "
+      "INSERT INTO meta VALUES ('schema', '3'), ('created_by', 'sentinel'), "
       "('ct_blocks_from', '0');\n";
   sql += "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";\nCOMMIT;";
-  if (!exec(db, sql, error)) {
-    exec(db, "ROLLBACK", nullptr);
-    return false;
-  }
-  return true;
+  return run(sql);
 }
 
 }  // namespace sentinel::store

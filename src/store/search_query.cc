@@ -13,6 +13,7 @@
 #include "core/time.h"
 #include "store/batch.h"
 #include "store/codec.h"
+#include "store/ct_index.h"
 #include "store/flows_analytics.h"
 #include "store/resource_index.h"
 #include "store/sqlite.h"
@@ -29,6 +30,7 @@ using ingest::FlowField;
 // indexes exist (read from sqlite_schema, so this follows the schema as it is).
 struct CtSchema {
   bool key_text = false;
+  bool postings = false;    // schema 3: ct_uid and the postings instead of ct_events indexes
   bool has_blocks = false;  // ct_blocks, the resource index (schema 2)
   int64_t blocks_from = 0;  // raw_blocks ids from this one on have their ct_blocks row
   std::unordered_set<std::string> indexes;
@@ -46,6 +48,7 @@ CtSchema probe_schema(sqlite3* db) {
       c.key_text = sql.find("access_key TEXT") != std::string_view::npos;
     }
   }
+  c.postings = ct_has_postings(db);
   Stmt b(db,
          "SELECT (SELECT count(*) FROM sqlite_schema WHERE name = 'ct_blocks'), "
          "(SELECT value FROM meta WHERE key = 'ct_blocks_from')",
@@ -109,7 +112,39 @@ struct CtPlan {
   std::string block_sql;   // ?n+1..?n+4: first rowid, last rowid, lowest and highest raw ref
   std::string blocks_sql;  // the ct_blocks rows to test (bound like `sql`)
   bool has_index = false;  // the store has ct_blocks (schema 2): drivers test it per block
+  // Schema 3: the driver is a list of candidate rowids from the postings, newest first; each
+  // statement runs once per candidate with its id bound to ?id_param (0 = no candidates: the
+  // statements run once).
+  int id_param = 0;
+  std::vector<int64_t> candidates;
+  std::string postings_note;  // what the candidates came from (explain)
+  std::string error;          // the postings could not be read
 };
+
+// Steps `s` over the rows a plan yields: once, or once per candidate rowid (in their order).
+// fn() returns false to stop early. Returns SQLITE_DONE, or the error code of a failed step.
+template <typename Fn>
+int step_plan(Stmt& s, const CtPlan& p, Fn&& fn) {
+  int rc;
+  if (p.id_param == 0) {
+    while ((rc = s.step()) == SQLITE_ROW) {
+      if (!fn()) return SQLITE_DONE;
+    }
+    return rc;
+  }
+  for (const int64_t id : p.candidates) {
+    s.bind(p.id_param, id);
+    while ((rc = s.step()) == SQLITE_ROW) {
+      if (!fn()) {
+        s.rewind();
+        return SQLITE_DONE;
+      }
+    }
+    s.rewind();
+    if (rc != SQLITE_DONE) return rc;
+  }
+  return SQLITE_DONE;
+}
 
 // Ids of a string or a pattern; a literal that is absent is retried case-insensitively.
 std::vector<int64_t> resolve(Dictionary& dict, const std::string& v) {
@@ -202,7 +237,55 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
   const std::string key_value =
       schema.key_text ? bind_text(f.access_key) : (key_id != 0 ? bind_int(key_id) : "");
   auto usable = [&](const char* index) { return schema.has(index) ? index : ""; };
-  if (key_id != 0) {
+  // Schema 3: the driver's rows come from the postings (access key, source IP, principal, else
+  // the hours of a time range unless --resource has the blocks' own index to drive it). The
+  // candidates are read by rowid, newest first, and every filter is checked on the row.
+  bool by_postings = false;
+  if (schema.postings) {
+    CtPostingsReader reader(st.db());
+    std::vector<CtPosting> got;
+    bool ok = true;
+    if (key_id != 0) {
+      ok = reader.read(ct_access_key_term(f.access_key), f.since_ms, f.until_ms, &got, &p.error);
+      p.postings_note = "the access key";
+      by_postings = true;
+    } else if (ip_id != 0) {
+      ok = reader.read(ct_term(CtTermKind::kSourceIp, ip_id), f.since_ms, f.until_ms, &got,
+                       &p.error);
+      p.postings_note = "the source IP";
+      by_postings = true;
+    } else if (!principal_ids.empty()) {
+      for (std::size_t i = 0; i < principal_ids.size() && ok; ++i) {
+        ok = reader.read(ct_term(CtTermKind::kPrincipal, principal_ids[i]), f.since_ms, f.until_ms,
+                         &got, &p.error);
+      }
+      p.postings_note = "the principal";
+      by_postings = true;
+    } else if ((f.since_ms != kNoLowerTime || f.until_ms != kNoUpperTime) && f.resource.empty()) {
+      ok = reader.read_time(f.since_ms, f.until_ms, &got, &p.error);
+      p.postings_note = "the hours in the time range";
+      by_postings = true;
+    }
+    if (!ok) return p;
+    if (by_postings) {
+      std::sort(got.begin(), got.end(), [](const CtPosting& a, const CtPosting& b) {
+        return a.time != b.time ? a.time > b.time : a.id > b.id;
+      });
+      p.candidates.reserve(got.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        if (i == 0 || got[i].id != got[i - 1].id) p.candidates.push_back(got[i].id);
+      }
+      p.postings_note = "(driven by the postings of " + p.postings_note + ": " +
+                        std::to_string(p.candidates.size()) +
+                        " candidate rows, newest first, each read by rowid)";
+      p.binds.push_back(Bind{false, 0, {}});
+      p.id_param = static_cast<int>(p.binds.size());
+      driver = "c.id = ?" + std::to_string(p.id_param);
+    }
+  }
+  if (by_postings) {
+    // the driver is set: every filter below is checked on the candidate rows
+  } else if (key_id != 0) {
     driver_index = usable("ct_events_key");
     driver = "c.access_key = " + key_value + " AND c.access_key IS NOT NULL";
   } else if (ip_id != 0) {
@@ -252,7 +335,7 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
   // their columns is read for the matches alone), newest first through an index so that the
   // scan can stop at the limit, else in table order (the raw blocks one after the other).
   const bool by_resource = !f.resource.empty();
-  p.ordered = by_resource && !ids_only && !driver_index.empty();
+  p.ordered = by_resource && !ids_only && (!driver_index.empty() || by_postings);
   auto build = [&](const std::string& index, const std::string& drv) {
     std::string sql = ids_only || by_resource ? std::string(kCtIdsSelect) : ct_select(schema);
     if (!index.empty()) sql += " INDEXED BY " + index;
@@ -260,7 +343,9 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
     if (!drv.empty()) all.push_back(drv);
     all.insert(all.end(), conds.begin(), conds.end());
     for (std::size_t i = 0; i < all.size(); ++i) sql += (i ? " AND " : " WHERE ") + all[i];
-    if (p.ordered) {
+    if (by_postings) {
+      // one row per candidate, the candidates in order
+    } else if (p.ordered) {
       sql += " ORDER BY c.time DESC, c.id DESC";
     } else if (!ids_only && !by_resource) {
       sql += " ORDER BY c.time DESC, c.id DESC LIMIT " + limit;
@@ -530,15 +615,11 @@ bool scan_resource_rows(Store& st, const CtPlan& p, std::size_t cap, Fn&& fn, st
     if (!s.ok()) return false;
     bind_all(s, p.binds);
     std::size_t n = 0;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      if (!m.match(s.col_int(11))) continue;
+    const int rc = step_plan(s, p, [&]() {
+      if (!m.match(s.col_int(11))) return true;
       fn(s);
-      if (p.ordered && cap != 0 && ++n >= cap) {
-        rc = SQLITE_DONE;
-        break;
-      }
-    }
+      return !(p.ordered && cap != 0 && ++n >= cap);
+    });
     if (rc != SQLITE_DONE) {
       *error = std::string("CloudTrail search: ") + sqlite3_errmsg(st.db());
       return false;
@@ -557,6 +638,10 @@ void newest_ids(std::vector<std::pair<int64_t, int64_t>>* v, std::size_t keep) {
 bool search_cloudtrail(Store& st, const SearchFilter& f, SearchResult* r, std::string* error) {
   CtPlan p = plan_cloudtrail(st, f);
   r->notes.insert(r->notes.end(), p.notes.begin(), p.notes.end());
+  if (!p.error.empty()) {
+    *error = p.error;
+    return false;
+  }
   if (p.empty) return true;
   if (!p.resource.empty()) {
     // The matching rows' ids first (newest limit + 1), then their columns as text.
@@ -574,15 +659,18 @@ bool search_cloudtrail(Store& st, const SearchFilter& f, SearchResult* r, std::s
     p.sql = {ct_select(probe_schema(st.db())) + " WHERE c.id IN " + id_list(ids) +
              " ORDER BY c.time DESC, c.id DESC"};
     p.binds.clear();
+    p.id_param = 0;
+    p.candidates.clear();
   }
   std::unordered_set<int64_t> seen;
+  const std::size_t keep = f.limit + 1;
   for (const auto& sql : p.sql) {
     Stmt s(st.db(), sql, error);
     if (!s.ok()) return false;
     bind_all(s, p.binds);
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      if (!seen.insert(s.col_int(0)).second) continue;
+    std::size_t found = 0;
+    const int rc = step_plan(s, p, [&]() {
+      if (!seen.insert(s.col_int(0)).second) return true;
       SearchHit h;
       h.type = "cloudtrail";
       h.time_ms = s.col_int(1);
@@ -598,7 +686,8 @@ bool search_cloudtrail(Store& st, const SearchFilter& f, SearchResult* r, std::s
       h.user_agent = str(s, 11);
       h.raw_ref = s.col_int(12);
       r->hits.push_back(std::move(h));
-    }
+      return ++found < keep;  // candidates come newest first: the first limit + 1 are the answer
+    });
     if (rc != SQLITE_DONE) {
       *error = std::string("CloudTrail search: ") + sqlite3_errmsg(st.db());
       return false;
@@ -802,6 +891,10 @@ unsigned auto_types(const SearchFilter& f) {
 bool for_each_cloudtrail_row(Store& st, const SearchFilter& f,
                              const std::function<void(const CtIds&)>& fn, std::string* error) {
   CtPlan p = plan_cloudtrail(st, f, true);
+  if (!p.error.empty()) {
+    *error = p.error;
+    return false;
+  }
   if (p.empty) return true;
   std::unordered_set<int64_t> seen;
   const bool dedupe = p.sql.size() > 1;
@@ -839,14 +932,14 @@ bool for_each_cloudtrail_row(Store& st, const SearchFilter& f,
     Stmt s(st.db(), sql, error);
     if (!s.ok()) return false;
     bind_all(s, p.binds);
-    int rc;
     CtIds r;
-    while ((rc = s.step()) == SQLITE_ROW) {
+    const int rc = step_plan(s, p, [&]() {
       r.id = s.col_int(0);
-      if (dedupe && !seen.insert(r.id).second) continue;
+      if (dedupe && !seen.insert(r.id).second) return true;
       read(s, r);
       fn(r);
-    }
+      return true;
+    });
     if (rc != SQLITE_DONE) {
       *error = std::string("CloudTrail search: ") + sqlite3_errmsg(st.db());
       return false;
@@ -898,8 +991,10 @@ Result<SearchResult> run_search(Store& st, const SearchFilter& f) {
 
 Result<std::string> explain_search(Store& st, const SearchFilter& f) {
   CtPlan p = plan_cloudtrail(st, f);
+  if (!p.error.empty()) return Error{"store_read", p.error};
   if (p.empty) return std::string("(a searched value is not in the store: no statement runs)\n");
   std::string out;
+  if (!p.postings_note.empty()) out += p.postings_note + "\n";
   std::string err;
   std::vector<std::string> all = p.sql;
   if (p.block_index) {

@@ -2,11 +2,13 @@
 
 #include <array>
 #include <cstring>
+#include <type_traits>
 #include <unordered_set>
 
 #include "core/ip.h"
 #include "store/batch.h"
 #include "store/codec.h"
+#include "store/ct_index.h"
 #include "store/schema.h"
 #include "store/sqlite.h"
 
@@ -46,16 +48,9 @@ void fn_uuid(sqlite3_context* ctx, int, sqlite3_value** argv) {
 // The eventID text of a ct_events.uid: a packed UUID, NUL + content hash (hex), or the text.
 void fn_event_id(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
-  std::string_view b(static_cast<const char*>(sqlite3_value_blob(argv[0])),
-                     static_cast<std::size_t>(sqlite3_value_bytes(argv[0])));
-  std::string s;
-  if (b.size() == 16) {
-    s = unpack_uuid(b);
-  } else if (b.size() == 17 && b[0] == '\0') {
-    s = to_hex(b.substr(1));
-  } else {
-    s.assign(b);
-  }
+  std::string s =
+      ct_event_id_text(std::string_view(static_cast<const char*>(sqlite3_value_blob(argv[0])),
+                                        static_cast<std::size_t>(sqlite3_value_bytes(argv[0]))));
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
 
@@ -207,6 +202,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
   sqlite3_create_function(s->db_, "sentinel_bloom_has", 2, det, nullptr, fn_bloom_has, nullptr,
                           nullptr);
   register_flow_module(s->db_);
+  register_ct_module(s->db_);
   if (mode == OpenMode::kReadOnly) {
     exec(s->db_, "PRAGMA query_only = 1", nullptr);
     sqlite3_set_authorizer(s->db_, authorize, &s->refusal_);
@@ -261,22 +257,33 @@ bool Store::load_engine_state(std::string* rules_fingerprint, std::string* snaps
 }
 
 bool Store::find_raw(std::string_view event_id, std::string* raw, std::string* type) {
-  std::string key;
-  auto lookup = [&](const char* sql, std::string_view k, const char* t) {
+  auto lookup = [&](const char* sql, auto k, const char* t) {
     Stmt st(db_, sql, nullptr);
     if (!st.ok()) return false;
-    st.bind_blob(1, k);
+    if constexpr (std::is_integral_v<decltype(k)>) {
+      st.bind(1, static_cast<int64_t>(k));
+    } else {
+      st.bind_blob(1, k);
+    }
     bool found = st.step() == SQLITE_ROW && raw_record(st.col_int(0), raw);
     if (found) *type = t;
     return found;
   };
-  if (pack_uuid_text(event_id, &key) &&
-      lookup("SELECT raw FROM ct_events WHERE uid = ? ORDER BY id LIMIT 1", key, "cloudtrail")) {
-    return true;
-  }
-  if (lookup("SELECT raw FROM ct_events WHERE uid = ? ORDER BY id LIMIT 1", event_id,
-             "cloudtrail")) {
-    return true;
+  if (ct_has_postings(db_)) {
+    // Schema 3: the eventID's rows through ct_uid (the first one stored when several accounts
+    // have it).
+    const std::vector<int64_t> ids = ct_rows_by_event_id(db_, event_id);
+    if (!ids.empty() &&
+        lookup("SELECT raw FROM ct_events WHERE id = ?", ids.front(), "cloudtrail")) {
+      return true;
+    }
+  } else {
+    for (const std::string& uid : ct_uid_candidates(event_id)) {
+      if (lookup("SELECT raw FROM ct_events WHERE uid = ? ORDER BY id LIMIT 1",
+                 std::string_view(uid), "cloudtrail")) {
+        return true;
+      }
+    }
   }
   if (event_id.size() != 32) return false;
   std::string bin;
@@ -292,10 +299,8 @@ bool Store::find_raw(std::string_view event_id, std::string* raw, std::string* t
     if (h < 0 || l < 0) return false;
     bin.push_back(static_cast<char>((h << 4) | l));
   }
-  if (lookup("SELECT raw FROM ct_events WHERE uid = ? ORDER BY id LIMIT 1",
-             std::string(1, '\0') + bin, "cloudtrail") ||
-      lookup("SELECT raw FROM dns_events WHERE uid = ?", bin, "route53") ||
-      lookup("SELECT raw FROM gd_findings WHERE uid = ?", bin, "guardduty")) {
+  if (lookup("SELECT raw FROM dns_events WHERE uid = ?", std::string_view(bin), "route53") ||
+      lookup("SELECT raw FROM gd_findings WHERE uid = ?", std::string_view(bin), "guardduty")) {
     return true;
   }
   // Flow records have no row of their own: scan the blocks for the line with this hash.
@@ -304,12 +309,18 @@ bool Store::find_raw(std::string_view event_id, std::string* raw, std::string* t
   std::string plain;
   std::string h;
   while (st.step() == SQLITE_ROW) {
-    if (!inflate_bytes(st.col_blob(1), static_cast<uint64_t>(st.col_int(0)), &plain)) continue;
+    bool delivered = false;
+    if (!decode_flow_block(st.col_blob(1), static_cast<uint64_t>(st.col_int(0)), &plain,
+                           &delivered)) {
+      continue;
+    }
     std::string_view rest(plain);
     while (!rest.empty()) {
       std::size_t nl = rest.find('\n');
       std::string_view line = rest.substr(0, nl);
       rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      // A delivered file's line as the parser reads it (without the '\r' of "\r\n").
+      if (delivered && !line.empty() && line.back() == '\r') line.remove_suffix(1);
       content_hash16(line, &h);
       if (h == bin) {
         raw->assign(line);

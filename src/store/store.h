@@ -71,6 +71,8 @@ class Store {
 
 /// Registers the module behind the `flows` view on a connection (flow_vtab.cc).
 bool register_flow_module(sqlite3* db);
+/// Registers the module behind the `cloudtrail` view of a schema 3 store (ct_vtab.cc).
+bool register_ct_module(sqlite3* db);
 
 /// Packs a canonical lowercase UUID into 16 bytes; false when `s` is not one.
 bool pack_uuid_text(std::string_view s, std::string* out);

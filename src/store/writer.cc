@@ -23,11 +23,17 @@ Writer::Writer(Store* store) : store_(store) {
        "INSERT OR REPLACE INTO ct_blocks(block, first_id, last_id, min_time, max_time, grams) "
        "VALUES (?, ?, ?, ?, ?, ?)");
   prep(&ins_ct_,
-       "INSERT OR IGNORE INTO ct_events(uid, account, time, region, source, name, source_ip, "
+       "INSERT INTO ct_events(uid, account, time, region, source, name, source_ip, "
        "user_agent, error_code, error_message, identity_type, principal, principal_id, "
        "user_name, access_key, issuer, identity_account, event_type, event_category, version, "
-       "read_only, management, mfa, insight, raw, file_id) VALUES "
-       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+       "read_only, management, mfa, insight, raw, file_id, id) VALUES "
+       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  prep(&ins_uid_, "INSERT OR IGNORE INTO ct_uid(key, id) VALUES (?, ?)");
+  prep(&get_uid_,
+       "SELECT c.uid, coalesce(c.account, 0) FROM ct_uid u JOIN ct_events c ON c.id = u.id "
+       "WHERE u.key = ?");
+  prep(&get_more_, "SELECT 1 FROM ct_uid_more WHERE uid = ? AND account = ?");
+  prep(&ins_more_, "INSERT INTO ct_uid_more(uid, account, id) VALUES (?, ?, ?)");
   prep(&ins_dns_,
        "INSERT OR IGNORE INTO dns_events(uid, time, account, region, vpc_id, query_name, "
        "query_type, rcode, srcaddr, srcport, transport, instance_id, firewall_action, raw, "
@@ -66,16 +72,36 @@ bool Writer::fail(const char* what) {
 
 bool Writer::begin() {
   if (!exec(store_->db(), "BEGIN IMMEDIATE", &error_)) return false;
+  // Where the transaction's CloudTrail rows and segment start: past every rowid a segment has
+  // named (a pruned row's id is not given again while postings may still name it).
+  std::string err;
+  Stmt n(store_->db(),
+         "SELECT max(coalesce((SELECT max(id) FROM ct_events), 0), "
+         "coalesce((SELECT max(last_id) FROM ct_segs), 0)) + 1, "
+         "coalesce((SELECT max(seg) FROM ct_segs), 0) + 1, "
+         "EXISTS (SELECT 1 FROM ct_uid_more)",
+         &err);
+  if (!n.ok() || n.step() != SQLITE_ROW) {
+    error_ = "begin: " + err;
+    return false;
+  }
+  next_ct_id_ = n.col_int(0);
+  next_seg_ = n.col_int(1);
+  has_more_ = n.col_int(2) != 0;
+  postings_.clear();
   return true;
 }
 
 bool Writer::commit() {
+  // The transaction's rows are one segment of postings, written with them.
+  if (!postings_.empty() && !postings_.flush(store_->db(), next_seg_++, &error_)) return false;
   if (!exec(store_->db(), "COMMIT", &error_)) return false;
   return true;
 }
 
 void Writer::rollback() {
   exec(store_->db(), "ROLLBACK", nullptr);
+  postings_.clear();
   // The in-memory dictionary may now name rows that were rolled back: reload lazily by
   // dropping it (the next Writer reloads). Callers stop writing after a rollback.
   dict_.clear();
@@ -98,6 +124,57 @@ bool Writer::put_engine_state(std::string_view rules_fingerprint, std::string_vi
   s.bind_blob(3, packed);
   if (s.step() != SQLITE_DONE) return fail("engine state");
   return true;
+}
+
+int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
+  sqlite3* db = store_->db();
+  auto in_more = [&]() {
+    get_more_.bind_blob(1, uid);
+    get_more_.bind(2, account);
+    const int rc = get_more_.step();
+    get_more_.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      fail("read ct_uid_more");
+      return -1;
+    }
+    return rc == SQLITE_ROW ? 1 : 0;
+  };
+  // A row stored while its key was taken is only in ct_uid_more (rare: empty in most stores).
+  if (has_more_) {
+    const int m = in_more();
+    if (m != 0) return m < 0 ? -1 : 0;
+  }
+  ins_uid_.bind(1, ct_uid_key(uid));
+  ins_uid_.bind(2, id);
+  if (ins_uid_.step() != SQLITE_DONE) {
+    fail("insert ct_uid");
+    return -1;
+  }
+  ins_uid_.rewind();
+  if (sqlite3_changes(db) > 0) return 1;
+  // The key is taken: the same event again, or another one with the same key (the eventID in
+  // another account, or a hash collision), which then goes to ct_uid_more.
+  get_uid_.bind(1, ct_uid_key(uid));
+  bool same = false;
+  const int rc = get_uid_.step();
+  if (rc == SQLITE_ROW) same = get_uid_.col_blob(0) == uid && get_uid_.col_int(1) == account;
+  get_uid_.reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    fail("read ct_uid");
+    return -1;
+  }
+  if (same) return 0;
+  ins_more_.bind_blob(1, uid);
+  ins_more_.bind(2, account);
+  ins_more_.bind(3, id);
+  const int mrc = ins_more_.step();
+  ins_more_.reset();
+  if (mrc != SQLITE_DONE) {
+    fail("insert ct_uid_more");
+    return -1;
+  }
+  has_more_ = true;
+  return 1;
 }
 
 int64_t Writer::intern(std::string_view s) {
@@ -177,6 +254,9 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
   uint64_t added = 0;
   block_rows_.assign(b.blocks.size(), {0, 0});
   for (const auto& r : b.cloudtrail) {
+    const int claimed = claim_uid(b.str(r.uid), gid_[r.account], next_ct_id_);
+    if (claimed < 0) return false;
+    if (claimed == 0) continue;  // stored already
     Stmt& s = ins_ct_;
     s.bind_blob(1, b.str(r.uid));
     s.bind_id(2, gid_[r.account]);
@@ -209,16 +289,17 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     bind_tri(s, 24, r.insight ? 1 : -1);
     s.bind(25, raw_ref(r.raw));
     s.bind(26, file_id);
+    const int64_t rowid = next_ct_id_;
+    s.bind(27, rowid);
     if (!error_.empty()) return false;
     if (s.step() != SQLITE_DONE) return fail("insert cloudtrail event");
-    if (sqlite3_changes(db) > 0) {
-      ++added;
-      const int64_t rowid = sqlite3_last_insert_rowid(db);
-      auto& range = block_rows_[r.raw.block];
-      if (range.first == 0) range.first = rowid;
-      range.second = rowid;
-    }
     s.rewind();
+    ++next_ct_id_;
+    ++added;
+    auto& range = block_rows_[r.raw.block];
+    if (range.first == 0) range.first = rowid;
+    range.second = rowid;
+    postings_.add_row(rowid, r.time, gid_[r.source_ip], gid_[r.principal], b.str(r.access_key));
   }
   // The resource index of each CloudTrail block: its rows' rowid range (rows are added in block
   // order, so each block's rows are one range), time range and filter.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/batch.h"
+#include "store/ct_index.h"
 #include "store/sqlite.h"
 #include "store/store.h"
 
@@ -57,6 +58,9 @@ class Writer {
  private:
   int64_t intern(std::string_view s);
   bool fail(const char* what);
+  /// Claims a CloudTrail row's identity (uid, account) for rowid `id`: 1 when new (its ct_uid or
+  /// ct_uid_more entry is written), 0 when the store has it already, -1 on a store error.
+  int claim_uid(std::string_view uid, int64_t account, int64_t id);
 
   Store* store_;
   std::string error_;
@@ -73,6 +77,11 @@ class Writer {
   std::vector<std::pair<int64_t, int64_t>> block_rows_;
   Stmt ins_string_, ins_file_, del_file_flows_, ins_block_, ins_ct_, ins_dns_, ins_gd_, ins_flow_;
   Stmt ins_ct_block_;
+  Stmt ins_uid_, get_uid_, get_more_, ins_more_;
+  int64_t next_ct_id_ = 1;  ///< rowid of the next CloudTrail row (set by begin())
+  int64_t next_seg_ = 1;    ///< the open transaction's segment
+  bool has_more_ = false;   ///< ct_uid_more has rows
+  CtPostingsBuilder postings_;
 };
 
 }  // namespace sentinel::store

@@ -55,7 +55,7 @@ expect_grep "ip: the count on stderr" "$TMP/ip.err" "5 event(s)"
 if grep -q $'\x1b' "$TMP/ip.out"; then fail "ip: raw ESC in the table"; else pass "ip: no raw ESC"; fi
 
 run explain search --db "$DB" --access-key ASIAEXAMPLEDAVE00001 --explain
-expect_grep "explain: the access key index" "$TMP/explain.out" "ct_events_key"
+expect_grep "explain: the access key postings" "$TMP/explain.out" "postings of the access key"
 
 run badhour search --db "$DB" --hour 25
 expect_rc badhour 2

@@ -155,6 +155,7 @@ class ResourceIndexTest : public StoreFixture {
 
   // Turns the store into one of schema version 1 (no resource index), as an older build left it.
   void make_version_1() {
+    make_version_2();
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
     ASSERT_TRUE(exec(db,
@@ -321,7 +322,7 @@ TEST_F(ResourceIndexTest, AStoreOfTheOldSchemaStillAnswers) {
   // Opened for write: migrated; the blocks written before stay unindexed and are still read,
   // the new ones are indexed.
   auto st = open(OpenMode::kReadWrite);
-  EXPECT_EQ(scalar(*st, "PRAGMA user_version"), 2);
+  EXPECT_EQ(scalar(*st, "PRAGMA user_version"), 3);
   EXPECT_EQ(scalar(*st, "SELECT value FROM meta WHERE key = 'ct_blocks_from'"), 3);
   EXPECT_EQ(scalar(*st, "SELECT count(*) FROM ct_blocks"), 0);
   ingest(*st, "f3.json", file_with(3, "2024-03-09T02:00:00Z", kCases[0].extra));

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include "store/sqlite.h"
 #include "store/store.h"
@@ -34,6 +35,44 @@ class StoreFixture : public ::testing::Test {
     Stmt s(st.db(), sql, nullptr);
     EXPECT_TRUE(s.ok()) << sql << ": " << sqlite3_errmsg(st.db());
     return s.ok() && s.step() == SQLITE_ROW ? s.col_int(0) : -1;
+  }
+
+  /// Turns the schema 3 store at db_ (closed) into the layout of schema 2: the five ct_events
+  /// indexes, the view over ct_events, no ct_uid and no postings. What a store written by the
+  /// version 2 build holds for the same rows.
+  void make_version_2() {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
+    std::string view;
+    {
+      Stmt v(db, "SELECT sql FROM sqlite_schema WHERE name = 'cloudtrail'", nullptr);
+      ASSERT_TRUE(v.ok() && v.step() == SQLITE_ROW);
+      view = std::string(v.col_text(0));
+    }
+    for (auto [from, to] :
+         {std::pair<std::string, std::string>{"FROM ct_rows c", "FROM ct_events c"},
+          {"c.event_id AS eventID", "sentinel_event_id(c.uid) AS eventID"},
+          {"c.source_ip_value AS", "s_source_ip.value AS"},
+          {"c.principal_value AS", "s_principal.value AS"}}) {
+      const std::size_t at = view.find(from);
+      ASSERT_NE(at, std::string::npos) << view;
+      view.replace(at, from.size(), to);
+    }
+    view +=
+        "\nLEFT JOIN strings s_source_ip ON s_source_ip.id = c.source_ip"
+        "\nLEFT JOIN strings s_principal ON s_principal.id = c.principal";
+    const std::string sql =
+        "DROP TABLE ct_uid; DROP TABLE ct_uid_more; DROP TABLE ct_post; DROP TABLE ct_segs; "
+        "DROP VIEW cloudtrail; " +
+        view +
+        "; CREATE UNIQUE INDEX ct_events_uid ON ct_events(uid, account); "
+        "CREATE INDEX ct_events_time ON ct_events(time); "
+        "CREATE INDEX ct_events_ip ON ct_events(source_ip, time); "
+        "CREATE INDEX ct_events_principal ON ct_events(principal, time); "
+        "CREATE INDEX ct_events_key ON ct_events(access_key, time) WHERE access_key IS NOT NULL; "
+        "UPDATE meta SET value = '2' WHERE key = 'schema'; PRAGMA user_version = 2";
+    ASSERT_TRUE(exec(db, sql, nullptr)) << sqlite3_errmsg(db);
+    sqlite3_close(db);
   }
 
   std::filesystem::path dir_;

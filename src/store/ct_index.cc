@@ -1,0 +1,324 @@
+#include "store/ct_index.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "store/batch.h"
+#include "store/codec.h"
+#include "store/store.h"
+
+namespace sentinel::store {
+
+namespace {
+
+constexpr int64_t kNoTimeMs = std::numeric_limits<int64_t>::min();
+constexpr int64_t kTermBits = 56;
+constexpr int64_t kTermMask = (int64_t{1} << kTermBits) - 1;
+constexpr int64_t kHourMs = 3'600'000;
+// Hour numbers are offset so that negative ones (before 1970) keep their order in 56 bits.
+constexpr int64_t kHourOffset = int64_t{1} << 54;
+
+// A stable 64-bit hash (these values are stored: do not change it).
+inline uint64_t mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+uint64_t stable_hash(std::string_view s, uint64_t seed) {
+  uint64_t h = seed ^ (s.size() * 0x9e3779b97f4a7c15ULL);
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = mix(h ^ w) + 0x9e3779b97f4a7c15ULL;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, s.data() + i, s.size() - i);
+  return mix(h ^ w ^ 0x5bd1e995);
+}
+
+// Deltas use wrapping arithmetic, so any pair of values (kNoTime included) round-trips.
+uint64_t zigzag(uint64_t d) {
+  const auto s = static_cast<int64_t>(d);
+  return (d << 1) ^ static_cast<uint64_t>(s >> 63);
+}
+uint64_t unzigzag(uint64_t z) {
+  return (z >> 1) ^ (~(z & 1) + 1);
+}
+
+bool in_range(int64_t t, int64_t since, int64_t until) {
+  if (since == std::numeric_limits<int64_t>::min() &&
+      until == std::numeric_limits<int64_t>::max()) {
+    return true;
+  }
+  return t != kNoTimeMs && t >= since && t < until;
+}
+
+constexpr const char* kSegPost =
+    "SELECT p.rows FROM ct_segs s CROSS JOIN ct_post p ON p.seg = s.seg AND p.term BETWEEN ?1 AND "
+    "?2";
+
+}  // namespace
+
+int64_t ct_term(CtTermKind kind, int64_t value) {
+  return (static_cast<int64_t>(kind) << kTermBits) | (value & kTermMask);
+}
+
+int64_t ct_access_key_term(std::string_view key) {
+  return ct_term(CtTermKind::kAccessKey,
+                 static_cast<int64_t>(stable_hash(key, 0x6b657973ULL) & kTermMask));
+}
+
+int64_t ct_hour_term(int64_t time_ms) {
+  int64_t h = time_ms / kHourMs;
+  if (time_ms % kHourMs < 0) --h;  // floor
+  return ct_term(CtTermKind::kHour, h + kHourOffset);
+}
+
+int64_t ct_uid_key(std::string_view uid) {
+  return static_cast<int64_t>(stable_hash(uid, 0x75696473ULL) >> 1);
+}
+
+void CtPostingsBuilder::clear() {
+  entries_.clear();
+  rows_ = 0;
+  has_time_ = false;
+}
+
+void CtPostingsBuilder::add_row(int64_t id, int64_t time, int64_t source_ip, int64_t principal,
+                                std::string_view access_key) {
+  if (rows_ == 0) first_id_ = id;
+  last_id_ = id;
+  ++rows_;
+  if (source_ip != 0) entries_.push_back({ct_term(CtTermKind::kSourceIp, source_ip), id, time});
+  if (principal != 0) entries_.push_back({ct_term(CtTermKind::kPrincipal, principal), id, time});
+  if (!access_key.empty()) entries_.push_back({ct_access_key_term(access_key), id, time});
+  if (time != kNoTimeMs) {
+    entries_.push_back({ct_hour_term(time), id, time});
+    if (!has_time_ || time < min_time_) min_time_ = time;
+    if (!has_time_ || time > max_time_) max_time_ = time;
+    has_time_ = true;
+  }
+}
+
+bool CtPostingsBuilder::flush(sqlite3* db, int64_t seg, std::string* error) {
+  if (rows_ == 0) return true;
+  // Rows were added in rowid order: a stable sort by term keeps each term's rows ascending.
+  std::stable_sort(entries_.begin(), entries_.end(),
+                   [](const Entry& a, const Entry& b) { return a.term < b.term; });
+  Stmt post(db, "INSERT INTO ct_post(seg, term, rows) VALUES (?, ?, ?)", error);
+  Stmt segs(db,
+            "INSERT INTO ct_segs(seg, first_id, last_id, min_time, max_time, rows) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            error);
+  if (!post.ok() || !segs.ok()) return false;
+  for (std::size_t i = 0; i < entries_.size();) {
+    const int64_t term = entries_[i].term;
+    blob_.clear();
+    uint64_t prev_id = 0, prev_time = 0;
+    for (; i < entries_.size() && entries_[i].term == term; ++i) {
+      put_varint(&blob_, static_cast<uint64_t>(entries_[i].id) - prev_id);
+      put_varint(&blob_, zigzag(static_cast<uint64_t>(entries_[i].time) - prev_time));
+      prev_id = static_cast<uint64_t>(entries_[i].id);
+      prev_time = static_cast<uint64_t>(entries_[i].time);
+    }
+    post.bind(1, seg);
+    post.bind(2, term);
+    post.bind_blob(3, blob_);
+    if (post.step() != SQLITE_DONE) {
+      *error = std::string("insert postings: ") + sqlite3_errmsg(db);
+      return false;
+    }
+    post.rewind();
+  }
+  segs.bind(1, seg);
+  segs.bind(2, first_id_);
+  segs.bind(3, last_id_);
+  if (has_time_) {
+    segs.bind(4, min_time_);
+    segs.bind(5, max_time_);
+  }
+  segs.bind(6, static_cast<int64_t>(rows_));
+  if (segs.step() != SQLITE_DONE) {
+    *error = std::string("insert segment: ") + sqlite3_errmsg(db);
+    return false;
+  }
+  clear();
+  return true;
+}
+
+bool ct_decode_postings(std::string_view blob, std::vector<CtPosting>* out) {
+  const char* p = blob.data();
+  const char* end = p + blob.size();
+  uint64_t id = 0, time = 0;
+  while (p < end) {
+    uint64_t d, z;
+    if (!get_varint(&p, end, &d) || !get_varint(&p, end, &z)) return false;
+    id += d;
+    time += unzigzag(z);
+    out->push_back({static_cast<int64_t>(time), static_cast<int64_t>(id)});
+  }
+  return true;
+}
+
+CtPostingsReader::CtPostingsReader(sqlite3* db)
+    : db_(db),
+      range_(db, kSegPost, nullptr),
+      range_time_(db, std::string(kSegPost) + " WHERE s.max_time >= ?3 AND s.min_time < ?4",
+                  nullptr) {}
+
+bool CtPostingsReader::read(int64_t term_lo, int64_t term_hi, int64_t since, int64_t until,
+                            std::vector<CtPosting>* out, std::string* error) {
+  const bool bounded = !in_range(kNoTimeMs, since, until);
+  Stmt& s = bounded ? range_time_ : range_;
+  if (!s.ok()) {
+    *error = std::string("postings: ") + sqlite3_errmsg(db_);
+    return false;
+  }
+  s.bind(1, term_lo);
+  s.bind(2, term_hi);
+  if (bounded) {
+    s.bind(3, since);
+    s.bind(4, until);
+  }
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    scratch_.clear();
+    if (!ct_decode_postings(s.col_blob(0), &scratch_)) {
+      *error = "postings: a ct_post row is damaged";
+      s.reset();
+      return false;
+    }
+    for (const auto& p : scratch_) {
+      if (in_range(p.time, since, until)) out->push_back(p);
+    }
+  }
+  s.reset();
+  if (rc != SQLITE_DONE) {
+    *error = std::string("postings: ") + sqlite3_errmsg(db_);
+    return false;
+  }
+  return true;
+}
+
+bool CtPostingsReader::read_time(int64_t since, int64_t until, std::vector<CtPosting>* out,
+                                 std::string* error) {
+  if (since >= until) return true;
+  return read(ct_hour_term(since), ct_hour_term(until - 1), since, until, out, error);
+}
+
+std::string ct_event_id_text(std::string_view uid) {
+  if (uid.size() == 16) return unpack_uuid(uid);
+  if (uid.size() == 17 && uid[0] == '\0') return to_hex(uid.substr(1));
+  return std::string(uid);
+}
+
+bool ct_has_postings(sqlite3* db) {
+  Stmt s(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('ct_uid', 'ct_post')", nullptr);
+  return s.ok() && s.step() == SQLITE_ROW && s.col_int(0) == 2;
+}
+
+std::vector<std::string> ct_uid_candidates(std::string_view event_id) {
+  std::vector<std::string> out;
+  std::string packed;
+  if (pack_uuid_text(event_id, &packed)) {
+    out.push_back(std::move(packed));  // the writer packs every lowercase UUID
+  } else if (!event_id.empty()) {
+    out.emplace_back(event_id);
+  }
+  if (event_id.size() == 32) {
+    std::string bin(1, '\0');
+    auto hv = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    for (std::size_t i = 0; i < 32; i += 2) {
+      const int h = hv(event_id[i]);
+      const int l = hv(event_id[i + 1]);
+      if (h < 0 || l < 0) return out;
+      bin.push_back(static_cast<char>((h << 4) | l));
+    }
+    out.push_back(std::move(bin));
+  }
+  return out;
+}
+
+std::vector<int64_t> ct_rows_by_event_id(sqlite3* db, std::string_view event_id) {
+  std::vector<int64_t> ids;
+  Stmt by_key(db,
+              "SELECT u.id FROM ct_uid u JOIN ct_events c ON c.id = u.id WHERE u.key = ?1 AND "
+              "c.uid = ?2",
+              nullptr);
+  Stmt more(db, "SELECT id FROM ct_uid_more WHERE uid = ?1", nullptr);
+  if (!by_key.ok() || !more.ok()) return ids;
+  for (const std::string& uid : ct_uid_candidates(event_id)) {
+    by_key.bind(1, ct_uid_key(uid));
+    by_key.bind_blob(2, uid);
+    while (by_key.step() == SQLITE_ROW) ids.push_back(by_key.col_int(0));
+    by_key.reset();
+    more.bind_blob(1, uid);
+    while (more.step() == SQLITE_ROW) ids.push_back(more.col_int(0));
+    more.reset();
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+bool ct_build_index(sqlite3* db, int64_t seg_rows, std::string* error) {
+  Stmt rows(db,
+            "SELECT id, uid, coalesce(account, 0), time, source_ip, principal, CASE "
+            "typeof(access_key) WHEN 'integer' THEN (SELECT value FROM strings WHERE id = "
+            "access_key) ELSE access_key END FROM ct_events ORDER BY id",
+            error);
+  Stmt ins_uid(db, "INSERT OR IGNORE INTO ct_uid(key, id) VALUES (?, ?)", error);
+  Stmt ins_more(db, "INSERT OR IGNORE INTO ct_uid_more(uid, account, id) VALUES (?, ?, ?)", error);
+  Stmt next(db, "SELECT coalesce(max(seg), 0) + 1 FROM ct_segs", error);
+  if (!rows.ok() || !ins_uid.ok() || !ins_more.ok() || !next.ok()) return false;
+  int64_t seg = next.step() == SQLITE_ROW ? next.col_int(0) : 1;
+  CtPostingsBuilder b;
+  int64_t seg_first = 0;
+  int rc;
+  while ((rc = rows.step()) == SQLITE_ROW) {
+    const int64_t id = rows.col_int(0);
+    const std::string_view uid = rows.col_blob(1);
+    ins_uid.bind(1, ct_uid_key(uid));
+    ins_uid.bind(2, id);
+    if (ins_uid.step() != SQLITE_DONE) {
+      *error = std::string("ct_uid: ") + sqlite3_errmsg(db);
+      return false;
+    }
+    ins_uid.rewind();
+    if (sqlite3_changes(db) == 0) {
+      // The key is taken by another (uid, account): this row is found through ct_uid_more.
+      ins_more.bind_blob(1, uid);
+      ins_more.bind(2, rows.col_int(2));
+      ins_more.bind(3, id);
+      if (ins_more.step() != SQLITE_DONE) {
+        *error = std::string("ct_uid_more: ") + sqlite3_errmsg(db);
+        return false;
+      }
+      ins_more.rewind();
+    }
+    if (!b.empty() && id - seg_first >= seg_rows) {
+      if (!b.flush(db, seg++, error)) return false;
+    }
+    if (b.empty()) seg_first = id;
+    b.add_row(id, rows.col_null(3) ? kNoTimeMs : rows.col_int(3), rows.col_int(4), rows.col_int(5),
+              rows.col_text(6));
+  }
+  if (rc != SQLITE_DONE) {
+    *error = std::string("ct_events: ") + sqlite3_errmsg(db);
+    return false;
+  }
+  return b.flush(db, seg, error);
+}
+
+}  // namespace sentinel::store

@@ -1,0 +1,117 @@
+#pragma once
+/// How a schema 3 store finds CloudTrail rows without a B-tree index per search column
+/// (docs/store.md, "CloudTrail rows and their postings").
+///
+/// - Uniqueness: `ct_uid(key INTEGER PRIMARY KEY, id)` maps a 63-bit hash of the row's uid
+///   (packed eventID) to the ct_events rowid; the real uid and account of that row are compared
+///   on a hit. A second row whose uid hashes to a key already taken (the same eventID in another
+///   account, or a hash collision) goes to `ct_uid_more(uid, account, id)`, which is consulted
+///   only when it is not empty.
+/// - Postings: each writer transaction is a segment (`ct_segs`: a run of consecutive rowids with
+///   its time range), and `ct_post(seg, term, rows) WITHOUT ROWID` holds, for each term of the
+///   segment, the (rowid, time) pairs of its rows. Terms are a source IP or principal dictionary
+///   id, a hash of an access key, or an hour of event time. Rows are written in (seg, term)
+///   order, so each transaction appends at the right edge of one B-tree; a lookup reads one row
+///   per segment. Postings only narrow: callers check each row's own columns.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/sqlite.h"
+
+namespace sentinel::store {
+
+/// What a term is about (the top byte of the term).
+enum class CtTermKind : uint8_t { kSourceIp = 1, kPrincipal = 2, kAccessKey = 3, kHour = 4 };
+
+/// The term of a dictionary id (source IP, principal) or an hour number.
+int64_t ct_term(CtTermKind kind, int64_t value);
+/// The term of an access key (56 bits of its hash: a collision only adds candidates).
+int64_t ct_access_key_term(std::string_view key);
+/// The hour term of an event time in ms (the hour containing it).
+int64_t ct_hour_term(int64_t time_ms);
+
+/// The ct_uid key of a row's uid (63-bit hash, never negative).
+int64_t ct_uid_key(std::string_view uid);
+
+/// One posting: a row and its event time (ingest::kNoTime when it has none).
+struct CtPosting {
+  int64_t time;
+  int64_t id;
+};
+
+/// Collects the postings of one segment (one writer transaction) and writes them in term order.
+class CtPostingsBuilder {
+ public:
+  /// The postings of one row (a 0 id / empty key adds no term for it).
+  void add_row(int64_t id, int64_t time, int64_t source_ip, int64_t principal,
+               std::string_view access_key);
+  bool empty() const { return rows_ == 0; }
+  void clear();
+  /// Writes the segment `seg`: one ct_post row per term, then its ct_segs row; clears.
+  bool flush(sqlite3* db, int64_t seg, std::string* error);
+
+ private:
+  struct Entry {
+    int64_t term;
+    int64_t id;
+    int64_t time;
+  };
+  std::vector<Entry> entries_;
+  uint64_t rows_ = 0;
+  int64_t first_id_ = 0, last_id_ = 0;
+  int64_t min_time_ = 0, max_time_ = 0;
+  bool has_time_ = false;
+  std::string blob_;
+};
+
+/// Appends the (rowid, time) pairs of a ct_post blob to out; false when it is damaged.
+bool ct_decode_postings(std::string_view blob, std::vector<CtPosting>* out);
+
+/// Reads postings across segments. Not thread-safe; one per connection.
+class CtPostingsReader {
+ public:
+  explicit CtPostingsReader(sqlite3* db);
+  bool ok() const { return range_.ok(); }
+  /// Appends the postings of terms lo..hi (inclusive) whose time is in [since, until) (all
+  /// times, absent included, when since = INT64_MIN and until = INT64_MAX); false on a read
+  /// error (*error set).
+  bool read(int64_t term_lo, int64_t term_hi, int64_t since, int64_t until,
+            std::vector<CtPosting>* out, std::string* error);
+  bool read(int64_t term, int64_t since, int64_t until, std::vector<CtPosting>* out,
+            std::string* error) {
+    return read(term, term, since, until, out, error);
+  }
+  /// Postings of the hours that meet [since, until), filtered to that range.
+  bool read_time(int64_t since, int64_t until, std::vector<CtPosting>* out, std::string* error);
+
+ private:
+  sqlite3* db_;
+  Stmt range_;       // every segment
+  Stmt range_time_;  // segments whose time range meets [since, until)
+  std::vector<CtPosting> scratch_;
+};
+
+/// The eventID text of a ct_events.uid: a packed UUID, NUL + content hash (32 hex), or the text.
+std::string ct_event_id_text(std::string_view uid);
+
+/// True when the store has the schema 3 CloudTrail tables (ct_uid, ct_post).
+bool ct_has_postings(sqlite3* db);
+
+/// The rowids of the CloudTrail rows whose eventID text is `event_id` (any account), through
+/// ct_uid and ct_uid_more; ascending.
+std::vector<int64_t> ct_rows_by_event_id(sqlite3* db, std::string_view event_id);
+
+/// The uid bytes a CloudTrail eventID text is stored as (a packed lowercase UUID, the text
+/// itself) and, for 32 hex digits, the uid of a record without eventID (NUL + 16 bytes): up to
+/// two candidates.
+std::vector<std::string> ct_uid_candidates(std::string_view event_id);
+
+/// Builds ct_uid / ct_uid_more and the postings of every ct_events row (the migration of a
+/// schema 2 store), segments of `seg_rows` rowids. False with *error on a store error.
+bool ct_build_index(sqlite3* db, int64_t seg_rows, std::string* error);
+
+}  // namespace sentinel::store
