@@ -229,7 +229,7 @@ void OperatorBase::on_match(const EventView& ev, const EvalContext& ctx, StateSi
       strs_.push_back(snap_bufs_[i]);
     }
   }
-  enqueue(t, x.mask, x.number, severity, strs_, x.nvalues);
+  if (!defer(t, severity, strs_)) enqueue(t, x.mask, x.number, severity, strs_, x.nvalues);
   drain(wm, sink);
 }
 
@@ -239,6 +239,7 @@ void OperatorBase::advance(int64_t watermark_ms, StateSink& sink) {
 }
 
 void OperatorBase::finish(StateSink& sink) {
+  undefer();
   finished_ = true;
   drain(kMaxTime, sink);
   on_finish(sink);
@@ -331,6 +332,9 @@ void restore_stats(SnapshotReader& r, StateStats* s) {
 }  // namespace
 
 void OperatorBase::save(std::string* out) const {
+  // One format: what an operator holds deferred is queued first. That changes no result (the
+  // deferred form is equivalent by contract), only how the operator goes on (queuing).
+  const_cast<OperatorBase*>(this)->undefer();
   SnapshotWriter w(out);
   w.u64(kOperatorFormat);
   w.u64(static_cast<uint64_t>(spec_.kind));
@@ -362,6 +366,7 @@ void OperatorBase::save(std::string* out) const {
 }
 
 bool OperatorBase::restore(std::string_view in, std::string* error) {
+  undefer();
   SnapshotReader r(in);
   if (r.u64() != kOperatorFormat) r.fail("unknown operator state format");
   if (r.ok() && r.u64() != static_cast<uint64_t>(spec_.kind)) r.fail("state of another kind");
@@ -407,6 +412,7 @@ bool OperatorBase::restore(std::string_view in, std::string* error) {
 StateStats OperatorBase::stats() const {
   StateStats s = stats_;
   s.keys = live_keys();
+  deferred_stats(&s);
   return s;
 }
 

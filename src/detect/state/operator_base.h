@@ -175,6 +175,27 @@ class OperatorBase : public StatefulOperator {
   /// Fills the hit's sample members from `s` and calls the sink with a null view.
   void emit(StateHit* hit, const Sample& s, StateSink& sink);
 
+  /// A deferred form: an operator may hold accepted captures itself, in a cheaper form than
+  /// the queue, as long as the result is the same as queuing them. defer() is offered every
+  /// accepted capture just before it would be queued (`strs` as the queue takes them: id, key,
+  /// values, snapshot); true means the operator took it. An operator that defers must turn
+  /// what it holds into the queued form (its key table and enqueue()) in undefer(), which the
+  /// base calls before finish(), save() and restore(); deferred_stats() adds to stats() what
+  /// the deferred form counts. Captures behind the frontier (t < frontier()) are processed at
+  /// once in arrival order, so an operator that defers must undefer for them.
+  virtual bool defer(int64_t /*t*/, double /*severity*/,
+                     const std::vector<std::string_view>& /*strs*/) {
+    return false;
+  }
+  virtual void undefer() {}
+  virtual void deferred_stats(StateStats* /*s*/) const {}
+  /// Every queued capture with a time before this has been processed (and on_time() called
+  /// with it); captures accepted from now on have a time at or after it unless late-accepted.
+  int64_t frontier() const { return now_; }
+  /// Queues a capture (the strings copied into the arena); see Queued.
+  void enqueue(int64_t t, uint32_t mask, double number, double severity,
+               const std::vector<std::string_view>& strs, std::size_t nvalues);
+
   const Rule& rule_;
   const StatefulSpec& spec_;
   StateStats stats_;
@@ -200,10 +221,7 @@ class OperatorBase : public StatefulOperator {
   bool later(const Queued& a, const Queued& b) const;
   std::string_view str_of(const Queued& q, std::size_t i) const;
   void view(const Queued& q, Capture* c) const;
-  /// Appends a capture's strings to the arena and queues it; compacts the arena when most of
-  /// it is dead.
-  void enqueue(int64_t t, uint32_t mask, double number, double severity,
-               const std::vector<std::string_view>& strs, std::size_t nvalues);
+  /// Compacts the arena (enqueue() does when most of it is dead).
   void compact();
 
   int64_t window_ms_;
@@ -361,7 +379,8 @@ inline int64_t ttl_or(const StatefulSpec& spec, int64_t fallback) {
   return spec.ttl_ms > 0 ? spec.ttl_ms : fallback;
 }
 
-std::unique_ptr<StatefulOperator> make_threshold(const Rule& rule);
+/// `deferred`: false queues every capture from the start (tests compare both forms).
+std::unique_ptr<StatefulOperator> make_threshold(const Rule& rule, bool deferred = true);
 std::unique_ptr<StatefulOperator> make_distinct(const Rule& rule);
 std::unique_ptr<StatefulOperator> make_first_seen(const Rule& rule);
 std::unique_ptr<StatefulOperator> make_sequence(const Rule& rule);

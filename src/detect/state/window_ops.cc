@@ -3,6 +3,7 @@
 // T; the clause fires at the match that first reaches N inside the episode, and not again until a
 // gap longer than T starts a new episode.
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <set>
 #include <vector>
@@ -16,12 +17,16 @@ namespace {
 constexpr std::size_t kMaxEvidence = 20;
 constexpr std::size_t kMaxValuesSample = 10;
 
+// A threshold operator starts deferred (see "Deferred form" below) and queues from the first
+// capture that could complete a window, the first late-accepted one, a key table that could
+// reach max_keys, finish(), save() or restore() on.
 class ThresholdOperator final : public OperatorBase {
  public:
-  explicit ThresholdOperator(const Rule& rule)
+  ThresholdOperator(const Rule& rule, bool deferred)
       : OperatorBase(rule, rule.stateful.window_ms),
-        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms), &stats_) {
-  }
+        keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms), &stats_),
+        ttl_ms_(ttl_or(rule.stateful, 2 * rule.stateful.window_ms)),
+        deferred_(deferred) {}
 
  private:
   // A match in the window: its time and its id in the key's id pool.
@@ -147,8 +152,255 @@ class ThresholdOperator final : public OperatorBase {
     emit(&hit, Sample::of(it), sink);
   }
 
-  void on_time(int64_t now, StateSink&) override { keys_.expire(now); }
+  void on_time(int64_t now, StateSink&) override {
+    keys_.expire(now);
+    if (deferred_ && now >= next_sweep_) {
+      sweep(now);
+      next_sweep_ = sat_add(now, std::max<int64_t>({ttl_ms_, spec_.window_ms, 60 * 1000}));
+    }
+  }
   uint64_t live_keys() const override { return keys_.size(); }
+
+  // ---- Deferred form ----
+  //
+  // Until a key holds N - 1 captures (processed ones in its window plus queued ones), nothing
+  // the queue would do with its captures can fire, and what it leaves in the key's state is a
+  // function of the key's own captures in (time, id) order: the window (the processed captures
+  // within T of the newest, after the last gap longer than T or the TTL), the last use, and how
+  // often the key expired. So each capture goes straight to its key, in (time, id) order, and
+  // the key applies what the queue would have processed (time < frontier()) when it is next
+  // touched: one hash lookup per match, no queue, no second visit when the watermark passes.
+  // The key table's LRU order is (time, id, key) of each key's last processed capture, which is
+  // how undefer() rebuilds it. Exactly equivalent while no capture is late-accepted (the queue
+  // processes those out of order) and no key can be evicted at the cap: both undefer first.
+  struct Held {
+    int64_t t;
+    uint32_t off;   // in LazyKey::bytes: nstr uint32 end offsets, then id and snapshot bytes
+    uint32_t nstr;  // the capture's strings but the key
+    double severity;
+  };
+  struct LazyKey {
+    std::vector<Held> held;  // [head, done): processed, in the window; [done, end): queued
+    std::size_t head = 0;
+    std::size_t done = 0;
+    std::string bytes;
+    int64_t last = kMinTime;  // the last processed capture's time; kMinTime: not in the table
+    uint64_t expired = 0;     // TTL expiries so far
+  };
+  // What processing a key's captures before `now` leaves (walk() computes it, settle() keeps it).
+  struct Walked {
+    std::size_t head;
+    std::size_t done;
+    int64_t last;
+    uint64_t expired;
+  };
+
+  static std::string_view held_str(const LazyKey& k, const Held& h, std::size_t i) {
+    const char* p = k.bytes.data() + h.off;
+    const char* bytes = p + 4 * std::size_t{h.nstr};
+    const uint32_t begin = i == 0 ? 0 : load_u32(p + 4 * (i - 1));
+    return std::string_view(bytes + begin, load_u32(p + 4 * i) - begin);
+  }
+  static uint32_t load_u32(const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+
+  // As process() and the key table's expiry would, for the captures before `now`.
+  Walked walk(const LazyKey& k, int64_t now) const {
+    Walked w{k.head, k.done, k.last, k.expired};
+    const int64_t T = spec_.window_ms;
+    while (w.done < k.held.size() && k.held[w.done].t < now) {
+      const int64_t t = k.held[w.done].t;
+      if (w.last != kMinTime && ttl_ms_ > 0 && sat_add(w.last, ttl_ms_) < t) {
+        ++w.expired;  // idle past the TTL before this capture: a new key
+        w.last = kMinTime;
+        w.head = w.done;
+      }
+      if (w.last != kMinTime && t > w.last && t - w.last > T) w.head = w.done;  // a new episode
+      if (t > w.last) w.last = t;
+      ++w.done;
+      const int64_t horizon = sat_sub(t, T);
+      while (k.held[w.head].t < horizon) ++w.head;
+    }
+    return w;
+  }
+  void settle(LazyKey* k, int64_t now) {
+    const Walked w = walk(*k, now);
+    k->head = w.head;
+    k->done = w.done;
+    k->last = w.last;
+    k->expired = w.expired;
+    if (k->head == k->held.size()) {
+      k->held.clear();
+      k->bytes.clear();
+      k->head = k->done = 0;
+    } else if (k->head >= 64 && 2 * k->head >= k->held.size()) {
+      // The live captures' bytes into a fresh buffer (not a prefix cut: a capture that
+      // arrived out of order sits before its bytes' neighbours).
+      std::string fresh;
+      for (std::size_t i = k->head; i < k->held.size(); ++i) {
+        Held& h = k->held[i];
+        const char* p = k->bytes.data() + h.off;
+        const std::size_t len = 4 * std::size_t{h.nstr} + load_u32(p + 4 * (h.nstr - 1));
+        h.off = static_cast<uint32_t>(fresh.size());
+        fresh.append(p, len);
+      }
+      k->bytes = std::move(fresh);
+      k->held.erase(k->held.begin(), k->held.begin() + static_cast<std::ptrdiff_t>(k->head));
+      k->done -= k->head;
+      k->head = 0;
+    }
+  }
+  bool expired_at(int64_t last, int64_t now) const {
+    return last != kMinTime && ttl_ms_ > 0 && sat_add(last, ttl_ms_) < now;
+  }
+  // Settles every key; drops what the table would have expired, and keys left with nothing.
+  void sweep(int64_t now) {
+    for (auto it = lazy_.begin(); it != lazy_.end();) {
+      LazyKey& k = it->second;
+      settle(&k, now);
+      if (expired_at(k.last, now)) {
+        ++k.expired;
+        k.last = kMinTime;
+        k.head = k.done;
+        settle(&k, now);
+      }
+      if (k.last == kMinTime && k.held.empty()) {
+        lazy_expired_ += k.expired;
+        it = lazy_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  bool defer(int64_t t, double severity, const std::vector<std::string_view>& strs) override {
+    if (!deferred_) return false;
+    const int64_t now = frontier();
+    if (t < now) {
+      undefer();  // late-accepted: the queue processes it at once, out of (time, id) order
+      return false;
+    }
+    auto it = lazy_.find(strs[1]);
+    if (it == lazy_.end()) {
+      const uint64_t cap = std::max<uint64_t>(spec_.max_keys, 1);
+      if (lazy_.size() + 1 > cap) sweep(now);
+      if (lazy_.size() + 1 > cap) {
+        undefer();  // the table could reach its cap: evictions follow the queue's order
+        return false;
+      }
+      it = lazy_.try_emplace(std::string(strs[1])).first;
+    }
+    LazyKey& k = it->second;
+    settle(&k, now);
+    if (k.held.size() - k.head + 1 >= std::max<uint64_t>(spec_.threshold, 1)) {
+      undefer();  // this capture could complete a window
+      return false;
+    }
+    // The capture's strings but the key, as the queue lays them out.
+    const auto off = static_cast<uint32_t>(k.bytes.size());
+    const std::size_t nstr = strs.size() - 1;
+    std::size_t total = 4 * nstr;
+    for (std::size_t i = 0; i < strs.size(); ++i) {
+      if (i != 1) total += strs[i].size();
+    }
+    k.bytes.resize(off + total);
+    char* ends = k.bytes.data() + off;
+    char* bytes = ends + 4 * nstr;
+    uint32_t end = 0;
+    for (std::size_t i = 0; i < strs.size(); ++i) {
+      if (i == 1) continue;
+      if (!strs[i].empty()) std::memcpy(bytes + end, strs[i].data(), strs[i].size());
+      end += static_cast<uint32_t>(strs[i].size());
+      std::memcpy(ends, &end, 4);
+      ends += 4;
+    }
+    const Held h{t, off, static_cast<uint32_t>(nstr), severity};
+    // (time, id) order; the common case appends.
+    auto before = [&](const Held& a, const Held& b) {
+      return a.t != b.t ? a.t < b.t : held_str(k, a, 0) < held_str(k, b, 0);
+    };
+    if (k.held.size() == k.done || !before(h, k.held.back())) {
+      k.held.push_back(h);
+    } else {
+      auto pos = std::upper_bound(k.held.begin() + static_cast<std::ptrdiff_t>(k.done),
+                                  k.held.end(), h, before);
+      k.held.insert(pos, h);
+    }
+    return true;
+  }
+
+  void undefer() override {
+    if (!deferred_) return;
+    deferred_ = false;
+    const int64_t now = frontier();
+    struct Live {
+      int64_t t;
+      std::string_view id;
+      const std::string* key;
+      const LazyKey* k;
+    };
+    std::vector<Live> live;
+    uint64_t expired = lazy_expired_;
+    for (auto& [key, k] : lazy_) {
+      settle(&k, now);
+      expired += k.expired;
+      if (k.last == kMinTime) continue;
+      if (expired_at(k.last, now)) {
+        ++expired;
+        continue;
+      }
+      live.push_back({k.last, held_str(k, k.held[k.done - 1], 0), &key, &k});
+    }
+    // Least recently used first: the order the queue would have used them in.
+    std::sort(live.begin(), live.end(), [](const Live& a, const Live& b) {
+      if (a.t != b.t) return a.t < b.t;
+      if (a.id != b.id) return a.id < b.id;
+      return *a.key < *b.key;
+    });
+    for (const Live& l : live) {
+      KeyState& st = keys_.use(*l.key, l.t);
+      for (std::size_t i = l.k->head; i < l.k->done; ++i) {
+        const std::string_view id = held_str(*l.k, l.k->held[i], 0);
+        st.window.push_back(Entry{l.k->held[i].t, static_cast<uint32_t>(st.ids.size()),
+                                  static_cast<uint32_t>(id.size())});
+        st.ids.append(id);
+      }
+      st.last = l.t;
+    }
+    stats_.evictions += expired;
+    std::vector<std::string_view> strs;
+    for (const auto& [key, k] : lazy_) {
+      for (std::size_t i = k.done; i < k.held.size(); ++i) {
+        const Held& h = k.held[i];
+        strs.clear();
+        strs.push_back(held_str(k, h, 0));
+        strs.push_back(key);
+        for (std::size_t j = 1; j < h.nstr; ++j) strs.push_back(held_str(k, h, j));
+        enqueue(h.t, 0, 0, h.severity, strs, 0);
+      }
+    }
+    lazy_.clear();
+    lazy_expired_ = 0;
+  }
+
+  void deferred_stats(StateStats* s) const override {
+    if (!deferred_) return;
+    const int64_t now = frontier();
+    s->evictions += lazy_expired_;
+    for (const auto& [key, k] : lazy_) {
+      const Walked w = walk(k, now);
+      s->evictions += w.expired;
+      if (w.last == kMinTime) continue;
+      if (expired_at(w.last, now)) {
+        ++s->evictions;
+      } else {
+        ++s->keys;
+      }
+    }
+  }
 
   void save_keys(SnapshotWriter& w) const override {
     keys_.save(w, [](SnapshotWriter& w, const KeyState& st) {
@@ -177,6 +429,11 @@ class ThresholdOperator final : public OperatorBase {
   }
 
   KeyTable<KeyState> keys_;
+  int64_t ttl_ms_;
+  bool deferred_;
+  std::unordered_map<std::string, LazyKey, StringHash, StringEq> lazy_;
+  uint64_t lazy_expired_ = 0;  // TTL expiries of keys dropped from lazy_
+  int64_t next_sweep_ = kMinTime;
 };
 
 class DistinctOperator final : public OperatorBase {
@@ -329,8 +586,8 @@ class DistinctOperator final : public OperatorBase {
 
 }  // namespace
 
-std::unique_ptr<StatefulOperator> make_threshold(const Rule& rule) {
-  return std::make_unique<ThresholdOperator>(rule);
+std::unique_ptr<StatefulOperator> make_threshold(const Rule& rule, bool deferred) {
+  return std::make_unique<ThresholdOperator>(rule, deferred);
 }
 
 std::unique_ptr<StatefulOperator> make_distinct(const Rule& rule) {
