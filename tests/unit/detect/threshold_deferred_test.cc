@@ -234,7 +234,7 @@ TEST(ThresholdDeferred, LateAcceptedCaptureTakesItsPlaceInTheWindow) {
     ASSERT_EQ(rec.out.size(), 1u) << deferred;
     EXPECT_NE(rec.out[0].find(" ev=a,b,c,d,"), std::string::npos) << rec.out[0];
     EXPECT_NE(stats_text(op->stats()).find(" late_accepted=1 "), std::string::npos);
-    hits.push_back(rec.out[0]); std::printf("%d %s\n%s\n", deferred, rec.out[0].c_str(), stats_text(op->stats()).c_str());
+    hits.push_back(rec.out[0]);
   }
   EXPECT_EQ(snapshots[0], snapshots[1]);
   EXPECT_EQ(hits[0], hits[1]);
