@@ -31,6 +31,7 @@ struct FilterOptions {
   std::string output = "jsonl";
   std::string db;
   bool explain = false;
+  bool full_parse = false;
   uint64_t limit = 0;
 };
 
@@ -45,6 +46,8 @@ class FilterSink : public WorkerSink {
   // is kept per event.
   void on_cloudtrail(const ingest::CloudTrailEvent& e) override {
     ++events;
+    // A record the parser skipped holds none of the pattern's required strings: no match.
+    if (e.skipped) return;
     test(detect::EventView(e, scratch_.get()));
   }
   void on_flow(const ingest::FlowRecord& f) override {
@@ -135,6 +138,9 @@ void add_filter_command(CLI::App& app, int* code) {
       ->check(CLI::IsMember({"jsonl", "raw"}));
   cmd->add_option("--db", o->db, "Search the events of a Sentinel store instead of files");
   cmd->add_flag("--explain", o->explain, "Print the compiled predicate and exit");
+  cmd->add_flag("--full-parse", o->full_parse,
+                "Read every record whole, even those that cannot match (the output is the same; "
+                "for checking the pre-filter)");
   cmd->callback([o, code] {
     cwl::Pattern pattern;
     cwl::PatternError perr;
@@ -180,6 +186,9 @@ void add_filter_command(CLI::App& app, int* code) {
       *code = kExitUsage;
       return;
     }
+    // The strings a record must hold to match: the parser skips building the others.
+    std::vector<std::string> needles;
+    if (!o->full_parse && pattern.required_literals(&needles)) ro.parse.skip_unless = &needles;
     ingest::InputList inputs = ingest::expand_inputs(o->read.paths);
     for (const auto& e : inputs.errors) {
       std::fprintf(stderr, "sentinel: %s\n", terminal_safe(e).c_str());

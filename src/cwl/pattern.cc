@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -106,7 +107,109 @@ bool parse_number(std::string_view s, double* out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(*out);
 }
 
+// True when `s` holds a byte no rendering of a JSON number has: a record value compared as a
+// number's text (a quoted "100" against 1e2) is then never equal to it.
+bool beyond_number_text(std::string_view s) {
+  for (char c : s) {
+    if (std::string_view("0123456789+-.eE").find(c) == std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// The longest run of literal text in a glob (`*` and `?` split; `\*`, `\?`, `\\` are literal).
+std::string longest_glob_literal(std::string_view g) {
+  std::string best, cur;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    char c = g[i];
+    if (c == '\\' && i + 1 < g.size() && (g[i + 1] == '*' || g[i + 1] == '?' || g[i + 1] == '\\')) {
+      cur.push_back(g[++i]);
+      continue;
+    }
+    if (c == '*' || c == '?') {
+      if (cur.size() > best.size()) best = cur;
+      cur.clear();
+      continue;
+    }
+    cur.push_back(c);
+  }
+  return cur.size() > best.size() ? cur : best;
+}
+
+// Strings one of which a record must hold for `p` to be true of it (see
+// Pattern::required_literals); false when there is no such set.
+bool needed_literals(const Predicate& p, std::vector<std::string>* out) {
+  switch (p.kind) {
+    case Predicate::Kind::kTrue:
+    case Predicate::Kind::kFalse:
+    case Predicate::Kind::kNot:
+      return false;
+    case Predicate::Kind::kAnd: {
+      // Any one conjunct's set will do: the one whose shortest string is longest.
+      bool found = false;
+      std::size_t best_min = 0;
+      for (const Predicate& c : p.children) {
+        std::vector<std::string> v;
+        if (!needed_literals(c, &v)) continue;
+        std::size_t m = std::string::npos;
+        for (const auto& s : v) m = std::min(m, s.size());
+        if (!found || m > best_min) {
+          *out = std::move(v);
+          best_min = m;
+          found = true;
+        }
+      }
+      return found;
+    }
+    case Predicate::Kind::kOr: {
+      std::vector<std::string> all;
+      for (const Predicate& c : p.children) {
+        std::vector<std::string> v;
+        if (!needed_literals(c, &v)) return false;
+        for (auto& s : v) all.push_back(std::move(s));
+      }
+      *out = std::move(all);
+      return !out->empty();
+    }
+    case Predicate::Kind::kCompare:
+      break;
+  }
+  if (p.negate || p.function != nullptr || p.case_insensitive || p.all_patterns ||
+      p.field.source == FieldRef::Source::kMeta || p.strings.empty()) {
+    return false;
+  }
+  std::vector<std::string> v;
+  for (std::size_t i = 0; i < p.strings.size(); ++i) {
+    std::string lit;
+    if (p.op == CmpOp::kEq) {
+      // A number pattern also matches numbers by value: no literal.
+      if (i < p.numbers.size() && !std::isnan(p.numbers[i])) return false;
+      lit = p.strings[i];
+    } else if (p.op == CmpOp::kGlob) {
+      lit = longest_glob_literal(p.strings[i]);
+    } else {
+      return false;
+    }
+    if (lit.empty() || !beyond_number_text(lit)) return false;
+    v.push_back(std::move(lit));
+  }
+  *out = std::move(v);
+  return true;
+}
+
 }  // namespace
+
+bool Pattern::required_literals(std::vector<std::string>* out) const {
+  out->clear();
+  if (kind_ != PatternKind::kJson) return false;
+  if (!needed_literals(pred_, out) || out->size() > 8) {
+    out->clear();
+    return false;
+  }
+  // The same string twice adds nothing to the search.
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
+  return true;
+}
 
 std::string_view pattern_kind_name(PatternKind k) {
   switch (k) {

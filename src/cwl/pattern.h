@@ -69,6 +69,14 @@ class Pattern {
   /// Names bound by a space-delimited pattern, in order (`...` excluded).
   const std::vector<std::string>& delimited_names() const { return names_; }
 
+  /// For a JSON pattern: strings such that a JSON record (CloudTrail, Route 53, GuardDuty) whose
+  /// bytes hold no backslash can match only if its bytes hold one of them, as written (every
+  /// value the pattern can match is a string in the record, equal to or containing one of them).
+  /// False when there is no such set (a `!=`, `NOT`, number, regex, `IS ...`, a test of the
+  /// source's metadata like `$.account`, an `||` with such a side, or more than 8 strings).
+  /// `sentinel filter` hands them to the parser (ParseOptions::skip_unless).
+  bool required_literals(std::vector<std::string>* out) const;
+
   /// Checks that `selector` (`$.field` for JSON patterns, `$name` for space-delimited ones) can
   /// be read from events this pattern matches; false with *error set otherwise.
   bool check_selector(std::string_view selector, std::string* error) const;

@@ -1,5 +1,6 @@
 #include "ingest/decode/json_framing.h"
 
+#include <immintrin.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -51,6 +52,166 @@ inline bool is_space(char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
+// ---- the one-pass path's skip test (RecordHandler::skip_needles) ----
+
+// Offsets (from p) in [0, n) where a record must not be skipped: every backslash (an escape
+// could spell anything, and the walk below takes strings as their bytes) and every place one of
+// `needles` starts. Appended in increasing order.
+void find_marks_scalar(const char* p, std::size_t from, std::size_t n,
+                       const std::vector<std::string>& needles, std::vector<uint32_t>* out) {
+  for (std::size_t i = from; i < n; ++i) {
+    if (p[i] == '\\') {
+      out->push_back(static_cast<uint32_t>(i));
+      continue;
+    }
+    for (const std::string& s : needles) {
+      if (p[i] == s[0] && s.size() <= n - i && std::memcmp(p + i, s.data(), s.size()) == 0) {
+        out->push_back(static_cast<uint32_t>(i));
+        break;
+      }
+    }
+  }
+}
+
+// Appends `at` when a backslash or one of `needles` starts there.
+inline void mark_candidate(const char* p, std::size_t at, const std::vector<std::string>& needles,
+                           std::vector<uint32_t>* out) {
+  if (p[at] == '\\') {
+    out->push_back(static_cast<uint32_t>(at));
+    return;
+  }
+  for (const std::string& s : needles) {
+    if (std::memcmp(p + at, s.data(), s.size()) == 0) {
+      out->push_back(static_cast<uint32_t>(at));
+      return;
+    }
+  }
+}
+
+// The same, 32 bytes at a time: a needle's candidates are where its first and its last byte
+// both sit at the right distance (then compared whole). K needles (K = 0 for any count up to 8).
+template <std::size_t K>
+__attribute__((target("avx2"))) void find_marks_avx2(const char* p, std::size_t n,
+                                                     const std::vector<std::string>& needles,
+                                                     std::vector<uint32_t>* out) {
+  constexpr std::size_t kMax = 8;
+  const std::size_t k = K != 0 ? K : needles.size();
+  __m256i first[kMax];
+  __m256i last[kMax];
+  std::size_t off[kMax];
+  std::size_t span = 0;  // the longest needle
+  for (std::size_t j = 0; j < k; ++j) {
+    first[j] = _mm256_set1_epi8(needles[j].front());
+    last[j] = _mm256_set1_epi8(needles[j].back());
+    off[j] = needles[j].size() - 1;
+    span = std::max(span, needles[j].size());
+  }
+  const __m256i bs = _mm256_set1_epi8('\\');
+  std::size_t i = 0;
+  // Blocks whose every candidate needle lies inside [0, n).
+  for (; i + 32 + span - 1 <= n; i += 32) {
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    __m256i any = _mm256_cmpeq_epi8(b, bs);
+    for (std::size_t j = 0; j < k; ++j) {
+      const __m256i e = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + off[j]));
+      any = _mm256_or_si256(
+          any, _mm256_and_si256(_mm256_cmpeq_epi8(b, first[j]), _mm256_cmpeq_epi8(e, last[j])));
+    }
+    auto mask = static_cast<uint32_t>(_mm256_movemask_epi8(any));
+    while (mask != 0) {
+      mark_candidate(p, i + static_cast<std::size_t>(__builtin_ctz(mask)), needles, out);
+      mask &= mask - 1;
+    }
+  }
+  find_marks_scalar(p, i, n, needles, out);
+}
+
+void find_marks(const char* p, std::size_t n, const std::vector<std::string>& needles,
+                std::vector<uint32_t>* out) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2 && needles.size() == 1) {
+    find_marks_avx2<1>(p, n, needles, out);
+  } else if (avx2 && needles.size() <= 8) {
+    find_marks_avx2<0>(p, n, needles, out);
+  } else {
+    find_marks_scalar(p, 0, n, needles, out);
+  }
+}
+
+// out[j] = buf[index[j]] for j < n (out has room for n + 8).
+void gather_bytes_scalar(const uint8_t* buf, const uint32_t* index, uint32_t from, uint32_t n,
+                         uint8_t* out) {
+  for (uint32_t j = from; j < n; ++j) out[j] = buf[index[j]];
+}
+
+__attribute__((target("avx2"))) void gather_bytes_avx2(const uint8_t* buf, const uint32_t* index,
+                                                       uint32_t n, uint8_t* out) {
+  // Each gathered dword holds its byte in the low 8 bits: pick those into the low 8 bytes.
+  const __m256i pick =
+      _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12, -1,
+                       -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  uint32_t j = 0;
+  // A dword gathered at index[j] reads 3 bytes past it: inside the window's padding.
+  for (; j + 8 <= n; j += 8) {
+    const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(index + j));
+    const __m256i w = _mm256_i32gather_epi32(reinterpret_cast<const int*>(buf), idx, 1);
+    const __m256i b = _mm256_shuffle_epi8(w, pick);
+    const uint32_t lo = static_cast<uint32_t>(_mm256_extract_epi32(b, 0));
+    const uint32_t hi = static_cast<uint32_t>(_mm256_extract_epi32(b, 4));
+    std::memcpy(out + j, &lo, 4);
+    std::memcpy(out + j + 4, &hi, 4);
+  }
+  gather_bytes_scalar(buf, index, j, n, out);
+}
+
+void gather_bytes(const uint8_t* buf, const uint32_t* index, uint32_t n, uint8_t* out) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) {
+    gather_bytes_avx2(buf, index, n, out);
+  } else {
+    gather_bytes_scalar(buf, index, 0, n, out);
+  }
+}
+
+// The walk's depth limit: far under simdjson's (limits::kMaxJsonDepth), so a record it walks is
+// never one stage 2 would call too deep.
+constexpr int kSkipMaxDepth = 32;
+// Digits a number may have for the walk to call it valid without reading it: a number of up to
+// 18 digits without an exponent is always a finite double or a 64-bit integer to simdjson.
+constexpr int kSkipMaxDigits = 18;
+
+inline bool all_space(const uint8_t* p, const uint8_t* e) {
+  for (; p < e; ++p) {
+    if (!is_space(static_cast<char>(*p))) return false;
+  }
+  return true;
+}
+
+// End of the number at p (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`, at most kSkipMaxDigits digits), or
+// nullptr when it is not one of those (an exponent, too many digits, or not a number at all:
+// the record is then parsed whole and simdjson decides).
+inline const uint8_t* number_end(const uint8_t* p) {
+  if (*p == '-') ++p;
+  const uint8_t* d = p;
+  if (*p == '0') {
+    ++p;
+  } else if (*p >= '1' && *p <= '9') {
+    while (*p >= '0' && *p <= '9') ++p;
+  } else {
+    return nullptr;
+  }
+  long digits = p - d;
+  if (*p == '.') {
+    ++p;
+    const uint8_t* f = p;
+    while (*p >= '0' && *p <= '9') ++p;
+    if (p == f) return nullptr;
+    digits += p - f;
+  }
+  if (digits > kSkipMaxDigits || *p == 'e' || *p == 'E') return nullptr;
+  return p;
+}
+
 // Counts lines lazily; offsets asked for must mostly increase.
 class LineCounter {
  public:
@@ -84,7 +245,18 @@ class Framer {
         lines_(d),
         resync_budget_(8 * d.size() + (std::size_t{1} << 20)) {
     BulkParser* b = handler.bulk_parser();
-    if (b != nullptr && b->impl->ensure()) bulk_ = b->impl.get();
+    if (b != nullptr && b->impl->ensure()) {
+      bulk_ = b->impl.get();
+      needles_ = handler.skip_needles();
+      if (needles_ != nullptr) set_skip_keys(handler.skip_keys());
+      // An empty needle is in every record: nothing could be skipped.
+      if (needles_ != nullptr) {
+        for (const std::string& n : *needles_) {
+          if (n.empty()) needles_ = nullptr;
+          if (needles_ == nullptr) break;
+        }
+      }
+    }
   }
 
   FramingStats run() {
@@ -338,10 +510,36 @@ class Framer {
     index[count + 1] = tail;
     index[count + 2] = tail;
     std::size_t pos = start;
+    std::size_t mark = 0;  // the first of marks_ that may lie in the current record
+    if (needles_ != nullptr) {
+      marks_.clear();
+      find_marks(d_.data() + start, end - start, *needles_, &marks_);
+      tok_.resize(count + 16);
+      gather_bytes(buf, index, count, tok_.data());
+      std::memset(tok_.data() + count, 0, 8);
+    }
     while (true) {
       const uint32_t k = impl->next_structural_index;
       if (k >= count || buf[index[k]] != '{') break;
       const std::size_t rec_start = start + index[k];
+      if (needles_ != nullptr) {
+        while (mark < marks_.size() && marks_[mark] < index[k]) ++mark;
+        const uint32_t after = skip_walk(buf, index, tok_.data(), count, k);
+        // The record's last byte, when the walk took it whole.
+        const uint32_t last = after != 0 ? index[after - 1] : 0;
+        if (after != 0 && (mark == marks_.size() || marks_[mark] > last) &&
+            last + 1 - index[k] <= limits::kMaxRecordBytes &&
+            handler_.skip_deliver(d_.substr(rec_start, last + 1 - index[k]),
+                                  SourceRef{path_, record_index_, 0, rec_start})) {
+          ++stats_.records;
+          ++stats_.accepted;
+          ++record_index_;
+          pos = start + last + 1;
+          if (after >= count || buf[index[after]] != ',') break;
+          impl->next_structural_index = after + 1;
+          continue;
+        }
+      }
       if (impl->stage2_next(bulk_->parser.doc) != simdjson::SUCCESS) break;
       const uint32_t after = impl->next_structural_index;
       if (after > count || after <= k) break;
@@ -354,6 +552,231 @@ class Framer {
       impl->next_structural_index = after + 1;
     }
     return pos;
+  }
+
+  // The skip test's walk over the structural index of the window from the record's '{' at
+  // index[k]: the structural index after the record's closing '}' when simdjson's stage 2 would
+  // certainly accept the record (given there is no backslash in it, which the caller checks) and
+  // the handler found nothing in its members that stops the skip; 0 otherwise.
+  //
+  // Stage 1 (which passed over the whole window) has checked the UTF-8, that strings close and
+  // hold no control characters, and put every '{' '}' '[' ']' ':' ',' outside strings and the
+  // first byte of every string and scalar in the index; anything but white space after a
+  // string's closing quote would be a structural of its own, so a string needs no more checks.
+  // What stage 2 adds is checked here: the grammar (the same state machine over the same
+  // index), true / false / null spelled right and followed by white space up to the next
+  // structural, numbers of the JSON grammar (the walk takes only those without an exponent and
+  // with at most 18 digits, which simdjson always accepts), string escapes (none: no backslash),
+  // and the depth (the walk stops at 32).
+  uint32_t skip_walk(const uint8_t* buf, const uint32_t* index, const uint8_t* tok, uint32_t count,
+                     uint32_t k) {
+    // tok[j] is buf[index[j]], and 0 from tok[count] on.
+    constexpr uint32_t kStringMember = '"' | ':' << 8 | '"' << 16 | ',' << 24;
+    handler_.skip_begin();
+    uint64_t arrays = 0;  // bit d: the container at depth d is an array
+    int depth = 0;
+    bool descend = false;  // inside a depth-2 object whose members are reported
+    bool open_descends = false;
+    bool report = false;  // the current object's members go to skip_member
+    uint32_t i = k;       // at a '{' or '['
+  open:
+    ++depth;
+    if (depth > kSkipMaxDepth || i + 1 >= count) return 0;
+    if (depth == 2) descend = open_descends;
+    report = depth == 1 || (depth == 2 && descend);
+    if (tok[i] == '{') {
+      arrays &= ~(uint64_t{1} << depth);
+      ++i;
+      if (tok[i] == '}') goto close;
+      goto member;
+    }
+    arrays |= uint64_t{1} << depth;
+    ++i;
+    if (tok[i] == ']') goto close;
+    goto element;
+  member : {
+    // The common member first: a key, a string value, then ',' (taken as the general case below
+    // would take it), unless the handler wants to see it.
+    while (load32(tok + i) == kStringMember && !(depth == 1 && skip_key(buf, index, i))) i += 4;
+    // i at a key: '"', then ':', then the value.
+    if (i + 2 >= count || tok[i] != '"' || tok[i + 1] != ':') return 0;
+    const uint32_t key_at = i;
+    i += 2;
+    const uint8_t c = tok[i];
+    open_descends = false;
+    if (report) {
+      const JsonKind kind = value_kind(c);
+      if (kind == JsonKind::kNull && !scalar_ok(buf, index, i)) return 0;  // not a value at all
+      if ((kind != JsonKind::kString && kind != JsonKind::kNull) ||
+          (depth == 1 && skip_key(buf, index, key_at))) {
+        std::string_view key;
+        std::string_view text;
+        if (!string_at(buf, index, key_at, &key)) return 0;
+        if (kind == JsonKind::kString && !string_at(buf, index, i, &text)) return 0;
+        const SkipVerdict v = handler_.skip_member(depth, key, kind, text);
+        if (v == SkipVerdict::kNo) return 0;
+        open_descends = depth == 1 && v == SkipVerdict::kDescend;
+      }
+    }
+    if (c == '"') {
+      ++i;
+      goto after_value;
+    }
+    if (c == '{' || c == '[') goto open;
+    if (!scalar_ok(buf, index, i)) return 0;
+    ++i;
+    goto after_value;
+  }
+  element : {
+    const uint8_t c = tok[i];
+    if (c == '"') {
+      ++i;
+      goto after_value;
+    }
+    open_descends = false;
+    if (c == '{' || c == '[') goto open;
+    if (!scalar_ok(buf, index, i)) return 0;
+    ++i;
+    goto after_value;
+  }
+  after_value:
+    if (tok[i] == ',') {
+      ++i;
+      if ((arrays >> depth) & 1) goto element;
+      goto member;
+    }
+    if (tok[i] != (((arrays >> depth) & 1) ? ']' : '}')) return 0;  // tok[count] is 0
+  close:
+    // i at the closer of the container at `depth`.
+    ++i;
+    if (--depth == 0) return i;
+    if (depth < 2) descend = false;
+    report = depth == 1 || (depth == 2 && descend);
+    goto after_value;
+  }
+
+  static uint32_t load32(const uint8_t* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  static uint64_t load64(const uint8_t* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+
+  // The key opening at index[i] (followed by ':') is one of the handler's skip_keys().
+  bool skip_key(const uint8_t* buf, const uint32_t* index, uint32_t i) const {
+    uint32_t q = index[i + 1];
+    if (buf[q - 1] != '"') {
+      while (q > index[i] + 1 && is_space(static_cast<char>(buf[q - 1]))) --q;
+      if (q <= index[i] + 1) return false;  // not a string: the walk fails on it anyway
+    }
+    const std::size_t len = q - 2 - index[i];
+    if (len >= 64 || ((skip_key_lengths_ >> len) & 1) == 0) return false;
+    // Keys of up to 16 bytes, compared 8 bytes at a time (the data is padded).
+    const uint8_t* key = buf + index[i] + 1;
+    const uint64_t w0 = load64(key);
+    const uint64_t w1 = load64(key + 8);
+    for (const SkipKey& s : skip_key_words_) {
+      if (s.len == len && s.w0 == (w0 & s.m0) && s.w1 == (w1 & s.m1)) return true;
+    }
+    return false;
+  }
+
+  struct SkipKey {
+    std::size_t len;
+    uint64_t w0, m0, w1, m1;  // the key's bytes and which bytes count, in two words
+  };
+
+  void set_skip_keys(const std::vector<std::string>* keys) {
+    if (keys == nullptr) return;
+    for (const std::string& key : *keys) {
+      if (key.size() > 16) {
+        needles_ = nullptr;  // more than the walk can compare: no skipping
+        return;
+      }
+      uint8_t b[16] = {}, m[16] = {};
+      std::memcpy(b, key.data(), key.size());
+      std::memset(m, 0xff, key.size());
+      skip_key_words_.push_back({key.size(), load64(b), load64(m), load64(b + 8), load64(m + 8)});
+      skip_key_lengths_ |= uint64_t{1} << key.size();
+    }
+  }
+
+  // The kind of the value whose first byte is `c`; kNull also stands for "not a value"
+  // (scalar_ok then says no).
+  static JsonKind value_kind(uint8_t c) {
+    switch (c) {
+      case '{':
+        return JsonKind::kObject;
+      case '[':
+        return JsonKind::kArray;
+      case '"':
+        return JsonKind::kString;
+      case 't':
+        return JsonKind::kTrue;
+      case 'f':
+        return JsonKind::kFalse;
+      case '-':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9':
+        return JsonKind::kNumber;
+      default:
+        return JsonKind::kNull;
+    }
+  }
+
+  // The scalar at index[i] is valid and only white space follows it up to index[i + 1].
+  static bool scalar_ok(const uint8_t* buf, const uint32_t* index, uint32_t i) {
+    const uint8_t* p = buf + index[i];
+    const uint8_t* next = buf + index[i + 1];  // the index always has an entry after i
+    const uint8_t* e;
+    switch (*p) {
+      case '"': {
+        std::string_view unused;
+        return string_at(buf, index, i, &unused);
+      }
+      case 't':
+        e = p + 4;
+        if (std::memcmp(p, "true", 4) != 0) return false;
+        break;
+      case 'f':
+        e = p + 5;
+        if (std::memcmp(p, "false", 5) != 0) return false;
+        break;
+      case 'n':
+        e = p + 4;
+        if (std::memcmp(p, "null", 4) != 0) return false;
+        break;
+      default:
+        e = number_end(p);
+        if (e == nullptr) return false;
+        break;
+    }
+    return e <= next && all_space(e, next);
+  }
+
+  // The bytes of the string opening at index[i]: up to the last '"' before index[i + 1], with
+  // only white space after it. (Without backslashes a string holds no '"', so that quote closes
+  // it.)
+  static bool string_at(const uint8_t* buf, const uint32_t* index, uint32_t i,
+                        std::string_view* out) {
+    const uint32_t open = index[i];
+    uint32_t q = index[i + 1];
+    while (q > open + 1 && is_space(static_cast<char>(buf[q - 1]))) --q;
+    if (q <= open + 1 || buf[q - 1] != '"') return false;
+    *out = std::string_view(reinterpret_cast<const char*>(buf) + open + 1, q - 2 - open);
+    return true;
   }
 
   // A record parsed by bulk_run: the same bookkeeping as deliver() for an array element.
@@ -530,7 +953,12 @@ class Framer {
   int64_t record_index_ = 0;
   std::size_t resync_budget_;
   BulkParser::Impl* bulk_ = nullptr;  // the one-pass path, when the handler has one
-  std::size_t slow_until_ = 0;        // the one-pass path is not tried before this position
+  const std::vector<std::string>* needles_ = nullptr;  // the handler's skip test, when it has one
+  std::vector<uint32_t> marks_;                        // find_marks() over the current window
+  std::vector<uint8_t> tok_;             // the current window's structural bytes (skip test)
+  std::vector<SkipKey> skip_key_words_;  // the handler's skip_keys()
+  uint64_t skip_key_lengths_ = 0;        // bit n: a skip key has n bytes
+  std::size_t slow_until_ = 0;           // the one-pass path is not tried before this position
 };
 
 }  // namespace

@@ -11,8 +11,11 @@
 /// Framing is a linear scan that tracks strings and nesting without recursion, so deep nesting
 /// (`too_deep`) and huge records (`record_too_large`) are rejected without exhausting the stack.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/reject.h"
 #include "ingest/event.h"
@@ -42,6 +45,16 @@ class BulkParser {
   std::unique_ptr<Impl> impl;
 };
 
+/// The kind of a JSON value, as the one-pass path's skip test sees it.
+enum class JsonKind : uint8_t { kString, kNumber, kTrue, kFalse, kNull, kObject, kArray };
+
+/// What a handler's skip test says about one member of a record it may skip.
+enum class SkipVerdict : uint8_t {
+  kFine,     ///< nothing here stops the skip
+  kDescend,  ///< (top-level object values only) report this object's members too, at depth 2
+  kNo,       ///< parse the record whole
+};
+
 class RecordHandler {
  public:
   virtual ~RecordHandler() = default;
@@ -65,6 +78,36 @@ class RecordHandler {
   /// set `*reason` (default kInvalidJson, e.g. kInvalidUtf8) and `*detail` (a static string).
   virtual RecordStatus on_record(std::string_view json, std::size_t capacity, const SourceRef& ref,
                                  RejectReason* reason, std::string_view* detail) = 0;
+
+  /// The skip test (optional; needs bulk_parser()). A handler returning strings here lets the
+  /// one-pass path skip building the tree of an array element whose bytes hold none of them and
+  /// no backslash, once a walk over stage 1's structural index has shown simdjson's stage 2
+  /// would accept it (a conservative check: anything it is not sure of is parsed whole). The
+  /// walk reports the element's members through skip_member, then skip_deliver decides.
+  virtual const std::vector<std::string>* skip_needles() { return nullptr; }
+  /// Top-level member names whose string and null values skip_member must see too (at most 8).
+  virtual const std::vector<std::string>* skip_keys() { return nullptr; }
+  /// Called before the members of each record the walk looks at.
+  virtual void skip_begin() {}
+  /// A member of the element's top-level object (depth 1) whose value is not a string or null or
+  /// whose name is one of skip_keys(), or a member whose value is not a string or null of an
+  /// object that is the value of a depth-1 member answered with kDescend (depth 2). `text` is a
+  /// string value's bytes (there are no escapes), empty otherwise.
+  virtual SkipVerdict skip_member(int depth, std::string_view key, JsonKind kind,
+                                  std::string_view text) {
+    (void)depth;
+    (void)key;
+    (void)kind;
+    (void)text;
+    return SkipVerdict::kNo;
+  }
+  /// After every member passed: true when the handler delivered the record `json` without its
+  /// tree (it counts as accepted); false to have it parsed whole. The ref has no line (0).
+  virtual bool skip_deliver(std::string_view json, const SourceRef& ref) {
+    (void)json;
+    (void)ref;
+    return false;
+  }
 };
 
 struct FramingStats {

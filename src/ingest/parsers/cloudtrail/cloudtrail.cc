@@ -336,6 +336,79 @@ struct CloudTrailParser::Impl : RecordHandler {
 
   BulkParser* bulk_parser() override { return &bulk; }
 
+  // ---- the skip test (ParseOptions::skip_unless): a record is skipped only when take_record
+  // would accept it without a reject: it looks like CloudTrail, every typed field is a string or
+  // null (userIdentity an object or null, its typed members strings or null), and every
+  // eventTime parses. (A repeated member changes which value the event keeps, never whether
+  // the record is accepted: each one is checked.) Members with string or null values are seen
+  // only for the names in skip_keys_list; the others are fine as strings or null. ----
+
+  const std::vector<std::string>* skip_needles() override {
+    return ctx != nullptr && ctx->options != nullptr ? ctx->options->skip_unless : nullptr;
+  }
+
+  const std::vector<std::string>* skip_keys() override { return &skip_keys_list; }
+
+  void skip_begin() override { skip_ct = false; }
+
+  SkipVerdict skip_member(int depth, std::string_view key, JsonKind kind,
+                          std::string_view text) override {
+    const bool string_or_null = kind == JsonKind::kString || kind == JsonKind::kNull;
+    if (depth == 2) {
+      // userIdentity's members: the ones read_identity takes as strings.
+      const bool typed = key == "type" || key == "principalId" || key == "arn" ||
+                         key == "accountId" || key == "accessKeyId" || key == "userName" ||
+                         key == "invokedBy";
+      return !typed || string_or_null ? SkipVerdict::kFine : SkipVerdict::kNo;
+    }
+    switch (classify_key(key)) {
+      case Key::kNone:
+      case Key::kReadOnly:
+      case Key::kManagementEvent:
+      case Key::kTimestamp:
+      case Key::kDetailType:
+      case Key::kDetail:
+        return SkipVerdict::kFine;
+      case Key::kEventVersion:
+      case Key::kEventSource:
+      case Key::kEventName:
+        skip_ct = true;
+        break;
+      case Key::kEventTime:
+        if (kind == JsonKind::kString && !text.empty()) {
+          int64_t ms;
+          if (!parse_iso8601_ms(text, &ms)) return SkipVerdict::kNo;
+        }
+        break;
+      case Key::kUserIdentity:
+        if (kind == JsonKind::kObject) return SkipVerdict::kDescend;
+        return kind == JsonKind::kNull ? SkipVerdict::kFine : SkipVerdict::kNo;
+      case Key::kInsightDetails:
+        if (kind == JsonKind::kObject) skip_ct = true;
+        return SkipVerdict::kFine;
+      default:
+        break;
+    }
+    return string_or_null ? SkipVerdict::kFine : SkipVerdict::kNo;
+  }
+
+  bool skip_deliver(std::string_view json, const SourceRef& ref) override {
+    if (!skip_ct) return false;
+    skip_ev.meta.ref = ref;
+    skip_ev.meta.type = LogType::kCloudTrail;
+    skip_ev.raw = json;
+    skip_ev.skipped = true;
+    sink->on_cloudtrail(skip_ev);
+    return true;
+  }
+
+  // The members whose string or null values the skip test must see: the ones that make a
+  // record CloudTrail, the time that must parse, and userIdentity (an object or null).
+  const std::vector<std::string> skip_keys_list{"eventVersion", "eventSource", "eventName",
+                                                "eventTime", "userIdentity"};
+  bool skip_ct = false;  // a member that makes the record CloudTrail
+  CloudTrailEvent skip_ev;
+
   RecordStatus on_parsed(std::string_view json, const void* root, const SourceRef& ref) override {
     return take_record(json, *static_cast<const element*>(root), ref);
   }

@@ -84,6 +84,10 @@ struct CloudTrailEvent {
   /// The parsed record tree (a simdjson::dom::element), valid during the callback; reach it with
   /// cloudtrail_record() from cloudtrail_dom.h.
   const void* record_dom = nullptr;
+  /// A placeholder for a record the parser accepted without reading its fields, because its
+  /// bytes hold none of ParseOptions::skip_unless (only given by a consumer that reads just the
+  /// events those strings can match): only meta.ref (no line: 0), meta.type and raw are set.
+  bool skipped = false;
 };
 
 /// Parses CloudTrail input. Holds a reusable simdjson parser; one instance per thread.
