@@ -87,6 +87,9 @@ class StoreSink : public ingest::EventSink {
     if (detect_) detect_->on_guardduty(g);
   }
   void on_digest(const ingest::DigestFile& d) override { stats.add_digest(d); }
+  void on_gzip_file(std::string_view delivered, std::string_view inflated) override {
+    builder_.on_gzip_file(delivered, inflated);
+  }
   void on_reject(const Reject& r) override {
     builder_.on_reject(r);
     stats.add_reject(r);

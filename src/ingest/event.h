@@ -59,6 +59,11 @@ class EventSink {
   virtual void on_guardduty(const GuardDutyFinding& g) = 0;
   virtual void on_digest(const DigestFile& d) = 0;
   virtual void on_reject(const Reject& r) = 0;
+  /// Before the records of a file that was one gzip layer decoded whole (no damage): the file's
+  /// bytes as delivered and the inflated stream the parser reads, into which record views point.
+  /// Both are valid until the file's last callback. The store keeps such a file as it came
+  /// instead of compressing its records again. Ignored by default.
+  virtual void on_gzip_file(std::string_view /*delivered*/, std::string_view /*inflated*/) {}
 };
 
 }  // namespace sentinel::ingest

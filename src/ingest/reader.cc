@@ -151,6 +151,8 @@ struct Reader::Impl {
     rep.bytes_decoded = bytes.size();
     std::string_view data = bytes;
     // Unwrap gzip, and a gzip inside a gzip once more.
+    int layers = 0;
+    bool whole = true;
     for (int layer = 0; is_gzip(data); ++layer) {
       if (layer >= limits::kMaxGzipLayers) {
         file_reject(path, RejectReason::kBadGzip, "gzip nested more than twice", out_sink);
@@ -162,10 +164,13 @@ struct Reader::Impl {
       if (!g.ok) {
         file_reject(path, g.reason, g.detail, out_sink);
         if (!g.partial) return rep;
+        whole = false;
       }
       data = out.view();
       rep.bytes_decoded = data.size();
+      layers = layer + 1;
     }
+    if (layers == 1 && whole && !data.empty()) out_sink.on_gzip_file(bytes, data);
     std::optional<ReleasingSink> releasing;
     if (map != nullptr && map->mapped()) {
       if (rep.gzip) {

@@ -213,10 +213,34 @@ void BatchBuilder::begin(FileBatch* batch) {
     slots_[j] = k;
   }
   raw_.clear();
-  grams_.clear();
-  min_time_ = max_time_ = ingest::kNoTime;
+  ct_open_ = CtBlockIndex{};
+  ct_gzip_ = CtBlockIndex{};
   flow_lines_.clear();
   flow_open_ = false;
+  gzip_on_ = false;
+  gzip_.clear();
+  inflated_ = nullptr;
+  inflated_size_ = 0;
+  gzip_type_ = ingest::LogType::kUnknown;
+  gzip_records_.clear();
+  flow_gzip_ = false;
+}
+
+void BatchBuilder::CtBlockIndex::add_time(int64_t t) {
+  if (t == ingest::kNoTime) return;
+  if (min_time == ingest::kNoTime || t < min_time) min_time = t;
+  if (max_time == ingest::kNoTime || t > max_time) max_time = t;
+}
+
+void BatchBuilder::on_gzip_file(std::string_view delivered, std::string_view inflated) {
+  gzip_on_ = delivered.size() <= kGzipBlockMaxDelivered &&
+             inflated.size() <= kGzipBlockMaxInflated && !flow_open_ && raw_.empty();
+  if (!gzip_on_) return;
+  gzip_.assign(delivered);
+  inflated_ = inflated.data();
+  inflated_size_ = inflated.size();
+  gzip_type_ = ingest::LogType::kUnknown;
+  gzip_records_.clear();
 }
 
 Str BatchBuilder::put(std::string_view s) {
@@ -252,6 +276,15 @@ Sym BatchBuilder::sym(std::string_view s) {
 }
 
 RawPos BatchBuilder::add_raw(ingest::LogType type, std::string_view raw) {
+  // A record that is a slice of the delivered file's inflated stream is located, not copied.
+  if (gzip_on_ && (gzip_type_ == type || gzip_type_ == ingest::LogType::kUnknown) &&
+      gzip_records_.size() < kMaxRecordsPerBlock && raw.data() >= inflated_ &&
+      raw.data() + raw.size() <= inflated_ + inflated_size_) {
+    gzip_type_ = type;
+    gzip_records_.emplace_back(static_cast<uint32_t>(raw.data() - inflated_),
+                               static_cast<uint32_t>(raw.size()));
+    return RawPos{kGzipBlockPending, static_cast<uint32_t>(gzip_records_.size() - 1)};
+  }
   if (!raw_.empty() && (type != raw_type_ || raw_.bytes() + raw.size() > kRawBlockBytes ||
                         raw_.count() >= kMaxRecordsPerBlock)) {
     flush_raw();
@@ -269,18 +302,44 @@ void BatchBuilder::flush_raw() {
   b.count = static_cast<uint32_t>(raw_.count());
   raw_.compress(level_, &b.data, &b.raw_size);
   if (b.type == ingest::LogType::kCloudTrail) {
-    grams_.finish(&b.grams);
-    b.min_time = min_time_;
-    b.max_time = max_time_;
-    min_time_ = max_time_ = ingest::kNoTime;
+    ct_open_.grams.finish(&b.grams);
+    b.min_time = ct_open_.min_time;
+    b.max_time = ct_open_.max_time;
+    ct_open_.min_time = ct_open_.max_time = ingest::kNoTime;
   }
   batch_->blocks.push_back(std::move(b));
   raw_.clear();
 }
 
+void BatchBuilder::flush_gzip() {
+  if (gzip_type_ == ingest::LogType::kVpcFlow || gzip_records_.empty()) return;
+  const auto id = static_cast<uint32_t>(batch_->blocks.size());
+  RawBlock b;
+  b.type = gzip_type_;
+  b.count = static_cast<uint32_t>(gzip_records_.size());
+  b.raw_size = inflated_size_;
+  encode_gzip_block(gzip_, gzip_records_, &b.data);
+  if (b.type == ingest::LogType::kCloudTrail) {
+    ct_gzip_.grams.finish(&b.grams);
+    b.min_time = ct_gzip_.min_time;
+    b.max_time = ct_gzip_.max_time;
+  }
+  batch_->blocks.push_back(std::move(b));
+  auto number = [id](RawPos& p) {
+    if (p.block == kGzipBlockPending) p.block = id;
+  };
+  for (auto& r : batch_->cloudtrail) number(r.raw);
+  for (auto& r : batch_->dns) number(r.raw);
+  for (auto& r : batch_->guardduty) number(r.raw);
+  gzip_records_.clear();
+}
+
 void BatchBuilder::finish() {
   flush_raw();
+  flush_gzip();
   flush_flows();
+  gzip_on_ = false;
+  gzip_.clear();
 }
 
 void BatchBuilder::on_cloudtrail(const ingest::CloudTrailEvent& e) {
@@ -326,10 +385,8 @@ void BatchBuilder::on_cloudtrail(const ingest::CloudTrailEvent& e) {
   r.mfa = e.identity.mfa_authenticated.empty() ? -1 : e.identity.mfa_authenticated == "true";
   r.insight = e.insight;
   r.raw = add_raw(ingest::LogType::kCloudTrail, e.raw);
-  if (r.time != ingest::kNoTime) {
-    if (min_time_ == ingest::kNoTime || r.time < min_time_) min_time_ = r.time;
-    if (max_time_ == ingest::kNoTime || r.time > max_time_) max_time_ = r.time;
-  }
+  CtBlockIndex& index = r.raw.block == kGzipBlockPending ? ct_gzip_ : ct_open_;
+  index.add_time(r.time);
   // The resource index reads the parser's tree (no second parse); a record delivered without one
   // is parsed here.
   simdjson::dom::element doc;
@@ -346,7 +403,7 @@ void BatchBuilder::on_cloudtrail(const ingest::CloudTrailEvent& e) {
     for (const char* k :
          {"requestParameters", "responseElements", "resources", "additionalEventData"}) {
       simdjson::dom::element part;
-      if (obj[k].get(part) == simdjson::SUCCESS) add_resource_strings(part, 0, &grams_);
+      if (obj[k].get(part) == simdjson::SUCCESS) add_resource_strings(part, 0, &index.grams);
     }
   }
   batch_->cloudtrail.push_back(r);
@@ -397,9 +454,27 @@ void BatchBuilder::on_guardduty(const ingest::GuardDutyFinding& g) {
   batch_->guardduty.push_back(r);
 }
 
+void BatchBuilder::flows_to_lines() {
+  flow_gzip_ = false;
+  flow_lines_.clear();
+  for (const auto& [off, len] : gzip_records_) {
+    flow_lines_.append(inflated_ + off, len);
+    flow_lines_.push_back('\n');
+  }
+  gzip_records_.clear();
+}
+
 void BatchBuilder::on_flow(const ingest::FlowRecord& f) {
-  if (flow_open_ && (f.format != flow_.format || flow_.count >= kFlowsPerBlock ||
-                     flow_lines_.size() + f.line.size() + 1 > kFlowBlockBytes)) {
+  // A delivered file of at most kFlowsPerBlock records, all of one format, is its own block:
+  // the lines are only located (in case the file turns out longer).
+  if (flow_gzip_ &&
+      (f.format != flow_.format || flow_.count >= kFlowsPerBlock || f.line.data() < inflated_ ||
+       f.line.data() + f.line.size() > inflated_ + inflated_size_)) {
+    flows_to_lines();
+  }
+  if (flow_open_ && !flow_gzip_ &&
+      (f.format != flow_.format || flow_.count >= kFlowsPerBlock ||
+       flow_lines_.size() + f.line.size() + 1 > kFlowBlockBytes)) {
     flush_flows();
   }
   if (!flow_open_) {
@@ -412,6 +487,14 @@ void BatchBuilder::on_flow(const ingest::FlowRecord& f) {
     flow_.last_end = INT64_MIN;
     flow_one_account_ = true;
     flow_open_ = true;
+    // Only the file's first block can be the file itself.
+    flow_gzip_ = gzip_on_ && gzip_type_ == ingest::LogType::kUnknown &&
+                 f.line.data() >= inflated_ &&
+                 f.line.data() + f.line.size() <= inflated_ + inflated_size_;
+    if (flow_gzip_) {
+      gzip_type_ = ingest::LogType::kVpcFlow;
+      gzip_records_.clear();
+    }
   }
   if (flow_one_account_ && f.meta.account != flow_.account) {
     flow_one_account_ = false;
@@ -419,8 +502,13 @@ void BatchBuilder::on_flow(const ingest::FlowRecord& f) {
   }
   ++flow_.count;
   ++batch_->flow_records;
-  flow_lines_.append(f.line);
-  flow_lines_.push_back('\n');
+  if (flow_gzip_) {
+    gzip_records_.emplace_back(static_cast<uint32_t>(f.line.data() - inflated_),
+                               static_cast<uint32_t>(f.line.size()));
+  } else {
+    flow_lines_.append(f.line);
+    flow_lines_.push_back('\n');
+  }
   using ingest::FlowField;
   if (f.has(FlowField::kStart) && f.start < flow_.first_start) flow_.first_start = f.start;
   if (f.has(FlowField::kEnd) && f.end > flow_.last_end) flow_.last_end = f.end;
@@ -439,8 +527,15 @@ void BatchBuilder::flush_flows() {
   if (!flow_open_) return;
   if (flow_.first_start == INT64_MAX) flow_.first_start = 0;
   if (flow_.last_end == INT64_MIN) flow_.last_end = 0;
-  flow_.raw_size = flow_lines_.size();
-  deflate_bytes(flow_lines_, flow_level_, &flow_.data);
+  if (flow_gzip_) {
+    flow_.raw_size = inflated_size_;
+    encode_gzip_block(gzip_, {}, &flow_.data);
+    gzip_records_.clear();
+    flow_gzip_ = false;
+  } else {
+    flow_.raw_size = flow_lines_.size();
+    deflate_bytes(flow_lines_, flow_level_, &flow_.data);
+  }
   batch_->flows.push_back(std::move(flow_));
   flow_lines_.clear();
   flow_open_ = false;

@@ -1,7 +1,9 @@
 #pragma once
 /// What one input file amounts to for the store, built on a reader thread and written by the
 /// writer thread: rows with their strings in one arena (no per-field allocation), raw records
-/// already compressed into blocks, and flow records as compressed blocks of lines.
+/// already compressed into blocks, and flow records as compressed blocks of lines. A delivered
+/// gzip file of moderate size is kept as it came, as one block (codec.h, "gzip block"), instead
+/// of being inflated records compressed again.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -33,6 +35,13 @@ struct RawPos {
 };
 inline constexpr int kRawIndexBits = 16;
 inline constexpr std::size_t kMaxRecordsPerBlock = std::size_t{1} << kRawIndexBits;
+/// RawPos::block of a record in the file's gzip block until finish() numbers it.
+inline constexpr uint32_t kGzipBlockPending = UINT32_MAX;
+
+/// A gzip file is kept as its own block when it is at most this large as delivered and
+/// inflated: reading one record (`show`, search) inflates the whole file.
+inline constexpr std::size_t kGzipBlockMaxDelivered = std::size_t{4} << 20;
+inline constexpr std::size_t kGzipBlockMaxInflated = std::size_t{32} << 20;
 
 struct CtRow {
   Str uid;  ///< 16 bytes for a lowercase UUID eventID, else its text, else NUL + content hash
@@ -69,7 +78,7 @@ struct GdRow {
   RawPos raw;
 };
 
-/// A compressed block of raw records.
+/// A compressed block of raw records (a DEFLATE block or a gzip block: codec.h).
 struct RawBlock {
   ingest::LogType type = ingest::LogType::kUnknown;
   uint32_t count = 0;
@@ -99,7 +108,7 @@ struct FlowBlock {
   uint32_t rejects = 0;  ///< records with action REJECT
   std::string bloom;     ///< kFlowBloomBits / 8 bytes
   uint64_t raw_size = 0;
-  std::string data;  ///< DEFLATE of the lines joined by '\n'
+  std::string data;  ///< DEFLATE of the lines joined by '\n', or the delivered file (codec.h)
 };
 
 /// Bloom filter probes for one key (3 positions).
@@ -159,6 +168,10 @@ class BatchBuilder : public ingest::EventSink {
   void on_guardduty(const ingest::GuardDutyFinding& g) override;
   void on_digest(const ingest::DigestFile&) override {}
   void on_reject(const Reject&) override { ++batch_->rejects; }
+  /// A file small enough is kept as delivered: its records that are slices of `inflated` go to
+  /// its gzip block (the others to DEFLATE blocks), and its flow records, when there are at most
+  /// kFlowsPerBlock, make it one flow block.
+  void on_gzip_file(std::string_view delivered, std::string_view inflated) override;
 
  private:
   Str put(std::string_view s);
@@ -166,7 +179,16 @@ class BatchBuilder : public ingest::EventSink {
   Sym sym(std::string_view s);
   RawPos add_raw(ingest::LogType type, std::string_view raw);
   void flush_raw();
+  void flush_gzip();
   void flush_flows();
+  /// Leaves the gzip flow block: the lines seen so far become an ordinary open flow block.
+  void flows_to_lines();
+  /// A CloudTrail record's time range and resource strings, for the block it went to.
+  struct CtBlockIndex {
+    GramBloomBuilder grams;
+    int64_t min_time = ingest::kNoTime, max_time = ingest::kNoTime;
+    void add_time(int64_t t);
+  };
 
   int level_;
   int flow_level_;
@@ -178,9 +200,17 @@ class BatchBuilder : public ingest::EventSink {
   bool flow_open_ = false;
   bool flow_one_account_ = true;
   std::string scratch_;
-  GramBloomBuilder grams_;  ///< the open CloudTrail block's resource index
-  int64_t min_time_ = ingest::kNoTime, max_time_ = ingest::kNoTime;
-  std::vector<Sym> slots_;          ///< open addressing over the batch's symbols (0 = free)
+  CtBlockIndex ct_open_;  ///< the open DEFLATE block's resource index
+  CtBlockIndex ct_gzip_;  ///< the gzip block's
+  // The file as delivered (gzip_on_ when it may be kept as a block) and its inflated stream.
+  bool gzip_on_ = false;
+  std::string gzip_;
+  const char* inflated_ = nullptr;
+  std::size_t inflated_size_ = 0;
+  ingest::LogType gzip_type_ = ingest::LogType::kUnknown;
+  std::vector<std::pair<uint32_t, uint32_t>> gzip_records_;  ///< (offset, length) in the stream
+  bool flow_gzip_ = false;  ///< the open flow block is the delivered file (lines not copied)
+  std::vector<Sym> slots_;  ///< open addressing over the batch's symbols (0 = free)
   std::vector<uint64_t> sym_hash_;  ///< hash of each symbol, by Sym - 1
 };
 

@@ -86,9 +86,97 @@ void BlockBuilder::compress(int level, std::string* out, uint64_t* raw_size) {
   deflate_bytes(plain_, level, out);
 }
 
+void encode_gzip_block(std::string_view gzip,
+                       const std::vector<std::pair<uint32_t, uint32_t>>& records,
+                       std::string* out) {
+  out->clear();
+  out->reserve(1 + 10 + records.size() * 4 + gzip.size());
+  out->push_back(kGzipBlockMarker);
+  put_varint(out, records.size());
+  int64_t prev_end = 0;
+  for (const auto& [off, len] : records) {
+    const int64_t d = static_cast<int64_t>(off) - prev_end;
+    put_varint(out, (static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63));
+    put_varint(out, len);
+    prev_end = static_cast<int64_t>(off) + len;
+  }
+  out->append(gzip);
+}
+
+bool gunzip_exact(std::string_view gz, uint64_t raw_size, std::string* out) {
+  if (raw_size > (uint64_t{1} << 32)) return false;
+  out->resize(raw_size);
+  const auto* src = reinterpret_cast<const uint8_t*>(gz.data());
+  std::size_t in_pos = 0;
+  std::size_t out_pos = 0;
+  while (in_pos < gz.size()) {
+    if (out_pos > 0 && gz.find_first_not_of('\0', in_pos) == std::string_view::npos) break;
+    std::size_t used_in = 0;
+    std::size_t produced = 0;
+    libdeflate_result r = libdeflate_gzip_decompress_ex(t_decompressor.d, src + in_pos,
+                                                        gz.size() - in_pos, out->data() + out_pos,
+                                                        raw_size - out_pos, &used_in, &produced);
+    if (r != LIBDEFLATE_SUCCESS || used_in == 0) return false;
+    in_pos += used_in;
+    out_pos += produced;
+  }
+  return out_pos == raw_size;
+}
+
+namespace {
+
+// Splits a gzip block into its record index (left at *p) and its gzip bytes.
+bool open_gzip_block(std::string_view blob, const char** p, uint64_t* count, std::string_view* gz) {
+  const char* q = blob.data() + 1;
+  const char* end = blob.data() + blob.size();
+  if (!get_varint(&q, end, count) || *count > blob.size()) return false;
+  *p = q;
+  // The index is read twice (here to find the gzip bytes, then by the caller): it is small.
+  for (uint64_t i = 0; i < *count; ++i) {
+    uint64_t v;
+    if (!get_varint(&q, end, &v) || !get_varint(&q, end, &v)) return false;
+  }
+  *gz = std::string_view(q, static_cast<std::size_t>(end - q));
+  return true;
+}
+
+bool decode_gzip_block(std::string_view blob, uint64_t raw_size, DecodedBlock* out) {
+  const char* p = nullptr;
+  uint64_t count = 0;
+  std::string_view gz;
+  if (!open_gzip_block(blob, &p, &count, &gz)) return false;
+  if (!gunzip_exact(gz, raw_size, &out->plain)) return false;
+  const char* end = gz.data();
+  out->records.reserve(count);
+  int64_t prev_end = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t z = 0, len = 0;
+    get_varint(&p, end, &z);
+    get_varint(&p, end, &len);
+    const int64_t off = prev_end + static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+    if (off < 0 || static_cast<uint64_t>(off) + len > raw_size) return false;
+    out->records.emplace_back(static_cast<uint32_t>(off), static_cast<uint32_t>(len));
+    prev_end = off + static_cast<int64_t>(len);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool decode_flow_block(std::string_view blob, uint64_t raw_size, std::string* text,
+                       bool* delivered) {
+  if (delivered != nullptr) *delivered = is_gzip_block(blob);
+  if (!is_gzip_block(blob)) return inflate_bytes(blob, raw_size, text);
+  const char* p = nullptr;
+  uint64_t count = 0;
+  std::string_view gz;
+  return open_gzip_block(blob, &p, &count, &gz) && gunzip_exact(gz, raw_size, text);
+}
+
 bool decode_block(std::string_view blob, uint64_t raw_size, DecodedBlock* out) {
   out->records.clear();
   if (raw_size > (uint64_t{1} << 32)) return false;
+  if (is_gzip_block(blob)) return decode_gzip_block(blob, raw_size, out);
   if (!inflate_bytes(blob, raw_size, &out->plain)) return false;
   const char* p = out->plain.data();
   const char* end = p + out->plain.size();

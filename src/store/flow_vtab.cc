@@ -218,9 +218,10 @@ bool load_next_block(Cursor* c) {
     }
     if (!maybe) continue;
     const auto raw_size = static_cast<uint64_t>(c->blocks.col_int(2));
-    if (!inflate_bytes(c->blocks.col_blob(3), raw_size, &c->plain)) continue;
+    if (!decode_flow_block(c->blocks.col_blob(3), raw_size, &c->plain)) continue;
+    const std::size_t size = c->plain.size();
     c->plain.append(ingest::kPadding, '\0');  // the parser reads past the end
-    std::string_view data(c->plain.data(), raw_size);
+    std::string_view data(c->plain.data(), size);
     c->block_id = c->blocks.col_int(0);
     c->source_file.assign(c->blocks.col_text(5));
     c->options.flow_format.assign(c->blocks.col_text(1));

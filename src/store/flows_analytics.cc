@@ -138,7 +138,7 @@ bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const 
       continue;
     }
     const auto raw_size = static_cast<uint64_t>(data.col_int(1));
-    const bool ok = inflate_bytes(data.col_blob(2), raw_size, &plain);
+    const bool ok = decode_flow_block(data.col_blob(2), raw_size, &plain);
     options.flow_format.assign(data.col_text(0));
     path.assign(data.col_text(3));
     data.reset();
@@ -146,11 +146,12 @@ bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const 
       ++s.blocks_damaged;
       continue;
     }
+    const std::size_t size = plain.size();
     plain.append(ingest::kPadding, '\0');
     ingest::FileContext ctx;
     ctx.path = path;
     ctx.options = &options;
-    parser.parse(std::string_view(plain.data(), raw_size), ctx, sink);
+    parser.parse(std::string_view(plain.data(), size), ctx, sink);
   }
   if (rc != SQLITE_DONE) {
     *error = std::string("reading flow blocks: ") + sqlite3_errmsg(st.db());
