@@ -71,7 +71,7 @@ int64_t ct_term(CtTermKind kind, int64_t value) {
 
 int64_t ct_access_key_term(std::string_view key) {
   return ct_term(CtTermKind::kAccessKey,
-                 static_cast<int64_t>(stable_hash(key, 0x6b657973ULL) & kTermMask));
+                 static_cast<int64_t>(stable_hash(key, 0x6b657973ULL) & (kAccessKeyBuckets - 1)));
 }
 
 int64_t ct_hour_term(int64_t time_ms) {

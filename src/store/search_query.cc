@@ -112,11 +112,15 @@ struct CtPlan {
   std::string block_sql;   // ?n+1..?n+4: first rowid, last rowid, lowest and highest raw ref
   std::string blocks_sql;  // the ct_blocks rows to test (bound like `sql`)
   bool has_index = false;  // the store has ct_blocks (schema 2): drivers test it per block
-  // Schema 3: the driver is a list of candidate rowids from the postings, newest first; each
-  // statement runs once per candidate with its id bound to ?id_param (0 = no candidates: the
-  // statements run once).
+  // Schema 3: the driver is a list of candidate rows from the postings; each statement runs
+  // once per candidate with its id bound to ?id_param (0 = no candidates: the statements run
+  // once). With `newest_first` the candidates are taken newest first (time, then rowid), put in
+  // that order a chunk at a time as they are used, so a search that stops at its limit does not
+  // sort all of a busy value's rows; without it they are used as read (rowid order within a
+  // segment). A row has one value of each term kind, so no row is a candidate twice.
   int id_param = 0;
-  std::vector<int64_t> candidates;
+  mutable std::vector<CtPosting> candidates;
+  bool newest_first = false;
   std::string postings_note;  // what the candidates came from (explain)
   std::string error;          // the postings could not be read
 };
@@ -132,8 +136,20 @@ int step_plan(Stmt& s, const CtPlan& p, Fn&& fn) {
     }
     return rc;
   }
-  for (const int64_t id : p.candidates) {
-    s.bind(p.id_param, id);
+  auto& c = p.candidates;
+  const auto newer = [](const CtPosting& a, const CtPosting& b) {
+    return a.time != b.time ? a.time > b.time : a.id > b.id;
+  };
+  std::size_t sorted = p.newest_first ? 0 : c.size();
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (i == sorted) {
+      // The next chunk (doubling) of the newest candidates left, in order.
+      const std::size_t end = std::min(c.size(), sorted + std::max<std::size_t>(256, sorted));
+      std::partial_sort(c.begin() + static_cast<std::ptrdiff_t>(sorted),
+                        c.begin() + static_cast<std::ptrdiff_t>(end), c.end(), newer);
+      sorted = end;
+    }
+    s.bind(p.id_param, c[i].id);
     while ((rc = s.step()) == SQLITE_ROW) {
       if (!fn()) {
         s.rewind();
@@ -268,16 +284,11 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
     }
     if (!ok) return p;
     if (by_postings) {
-      std::sort(got.begin(), got.end(), [](const CtPosting& a, const CtPosting& b) {
-        return a.time != b.time ? a.time > b.time : a.id > b.id;
-      });
-      p.candidates.reserve(got.size());
-      for (std::size_t i = 0; i < got.size(); ++i) {
-        if (i == 0 || got[i].id != got[i - 1].id) p.candidates.push_back(got[i].id);
-      }
+      p.candidates = std::move(got);
+      p.newest_first = !ids_only;
       p.postings_note = "(driven by the postings of " + p.postings_note + ": " +
-                        std::to_string(p.candidates.size()) +
-                        " candidate rows, newest first, each read by rowid)";
+                        std::to_string(p.candidates.size()) + " candidate rows" +
+                        (ids_only ? "" : ", newest first") + ", each read by rowid)";
       p.binds.push_back(Bind{false, 0, {}});
       p.id_param = static_cast<int>(p.binds.size());
       driver = "c.id = ?" + std::to_string(p.id_param);
