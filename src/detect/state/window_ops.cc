@@ -152,13 +152,7 @@ class ThresholdOperator final : public OperatorBase {
     emit(&hit, Sample::of(it), sink);
   }
 
-  void on_time(int64_t now, StateSink&) override {
-    keys_.expire(now);
-    if (deferred_ && now >= next_sweep_) {
-      sweep(now);
-      next_sweep_ = sat_add(now, std::max<int64_t>({ttl_ms_, spec_.window_ms, 60 * 1000}));
-    }
-  }
+  void on_time(int64_t now, StateSink&) override { keys_.expire(now); }
   uint64_t live_keys() const override { return keys_.size(); }
 
   // ---- Deferred form ----
@@ -167,12 +161,15 @@ class ThresholdOperator final : public OperatorBase {
   // the queue would do with its captures can fire, and what it leaves in the key's state is a
   // function of the key's own captures in (time, id) order: the window (the processed captures
   // within T of the newest, after the last gap longer than T or the TTL), the last use, and how
-  // often the key expired. So each capture goes straight to its key, in (time, id) order, and
-  // the key applies what the queue would have processed (time < frontier()) when it is next
-  // touched: one hash lookup per match, no queue, no second visit when the watermark passes.
-  // The key table's LRU order is (time, id, key) of each key's last processed capture, which is
-  // how undefer() rebuilds it. Exactly equivalent while no capture is late-accepted (the queue
-  // processes those out of order) and no key can be evicted at the cap: both undefer first.
+  // often the key expired. So a capture is appended to a log as it arrives (no lookup, no
+  // queue); flush() hands the log to the keys (sorted by key, then (time, id)), and a key
+  // applies what the queue would have processed (time < frontier()) when it is settled. The
+  // key table's LRU order is (time, id, key) of each key's last processed capture, which is how
+  // undefer() rebuilds it. Exactly equivalent while no capture is late-accepted (the queue
+  // processes those out of order), no key can be evicted at the cap, and no key can hold N:
+  // the log is flushed, then the operator undefers, before any of these could happen (bounds
+  // checked per capture: the largest key after the last flush plus the log, the keys plus the
+  // log).
   struct Held {
     int64_t t;
     uint32_t off;   // in LazyKey::bytes: nstr uint32 end offsets, then id and snapshot bytes
@@ -256,8 +253,10 @@ class ThresholdOperator final : public OperatorBase {
   bool expired_at(int64_t last, int64_t now) const {
     return last != kMinTime && ttl_ms_ > 0 && sat_add(last, ttl_ms_) < now;
   }
-  // Settles every key; drops what the table would have expired, and keys left with nothing.
+  // Settles every key; drops what the table would have expired, and keys left with nothing;
+  // max_held_ becomes the most captures any key holds.
   void sweep(int64_t now) {
+    max_held_ = 0;
     for (auto it = lazy_.begin(); it != lazy_.end();) {
       LazyKey& k = it->second;
       settle(&k, now);
@@ -271,9 +270,28 @@ class ThresholdOperator final : public OperatorBase {
         lazy_expired_ += k.expired;
         it = lazy_.erase(it);
       } else {
+        max_held_ = std::max<uint64_t>(max_held_, k.held.size() - k.head);
         ++it;
       }
     }
+  }
+
+  // A capture as it arrived: its strings (id, key, snapshot) in log_bytes_, as the queue
+  // lays them out.
+  struct Logged {
+    int64_t t;
+    uint64_t hash;  // of the key
+    uint32_t off;
+    uint32_t nstr;
+    double severity;
+  };
+  static constexpr std::size_t kMaxLogged = std::size_t{1} << 12;
+
+  std::string_view logged_str(const Logged& l, std::size_t i) const {
+    const char* p = log_bytes_.data() + l.off;
+    const char* bytes = p + 4 * std::size_t{l.nstr};
+    const uint32_t begin = i == 0 ? 0 : load_u32(p + 4 * (i - 1));
+    return std::string_view(bytes + begin, load_u32(p + 4 * i) - begin);
   }
 
   bool defer(int64_t t, double severity, const std::vector<std::string_view>& strs) override {
@@ -283,59 +301,106 @@ class ThresholdOperator final : public OperatorBase {
       undefer();  // late-accepted: the queue processes it at once, out of (time, id) order
       return false;
     }
-    auto it = lazy_.find(strs[1]);
-    if (it == lazy_.end()) {
-      const uint64_t cap = std::max<uint64_t>(spec_.max_keys, 1);
-      if (lazy_.size() + 1 > cap) sweep(now);
-      if (lazy_.size() + 1 > cap) {
-        undefer();  // the table could reach its cap: evictions follow the queue's order
+    const uint64_t n = std::max<uint64_t>(spec_.threshold, 1);
+    const uint64_t cap = std::max<uint64_t>(spec_.max_keys, 1);
+    if (max_held_ + log_.size() + 1 >= n || lazy_.size() + log_.size() + 1 > cap ||
+        log_.size() >= kMaxLogged) {
+      flush(now);
+      // A key could complete a window, or the table could reach its cap (evictions follow the
+      // queue's order).
+      if (max_held_ + 1 >= n || lazy_.size() + 1 > cap) {
+        undefer();
         return false;
       }
-      it = lazy_.try_emplace(std::string(strs[1])).first;
     }
-    LazyKey& k = it->second;
-    settle(&k, now);
-    if (k.held.size() - k.head + 1 >= std::max<uint64_t>(spec_.threshold, 1)) {
-      undefer();  // this capture could complete a window
-      return false;
-    }
-    // The capture's strings but the key, as the queue lays them out.
-    const auto off = static_cast<uint32_t>(k.bytes.size());
-    const std::size_t nstr = strs.size() - 1;
-    std::size_t total = 4 * nstr;
-    for (std::size_t i = 0; i < strs.size(); ++i) {
-      if (i != 1) total += strs[i].size();
-    }
-    k.bytes.resize(off + total);
-    char* ends = k.bytes.data() + off;
-    char* bytes = ends + 4 * nstr;
+    const auto off = static_cast<uint32_t>(log_bytes_.size());
+    std::size_t total = 4 * strs.size();
+    for (std::string_view v : strs) total += v.size();
+    log_bytes_.resize(off + total);
+    char* ends = log_bytes_.data() + off;
+    char* bytes = ends + 4 * strs.size();
     uint32_t end = 0;
-    for (std::size_t i = 0; i < strs.size(); ++i) {
-      if (i == 1) continue;
-      if (!strs[i].empty()) std::memcpy(bytes + end, strs[i].data(), strs[i].size());
-      end += static_cast<uint32_t>(strs[i].size());
+    for (std::string_view v : strs) {
+      if (!v.empty()) std::memcpy(bytes + end, v.data(), v.size());
+      end += static_cast<uint32_t>(v.size());
       std::memcpy(ends, &end, 4);
       ends += 4;
     }
-    const Held h{t, off, static_cast<uint32_t>(nstr), severity};
-    // (time, id) order; the common case appends.
-    auto before = [&](const Held& a, const Held& b) {
-      return a.t != b.t ? a.t < b.t : held_str(k, a, 0) < held_str(k, b, 0);
-    };
-    if (k.held.size() == k.done || !before(h, k.held.back())) {
-      k.held.push_back(h);
-    } else {
-      auto pos = std::upper_bound(k.held.begin() + static_cast<std::ptrdiff_t>(k.done),
-                                  k.held.end(), h, before);
-      k.held.insert(pos, h);
-    }
+    log_.push_back(
+        Logged{t, hash_bytes(strs[1]), off, static_cast<uint32_t>(strs.size()), severity});
     return true;
+  }
+
+  // Hands the log to the keys and settles every key at `now`.
+  void flush(int64_t now) {
+    if (!log_.empty()) {
+      // Grouped by key and roughly in time order, for locality only: hold() finds each
+      // capture's key and place whatever the order (keys with the same hash interleave).
+      order_.resize(log_.size());
+      for (std::size_t i = 0; i < log_.size(); ++i) {
+        order_[i] = Order{log_[i].hash, log_[i].t, static_cast<uint32_t>(i)};
+      }
+      std::sort(order_.begin(), order_.end(), [](const Order& a, const Order& b) {
+        return a.hash != b.hash ? a.hash < b.hash : a.t < b.t;
+      });
+      LazyKey* k = nullptr;
+      std::string_view key;
+      for (const Order& o : order_) {
+        const Logged& l = log_[o.index];
+        if (k == nullptr || logged_str(l, 1) != key) {
+          key = logged_str(l, 1);
+          auto it = lazy_.find(key);
+          if (it == lazy_.end()) it = lazy_.try_emplace(std::string(key)).first;
+          k = &it->second;
+        }
+        hold(k, l);
+      }
+      log_.clear();
+      log_bytes_.clear();
+    }
+    sweep(now);
+  }
+
+  // Appends a logged capture to its key, in (time, id) order among the key's queued ones.
+  void hold(LazyKey* k, const Logged& l) {
+    const auto off = static_cast<uint32_t>(k->bytes.size());
+    const std::size_t nstr = l.nstr - 1;  // all but the key
+    std::size_t total = 4 * nstr;
+    for (std::size_t i = 0; i < l.nstr; ++i) {
+      if (i != 1) total += logged_str(l, i).size();
+    }
+    k->bytes.resize(off + total);
+    char* ends = k->bytes.data() + off;
+    char* bytes = ends + 4 * nstr;
+    uint32_t end = 0;
+    for (std::size_t i = 0; i < l.nstr; ++i) {
+      if (i == 1) continue;
+      const std::string_view v = logged_str(l, i);
+      if (!v.empty()) std::memcpy(bytes + end, v.data(), v.size());
+      end += static_cast<uint32_t>(v.size());
+      std::memcpy(ends, &end, 4);
+      ends += 4;
+    }
+    const Held h{l.t, off, static_cast<uint32_t>(nstr), l.severity};
+    // Logged captures come after every processed one (they were at or after the frontier when
+    // they arrived, and the key was settled at an earlier one); the common case appends.
+    auto before = [&](const Held& a, const Held& b) {
+      return a.t != b.t ? a.t < b.t : held_str(*k, a, 0) < held_str(*k, b, 0);
+    };
+    if (k->held.size() == k->done || !before(h, k->held.back())) {
+      k->held.push_back(h);
+    } else {
+      auto pos = std::upper_bound(k->held.begin() + static_cast<std::ptrdiff_t>(k->done),
+                                  k->held.end(), h, before);
+      k->held.insert(pos, h);
+    }
   }
 
   void undefer() override {
     if (!deferred_) return;
-    deferred_ = false;
     const int64_t now = frontier();
+    flush(now);
+    deferred_ = false;
     struct Live {
       int64_t t;
       std::string_view id;
@@ -389,6 +454,9 @@ class ThresholdOperator final : public OperatorBase {
   void deferred_stats(StateStats* s) const override {
     if (!deferred_) return;
     const int64_t now = frontier();
+    // The log handed to the keys first: nothing the queue would do differently (the bounds
+    // defer() keeps hold), only earlier.
+    const_cast<ThresholdOperator*>(this)->flush(now);
     s->evictions += lazy_expired_;
     for (const auto& [key, k] : lazy_) {
       const Walked w = walk(k, now);
@@ -433,7 +501,15 @@ class ThresholdOperator final : public OperatorBase {
   bool deferred_;
   std::unordered_map<std::string, LazyKey, StringHash, StringEq> lazy_;
   uint64_t lazy_expired_ = 0;  // TTL expiries of keys dropped from lazy_
-  int64_t next_sweep_ = kMinTime;
+  uint64_t max_held_ = 0;      // the most captures a key held at the last flush
+  std::vector<Logged> log_;    // captures not yet handed to their keys, as they arrived
+  std::string log_bytes_;
+  struct Order {
+    uint64_t hash;
+    int64_t t;
+    uint32_t index;
+  };
+  std::vector<Order> order_;  // flush()'s sort
 };
 
 class DistinctOperator final : public OperatorBase {
