@@ -88,6 +88,21 @@ inline void mark_candidate(const char* p, std::size_t at, const std::vector<std:
   }
 }
 
+// The candidate bytes of the 32 at p: backslashes, and where needle j's first byte is at p and
+// its last at p + off[j].
+__attribute__((target("avx2"))) inline __m256i mark_block(const char* p, std::size_t k,
+                                                          const __m256i* first, const __m256i* last,
+                                                          const std::size_t* off, __m256i bs) {
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  __m256i any = _mm256_cmpeq_epi8(b, bs);
+  for (std::size_t j = 0; j < k; ++j) {
+    const __m256i e = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + off[j]));
+    any = _mm256_or_si256(
+        any, _mm256_and_si256(_mm256_cmpeq_epi8(b, first[j]), _mm256_cmpeq_epi8(e, last[j])));
+  }
+  return any;
+}
+
 // The same, 32 bytes at a time: a needle's candidates are where its first and its last byte
 // both sit at the right distance (then compared whole). K needles (K = 0 for any count up to 8).
 template <std::size_t K>
@@ -108,6 +123,22 @@ __attribute__((target("avx2"))) void find_marks_avx2(const char* p, std::size_t 
   }
   const __m256i bs = _mm256_set1_epi8('\\');
   std::size_t i = 0;
+  auto candidates = [&](std::size_t at) __attribute__((target("avx2"))) {
+    return mark_block(p + at, k, first, last, off, bs);
+  };
+  // Two blocks at a time while nothing is found (the common case), then one.
+  for (; i + 64 + span - 1 <= n; i += 64) {
+    const __m256i a0 = candidates(i);
+    const __m256i a1 = candidates(i + 32);
+    if (_mm256_testz_si256(_mm256_or_si256(a0, a1), _mm256_or_si256(a0, a1))) continue;
+    for (int h = 0; h < 2; ++h) {
+      auto mask = static_cast<uint32_t>(_mm256_movemask_epi8(h == 0 ? a0 : a1));
+      while (mask != 0) {
+        mark_candidate(p, i + 32 * h + static_cast<std::size_t>(__builtin_ctz(mask)), needles, out);
+        mask &= mask - 1;
+      }
+    }
+  }
   // Blocks whose every candidate needle lies inside [0, n).
   for (; i + 32 + span - 1 <= n; i += 32) {
     const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
@@ -135,41 +166,6 @@ void find_marks(const char* p, std::size_t n, const std::vector<std::string>& ne
     find_marks_avx2<0>(p, n, needles, out);
   } else {
     find_marks_scalar(p, 0, n, needles, out);
-  }
-}
-
-// out[j] = buf[index[j]] for j < n (out has room for n + 8).
-void gather_bytes_scalar(const uint8_t* buf, const uint32_t* index, uint32_t from, uint32_t n,
-                         uint8_t* out) {
-  for (uint32_t j = from; j < n; ++j) out[j] = buf[index[j]];
-}
-
-__attribute__((target("avx2"))) void gather_bytes_avx2(const uint8_t* buf, const uint32_t* index,
-                                                       uint32_t n, uint8_t* out) {
-  // Each gathered dword holds its byte in the low 8 bits: pick those into the low 8 bytes.
-  const __m256i pick =
-      _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12, -1,
-                       -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-  uint32_t j = 0;
-  // A dword gathered at index[j] reads 3 bytes past it: inside the window's padding.
-  for (; j + 8 <= n; j += 8) {
-    const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(index + j));
-    const __m256i w = _mm256_i32gather_epi32(reinterpret_cast<const int*>(buf), idx, 1);
-    const __m256i b = _mm256_shuffle_epi8(w, pick);
-    const uint32_t lo = static_cast<uint32_t>(_mm256_extract_epi32(b, 0));
-    const uint32_t hi = static_cast<uint32_t>(_mm256_extract_epi32(b, 4));
-    std::memcpy(out + j, &lo, 4);
-    std::memcpy(out + j + 4, &hi, 4);
-  }
-  gather_bytes_scalar(buf, index, j, n, out);
-}
-
-void gather_bytes(const uint8_t* buf, const uint32_t* index, uint32_t n, uint8_t* out) {
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) {
-    gather_bytes_avx2(buf, index, n, out);
-  } else {
-    gather_bytes_scalar(buf, index, 0, n, out);
   }
 }
 
@@ -514,9 +510,6 @@ class Framer {
     if (needles_ != nullptr) {
       marks_.clear();
       find_marks(d_.data() + start, end - start, *needles_, &marks_);
-      tok_.resize(count + 16);
-      gather_bytes(buf, index, count, tok_.data());
-      std::memset(tok_.data() + count, 0, 8);
     }
     while (true) {
       const uint32_t k = impl->next_structural_index;
@@ -524,7 +517,7 @@ class Framer {
       const std::size_t rec_start = start + index[k];
       if (needles_ != nullptr) {
         while (mark < marks_.size() && marks_[mark] < index[k]) ++mark;
-        const uint32_t after = skip_walk(buf, index, tok_.data(), count, k);
+        const uint32_t after = skip_walk(buf, index, count, k);
         // The record's last byte, when the walk took it whole.
         const uint32_t last = after != 0 ? index[after - 1] : 0;
         if (after != 0 && (mark == marks_.size() || marks_[mark] > last) &&
@@ -568,10 +561,9 @@ class Framer {
   // structural, numbers of the JSON grammar (the walk takes only those without an exponent and
   // with at most 18 digits, which simdjson always accepts), string escapes (none: no backslash),
   // and the depth (the walk stops at 32).
-  uint32_t skip_walk(const uint8_t* buf, const uint32_t* index, const uint8_t* tok, uint32_t count,
-                     uint32_t k) {
-    // tok[j] is buf[index[j]], and 0 from tok[count] on.
-    constexpr uint32_t kStringMember = '"' | ':' << 8 | '"' << 16 | ',' << 24;
+  uint32_t skip_walk(const uint8_t* buf, const uint32_t* index, uint32_t count, uint32_t k) {
+    // tok(j) is buf[index[j]], and 0 from j == count on.
+    auto tok = [&](uint32_t j) -> uint8_t { return j < count ? buf[index[j]] : 0; };
     handler_.skip_begin();
     uint64_t arrays = 0;  // bit d: the container at depth d is an array
     int depth = 0;
@@ -584,25 +576,29 @@ class Framer {
     if (depth > kSkipMaxDepth || i + 1 >= count) return 0;
     if (depth == 2) descend = open_descends;
     report = depth == 1 || (depth == 2 && descend);
-    if (tok[i] == '{') {
+    if (tok(i) == '{') {
       arrays &= ~(uint64_t{1} << depth);
       ++i;
-      if (tok[i] == '}') goto close;
+      if (tok(i) == '}') goto close;
       goto member;
     }
     arrays |= uint64_t{1} << depth;
     ++i;
-    if (tok[i] == ']') goto close;
+    if (tok(i) == ']') goto close;
     goto element;
   member : {
     // The common member first: a key, a string value, then ',' (taken as the general case below
     // would take it), unless the handler wants to see it.
-    while (load32(tok + i) == kStringMember && !(depth == 1 && skip_key(buf, index, i))) i += 4;
+    while (i + 4 < count && buf[index[i]] == '"' && buf[index[i + 1]] == ':' &&
+           buf[index[i + 2]] == '"' && buf[index[i + 3]] == ',' &&
+           !(depth == 1 && skip_key(buf, index, i))) {
+      i += 4;
+    }
     // i at a key: '"', then ':', then the value.
-    if (i + 2 >= count || tok[i] != '"' || tok[i + 1] != ':') return 0;
+    if (i + 2 >= count || tok(i) != '"' || tok(i + 1) != ':') return 0;
     const uint32_t key_at = i;
     i += 2;
-    const uint8_t c = tok[i];
+    const uint8_t c = tok(i);
     open_descends = false;
     if (report) {
       const JsonKind kind = value_kind(c);
@@ -628,7 +624,7 @@ class Framer {
     goto after_value;
   }
   element : {
-    const uint8_t c = tok[i];
+    const uint8_t c = tok(i);
     if (c == '"') {
       ++i;
       goto after_value;
@@ -640,12 +636,12 @@ class Framer {
     goto after_value;
   }
   after_value:
-    if (tok[i] == ',') {
+    if (tok(i) == ',') {
       ++i;
       if ((arrays >> depth) & 1) goto element;
       goto member;
     }
-    if (tok[i] != (((arrays >> depth) & 1) ? ']' : '}')) return 0;  // tok[count] is 0
+    if (tok(i) != (((arrays >> depth) & 1) ? ']' : '}')) return 0;  // tok(count) is 0
   close:
     // i at the closer of the container at `depth`.
     ++i;
@@ -655,11 +651,6 @@ class Framer {
     goto after_value;
   }
 
-  static uint32_t load32(const uint8_t* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-  }
   static uint64_t load64(const uint8_t* p) {
     uint64_t v;
     std::memcpy(&v, p, 8);
@@ -955,10 +946,9 @@ class Framer {
   BulkParser::Impl* bulk_ = nullptr;  // the one-pass path, when the handler has one
   const std::vector<std::string>* needles_ = nullptr;  // the handler's skip test, when it has one
   std::vector<uint32_t> marks_;                        // find_marks() over the current window
-  std::vector<uint8_t> tok_;             // the current window's structural bytes (skip test)
-  std::vector<SkipKey> skip_key_words_;  // the handler's skip_keys()
-  uint64_t skip_key_lengths_ = 0;        // bit n: a skip key has n bytes
-  std::size_t slow_until_ = 0;           // the one-pass path is not tried before this position
+  std::vector<SkipKey> skip_key_words_;                // the handler's skip_keys()
+  uint64_t skip_key_lengths_ = 0;                      // bit n: a skip key has n bytes
+  std::size_t slow_until_ = 0;  // the one-pass path is not tried before this position
 };
 
 }  // namespace

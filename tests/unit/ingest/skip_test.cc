@@ -1,8 +1,9 @@
 // The CloudTrail parser's skip test (ParseOptions::skip_unless, used by `sentinel filter`):
 // with it, a record whose bytes hold none of the strings may come as a placeholder
-// (CloudTrailEvent::skipped) instead of a parsed event. Everything else must be the same as
-// without it: the same records accepted in the same order with the same record numbers and
-// offsets, the same rejects (reason, record, line, offset, detail), and no record holding one of
+// (CloudTrailEvent::skipped) instead of a parsed event, and events come without their line.
+// Everything else must be the same as without it: the same records accepted in the same order
+// with the same record numbers, offsets and fields, the same rejects (reason, record, line,
+// offset, detail, including those the parser makes itself), and no record holding one of
 // the strings skipped; whatever damage the data has (grammar, numbers, literals, escapes, types
 // of the typed fields, times, nesting, UTF-8), wherever the one-pass path's windows fall.
 #include <filesystem>
@@ -33,7 +34,10 @@ class LogSink : public ingest::EventSink {
   void on_cloudtrail(const ingest::CloudTrailEvent& e) override {
     Entry x{e.skipped ? 'S' : 'E', e.meta.ref.record, e.meta.ref.offset, {}, std::string(e.raw)};
     if (!e.skipped) {
-      ingest::append_jsonl(e, &x.text, &scratch_);
+      // Events of a skipping read come without their line (rejects keep theirs).
+      ingest::CloudTrailEvent c = e;
+      c.meta.ref.line = 0;
+      ingest::append_jsonl(c, &x.text, &scratch_);
     } else {
       ++skipped;
     }
