@@ -1,5 +1,6 @@
 #include "store/writer.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace sentinel::store {
@@ -28,10 +29,9 @@ Writer::Writer(Store* store) : store_(store) {
        "user_name, access_key, issuer, identity_account, event_type, event_category, version, "
        "read_only, management, mfa, insight, raw, file_id, id) VALUES "
        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  prep(&ins_uid_, "INSERT OR IGNORE INTO ct_uid(key, id) VALUES (?, ?)");
-  prep(&get_uid_,
-       "SELECT c.uid, coalesce(c.account, 0) FROM ct_uid u JOIN ct_events c ON c.id = u.id "
-       "WHERE u.key = ?");
+  prep(&ins_uid_, "INSERT INTO ct_uid(key, id) VALUES (?, ?)");
+  prep(&get_uid_, "SELECT id FROM ct_uid WHERE key = ?");
+  prep(&get_row_, "SELECT uid, coalesce(account, 0) FROM ct_events WHERE id = ?");
   prep(&get_more_, "SELECT 1 FROM ct_uid_more WHERE uid = ? AND account = ?");
   prep(&ins_more_, "INSERT INTO ct_uid_more(uid, account, id) VALUES (?, ?, ?)");
   prep(&ins_dns_,
@@ -79,7 +79,7 @@ bool Writer::begin() {
          "SELECT max(coalesce((SELECT max(id) FROM ct_events), 0), "
          "coalesce((SELECT max(last_id) FROM ct_segs), 0)) + 1, "
          "coalesce((SELECT max(seg) FROM ct_segs), 0) + 1, "
-         "EXISTS (SELECT 1 FROM ct_uid_more)",
+         "EXISTS (SELECT 1 FROM ct_uid_more), NOT EXISTS (SELECT 1 FROM ct_uid)",
          &err);
   if (!n.ok() || n.step() != SQLITE_ROW) {
     error_ = "begin: " + err;
@@ -88,12 +88,16 @@ bool Writer::begin() {
   next_ct_id_ = n.col_int(0);
   next_seg_ = n.col_int(1);
   has_more_ = n.col_int(2) != 0;
+  uid_empty_ = n.col_int(3) != 0;
   postings_.clear();
+  txn_uids_.clear();
   return true;
 }
 
 bool Writer::commit() {
-  // The transaction's rows are one segment of postings, written with them.
+  // The transaction's rows are one segment of postings, written with them, and their ct_uid
+  // entries.
+  if (!flush_uids()) return false;
   if (!postings_.empty() && !postings_.flush(store_->db(), next_seg_++, &error_)) return false;
   if (!exec(store_->db(), "COMMIT", &error_)) return false;
   return true;
@@ -102,6 +106,7 @@ bool Writer::commit() {
 void Writer::rollback() {
   exec(store_->db(), "ROLLBACK", nullptr);
   postings_.clear();
+  txn_uids_.clear();
   // The in-memory dictionary may now name rows that were rolled back: reload lazily by
   // dropping it (the next Writer reloads). Callers stop writing after a rollback.
   dict_.clear();
@@ -127,8 +132,8 @@ bool Writer::put_engine_state(std::string_view rules_fingerprint, std::string_vi
 }
 
 int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
-  sqlite3* db = store_->db();
-  auto in_more = [&]() {
+  // A row stored while its key was taken is only in ct_uid_more (rare: empty in most stores).
+  if (has_more_) {
     get_more_.bind_blob(1, uid);
     get_more_.bind(2, account);
     const int rc = get_more_.step();
@@ -137,30 +142,34 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
       fail("read ct_uid_more");
       return -1;
     }
-    return rc == SQLITE_ROW ? 1 : 0;
-  };
-  // A row stored while its key was taken is only in ct_uid_more (rare: empty in most stores).
-  if (has_more_) {
-    const int m = in_more();
-    if (m != 0) return m < 0 ? -1 : 0;
+    if (rc == SQLITE_ROW) return 0;
   }
-  ins_uid_.bind(1, ct_uid_key(uid));
-  ins_uid_.bind(2, id);
-  if (ins_uid_.step() != SQLITE_DONE) {
-    fail("insert ct_uid");
-    return -1;
+  const int64_t key = ct_uid_key(uid);
+  // The row that holds the key: one of this transaction's (its ct_uid entry is written at
+  // commit), else one stored before (none when ct_uid was empty at begin()).
+  auto [at, fresh] = txn_uids_.try_emplace(key, id);
+  int64_t holder = fresh ? 0 : at->second;
+  if (fresh && !uid_empty_) {
+    get_uid_.bind(1, key);
+    const int rc = get_uid_.step();
+    if (rc == SQLITE_ROW) holder = get_uid_.col_int(0);
+    get_uid_.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      fail("read ct_uid");
+      return -1;
+    }
+    if (holder != 0) txn_uids_.erase(at);
   }
-  ins_uid_.rewind();
-  if (sqlite3_changes(db) > 0) return 1;
+  if (holder == 0) return 1;  // a new key: its entry goes in at commit, in key order
   // The key is taken: the same event again, or another one with the same key (the eventID in
   // another account, or a hash collision), which then goes to ct_uid_more.
-  get_uid_.bind(1, ct_uid_key(uid));
+  get_row_.bind(1, holder);
   bool same = false;
-  const int rc = get_uid_.step();
-  if (rc == SQLITE_ROW) same = get_uid_.col_blob(0) == uid && get_uid_.col_int(1) == account;
-  get_uid_.reset();
+  const int rc = get_row_.step();
+  if (rc == SQLITE_ROW) same = get_row_.col_blob(0) == uid && get_row_.col_int(1) == account;
+  get_row_.reset();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    fail("read ct_uid");
+    fail("read ct_events");
     return -1;
   }
   if (same) return 0;
@@ -175,6 +184,20 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
   }
   has_more_ = true;
   return 1;
+}
+
+bool Writer::flush_uids() {
+  // In key order: the inserts walk the B-tree once instead of landing on random pages.
+  std::vector<std::pair<int64_t, int64_t>> v(txn_uids_.begin(), txn_uids_.end());
+  std::sort(v.begin(), v.end());
+  for (const auto& [key, id] : v) {
+    ins_uid_.bind(1, key);
+    ins_uid_.bind(2, id);
+    if (ins_uid_.step() != SQLITE_DONE) return fail("insert ct_uid");
+    ins_uid_.rewind();
+  }
+  txn_uids_.clear();
+  return true;
 }
 
 int64_t Writer::intern(std::string_view s) {

@@ -58,9 +58,12 @@ class Writer {
  private:
   int64_t intern(std::string_view s);
   bool fail(const char* what);
-  /// Claims a CloudTrail row's identity (uid, account) for rowid `id`: 1 when new (its ct_uid or
-  /// ct_uid_more entry is written), 0 when the store has it already, -1 on a store error.
+  /// Claims a CloudTrail row's identity (uid, account) for rowid `id`: 1 when new (its ct_uid
+  /// entry is kept for commit, or its ct_uid_more entry written), 0 when the store or the open
+  /// transaction has it already, -1 on a store error.
   int claim_uid(std::string_view uid, int64_t account, int64_t id);
+  /// Writes the open transaction's ct_uid entries, in key order.
+  bool flush_uids();
 
   Store* store_;
   std::string error_;
@@ -77,7 +80,9 @@ class Writer {
   std::vector<std::pair<int64_t, int64_t>> block_rows_;
   Stmt ins_string_, ins_file_, del_file_flows_, ins_block_, ins_ct_, ins_dns_, ins_gd_, ins_flow_;
   Stmt ins_ct_block_;
-  Stmt ins_uid_, get_uid_, get_more_, ins_more_;
+  Stmt ins_uid_, get_uid_, get_row_, get_more_, ins_more_;
+  std::unordered_map<int64_t, int64_t> txn_uids_;  ///< ct_uid key -> rowid, this transaction's
+  bool uid_empty_ = false;  ///< ct_uid was empty at begin(): no stored row to look up
   int64_t next_ct_id_ = 1;  ///< rowid of the next CloudTrail row (set by begin())
   int64_t next_seg_ = 1;    ///< the open transaction's segment
   bool has_more_ = false;   ///< ct_uid_more has rows
