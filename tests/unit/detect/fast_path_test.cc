@@ -265,5 +265,41 @@ TEST(EngineSharedComparisons, EachEventGetsItsOwnAnswer) {
   EXPECT_EQ(st.events, 5u);
 }
 
+// Case-insensitive user-agent rules are found by one scan of the lowercased agent (16 bytes
+// at a time): the needle at every offset across the blocks, with the bytes just outside A-Z
+// ('@', '[') and non-ASCII bytes left as they are.
+TEST(EnginePrefilter, CaseInsensitiveAgentAtEveryOffset) {
+  std::vector<std::string> recs;
+  std::string want_at, want_bracket;
+  for (int off = 0; off <= 40; ++off) {
+    const std::string id = "e" + std::to_string(off);
+    const std::string agent = std::string(static_cast<std::size_t>(off), 'Q') + "SCAN@ER-[\u00c9]" +
+                              std::string(static_cast<std::size_t>(off % 7), 'z');
+    recs.push_back(
+        ct("\"eventID\":\"" + id + "\",\"eventName\":\"X\",\"userAgent\":\"" + agent + "\""));
+    want_at += id + " ";
+  }
+  // "qqq" lowercased only at 3+ leading Q's; a byte past Z must not become '{'.
+  const std::vector<RuleText> rules = {
+      {"at", "{userAgent: {icontains: 'scan@er-[\u00c9]'}}"},
+      {"brace", "{userAgent: {icontains: 'scan@er-{'}}"},
+      {"qs", "{userAgent: {icontains: 'qqqscan'}}"},
+  };
+  detect::EngineStats st;
+  auto hits = hits_by_rule(rules, records(recs), &st);
+  std::vector<std::string> ids;
+  for (int off = 0; off <= 40; ++off) ids.push_back("e" + std::to_string(off));
+  std::sort(ids.begin(), ids.end());
+  std::string all, qs;
+  for (const auto& id : ids) {
+    all += id + " ";
+    if (std::stoi(id.substr(1)) >= 3) qs += id + " ";
+  }
+  EXPECT_EQ(hits["at"], all);
+  EXPECT_EQ(hits["brace"], "");
+  EXPECT_EQ(hits["qs"], qs);
+  EXPECT_GT(st.prefilter_scans, 0u);
+}
+
 }  // namespace
 }  // namespace sentinel::testing::dt
