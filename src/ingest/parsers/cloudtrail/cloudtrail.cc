@@ -343,6 +343,24 @@ struct CloudTrailParser::Impl : RecordHandler {
   // the record is accepted: each one is checked.) Members with string or null values are seen
   // only for the names in skip_keys_list; the others are fine as strings or null. ----
 
+  // `YYYY-MM-DDTHH:MM:SSZ` with the month, day, hour, minute and second in the ranges
+  // parse_iso8601_ms takes (CloudTrail's own form): parse_iso8601_ms accepts every such time,
+  // so the skip test need not call it.
+  static bool plain_utc_time(std::string_view t) {
+    if (t.size() != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' ||
+        t[16] != ':' || t[19] != 'Z') {
+      return false;
+    }
+    auto num = [&](std::size_t at) {
+      const int a = t[at] - '0', b = t[at + 1] - '0';
+      return (a < 0 || a > 9 || b < 0 || b > 9) ? -1 : a * 10 + b;
+    };
+    if (num(0) < 0 || num(2) < 0) return false;  // the year
+    const int mo = num(5), d = num(8), h = num(11), mi = num(14), sec = num(17);
+    return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 &&
+           sec >= 0 && sec <= 60;
+  }
+
   const std::vector<std::string>* skip_needles() override {
     return ctx != nullptr && ctx->options != nullptr ? ctx->options->skip_unless : nullptr;
   }
@@ -378,7 +396,7 @@ struct CloudTrailParser::Impl : RecordHandler {
         skip_ct = true;
         break;
       case Key::kEventTime:
-        if (kind == JsonKind::kString && !text.empty()) {
+        if (kind == JsonKind::kString && !text.empty() && !plain_utc_time(text)) {
           int64_t ms;
           if (!parse_iso8601_ms(text, &ms)) return SkipVerdict::kNo;
         }
