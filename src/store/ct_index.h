@@ -10,9 +10,9 @@
 /// - Postings: each writer transaction is a segment (`ct_segs`: a run of consecutive rowids with
 ///   its time range), and `ct_post(seg, term, rows) WITHOUT ROWID` holds, for each term of the
 ///   segment, the (rowid, time) pairs of its rows. Terms are a source IP or principal dictionary
-///   id, a bucket of access keys (by hash), or an hour of event time. Rows are written in (seg, term)
-///   order, so each transaction appends at the right edge of one B-tree; a lookup reads one row
-///   per segment. Postings only narrow: callers check each row's own columns.
+///   id, a bucket of access keys (by hash), or an hour of event time. Rows are written in (seg,
+///   term) order, so each transaction appends at the right edge of one B-tree; a lookup reads one
+///   row per segment. Postings only narrow: callers check each row's own columns.
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -96,7 +96,6 @@ class CtPostingsReader {
   sqlite3* db_;
   Stmt range_;       // every segment
   Stmt range_time_;  // segments whose time range meets [since, until)
-  std::vector<CtPosting> scratch_;
 };
 
 /// The eventID text of a ct_events.uid: a packed UUID, NUL + content hash (32 hex), or the text.
