@@ -107,13 +107,21 @@ bool parse_number(std::string_view s, double* out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(*out);
 }
 
-// True when `s` holds a byte no rendering of a JSON number has: a record value compared as a
-// number's text (a quoted "100" against 1e2) is then never equal to it.
+// True when `s` holds a byte no rendering of a JSON number has: a number's text (as the
+// comparison renders it) then never contains it.
 bool beyond_number_text(std::string_view s) {
   for (char c : s) {
     if (std::string_view("0123456789+-.eE").find(c) == std::string_view::npos) return true;
   }
   return false;
+}
+
+// True when `s` could be the text of a JSON number as the comparison renders it (all of it reads
+// as a number): only then may a record value equal to it be written otherwise (1e2 for "100").
+bool could_be_number_text(std::string_view s) {
+  double d;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
 // The longest run of literal text in a glob (`*` and `?` split; `\*`, `\?`, `\\` are literal).
@@ -184,12 +192,15 @@ bool needed_literals(const Predicate& p, std::vector<std::string>* out) {
       // A number pattern also matches numbers by value: no literal.
       if (i < p.numbers.size() && !std::isnan(p.numbers[i])) return false;
       lit = p.strings[i];
+      if (could_be_number_text(lit)) return false;
     } else if (p.op == CmpOp::kGlob) {
+      // A part of a number's text ("29.2" in 129.25) must hold a byte no number has.
       lit = longest_glob_literal(p.strings[i]);
+      if (!beyond_number_text(lit)) return false;
     } else {
       return false;
     }
-    if (lit.empty() || !beyond_number_text(lit)) return false;
+    if (lit.empty()) return false;
     v.push_back(std::move(lit));
   }
   *out = std::move(v);

@@ -32,6 +32,9 @@ TEST(RequiredLiterals, EqualityAndWildcards) {
   EXPECT_EQ(lits(R"({ $.errorCode = "*Unauthorized*Op" })"), "Unauthorized");
   EXPECT_EQ(lits(R"({ $.a[*].b = "x?y" })"), "x?y");  // CloudWatch has no '?' wildcard
   EXPECT_EQ(lits(R"({ $.tags[0] = "prod" })"), "prod");
+  // No number is written 86.29.230.184: a dotted quad is a literal.
+  EXPECT_EQ(lits(R"({ $.sourceIPAddress = "86.29.230.184" })"), "86.29.230.184");
+  EXPECT_EQ(lits(R"({ $.sourceIPAddress = 86.29.230.184 })"), "86.29.230.184");
 }
 
 TEST(RequiredLiterals, AndTakesOneSideOrTakesBoth) {
@@ -48,6 +51,9 @@ TEST(RequiredLiterals, NoneWhereAMatchNeedNotHoldTheText) {
   EXPECT_EQ(lits(R"({ $.latency = 250 })"), "none");    // 2.5e2 matches too
   EXPECT_EQ(lits(R"({ $.latency = "250" })"), "none");  // a number's text
   EXPECT_EQ(lits(R"({ $.x = "1e5" })"), "none");
+  EXPECT_EQ(lits(R"({ $.x = "1.5" })"), "none");
+  EXPECT_EQ(lits(R"({ $.x = "*29.2*" })"), "none");  // inside 129.25, written 1.2925e2
+  EXPECT_EQ(lits(R"({ $.x = "10.0.*" })"), "none");
   EXPECT_EQ(lits(R"({ $.x = * })"), "none");
   EXPECT_EQ(lits(R"({ $.x IS NULL })"), "none");
   EXPECT_EQ(lits(R"({ $.x NOT EXISTS })"), "none");
@@ -95,6 +101,7 @@ const char* const kPatterns[] = {
     R"({ $.requestParameters.bucketName = "*" && $.eventName = "*Object" })",
     R"({ $.resources[*].ARN = "arn:*" })",
     R"({ $.sourceIPAddress = "*.amazonaws.com" })",
+    R"({ $.sourceIPAddress = "10.0.0.1" || $.sourceIPAddress = 192.168.0.10 })",
 };
 
 TEST(RequiredLiterals, MatchedRecordsHoldOneOfThem) {
