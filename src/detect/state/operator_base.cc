@@ -239,6 +239,11 @@ void OperatorBase::advance(int64_t watermark_ms, StateSink& sink) {
 }
 
 void OperatorBase::finish(StateSink& sink) {
+  if (finish_deferred()) {
+    finished_ = true;
+    on_finish(sink);
+    return;
+  }
   undefer();
   finished_ = true;
   drain(kMaxTime, sink);

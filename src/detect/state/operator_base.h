@@ -188,6 +188,11 @@ class OperatorBase : public StatefulOperator {
     return false;
   }
   virtual void undefer() {}
+  /// finish() for what an operator holds deferred, when it can end it without the queue: takes
+  /// every held capture as processed (as the final drain would, firing nothing) and moves the
+  /// frontier where that drain would leave it (set_frontier); false: undefer and drain.
+  virtual bool finish_deferred() { return false; }
+  void set_frontier(int64_t now) { now_ = now; }
   virtual void deferred_stats(StateStats* /*s*/) const {}
   /// Every queued capture with a time before this has been processed (and on_time() called
   /// with it); captures accepted from now on have a time at or after it unless late-accepted.

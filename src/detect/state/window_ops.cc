@@ -297,7 +297,7 @@ class ThresholdOperator final : public OperatorBase {
   bool defer(int64_t t, double severity, const std::vector<std::string_view>& strs) override {
     if (!deferred_) return false;
     const int64_t now = frontier();
-    if (t < now) {
+    if (t < now || finished_deferred_) {
       undefer();  // late-accepted: the queue processes it at once, out of (time, id) order
       return false;
     }
@@ -394,6 +394,21 @@ class ThresholdOperator final : public OperatorBase {
                                   k->held.end(), h, before);
       k->held.insert(pos, h);
     }
+  }
+
+  // What the final drain would do: process every held capture in (time, id) order per key (no
+  // key can reach N: the bounds defer() keeps), the frontier at the last one's time.
+  bool finish_deferred() override {
+    if (!deferred_) return false;
+    flush(frontier());
+    int64_t last = frontier();
+    for (auto& [key, k] : lazy_) {
+      if (!k.held.empty()) last = std::max(last, k.held.back().t);
+      settle(&k, kMaxTime);
+    }
+    set_frontier(last);
+    finished_deferred_ = true;
+    return true;
   }
 
   void undefer() override {
@@ -500,9 +515,10 @@ class ThresholdOperator final : public OperatorBase {
   int64_t ttl_ms_;
   bool deferred_;
   std::unordered_map<std::string, LazyKey, StringHash, StringEq> lazy_;
-  uint64_t lazy_expired_ = 0;  // TTL expiries of keys dropped from lazy_
-  uint64_t max_held_ = 0;      // the most captures a key held at the last flush
-  std::vector<Logged> log_;    // captures not yet handed to their keys, as they arrived
+  uint64_t lazy_expired_ = 0;       // TTL expiries of keys dropped from lazy_
+  uint64_t max_held_ = 0;           // the most captures a key held at the last flush
+  bool finished_deferred_ = false;  // finish_deferred() ran: every held capture is processed
+  std::vector<Logged> log_;         // captures not yet handed to their keys, as they arrived
   std::string log_bytes_;
   struct Order {
     uint64_t hash;

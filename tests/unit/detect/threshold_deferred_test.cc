@@ -111,6 +111,7 @@ struct Outcome {
   std::vector<std::string> hits;
   std::vector<std::string> stats;  // after every file
   std::string snapshot;            // save() after file `save_at` (none when out of range)
+  std::string final_snapshot;      // save() after finish()
 };
 
 // `every_file`: the counters after every file, else at the end only (reading the counters
@@ -132,6 +133,7 @@ Outcome run_op(const detect::Rule& rule, bool deferred, const Stream& s, std::si
   op->finish(rec);
   r.stats.push_back(stats_text(op->stats()));
   r.hits = rec.out;
+  op->save(&r.final_snapshot);
   return r;
 }
 
@@ -185,12 +187,14 @@ TEST(ThresholdDeferred, SameHitsCountersAndSnapshotsAsTheQueue) {
       const Outcome deferred = run_op(r, true, s, s.files.size());
       ASSERT_EQ(queued.stats, deferred.stats);
       ASSERT_EQ(queued.hits, deferred.hits);
+      ASSERT_EQ(queued.final_snapshot, deferred.final_snapshot);
       // Without reading the counters on the way: the same state before the end.
       const Outcome quiet = run_op(r, true, s, s.files.size() - 1, false);
       const Outcome quiet_queued = run_op(r, false, s, s.files.size() - 1, false);
       ASSERT_EQ(quiet.snapshot, quiet_queued.snapshot);
       ASSERT_EQ(quiet.stats.back(), queued.stats.back());
       ASSERT_EQ(quiet.hits, queued.hits);
+      ASSERT_EQ(quiet.final_snapshot, queued.final_snapshot);
       total_hits += queued.hits.size();
       const std::string& last = queued.stats.back();
       saw_late_accepted |= last.find(" late_accepted=0 ") == std::string::npos;
