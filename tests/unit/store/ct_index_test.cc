@@ -74,14 +74,7 @@ class CtIndexTest : public StoreFixture {
     for (const auto& [path, bytes] : files) {
       BatchBuilder builder(6);
       FileBatch batch;
-      batch.path = path;
-      batch.size = bytes.size();
-      batch.sha256 = sha256(bytes);
-      builder.begin(&batch);
-      ingest::Reader reader(ingest::ParseOptions{});
-      auto rep = reader.read_bytes(path, bytes, builder);
-      builder.finish();
-      batch.type = rep.type;
+      parse_into(path, bytes, builder, builder, &batch);
       EXPECT_TRUE(w.add(batch, &c)) << w.error();
     }
     EXPECT_TRUE(w.commit()) << w.error();

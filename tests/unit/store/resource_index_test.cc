@@ -111,14 +111,7 @@ class ResourceIndexTest : public StoreFixture {
   void ingest(Store& st, const std::string& path, const std::string& bytes) {
     BatchBuilder builder(6);
     FileBatch batch;
-    batch.path = path;
-    batch.size = bytes.size();
-    batch.sha256 = sha256(bytes);
-    builder.begin(&batch);
-    ingest::Reader reader(ingest::ParseOptions{});
-    auto rep = reader.read_bytes(path, bytes, builder);
-    builder.finish();
-    batch.type = rep.type;
+    parse_into(path, bytes, builder, builder, &batch);
     Writer w(&st);
     ASSERT_TRUE(w.ok()) << w.error();
     WriteCounts c;

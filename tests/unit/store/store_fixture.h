@@ -10,6 +10,8 @@
 #include <string>
 #include <utility>
 
+#include "ingest/reader.h"
+#include "store/batch.h"
 #include "store/sqlite.h"
 #include "store/store.h"
 
@@ -35,6 +37,20 @@ class StoreFixture : public ::testing::Test {
     Stmt s(st.db(), sql, nullptr);
     EXPECT_TRUE(s.ok()) << sql << ": " << sqlite3_errmsg(st.db());
     return s.ok() && s.step() == SQLITE_ROW ? s.col_int(0) : -1;
+  }
+
+  /// Parses `bytes` as the file `path` into `batch` with `builder`, the parser's events going to
+  /// `sink` (the builder itself, or a sink that passes them on to it).
+  static void parse_into(const std::string& path, const std::string& bytes, BatchBuilder& builder,
+                         ingest::EventSink& sink, FileBatch* batch) {
+    batch->path = path;
+    batch->size = bytes.size();
+    batch->sha256 = sha256(bytes);
+    builder.begin(batch);
+    ingest::Reader reader(ingest::ParseOptions{});
+    auto rep = reader.read_bytes(path, bytes, sink);
+    builder.finish();
+    batch->type = rep.type;
   }
 
   /// Turns the schema 3 store at db_ (closed) into the layout of schema 2: the five ct_events

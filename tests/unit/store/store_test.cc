@@ -86,14 +86,7 @@ class StoreTest : public StoreFixture {
     BatchBuilder builder(6);
     auto rec = std::make_unique<Recorder>(&builder);
     FileBatch batch;
-    batch.path = path;
-    batch.size = bytes.size();
-    batch.sha256 = sha256(bytes);
-    builder.begin(&batch);
-    ingest::Reader reader(ingest::ParseOptions{});
-    auto rep = reader.read_bytes(path, bytes, *rec);
-    builder.finish();
-    batch.type = rep.type;
+    parse_into(path, bytes, builder, *rec, &batch);
     Writer w(&st);
     EXPECT_TRUE(w.ok()) << w.error();
     if (w.has_content(batch.sha256)) return rec;
