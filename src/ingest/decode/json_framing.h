@@ -79,15 +79,6 @@ class RecordHandler {
   virtual RecordStatus on_record(std::string_view json, std::size_t capacity, const SourceRef& ref,
                                  RejectReason* reason, std::string_view* detail) = 0;
 
-  /// True when the records this handler accepts need no line number: the framer then hands it
-  /// refs with line 0 (no newline count up to them), and the handler gets the line of a record
-  /// it rejects itself from line_of().
-  virtual bool lines_on_demand() { return false; }
-  /// The line of byte `offset` of the data being framed (valid while frame_json runs).
-  uint64_t line_of(std::size_t offset) {
-    return line_fn_ != nullptr ? line_fn_(line_ctx_, offset) : 0;
-  }
-
   /// The skip test (optional; needs bulk_parser()). A handler returning strings here lets the
   /// one-pass path skip building the tree of an array element whose bytes hold none of them and
   /// no backslash, once a walk over stage 1's structural index has shown simdjson's stage 2
@@ -111,35 +102,12 @@ class RecordHandler {
     return SkipVerdict::kNo;
   }
   /// After every member passed: true when the handler delivered the record `json` without its
-  /// tree (it counts as accepted); false to have it parsed whole. The ref has no line (0).
+  /// tree (it counts as accepted); false to have it parsed whole.
   virtual bool skip_deliver(std::string_view json, const SourceRef& ref) {
     (void)json;
     (void)ref;
     return false;
   }
-
- private:
-  friend class LineSource;
-  uint64_t (*line_fn_)(void*, std::size_t) = nullptr;
-  void* line_ctx_ = nullptr;
-};
-
-/// Lets a handler ask the framer for line numbers while it runs (RecordHandler::line_of).
-class LineSource {
- public:
-  LineSource(RecordHandler& h, uint64_t (*fn)(void*, std::size_t), void* ctx) : h_(h) {
-    h_.line_fn_ = fn;
-    h_.line_ctx_ = ctx;
-  }
-  ~LineSource() {
-    h_.line_fn_ = nullptr;
-    h_.line_ctx_ = nullptr;
-  }
-  LineSource(const LineSource&) = delete;
-  LineSource& operator=(const LineSource&) = delete;
-
- private:
-  RecordHandler& h_;
 };
 
 struct FramingStats {

@@ -1,8 +1,8 @@
 // The CloudTrail parser's skip test (ParseOptions::skip_unless, used by `sentinel filter`):
 // with it, a record whose bytes hold none of the strings may come as a placeholder
-// (CloudTrailEvent::skipped) instead of a parsed event, and events come without their line.
-// Everything else must be the same as without it: the same records accepted in the same order
-// with the same record numbers, offsets and fields, the same rejects (reason, record, line,
+// (CloudTrailEvent::skipped) instead of a parsed event. Everything else must be the same as
+// without it: the same records accepted in the same order with the same record numbers, lines,
+// offsets and fields, the same rejects (reason, record, line,
 // offset, detail, including those the parser makes itself), and no record holding one of
 // the strings skipped; whatever damage the data has (grammar, numbers, literals, escapes, types
 // of the typed fields, times, nesting, UTF-8), wherever the one-pass path's windows fall.
@@ -25,6 +25,7 @@ struct Entry {
   char kind;  // 'E' event, 'S' skipped, 'R' reject
   int64_t record = 0;
   uint64_t offset = 0;
+  uint64_t line = 0;
   std::string text;  // the event's JSON line or the reject's; the raw record for 'S'
   std::string raw;
 };
@@ -32,12 +33,10 @@ struct Entry {
 class LogSink : public ingest::EventSink {
  public:
   void on_cloudtrail(const ingest::CloudTrailEvent& e) override {
-    Entry x{e.skipped ? 'S' : 'E', e.meta.ref.record, e.meta.ref.offset, {}, std::string(e.raw)};
+    Entry x{e.skipped ? 'S' : 'E', e.meta.ref.record, e.meta.ref.offset, e.meta.ref.line, {},
+            std::string(e.raw)};
     if (!e.skipped) {
-      // Events of a skipping read come without their line (rejects keep theirs).
-      ingest::CloudTrailEvent c = e;
-      c.meta.ref.line = 0;
-      ingest::append_jsonl(c, &x.text, &scratch_);
+      ingest::append_jsonl(e, &x.text, &scratch_);
     } else {
       ++skipped;
     }
@@ -48,7 +47,7 @@ class LogSink : public ingest::EventSink {
   void on_guardduty(const ingest::GuardDutyFinding&) override { ADD_FAILURE() << "guardduty"; }
   void on_digest(const ingest::DigestFile&) override {}
   void on_reject(const Reject& r) override {
-    Entry x{'R', r.where.record, r.where.offset, {}, {}};
+    Entry x{'R', r.where.record, r.where.offset, r.where.line, {}, {}};
     ingest::append_reject_jsonl(r, &x.text);
     log.push_back(std::move(x));
   }
@@ -100,6 +99,7 @@ int expect_same(const std::string& path, const std::string& data,
                              << a.text;
       EXPECT_EQ(a.record, b.record) << what << " entry " << i;
       EXPECT_EQ(a.offset, b.offset) << what << " entry " << i;
+      EXPECT_EQ(a.line, b.line) << what << " entry " << i;
       EXPECT_EQ(a.raw, b.raw) << what << " entry " << i;
       EXPECT_FALSE(holds_any(b.raw, needles)) << what << " entry " << i;
     } else {

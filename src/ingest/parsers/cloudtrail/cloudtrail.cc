@@ -367,9 +367,6 @@ struct CloudTrailParser::Impl : RecordHandler {
 
   const std::vector<std::string>* skip_keys() override { return &skip_keys_list; }
 
-  // A consumer that skips records (sentinel filter) reads no line numbers of events.
-  bool lines_on_demand() override { return skip_needles() != nullptr; }
-
   void skip_begin() override { skip_ct = false; }
 
   SkipVerdict skip_member(int depth, std::string_view key, JsonKind kind,
@@ -500,9 +497,7 @@ struct CloudTrailParser::Impl : RecordHandler {
   }
 
   void reject(const SourceRef& ref, RejectReason reason, std::string_view detail) {
-    SourceRef where = ref;
-    if (where.line == 0) where.line = line_of(where.offset);  // lines on demand
-    sink->on_reject(Reject{where, reason, detail, 1});
+    sink->on_reject(Reject{ref, reason, detail, 1});
   }
 
   element record_elem;

@@ -86,7 +86,7 @@ struct CloudTrailEvent {
   const void* record_dom = nullptr;
   /// A placeholder for a record the parser accepted without reading its fields, because its
   /// bytes hold none of ParseOptions::skip_unless (only given by a consumer that reads just the
-  /// events those strings can match): only meta.ref (no line: 0), meta.type and raw are set.
+  /// events those strings can match): only meta.ref, meta.type and raw are set.
   bool skipped = false;
 };
 
