@@ -285,7 +285,7 @@ class ThresholdOperator final : public OperatorBase {
     uint32_t nstr;
     double severity;
   };
-  static constexpr std::size_t kMaxLogged = std::size_t{1} << 12;
+  static constexpr std::size_t kMaxLogged = std::size_t{1} << 10;
 
   std::string_view logged_str(const Logged& l, std::size_t i) const {
     const char* p = log_bytes_.data() + l.off;
