@@ -19,7 +19,7 @@ constexpr std::size_t kMaxValuesSample = 10;
 
 // A threshold operator starts deferred (see "Deferred form" below) and queues from the first
 // capture that could complete a window, the first late-accepted one, a key table that could
-// reach max_keys, finish(), save() or restore() on.
+// reach max_keys, save() or restore() on; finish() ends a deferred operator without the queue.
 class ThresholdOperator final : public OperatorBase {
  public:
   ThresholdOperator(const Rule& rule, bool deferred)
