@@ -136,6 +136,11 @@ int step_plan(Stmt& s, const CtPlan& p, Fn&& fn) {
     }
     return rc;
   }
+  // One read transaction for the whole loop: a statement that has returned a row and is not
+  // reset keeps it open; otherwise every candidate's statement would take and release the
+  // file's read lock (two fcntl calls each, a tenth of an investigation of a busy address).
+  Stmt hold(sqlite3_db_handle(s.get()), "SELECT count(*) FROM sqlite_schema", nullptr);
+  if (hold.ok()) hold.step();
   auto& c = p.candidates;
   const auto newer = [](const CtPosting& a, const CtPosting& b) {
     return a.time != b.time ? a.time > b.time : a.id > b.id;
