@@ -203,6 +203,8 @@ IngestOutcome ingest_inputs(store::Store& st, const std::vector<ingest::Input>& 
     out.error = writer.error();
     return out;
   }
+  // Checkpoints on a thread of their own while this one writes (store/sqlite.h).
+  store::WalCheckpointer checkpointer(st.db(), st.path());
   unsigned threads = settings.run.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   if (settings.engine != nullptr) threads = 1;  // stateful rules need file order

@@ -39,9 +39,10 @@ inline constexpr std::size_t kMaxRecordsPerBlock = std::size_t{1} << kRawIndexBi
 inline constexpr uint32_t kGzipBlockPending = UINT32_MAX;
 
 /// A gzip file is kept as its own block when it is at most this large as delivered and
-/// inflated: reading one record (`show`, search) inflates the whole file.
-inline constexpr std::size_t kGzipBlockMaxDelivered = std::size_t{4} << 20;
-inline constexpr std::size_t kGzipBlockMaxInflated = std::size_t{32} << 20;
+/// inflated: reading one record (`show`, search) inflates the whole file, ~10-20 ms for 8 MiB
+/// (docs/store.md). Larger files take the DEFLATE path (256 KiB blocks).
+inline constexpr std::size_t kGzipBlockMaxDelivered = std::size_t{2} << 20;
+inline constexpr std::size_t kGzipBlockMaxInflated = std::size_t{8} << 20;
 
 struct CtRow {
   Str uid;  ///< 16 bytes for a lowercase UUID eventID, else its text, else NUL + content hash

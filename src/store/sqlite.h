@@ -3,9 +3,12 @@
 /// thread-safe: one connection per thread.
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "core/result.h"
 
@@ -71,5 +74,45 @@ class Stmt {
 
 /// Runs SQL with no results (several statements allowed); false with *error set on failure.
 bool exec(sqlite3* db, std::string_view sql, std::string* error);
+
+/// Checkpoints a WAL database from a thread of its own while one connection writes it, so that
+/// neither the writer nor closing the store waits for the copy into the database file and its
+/// fsync. While it lives, the writer's commits (a WAL hook replacing its auto-checkpoint) wake
+/// the thread once the log holds kWakeFrames pages; the thread runs a PASSIVE checkpoint on its
+/// own connection (synchronous = NORMAL: the log, then the database, are synced as SQLite's own
+/// checkpoints do). Should the thread fall behind by kInlineFrames, the writer checkpoints
+/// itself, as before. The destructor stops the thread and gives the writer its
+/// auto-checkpoint back; the writer's close then checkpoints what is left.
+/// Durability is unchanged: commits are what they were (WAL, synchronous = NORMAL).
+class WalCheckpointer {
+ public:
+  static constexpr int kWakeFrames = 2048;     ///< 8 MiB of 4 KiB pages
+  static constexpr int kInlineFrames = 65536;  ///< 256 MiB
+
+  /// `writer`: the writing connection (WAL mode) of the database at `path`. When a second
+  /// connection cannot be opened, nothing changes (the writer checkpoints itself).
+  WalCheckpointer(sqlite3* writer, const std::string& path);
+  ~WalCheckpointer();
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+  bool running() const { return db_ != nullptr; }
+  /// Checkpoints the helper ran (tests).
+  int checkpoints() const;
+
+ private:
+  static int on_commit(void* self, sqlite3* db, const char* name, int frames);
+  void loop();
+
+  sqlite3* writer_;
+  sqlite3* db_ = nullptr;
+  int autocheckpoint_ = 1000;  ///< the writer's, given back at the end
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool wake_ = false;
+  bool stop_ = false;
+  int done_ = 0;
+  std::thread thread_;
+};
 
 }  // namespace sentinel::store

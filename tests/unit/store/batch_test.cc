@@ -425,9 +425,9 @@ TEST_F(BatchTest, LargeAndDamagedGzipFilesTakeTheDeflatePath) {
   big += "]}";
   FileBatch batch;
   Recorder rec = build("big.json.gz", gzip(big, 1), &batch);
-  ASSERT_GT(rec.raws.size(), 30000u);
+  ASSERT_GT(rec.raws.size(), kGzipBlockMaxInflated / 1100);
   EXPECT_EQ(gzip_blocks(batch), 0u);
-  EXPECT_GT(batch.blocks.size(), 100u);
+  EXPECT_GE(batch.blocks.size(), big.size() / (256 * 1024));
   // A truncated file: the records before the cut are kept, compressed as before.
   const std::string small = big.substr(0, 300000) + "]}";
   std::string gz = gzip(small);
