@@ -1,9 +1,10 @@
 #pragma once
 /// `sentinel search`: questions without SQL over the store (docs/investigate.md).
 ///
-/// Every filter is an AND. A CloudTrail search is driven by one index (access key, source IP,
-/// principal or session issuer, event name, else time), reading the dictionary first to turn
-/// the searched strings into ids; the other filters are checked on the rows that index yields.
+/// Every filter is an AND. A CloudTrail search is driven by one filter (access key, source IP,
+/// principal, else time) through its postings (schema 3, ct_index.h) or its B-tree index (older
+/// stores read as they are), reading the dictionary first to turn the searched strings into ids;
+/// the other filters are checked on the rows it yields.
 /// `--resource` reads the raw record of each candidate row (decompressing its block): combine
 /// it with another filter or a time range on a big store.
 #include <cstdint>
