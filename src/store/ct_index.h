@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/sqlite.h"
@@ -40,6 +41,36 @@ int64_t ct_hour_term(int64_t time_ms);
 
 /// The ct_uid key of a row's uid (63-bit hash, never negative).
 int64_t ct_uid_key(std::string_view uid);
+
+/// ct_uid key -> rowid for the rows of one writer transaction: open addressing over the keys
+/// (already hashes), no allocation per entry; ids are never 0.
+class CtKeyMap {
+ public:
+  /// The rowid recorded for `key`, 0 when none.
+  int64_t find(int64_t key) const {
+    if (slots_.empty()) return 0;
+    for (std::size_t i = slot(key);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i].id == 0) return 0;
+      if (slots_[i].key == key) return slots_[i].id;
+    }
+  }
+  /// Records `id` for a key find() does not know.
+  void insert(int64_t key, int64_t id);
+  /// The entries sorted by key.
+  std::vector<std::pair<int64_t, int64_t>> sorted() const;
+  void clear();
+
+ private:
+  struct Slot {
+    int64_t key = 0;
+    int64_t id = 0;
+  };
+  std::size_t slot(int64_t key) const {
+    return static_cast<std::size_t>(key) & (slots_.size() - 1);
+  }
+  std::vector<Slot> slots_;
+  std::size_t count_ = 0;
+};
 
 /// One posting: a row and its event time (ingest::kNoTime when it has none).
 struct CtPosting {

@@ -147,9 +147,8 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
   const int64_t key = ct_uid_key(uid);
   // The row that holds the key: one of this transaction's (its ct_uid entry is written at
   // commit), else one stored before (none when ct_uid was empty at begin()).
-  auto [at, fresh] = txn_uids_.try_emplace(key, id);
-  int64_t holder = fresh ? 0 : at->second;
-  if (fresh && !uid_empty_) {
+  int64_t holder = txn_uids_.find(key);
+  if (holder == 0 && !uid_empty_) {
     get_uid_.bind(1, key);
     const int rc = get_uid_.step();
     if (rc == SQLITE_ROW) holder = get_uid_.col_int(0);
@@ -158,9 +157,11 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
       fail("read ct_uid");
       return -1;
     }
-    if (holder != 0) txn_uids_.erase(at);
   }
-  if (holder == 0) return 1;  // a new key: its entry goes in at commit, in key order
+  if (holder == 0) {
+    txn_uids_.insert(key, id);  // a new key: its entry goes in at commit, in key order
+    return 1;
+  }
   // The key is taken: the same event again, or another one with the same key (the eventID in
   // another account, or a hash collision), which then goes to ct_uid_more.
   get_row_.bind(1, holder);
@@ -188,9 +189,7 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
 
 bool Writer::flush_uids() {
   // In key order: the inserts walk the B-tree once instead of landing on random pages.
-  std::vector<std::pair<int64_t, int64_t>> v(txn_uids_.begin(), txn_uids_.end());
-  std::sort(v.begin(), v.end());
-  for (const auto& [key, id] : v) {
+  for (const auto& [key, id] : txn_uids_.sorted()) {
     ins_uid_.bind(1, key);
     ins_uid_.bind(2, id);
     if (ins_uid_.step() != SQLITE_DONE) return fail("insert ct_uid");

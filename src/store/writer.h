@@ -81,7 +81,7 @@ class Writer {
   Stmt ins_string_, ins_file_, del_file_flows_, ins_block_, ins_ct_, ins_dns_, ins_gd_, ins_flow_;
   Stmt ins_ct_block_;
   Stmt ins_uid_, get_uid_, get_row_, get_more_, ins_more_;
-  std::unordered_map<int64_t, int64_t> txn_uids_;  ///< ct_uid key -> rowid, this transaction's
+  CtKeyMap txn_uids_;       ///< ct_uid key -> rowid, this transaction's rows
   bool uid_empty_ = false;  ///< ct_uid was empty at begin(): no stored row to look up
   int64_t next_ct_id_ = 1;  ///< rowid of the next CloudTrail row (set by begin())
   int64_t next_seg_ = 1;    ///< the open transaction's segment
