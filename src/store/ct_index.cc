@@ -129,7 +129,9 @@ void CtPostingsBuilder::add_row(int64_t id, int64_t time, int64_t source_ip, int
   if (source_ip != 0) entries_.push_back({ct_term(CtTermKind::kSourceIp, source_ip), id, time});
   if (principal != 0) entries_.push_back({ct_term(CtTermKind::kPrincipal, principal), id, time});
   if (!access_key.empty()) entries_.push_back({ct_access_key_term(access_key), id, time});
-  if (time != kNoTimeMs) {
+  if (time == kNoTimeMs) {
+    entries_.push_back({ct_term(CtTermKind::kNoTime, 0), id, time});
+  } else {
     entries_.push_back({ct_hour_term(time), id, time});
     if (!has_time_ || time < min_time_) min_time_ = time;
     if (!has_time_ || time > max_time_) max_time_ = time;

@@ -26,7 +26,13 @@
 namespace sentinel::store {
 
 /// What a term is about (the top byte of the term).
-enum class CtTermKind : uint8_t { kSourceIp = 1, kPrincipal = 2, kAccessKey = 3, kHour = 4 };
+enum class CtTermKind : uint8_t {
+  kSourceIp = 1,
+  kPrincipal = 2,
+  kAccessKey = 3,
+  kHour = 4,
+  kNoTime = 5,  ///< the rows without an event time (one term, value 0)
+};
 
 /// The term of a dictionary id (source IP, principal) or an hour number.
 int64_t ct_term(CtTermKind kind, int64_t value);

@@ -62,12 +62,26 @@ struct Cursor {
   std::string text_value;
   Stmt* cur = nullptr;
   bool scan = false;         // reading `all`
-  std::vector<int64_t> ids;  // else these rows, ascending
+  std::vector<int64_t> ids;  // else these rows
   std::size_t next = 0;
   bool eof = true;
   std::string event_id;
   std::vector<CtPosting> postings;
+  // ORDER BY time (order 'D' or 'A') without a term to drive: the rows are read a window of
+  // time at a time from the newest (oldest) end, through the postings of its hours; a window
+  // that holds nothing doubles the next one. Rows without a time come last (first).
+  char order = 0;
+  bool windows = false;
+  bool nulls_after = false;
+  int64_t win_lo = 0, win_hi = 0, span = 0;
 };
+
+bool newer_first(const CtPosting& a, const CtPosting& b) {
+  return a.time != b.time ? a.time > b.time : a.id > b.id;
+}
+bool older_first(const CtPosting& a, const CtPosting& b) {
+  return a.time != b.time ? a.time < b.time : a.id < b.id;
+}
 
 int x_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char** err) {
   int rc = sqlite3_declare_vtab(db, kDeclaration);
@@ -173,7 +187,13 @@ int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
   if (driver != '-' && !times.empty()) cost /= 2;
   info->estimatedCost = cost;
   info->estimatedRows = rows;
-  const std::string plan = std::string(1, driver) + times;
+  std::string plan = std::string(1, driver) + times;
+  // ORDER BY time (eventTimeMs) is given in that order, except for one row by id or eventID.
+  if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == kColTime && driver != 'i' &&
+      driver != 'u') {
+    info->orderByConsumed = 1;
+    plan += info->aOrderBy[0].desc ? 'D' : 'A';
+  }
   info->idxStr = sqlite3_mprintf("%s", plan.c_str());
   info->needToFreeIdxStr = 1;
   return SQLITE_OK;
@@ -204,22 +224,84 @@ int x_close(sqlite3_vtab_cursor* cur) {
   return SQLITE_OK;
 }
 
-// Positions the cursor on the next row (scan or id list); eof at the end.
-int advance(Cursor* c) {
-  if (c->scan) {
-    const int rc = c->all.step();
-    c->eof = rc != SQLITE_ROW;
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-  }
-  while (c->next < c->ids.size()) {
-    c->by_id.reset();
-    c->by_id.bind(1, c->ids[c->next++]);
-    const int rc = c->by_id.step();
-    if (rc == SQLITE_ROW) {
-      c->eof = false;
-      return SQLITE_OK;
+// The next window of an ordered read with rows in it into c->ids; false when none is left.
+bool next_window(Cursor* c, std::string* err, bool* ok) {
+  CtPostingsReader reader(c->by_id.ok() ? sqlite3_db_handle(c->by_id.get()) : nullptr);
+  while (c->win_lo < c->win_hi) {
+    int64_t a, b;
+    if (c->order == 'D') {
+      b = c->win_hi;
+      a = b - c->win_lo > c->span ? b - c->span : c->win_lo;
+      c->win_hi = a;
+    } else {
+      a = c->win_lo;
+      b = c->win_hi - a > c->span ? a + c->span : c->win_hi;
+      c->win_lo = b;
     }
-    if (rc != SQLITE_DONE) return rc;  // a missing row (pruned) is skipped
+    c->postings.clear();
+    if (!reader.read_time(a, b, &c->postings, err)) {
+      *ok = false;
+      return false;
+    }
+    if (c->postings.empty()) {
+      c->span = std::min<int64_t>(c->span * 2, int64_t{1} << 50);
+      continue;
+    }
+    std::sort(c->postings.begin(), c->postings.end(), c->order == 'D' ? newer_first : older_first);
+    c->ids.clear();
+    for (const auto& p : c->postings) c->ids.push_back(p.id);
+    c->next = 0;
+    return true;
+  }
+  return false;
+}
+
+// Positions the cursor on the next row (a scan, the id list, the next window); eof at the end.
+int advance(Cursor* c) {
+  for (;;) {
+    if (c->scan) {
+      const int rc = c->cur->step();
+      if (rc == SQLITE_ROW) {
+        c->eof = false;
+        return SQLITE_OK;
+      }
+      if (rc != SQLITE_DONE) return rc;
+      c->scan = false;
+      break;
+    }
+    c->cur = &c->by_id;
+    while (c->next < c->ids.size()) {
+      c->by_id.reset();
+      c->by_id.bind(1, c->ids[c->next++]);
+      const int rc = c->by_id.step();
+      if (rc == SQLITE_ROW) {
+        c->eof = false;
+        return SQLITE_OK;
+      }
+      if (rc != SQLITE_DONE) return rc;  // a missing row (pruned) is skipped
+    }
+    if (!c->windows) break;
+    std::string err;
+    bool ok = true;
+    if (next_window(c, &err, &ok)) continue;
+    if (!ok) {
+      c->base.pVtab->zErrMsg = sqlite3_mprintf("ct_rows: %s", err.c_str());
+      return SQLITE_ERROR;
+    }
+    c->windows = false;
+    if (!c->nulls_after) break;
+    // Newest first: the rows without a time come last (their own term).
+    c->nulls_after = false;
+    c->postings.clear();
+    CtPostingsReader reader(sqlite3_db_handle(c->by_id.get()));
+    if (!reader.read(ct_term(CtTermKind::kNoTime, 0), std::numeric_limits<int64_t>::min(),
+                     std::numeric_limits<int64_t>::max(), &c->postings, &err)) {
+      c->base.pVtab->zErrMsg = sqlite3_mprintf("ct_rows: %s", err.c_str());
+      return SQLITE_ERROR;
+    }
+    c->ids.clear();
+    for (const auto& p : c->postings) c->ids.push_back(p.id);
+    c->next = 0;
   }
   c->eof = true;
   return SQLITE_OK;
@@ -238,6 +320,11 @@ int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlit
   auto* c = reinterpret_cast<Cursor*>(cur);
   auto* vt = reinterpret_cast<Vtab*>(cur->pVtab);
   std::string_view plan = idx_str ? idx_str : "-";
+  c->order = 0;
+  if (!plan.empty() && (plan.back() == 'D' || plan.back() == 'A')) {
+    c->order = plan.back();
+    plan.remove_suffix(1);
+  }
   const char driver = plan.empty() ? '-' : plan[0];
   // Time bounds as [lo, hi), widened to whole milliseconds so that they never drop a row.
   int64_t lo = std::numeric_limits<int64_t>::min();
@@ -258,6 +345,8 @@ int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlit
   c->ids.clear();
   c->next = 0;
   c->scan = false;
+  c->windows = false;
+  c->nulls_after = false;
   c->all.reset();
   c->postings.clear();
   std::string err;
@@ -312,20 +401,52 @@ int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlit
       }
       break;
     }
-    default:
-      if (lo == std::numeric_limits<int64_t>::min() && hi == std::numeric_limits<int64_t>::max()) {
+    default: {
+      const bool unbounded =
+          lo == std::numeric_limits<int64_t>::min() && hi == std::numeric_limits<int64_t>::max();
+      if (c->order != 0) {
+        // In time order: windows of the stored time range (clamped to the constraints), and,
+        // when nothing bounds the time, the rows without one after (before) them.
+        Stmt range(vt->db, "SELECT min(min_time), max(max_time) FROM ct_segs", &err);
+        if (!range.ok()) {
+          ok = false;
+          break;
+        }
+        if (range.step() == SQLITE_ROW && !range.col_null(0)) {
+          c->win_lo = std::max(lo, range.col_int(0));
+          c->win_hi = range.col_int(1) < hi ? range.col_int(1) + 1 : hi;
+          c->span = 3'600'000;
+          c->windows = c->win_lo < c->win_hi;
+        }
+        if (unbounded && c->order == 'D') c->nulls_after = true;
+        if (unbounded && c->order == 'A') {
+          // The rows without a time first (their own term), then the windows.
+          ok = reader.read(ct_term(CtTermKind::kNoTime, 0), lo, hi, &c->postings, &err);
+          if (!ok) break;
+          for (const auto& p : c->postings) c->ids.push_back(p.id);
+        }
+        return advance(c);
+      }
+      if (unbounded) {
         c->scan = true;
       } else {
         ok = reader.read_time(lo, hi, &c->postings, &err);
       }
+    }
   }
   if (!ok) {
     cur->pVtab->zErrMsg = sqlite3_mprintf("ct_rows: %s", err.c_str());
     return SQLITE_ERROR;
   }
-  for (const auto& p : c->postings) c->ids.push_back(p.id);
-  std::sort(c->ids.begin(), c->ids.end());
-  c->ids.erase(std::unique(c->ids.begin(), c->ids.end()), c->ids.end());
+  if (c->order != 0) {
+    // A term's rows in time order (rows without a time sort as the oldest, as NULL does).
+    std::sort(c->postings.begin(), c->postings.end(), c->order == 'D' ? newer_first : older_first);
+    for (const auto& p : c->postings) c->ids.push_back(p.id);
+  } else {
+    for (const auto& p : c->postings) c->ids.push_back(p.id);
+    std::sort(c->ids.begin(), c->ids.end());
+    c->ids.erase(std::unique(c->ids.begin(), c->ids.end()), c->ids.end());
+  }
   c->cur = c->scan ? &c->all : &c->by_id;
   return advance(c);
 }
