@@ -13,6 +13,7 @@
 #include "ingest/parsers/guardduty/guardduty.h"
 #include "ingest/parsers/route53/route53.h"
 #include "ingest/parsers/vpcflow/vpcflow.h"
+#include "store/hash_mix.h"
 
 namespace sentinel::store {
 
@@ -23,26 +24,17 @@ namespace {
 constexpr std::size_t kRawBlockBytes = 256 * 1024;
 constexpr std::size_t kFlowBlockBytes = 2 * 1024 * 1024;
 
-inline uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 uint64_t hash64(std::string_view s) {
   uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
     uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
-    h = mix(h ^ w);
+    h = mix64(h ^ w);
   }
   uint64_t w = 0;
   std::memcpy(&w, s.data() + i, s.size() - i);
-  return mix(h ^ w ^ 0x5bd1e995);
+  return mix64(h ^ w ^ 0x5bd1e995);
 }
 
 bool is_hex(char c) {
@@ -119,7 +111,7 @@ void bloom_add(std::string* bloom, std::string_view key) {
 
 std::array<uint32_t, 3> bloom_positions(std::string_view key) {
   uint64_t h = hash64(key);
-  uint64_t h2 = mix(h + 0x9e3779b97f4a7c15ULL);
+  uint64_t h2 = mix64(h + 0x9e3779b97f4a7c15ULL);
   constexpr uint32_t kMask = kFlowBloomBits - 1;
   return {static_cast<uint32_t>(h) & kMask, static_cast<uint32_t>(h >> 32) & kMask,
           static_cast<uint32_t>(h2) & kMask};

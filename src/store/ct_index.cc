@@ -6,6 +6,7 @@
 
 #include "store/batch.h"
 #include "store/codec.h"
+#include "store/hash_mix.h"
 #include "store/store.h"
 
 namespace sentinel::store {
@@ -20,26 +21,17 @@ constexpr int64_t kHourMs = 3'600'000;
 constexpr int64_t kHourOffset = int64_t{1} << 54;
 
 // A stable 64-bit hash (these values are stored: do not change it).
-inline uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 uint64_t stable_hash(std::string_view s, uint64_t seed) {
   uint64_t h = seed ^ (s.size() * 0x9e3779b97f4a7c15ULL);
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
     uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
-    h = mix(h ^ w) + 0x9e3779b97f4a7c15ULL;
+    h = mix64(h ^ w) + 0x9e3779b97f4a7c15ULL;
   }
   uint64_t w = 0;
   std::memcpy(&w, s.data() + i, s.size() - i);
-  return mix(h ^ w ^ 0x5bd1e995);
+  return mix64(h ^ w ^ 0x5bd1e995);
 }
 
 // Deltas use wrapping arithmetic, so any pair of values (kNoTime included) round-trips.
