@@ -17,6 +17,7 @@
 #include "store/ct_index.h"
 #include "store/sqlite.h"
 #include "store/store.h"
+#include "store/vtab_support.h"
 
 namespace sentinel::store {
 
@@ -46,11 +47,6 @@ constexpr const char* kDeclaration =
     "INTEGER, event_category INTEGER, version INTEGER, read_only INTEGER, management INTEGER, mfa "
     "INTEGER, insight INTEGER, raw INTEGER, file_id INTEGER, event_id TEXT, source_ip_value TEXT, "
     "principal_value TEXT)";
-
-struct Vtab {
-  sqlite3_vtab base{};
-  sqlite3* db = nullptr;
-};
 
 struct Cursor {
   sqlite3_vtab_cursor base{};
@@ -84,20 +80,7 @@ bool older_first(const CtPosting& a, const CtPosting& b) {
 }
 
 int x_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char** err) {
-  int rc = sqlite3_declare_vtab(db, kDeclaration);
-  if (rc != SQLITE_OK) {
-    *err = sqlite3_mprintf("ct_rows: %s", sqlite3_errmsg(db));
-    return rc;
-  }
-  auto* v = new Vtab();
-  v->db = db;
-  *out = &v->base;
-  return SQLITE_OK;
-}
-
-int x_disconnect(sqlite3_vtab* v) {
-  delete reinterpret_cast<Vtab*>(v);
-  return SQLITE_OK;
+  return connect_store_vtab(db, kDeclaration, "ct_rows", out, err);
 }
 
 // idxStr: the driver ('i' id, 'u' event_id, 'k' access_key, 'p' source_ip, 'r' principal, '-'
@@ -200,7 +183,7 @@ int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
 }
 
 int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
-  auto* v = reinterpret_cast<Vtab*>(vtab);
+  auto* v = reinterpret_cast<StoreVtab*>(vtab);
   auto* c = new Cursor();
   std::string err;
   c->all = Stmt(v->db, std::string("SELECT ") + kColumns + " FROM ct_events", &err);
@@ -212,15 +195,9 @@ int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
   if (c->text.ok()) c->id_of = Stmt(v->db, "SELECT id FROM strings WHERE value = ?1", &err);
   if (!c->all.ok() || !c->by_id.ok() || !c->text.ok() || !c->id_of.ok()) {
     delete c;
-    vtab->zErrMsg = sqlite3_mprintf("ct_rows: %s", err.c_str());
-    return SQLITE_ERROR;
+    return store_vtab_open_failed(vtab, "ct_rows", err);
   }
   *out = &c->base;
-  return SQLITE_OK;
-}
-
-int x_close(sqlite3_vtab_cursor* cur) {
-  delete reinterpret_cast<Cursor*>(cur);
   return SQLITE_OK;
 }
 
@@ -318,7 +295,7 @@ bool as_int(sqlite3_value* v, int64_t* out) {
 
 int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlite3_value** argv) {
   auto* c = reinterpret_cast<Cursor*>(cur);
-  auto* vt = reinterpret_cast<Vtab*>(cur->pVtab);
+  auto* vt = reinterpret_cast<StoreVtab*>(cur->pVtab);
   std::string_view plan = idx_str ? idx_str : "-";
   c->order = 0;
   if (!plan.empty() && (plan.back() == 'D' || plan.back() == 'A')) {
@@ -455,10 +432,6 @@ int x_next(sqlite3_vtab_cursor* cur) {
   return advance(reinterpret_cast<Cursor*>(cur));
 }
 
-int x_eof(sqlite3_vtab_cursor* cur) {
-  return reinterpret_cast<Cursor*>(cur)->eof ? 1 : 0;
-}
-
 int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
   auto* c = reinterpret_cast<Cursor*>(cur);
   sqlite3_stmt* s = c->cur->get();
@@ -497,25 +470,9 @@ int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* out) {
   return SQLITE_OK;
 }
 
-sqlite3_module make_module() {
-  sqlite3_module m{};
-  m.iVersion = 0;
-  m.xCreate = nullptr;  // eponymous-only: `SELECT ... FROM ct_rows`
-  m.xConnect = x_connect;
-  m.xBestIndex = x_best_index;
-  m.xDisconnect = x_disconnect;
-  m.xDestroy = x_disconnect;
-  m.xOpen = x_open;
-  m.xClose = x_close;
-  m.xFilter = x_filter;
-  m.xNext = x_next;
-  m.xEof = x_eof;
-  m.xColumn = x_column;
-  m.xRowid = x_rowid;
-  return m;
-}
-
-const sqlite3_module kModule = make_module();
+// Eponymous-only: `SELECT ... FROM ct_rows`.
+const sqlite3_module kModule = eponymous_store_module<Cursor>(
+    {x_connect, x_best_index, x_open, x_filter, x_next, x_column, x_rowid});
 
 }  // namespace
 

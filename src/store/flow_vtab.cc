@@ -13,6 +13,7 @@
 #include "store/codec.h"
 #include "store/sqlite.h"
 #include "store/store.h"
+#include "store/vtab_support.h"
 
 namespace sentinel::store {
 
@@ -64,11 +65,6 @@ struct Row {
   uint32_t line_off;
   uint32_t line_len;
   uint32_t tok;  // index of the row's first token pair in Cursor::toks
-};
-
-struct Vtab {
-  sqlite3_vtab base{};
-  sqlite3* db = nullptr;
 };
 
 // Collects the rows of one block.
@@ -128,20 +124,7 @@ struct Cursor {
 };
 
 int x_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char** err) {
-  int rc = sqlite3_declare_vtab(db, declaration().c_str());
-  if (rc != SQLITE_OK) {
-    *err = sqlite3_mprintf("flow_records: %s", sqlite3_errmsg(db));
-    return rc;
-  }
-  auto* v = new Vtab();
-  v->db = db;
-  *out = &v->base;
-  return SQLITE_OK;
-}
-
-int x_disconnect(sqlite3_vtab* v) {
-  delete reinterpret_cast<Vtab*>(v);
-  return SQLITE_OK;
+  return connect_store_vtab(db, declaration().c_str(), "flow_records", out, err);
 }
 
 // idxStr: one letter per argument, in argv order: 'l' lower time bound, 'h' upper, 'e' both,
@@ -182,7 +165,7 @@ int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
 }
 
 int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
-  auto* v = reinterpret_cast<Vtab*>(vtab);
+  auto* v = reinterpret_cast<StoreVtab*>(vtab);
   auto* c = new Cursor();
   std::string err;
   c->blocks = Stmt(v->db,
@@ -193,15 +176,9 @@ int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
                    &err);
   if (!c->blocks.ok()) {
     delete c;
-    vtab->zErrMsg = sqlite3_mprintf("flow_records: %s", err.c_str());
-    return SQLITE_ERROR;
+    return store_vtab_open_failed(vtab, "flow_records", err);
   }
   *out = &c->base;
-  return SQLITE_OK;
-}
-
-int x_close(sqlite3_vtab_cursor* cur) {
-  delete reinterpret_cast<Cursor*>(cur);
   return SQLITE_OK;
 }
 
@@ -296,10 +273,6 @@ int x_next(sqlite3_vtab_cursor* cur) {
   return SQLITE_OK;
 }
 
-int x_eof(sqlite3_vtab_cursor* cur) {
-  return reinterpret_cast<Cursor*>(cur)->eof ? 1 : 0;
-}
-
 int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
   auto* c = reinterpret_cast<Cursor*>(cur);
   const Row& r = c->rows[c->i];
@@ -343,25 +316,9 @@ int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* out) {
   return SQLITE_OK;
 }
 
-sqlite3_module make_module() {
-  sqlite3_module m{};
-  m.iVersion = 0;
-  m.xCreate = nullptr;  // eponymous-only: `SELECT ... FROM flow_records`
-  m.xConnect = x_connect;
-  m.xBestIndex = x_best_index;
-  m.xDisconnect = x_disconnect;
-  m.xDestroy = x_disconnect;
-  m.xOpen = x_open;
-  m.xClose = x_close;
-  m.xFilter = x_filter;
-  m.xNext = x_next;
-  m.xEof = x_eof;
-  m.xColumn = x_column;
-  m.xRowid = x_rowid;
-  return m;
-}
-
-const sqlite3_module kModule = make_module();
+// Eponymous-only: `SELECT ... FROM flow_records`.
+const sqlite3_module kModule = eponymous_store_module<Cursor>(
+    {x_connect, x_best_index, x_open, x_filter, x_next, x_column, x_rowid});
 
 }  // namespace
 
