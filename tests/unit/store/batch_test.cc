@@ -28,21 +28,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path source_dir() {
-  const char* env = std::getenv("SENTINEL_SOURCE_DIR");
-  return env ? fs::path(env) : fs::path(SENTINEL_SOURCE_DIR);
-}
-
 fs::path corpus_dir() {
   const char* env = std::getenv("SENTINEL_CORPUS");
   return env ? fs::path(env) : source_dir() / ".." / "shared" / "corpus";
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string gzip(std::string_view text, int level = 6) {
@@ -52,45 +40,6 @@ std::string gzip(std::string_view text, int level = 6) {
   libdeflate_free_compressor(c);
   return out;
 }
-
-// Forwards everything to the builder (as the ingest command's sink does) and records each
-// record's raw bytes as the parser gave them.
-class Recorder : public ingest::EventSink {
- public:
-  explicit Recorder(BatchBuilder* b) : b_(b) {}
-  void on_cloudtrail(const ingest::CloudTrailEvent& e) override {
-    b_->on_cloudtrail(e);
-    raws.emplace_back(e.raw);
-  }
-  void on_flow(const ingest::FlowRecord& f) override {
-    b_->on_flow(f);
-    raws.emplace_back(f.line);
-  }
-  void on_dns(const ingest::DnsQuery& q) override {
-    b_->on_dns(q);
-    raws.emplace_back(q.raw);
-  }
-  void on_guardduty(const ingest::GuardDutyFinding& g) override {
-    b_->on_guardduty(g);
-    raws.emplace_back(g.raw);
-  }
-  void on_digest(const ingest::DigestFile&) override {}
-  void on_reject(const Reject& r) override {
-    b_->on_reject(r);
-    ++rejects;
-  }
-  void on_gzip_file(std::string_view delivered, std::string_view inflated) override {
-    b_->on_gzip_file(delivered, inflated);
-    ++gzip_files;
-  }
-
-  std::vector<std::string> raws;
-  int rejects = 0;
-  int gzip_files = 0;
-
- private:
-  BatchBuilder* b_;
-};
 
 class BatchTest : public StoreFixture {
  protected:
@@ -107,15 +56,7 @@ class BatchTest : public StoreFixture {
   Recorder build(const std::string& path, const std::string& bytes, FileBatch* batch) {
     BatchBuilder builder(6);
     Recorder rec(&builder);
-    batch->path = path;
-    batch->size = bytes.size();
-    batch->sha256 = sha256(bytes);
-    builder.begin(batch);
-    ingest::Reader reader(ingest::ParseOptions{});
-    auto rep = reader.read_bytes(path, bytes, rec);
-    builder.finish();
-    batch->type = rep.type;
-    batch->readable = rep.readable;
+    parse_into(path, bytes, builder, rec, batch);
     return rec;
   }
 

@@ -1,21 +1,92 @@
 #pragma once
 /// The store tests' base fixture: a fresh folder per test with the database path in it (removed
-/// afterwards), and reading one value with SQL.
+/// afterwards), and reading one value with SQL; the source tree, a file's bytes, and a sink that
+/// records what the parser delivered while building a batch.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "ingest/parsers/cloudtrail/cloudtrail.h"
+#include "ingest/parsers/guardduty/guardduty.h"
+#include "ingest/parsers/route53/route53.h"
+#include "ingest/parsers/vpcflow/vpcflow.h"
 #include "ingest/reader.h"
 #include "store/batch.h"
 #include "store/sqlite.h"
 #include "store/store.h"
 
 namespace sentinel::store {
+
+/// The source tree ($SENTINEL_SOURCE_DIR, else the one the tests were built from).
+inline std::filesystem::path source_dir() {
+  const char* env = std::getenv("SENTINEL_SOURCE_DIR");
+  return env ? std::filesystem::path(env) : std::filesystem::path(SENTINEL_SOURCE_DIR);
+}
+
+/// The bytes of the file `p` (empty when it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Forwards everything to the builder (as the ingest command's sink does) and records each
+/// record's raw bytes as the parser gave them. With `offer_gzip` false, delivered gzip files are
+/// not offered to the builder, so their records take the DEFLATE path.
+class Recorder : public ingest::EventSink {
+ public:
+  explicit Recorder(BatchBuilder* b, bool offer_gzip = true) : b_(b), offer_gzip_(offer_gzip) {}
+  void on_cloudtrail(const ingest::CloudTrailEvent& e) override {
+    b_->on_cloudtrail(e);
+    ct.emplace_back(std::string(e.event_id), std::string(e.raw));
+    raws.emplace_back(e.raw);
+  }
+  void on_flow(const ingest::FlowRecord& f) override {
+    b_->on_flow(f);
+    flows.emplace_back(f.line);
+    raws.emplace_back(f.line);
+  }
+  void on_dns(const ingest::DnsQuery& q) override {
+    b_->on_dns(q);
+    dns.emplace_back(q.raw);
+    raws.emplace_back(q.raw);
+  }
+  void on_guardduty(const ingest::GuardDutyFinding& g) override {
+    b_->on_guardduty(g);
+    gd.emplace_back(g.raw);
+    raws.emplace_back(g.raw);
+  }
+  void on_digest(const ingest::DigestFile&) override {}
+  void on_reject(const Reject& r) override {
+    b_->on_reject(r);
+    ++rejects;
+  }
+  void on_gzip_file(std::string_view delivered, std::string_view inflated) override {
+    if (!offer_gzip_) return;
+    b_->on_gzip_file(delivered, inflated);
+    ++gzip_files;
+  }
+
+  std::vector<std::pair<std::string, std::string>> ct;  // (eventID, raw) in file order
+  std::vector<std::string> flows, dns, gd;              // each kind's raws in file order
+  std::vector<std::string> raws;                        // every record's raw, in file order
+  int rejects = 0;
+  int gzip_files = 0;
+
+ private:
+  BatchBuilder* b_;
+  bool offer_gzip_;
+};
 
 class StoreFixture : public ::testing::Test {
  protected:
@@ -39,8 +110,9 @@ class StoreFixture : public ::testing::Test {
     return s.ok() && s.step() == SQLITE_ROW ? s.col_int(0) : -1;
   }
 
-  /// Parses `bytes` as the file `path` into `batch` with `builder`, the parser's events going to
-  /// `sink` (the builder itself, or a sink that passes them on to it).
+  /// Parses `bytes` as the file `path` into `batch` (path, size, SHA-256, type, readable) with
+  /// `builder`, the parser's events going to `sink` (the builder itself, or a sink that passes them
+  /// on to it).
   static void parse_into(const std::string& path, const std::string& bytes, BatchBuilder& builder,
                          ingest::EventSink& sink, FileBatch* batch) {
     batch->path = path;
@@ -51,6 +123,7 @@ class StoreFixture : public ::testing::Test {
     auto rep = reader.read_bytes(path, bytes, sink);
     builder.finish();
     batch->type = rep.type;
+    batch->readable = rep.readable;
   }
 
   /// Turns the schema 3 store at db_ (closed) into the layout of schema 2: the five ct_events

@@ -28,48 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path source_dir() {
-  const char* env = std::getenv("SENTINEL_SOURCE_DIR");
-  return env ? fs::path(env) : fs::path(SENTINEL_SOURCE_DIR);
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Records each event's raw bytes and id as the parser saw them, while building the batch.
-class Recorder : public ingest::EventSink {
- public:
-  explicit Recorder(BatchBuilder* b) : b_(b) {}
-  void on_cloudtrail(const ingest::CloudTrailEvent& e) override {
-    b_->on_cloudtrail(e);
-    ct.emplace_back(std::string(e.event_id), std::string(e.raw));
-  }
-  void on_flow(const ingest::FlowRecord& f) override {
-    b_->on_flow(f);
-    flows.emplace_back(f.line);
-  }
-  void on_dns(const ingest::DnsQuery& q) override {
-    b_->on_dns(q);
-    dns.emplace_back(q.raw);
-  }
-  void on_guardduty(const ingest::GuardDutyFinding& g) override {
-    b_->on_guardduty(g);
-    gd.emplace_back(g.raw);
-  }
-  void on_digest(const ingest::DigestFile&) override {}
-  void on_reject(const Reject& r) override { b_->on_reject(r); }
-
-  std::vector<std::pair<std::string, std::string>> ct;  // (eventID, raw) in file order
-  std::vector<std::string> flows, dns, gd;
-
- private:
-  BatchBuilder* b_;
-};
-
 class StoreTest : public StoreFixture {
  protected:
   StoreTest() : StoreFixture("sentinel-store-test") {}
@@ -84,7 +42,7 @@ class StoreTest : public StoreFixture {
   std::unique_ptr<Recorder> ingest(Store& st, const std::string& path, const std::string& bytes,
                                    WriteCounts* counts) {
     BatchBuilder builder(6);
-    auto rec = std::make_unique<Recorder>(&builder);
+    auto rec = std::make_unique<Recorder>(&builder, /*offer_gzip=*/false);
     FileBatch batch;
     parse_into(path, bytes, builder, *rec, &batch);
     Writer w(&st);
