@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "gzip_for_tests.h"
 #include "ingest/parsers/cloudtrail/cloudtrail.h"
 #include "ingest/parsers/guardduty/guardduty.h"
 #include "ingest/parsers/route53/route53.h"
@@ -31,14 +32,6 @@ namespace fs = std::filesystem;
 fs::path corpus_dir() {
   const char* env = std::getenv("SENTINEL_CORPUS");
   return env ? fs::path(env) : source_dir() / ".." / "shared" / "corpus";
-}
-
-std::string gzip(std::string_view text, int level = 6) {
-  libdeflate_compressor* c = libdeflate_alloc_compressor(level);
-  std::string out(libdeflate_gzip_compress_bound(c, text.size()), '\0');
-  out.resize(libdeflate_gzip_compress(c, text.data(), text.size(), out.data(), out.size()));
-  libdeflate_free_compressor(c);
-  return out;
 }
 
 class BatchTest : public StoreFixture {
@@ -188,19 +181,15 @@ TEST_F(BatchTest, DnsAndGuardDutyGzipFilesComeBackByteExact) {
   ASSERT_FALSE(gd_raws.empty());
   expect_rows_byte_exact("dns_events", dns_raws);
   expect_rows_byte_exact("gd_findings", gd_raws);
-  for (const auto& raw : dns_raws) {
-    std::string h, got, type;
-    content_hash16(raw, &h);
-    ASSERT_TRUE(st_->find_raw(to_hex(h), &got, &type));
-    EXPECT_EQ(got, raw);
-    EXPECT_EQ(type, "route53");
-  }
-  for (const auto& raw : gd_raws) {
-    std::string h, got, type;
-    content_hash16(raw, &h);
-    ASSERT_TRUE(st_->find_raw(to_hex(h), &got, &type));
-    EXPECT_EQ(got, raw);
-    EXPECT_EQ(type, "guardduty");
+  for (const auto& [raws, want_type] :
+       {std::pair{&dns_raws, "route53"}, std::pair{&gd_raws, "guardduty"}}) {
+    for (const auto& raw : *raws) {
+      std::string h, got, type;
+      content_hash16(raw, &h);
+      ASSERT_TRUE(st_->find_raw(to_hex(h), &got, &type));
+      EXPECT_EQ(got, raw);
+      EXPECT_EQ(type, want_type);
+    }
   }
 }
 

@@ -10,16 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "gzip_for_tests.h"
+
 namespace sentinel::store {
 namespace {
-
-std::string gzip(std::string_view text, int level = 6) {
-  libdeflate_compressor* c = libdeflate_alloc_compressor(level);
-  std::string out(libdeflate_gzip_compress_bound(c, text.size()), '\0');
-  out.resize(libdeflate_gzip_compress(c, text.data(), text.size(), out.data(), out.size()));
-  libdeflate_free_compressor(c);
-  return out;
-}
 
 using Index = std::vector<std::pair<uint32_t, uint32_t>>;
 
