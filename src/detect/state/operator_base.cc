@@ -146,20 +146,11 @@ void OperatorBase::enqueue(int64_t t, uint32_t mask, double number, double sever
            severity};
   // One resize, then the end offsets and the bytes written in place.
   const std::size_t start = arena_.size();
-  std::size_t total = 4 * strs.size();
-  for (std::string_view s : strs) total += s.size();
+  const std::size_t total = packed_size(strs);
   if (arena_.capacity() < start + total)
     arena_.reserve(std::max(2 * arena_.capacity(), start + total));
   arena_.resize(start + total);
-  char* ends = arena_.data() + start;
-  char* bytes = ends + 4 * strs.size();
-  uint32_t end = 0;
-  for (std::string_view s : strs) {
-    if (!s.empty()) std::memcpy(bytes + end, s.data(), s.size());
-    end += static_cast<uint32_t>(s.size());
-    std::memcpy(ends, &end, 4);
-    ends += 4;
-  }
+  pack_strings(strs, arena_.data() + start);
   live_bytes_ += total;
   heap_.push_back(q);
   std::push_heap(heap_.begin(), heap_.end(),

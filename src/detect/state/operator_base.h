@@ -27,6 +27,26 @@
 
 namespace sentinel::detect::state {
 
+/// Bytes `pack_strings` writes for `strs`: a 4-byte end offset per string, then their bytes.
+inline std::size_t packed_size(const std::vector<std::string_view>& strs) {
+  std::size_t total = 4 * strs.size();
+  for (std::string_view s : strs) total += s.size();
+  return total;
+}
+
+/// Writes `strs` at `dst` (packed_size(strs) bytes): the end offsets, then the bytes.
+inline void pack_strings(const std::vector<std::string_view>& strs, char* dst) {
+  char* ends = dst;
+  char* bytes = ends + 4 * strs.size();
+  uint32_t end = 0;
+  for (std::string_view s : strs) {
+    if (!s.empty()) std::memcpy(bytes + end, s.data(), s.size());
+    end += static_cast<uint32_t>(s.size());
+    std::memcpy(ends, &end, 4);
+    ends += 4;
+  }
+}
+
 inline constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
 inline constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 

@@ -314,18 +314,8 @@ class ThresholdOperator final : public OperatorBase {
       }
     }
     const auto off = static_cast<uint32_t>(log_bytes_.size());
-    std::size_t total = 4 * strs.size();
-    for (std::string_view v : strs) total += v.size();
-    log_bytes_.resize(off + total);
-    char* ends = log_bytes_.data() + off;
-    char* bytes = ends + 4 * strs.size();
-    uint32_t end = 0;
-    for (std::string_view v : strs) {
-      if (!v.empty()) std::memcpy(bytes + end, v.data(), v.size());
-      end += static_cast<uint32_t>(v.size());
-      std::memcpy(ends, &end, 4);
-      ends += 4;
-    }
+    log_bytes_.resize(off + packed_size(strs));
+    pack_strings(strs, log_bytes_.data() + off);
     log_.push_back(
         Logged{t, hash_bytes(strs[1]), off, static_cast<uint32_t>(strs.size()), severity});
     return true;
