@@ -114,6 +114,13 @@ struct Outcome {
   std::string final_snapshot;      // save() after finish()
 };
 
+// Feeds one CloudTrail file to `op`; returns feed()'s result (0 when every record was read).
+int feed_file(detect::StatefulOperator& op, Recorder& rec, const std::string& data) {
+  return feed(
+      LogType::kCloudTrail, data, [&](const detect::EventView& v) { op.on_match(v, rec); },
+      "f.json");
+}
+
 // `every_file`: the counters after every file, else at the end only (reading the counters
 // settles what the deferred form holds).
 Outcome run_op(const detect::Rule& rule, bool deferred, const Stream& s, std::size_t save_at,
@@ -122,10 +129,7 @@ Outcome run_op(const detect::Rule& rule, bool deferred, const Stream& s, std::si
   Recorder rec;
   Outcome r;
   for (std::size_t i = 0; i < s.files.size(); ++i) {
-    EXPECT_EQ(feed(
-                  LogType::kCloudTrail, s.files[i],
-                  [&](const detect::EventView& v) { op->on_match(v, rec); }, "f.json"),
-              0);
+    EXPECT_EQ(feed_file(*op, rec, s.files[i]), 0);
     if (s.advance_after[i] != 0) op->advance(s.advance_after[i], rec);
     if (every_file) r.stats.push_back(stats_text(op->stats()));
     if (i == save_at) op->save(&r.snapshot);
@@ -236,11 +240,7 @@ TEST(ThresholdDeferred, LateAcceptedCaptureTakesItsPlaceInTheWindow) {
   for (bool deferred : {false, true}) {
     std::unique_ptr<detect::StatefulOperator> op = detect::state::make_threshold(r, deferred);
     Recorder rec;
-    auto file = [&](const std::vector<std::string>& recs) {
-      feed(
-          LogType::kCloudTrail, records(recs),
-          [&](const detect::EventView& v) { op->on_match(v, rec); }, "f.json");
-    };
+    auto file = [&](const std::vector<std::string>& recs) { feed_file(*op, rec, records(recs)); };
     file({call("b", 180), call("c", 300)});  // b processed once c sets the watermark to 4:00
     file({call("a", 120)});                  // behind the frontier, within the window
     op->save(&snapshots.emplace_back());
@@ -270,11 +270,7 @@ TEST(ThresholdDeferred, ExpiriesAndLiveKeysWhileDeferred) {
   for (bool deferred : {false, true}) {
     std::unique_ptr<detect::StatefulOperator> op = detect::state::make_threshold(r, deferred);
     Recorder rec;
-    auto file = [&](const std::vector<std::string>& recs) {
-      feed(
-          LogType::kCloudTrail, records(recs),
-          [&](const detect::EventView& v) { op->on_match(v, rec); }, "f.json");
-    };
+    auto file = [&](const std::vector<std::string>& recs) { feed_file(*op, rec, records(recs)); };
     auto expect = [&](const char* want) { EXPECT_EQ(stats_text(op->stats()), want) << deferred; };
     // Nothing is processed before the watermark (newest - 1 minute) passes it.
     file({call("a", "192.0.2.1", 0), call("b", "192.0.2.2", 1)});
