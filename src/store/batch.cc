@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "ingest/parsers/guardduty/guardduty.h"
 #include "ingest/parsers/route53/route53.h"
 #include "ingest/parsers/vpcflow/vpcflow.h"
+#include "store/ct_index.h"
 #include "store/hash_mix.h"
 
 namespace sentinel::store {
@@ -72,8 +74,9 @@ int8_t tri(ingest::Tristate t) {
 }
 
 // The strings `search --resource` looks at (member names and string values, to the same depth
-// as its matcher), added to the block's resource index.
-void add_resource_strings(simdjson::dom::element e, int depth, GramBloomBuilder* b) {
+// as its matcher), added to the block's resource index and the row's resource terms.
+void add_resource_strings(simdjson::dom::element e, int depth, GramBloomBuilder* b,
+                          std::vector<int64_t>* terms) {
   if (depth > 64) return;
   switch (e.type()) {
     case simdjson::dom::element_type::OBJECT: {
@@ -81,19 +84,23 @@ void add_resource_strings(simdjson::dom::element e, int depth, GramBloomBuilder*
       if (e.get_object().get(obj) != simdjson::SUCCESS) return;
       for (auto field : obj) {
         b->add_string(field.key);
-        add_resource_strings(field.value, depth + 1, b);
+        ct_resource_terms(field.key, terms);
+        add_resource_strings(field.value, depth + 1, b, terms);
       }
       return;
     }
     case simdjson::dom::element_type::ARRAY: {
       simdjson::dom::array arr;
       if (e.get_array().get(arr) != simdjson::SUCCESS) return;
-      for (auto item : arr) add_resource_strings(item, depth + 1, b);
+      for (auto item : arr) add_resource_strings(item, depth + 1, b, terms);
       return;
     }
     case simdjson::dom::element_type::STRING: {
       std::string_view v;
-      if (e.get_string().get(v) == simdjson::SUCCESS) b->add_string(v);
+      if (e.get_string().get(v) == simdjson::SUCCESS) {
+        b->add_string(v);
+        ct_resource_terms(v, terms);
+      }
       return;
     }
     default:
@@ -391,13 +398,24 @@ void BatchBuilder::on_cloudtrail(const ingest::CloudTrailEvent& e) {
     have = parser.parse(e.raw.data(), e.raw.size()).get(doc) == simdjson::SUCCESS;
   }
   simdjson::dom::object obj;
+  const std::size_t terms_from = batch_->ct_terms.size();
   if (have && doc.get_object().get(obj) == simdjson::SUCCESS) {
     for (const char* k :
          {"requestParameters", "responseElements", "resources", "additionalEventData"}) {
       simdjson::dom::element part;
-      if (obj[k].get(part) == simdjson::SUCCESS) add_resource_strings(part, 0, &index.grams);
+      if (obj[k].get(part) == simdjson::SUCCESS) {
+        add_resource_strings(part, 0, &index.grams, &batch_->ct_terms);
+      }
     }
   }
+  // The row's resource terms, each once.
+  std::vector<int64_t>& terms = batch_->ct_terms;
+  const std::size_t from = terms_from;
+  r.terms_off = static_cast<uint32_t>(from);
+  std::sort(terms.begin() + static_cast<std::ptrdiff_t>(from), terms.end());
+  terms.erase(std::unique(terms.begin() + static_cast<std::ptrdiff_t>(from), terms.end()),
+              terms.end());
+  r.terms_n = static_cast<uint32_t>(terms.size() - from);
   batch_->cloudtrail.push_back(r);
 }
 

@@ -6,6 +6,7 @@
 /// of being inflated records compressed again.
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,8 @@ struct CtRow {
   int8_t mfa = -1;
   bool insight = false;
   RawPos raw;
+  uint32_t terms_off = 0;  ///< its resource terms: FileBatch::ct_terms[terms_off, + terms_n)
+  uint32_t terms_n = 0;
 };
 
 struct DnsRow {
@@ -128,6 +131,7 @@ struct FileBatch {
   std::string arena;
   std::vector<Str> symbols;  ///< the file's distinct dictionary strings (see Sym)
   std::vector<CtRow> cloudtrail;
+  std::vector<int64_t> ct_terms;  ///< CloudTrail rows' resource postings terms (ct_index.h)
   std::vector<DnsRow> dns;
   std::vector<GdRow> guardduty;
   std::vector<RawBlock> blocks;
@@ -136,6 +140,9 @@ struct FileBatch {
 
   std::string_view str(Str s) const { return std::string_view(arena).substr(s.off, s.len); }
   std::string_view sym(Sym s) const { return s == 0 ? std::string_view() : str(symbols[s - 1]); }
+  std::span<const int64_t> terms(const CtRow& r) const {
+    return std::span<const int64_t>(ct_terms).subspan(r.terms_off, r.terms_n);
+  }
   uint64_t events() const {
     return cloudtrail.size() + dns.size() + guardduty.size() + flow_records;
   }

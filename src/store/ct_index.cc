@@ -72,6 +72,86 @@ int64_t ct_hour_term(int64_t time_ms) {
   return ct_term(CtTermKind::kHour, h + kHourOffset);
 }
 
+namespace {
+
+constexpr std::size_t kResourceLetters = 32;
+
+bool is_lower_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+bool is_lower_letter(char c) {
+  return c >= 'a' && c <= 'z';
+}
+
+// The terms of the id whose '-' is at s[dash] (s has 17 hex digits after it): its hex term and
+// its term with the letters before the '-'.
+int64_t resource_hex_term(std::string_view hex17) {
+  return ct_term(CtTermKind::kResourceHex,
+                 static_cast<int64_t>(stable_hash(hex17, 0x72657368ULL) & kTermMask));
+}
+int64_t resource_exact_term(std::string_view letters_dash_hex) {
+  return ct_term(CtTermKind::kResource,
+                 static_cast<int64_t>(stable_hash(letters_dash_hex, 0x72657369ULL) & kTermMask));
+}
+
+// The '-' positions of s that are followed by 17 lowercase hex digits.
+template <typename Fn>
+void for_each_id_dash(std::string_view s, Fn&& fn) {
+  if (s.size() < kResourceHexDigits + 1) return;
+  const char* p = s.data();
+  const char* end = p + s.size() - kResourceHexDigits;  // a '-' must be before this
+  while (p < end) {
+    const void* d = std::memchr(p, '-', static_cast<std::size_t>(end - p));
+    if (d == nullptr) return;
+    const char* dash = static_cast<const char*>(d);
+    std::size_t n = 0;
+    while (n < kResourceHexDigits && is_lower_hex(dash[1 + n])) ++n;
+    if (n == kResourceHexDigits) fn(static_cast<std::size_t>(dash - s.data()));
+    p = dash + 1 + (n == 0 ? 0 : n);  // no '-' among the hex digits just read
+  }
+}
+
+}  // namespace
+
+void ct_resource_terms(std::string_view s, std::vector<int64_t>* out) {
+  for_each_id_dash(s, [&](std::size_t dash) {
+    std::size_t from = dash;
+    while (from > 0 && dash - from < kResourceLetters && is_lower_letter(s[from - 1])) --from;
+    out->push_back(resource_hex_term(s.substr(dash + 1, kResourceHexDigits)));
+    out->push_back(resource_exact_term(s.substr(from, dash - from + 1 + kResourceHexDigits)));
+  });
+}
+
+bool ct_resource_needle(std::string_view needle, CtResourceNeedle* out) {
+  bool found = false;
+  for_each_id_dash(needle, [&](std::size_t dash) {
+    if (found) return;
+    found = true;
+    out->hex = resource_hex_term(needle.substr(dash + 1, kResourceHexDigits));
+    out->exact = 0;
+    // Exactly letters, '-', 17 hex digits: a row whose term has these letters holds the needle.
+    // (A longer run of letters in the record also holds it; such rows are among the candidates.)
+    const bool letters =
+        dash > 0 && dash <= kResourceLetters &&
+        std::all_of(needle.begin(), needle.begin() + static_cast<std::ptrdiff_t>(dash),
+                    is_lower_letter);
+    if (letters && needle.size() == dash + 1 + kResourceHexDigits) {
+      out->exact = resource_exact_term(needle);
+    }
+  });
+  return found;
+}
+
+bool ct_resource_postings_complete(sqlite3* db) {
+  Stmt s(db,
+         "SELECT count(*) FROM ct_segs s WHERE NOT EXISTS (SELECT 1 FROM ct_post p WHERE p.seg = "
+         "s.seg AND p.term = ?1)",
+         nullptr);
+  if (!s.ok()) return false;
+  s.bind(1, ct_term(CtTermKind::kResourceMark, 0));
+  return s.step() == SQLITE_ROW && s.col_int(0) == 0;
+}
+
 int64_t ct_uid_key(std::string_view uid) {
   return static_cast<int64_t>(stable_hash(uid, 0x75696473ULL) >> 1);
 }
@@ -111,6 +191,15 @@ void CtPostingsBuilder::clear() {
   entries_.clear();
   rows_ = 0;
   has_time_ = false;
+  resources_ = false;
+}
+
+void CtPostingsBuilder::add_row(int64_t id, int64_t time, int64_t source_ip, int64_t principal,
+                                std::string_view access_key,
+                                std::span<const int64_t> resource_terms) {
+  add_row(id, time, source_ip, principal, access_key);
+  resources_ = true;
+  for (const int64_t t : resource_terms) entries_.push_back({t, id, time});
 }
 
 void CtPostingsBuilder::add_row(int64_t id, int64_t time, int64_t source_ip, int64_t principal,
@@ -155,6 +244,17 @@ bool CtPostingsBuilder::flush(sqlite3* db, int64_t seg, std::string* error) {
     post.bind(1, seg);
     post.bind(2, term);
     post.bind_blob(3, blob_);
+    if (post.step() != SQLITE_DONE) {
+      *error = std::string("insert postings: ") + sqlite3_errmsg(db);
+      return false;
+    }
+    post.rewind();
+  }
+  if (resources_) {
+    // The mark: the last term of the segment (kResourceMark is the highest kind), no rows.
+    post.bind(1, seg);
+    post.bind(2, ct_term(CtTermKind::kResourceMark, 0));
+    post.bind_blob(3, std::string_view("", 0));  // non-null: an empty blob, not NULL
     if (post.step() != SQLITE_DONE) {
       *error = std::string("insert postings: ") + sqlite3_errmsg(db);
       return false;

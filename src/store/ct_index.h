@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,16 @@ enum class CtTermKind : uint8_t {
   kAccessKey = 3,
   kHour = 4,
   kNoTime = 5,  ///< the rows without an event time (one term, value 0)
+  /// A resource id named in the row's requestParameters, responseElements, resources or
+  /// additionalEventData: the letters before a '-' and the first 17 hex digits after it
+  /// (`i-0123456789abcdef0`, `eni-...`, `sg-...`, `vpc-...`), hashed.
+  kResource = 6,
+  /// The same 17 hex digits alone, whatever precedes the '-' (hashed): a row that holds a needle
+  /// with such an id has this term, so its postings are a superset of the needle's rows.
+  kResourceHex = 7,
+  /// A segment whose rows were given their resource terms (one term, value 0, no rows). Segments
+  /// written before (or by a migration) lack it, and then the resource postings are not used.
+  kResourceMark = 8,
 };
 
 /// The term of a dictionary id (source IP, principal) or an hour number.
@@ -44,6 +55,30 @@ inline constexpr int64_t kAccessKeyBuckets = 16384;
 int64_t ct_access_key_term(std::string_view key);
 /// The hour term of an event time in ms (the hour containing it).
 int64_t ct_hour_term(int64_t time_ms);
+
+/// Hex digits of a resource id that make a term (AWS ids have 17 after the prefix; the older
+/// 8-digit ones are not terms).
+inline constexpr std::size_t kResourceHexDigits = 17;
+/// Appends the resource terms of one string of a record (a member name or a string value inside
+/// requestParameters, responseElements, resources or additionalEventData): for every '-'
+/// followed by at least 17 lowercase hex digits, the kResourceHex term of those 17 digits and the
+/// kResource term of them with the lowercase letters just before the '-' (at most 32). Callers
+/// sort and deduplicate a row's terms.
+void ct_resource_terms(std::string_view s, std::vector<int64_t>* out);
+
+/// How the resource postings answer `search --resource needle` (docs/store.md): `hex` is the
+/// kResourceHex term of the needle's first '-' + 17 hex digits, whose rows are the candidates
+/// (every row holding the needle has it); when the needle is exactly letters, '-' and 17 hex
+/// digits, the rows of `exact` (its kResource term) hold it for certain and need no check of
+/// the raw record. False when the needle has no such id.
+struct CtResourceNeedle {
+  int64_t hex = 0;
+  int64_t exact = 0;  ///< 0 when the needle is more than one id
+};
+bool ct_resource_needle(std::string_view needle, CtResourceNeedle* out);
+
+/// True when every segment of the store carries its rows' resource terms (kResourceMark).
+bool ct_resource_postings_complete(sqlite3* db);
 
 /// The ct_uid key of a row's uid (63-bit hash, never negative).
 int64_t ct_uid_key(std::string_view uid);
@@ -90,6 +125,10 @@ class CtPostingsBuilder {
   /// The postings of one row (a 0 id / empty key adds no term for it).
   void add_row(int64_t id, int64_t time, int64_t source_ip, int64_t principal,
                std::string_view access_key);
+  /// The same with the row's resource terms (ct_resource_terms, distinct): the segment is then
+  /// marked as having resource terms (kResourceMark), even when a row has none.
+  void add_row(int64_t id, int64_t time, int64_t source_ip, int64_t principal,
+               std::string_view access_key, std::span<const int64_t> resource_terms);
   bool empty() const { return rows_ == 0; }
   void clear();
   /// Writes the segment `seg`: one ct_post row per term, then its ct_segs row; clears.
@@ -106,6 +145,7 @@ class CtPostingsBuilder {
   int64_t first_id_ = 0, last_id_ = 0;
   int64_t min_time_ = 0, max_time_ = 0;
   bool has_time_ = false;
+  bool resources_ = false;  ///< the segment's rows came with their resource terms
   std::string blob_;
 };
 

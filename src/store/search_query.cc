@@ -122,6 +122,10 @@ struct CtPlan {
   mutable std::vector<CtPosting> candidates;
   bool newest_first = false;
   std::string postings_note;  // what the candidates came from (explain)
+  // --resource driven by the resource postings: the candidate rows known to hold the needle
+  // (sorted), which need no test of their raw record.
+  std::vector<int64_t> sure;
+  bool is_sure(int64_t id) const { return std::binary_search(sure.begin(), sure.end(), id); }
   std::string error;          // the postings could not be read
 };
 
@@ -281,6 +285,18 @@ CtPlan plan_cloudtrail(Store& st, const SearchFilter& f, bool ids_only = false) 
                          &got, &p.error);
       }
       p.postings_note = "the principal";
+      by_postings = true;
+    } else if (CtResourceNeedle rn; !f.resource.empty() && ct_resource_needle(f.resource, &rn) &&
+                                    ct_resource_postings_complete(st.db())) {
+      // An id in the needle: the rows holding it are among its postings (ct_index.h).
+      ok = reader.read(rn.hex, f.since_ms, f.until_ms, &got, &p.error);
+      if (ok && rn.exact != 0) {
+        std::vector<CtPosting> exact;
+        ok = reader.read(rn.exact, f.since_ms, f.until_ms, &exact, &p.error);
+        for (const CtPosting& x : exact) p.sure.push_back(x.id);
+        std::sort(p.sure.begin(), p.sure.end());
+      }
+      p.postings_note = "the resource id";
       by_postings = true;
     } else if ((f.since_ms != kNoLowerTime || f.until_ms != kNoUpperTime) && f.resource.empty()) {
       ok = reader.read_time(f.since_ms, f.until_ms, &got, &p.error);
@@ -632,7 +648,7 @@ bool scan_resource_rows(Store& st, const CtPlan& p, std::size_t cap, Fn&& fn, st
     bind_all(s, p.binds);
     std::size_t n = 0;
     const int rc = step_plan(s, p, [&]() {
-      if (!m.match(s.col_int(11))) return true;
+      if (!p.is_sure(s.col_int(0)) && !m.match(s.col_int(11))) return true;
       fn(s);
       return !(p.ordered && cap != 0 && ++n >= cap);
     });

@@ -321,7 +321,8 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     auto& range = block_rows_[r.raw.block];
     if (range.first == 0) range.first = rowid;
     range.second = rowid;
-    postings_.add_row(rowid, r.time, gid_[r.source_ip], gid_[r.principal], b.str(r.access_key));
+    postings_.add_row(rowid, r.time, gid_[r.source_ip], gid_[r.principal], b.str(r.access_key),
+                      b.terms(r));
   }
   // The resource index of each CloudTrail block: its rows' rowid range (rows are added in block
   // order, so each block's rows are one range), time range and filter.

@@ -31,6 +31,7 @@ struct Ev {
   std::string arn = "arn:aws:iam::111122223333:user/alice";
   std::string key = "AKIAEXAMPLEALICE0001";
   std::string name = "DescribeInstances";
+  std::string extra;  // more members of the record (",\"requestParameters\":{...}")
 };
 
 std::string record(const Ev& e) {
@@ -40,7 +41,8 @@ std::string record(const Ev& e) {
          "\",\"eventSource\":\"ec2.amazonaws.com\",\"eventName\":\"" + e.name +
          "\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"" + e.ip +
          "\",\"userAgent\":\"aws-cli/2\",\"eventID\":\"" + e.id +
-         "\",\"eventType\":\"AwsApiCall\",\"recipientAccountId\":\"" + e.account + "\"}";
+         "\",\"eventType\":\"AwsApiCall\",\"recipientAccountId\":\"" + e.account + "\"" + e.extra +
+         "}";
 }
 
 std::string file_of(const std::vector<Ev>& evs) {
@@ -371,6 +373,149 @@ TEST_F(CtIndexTest, AVersion2StoreIsMigratedWhenOpenedForWriting) {
   SearchFilter f;
   f.ip = "203.0.113.77";
   EXPECT_EQ(search_ids(*st, f), std::vector<std::string>{fresh.id + "/111122223333"});
+}
+
+TEST(CtResourceTerms, EveryIdWithSeventeenHexDigitsGivesItsTwoTerms) {
+  std::vector<int64_t> a, b;
+  ct_resource_terms("i-0123456789abcdef0", &a);
+  ASSERT_EQ(a.size(), 2u);
+  // In an ARN, after other letters, with more hex digits: the same hex term each time; the
+  // letters term only where the letters before the '-' are the same.
+  ct_resource_terms("arn:aws:ec2:us-east-1:1:instance/i-0123456789abcdef0", &b);
+  EXPECT_EQ(b, a);
+  b.clear();
+  ct_resource_terms("eni-0123456789abcdef0ff", &b);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0], a[0]);
+  EXPECT_NE(b[1], a[1]);
+  b.clear();
+  for (const char* none : {"i-0123456789abcdef", "i-0123456789ABCDEF0", "i-01234567", "", "-",
+                           "sg-0123456789abcdeg0", "8f14e45f-ceea-467a-9575-2e2b2a1c7d3e"}) {
+    ct_resource_terms(none, &b);
+    EXPECT_TRUE(b.empty()) << none;
+  }
+  ct_resource_terms("vpc-0aaa1111bbbb22220,subnet-0ccc0000000000002", &b);
+  EXPECT_EQ(b.size(), 4u);
+
+  CtResourceNeedle n;
+  ASSERT_TRUE(ct_resource_needle("i-0123456789abcdef0", &n));
+  EXPECT_EQ(n.hex, a[0]);
+  EXPECT_EQ(n.exact, a[1]);
+  ASSERT_TRUE(ct_resource_needle("instance/i-0123456789abcdef0", &n));
+  EXPECT_EQ(n.hex, a[0]);
+  EXPECT_EQ(n.exact, 0);  // more than the id: its rows are checked
+  ASSERT_TRUE(ct_resource_needle("i-0123456789abcdef0123", &n));
+  EXPECT_EQ(n.hex, a[0]);
+  EXPECT_EQ(n.exact, 0);
+  EXPECT_FALSE(ct_resource_needle("i-0123456789abcdef", &n));
+  EXPECT_FALSE(ct_resource_needle("my-bucket-name", &n));
+}
+
+TEST_F(CtIndexTest, ResourcePostingsAnswerWhatTheRawRecordsAnswer) {
+  const std::string id = "i-0123456789abcdef0";
+  const std::string hex = "0123456789abcdef0";
+  // Where an id can be, and where it does not count (userIdentity, another case).
+  const std::vector<std::string> places = {
+      ",\"requestParameters\":{\"instanceId\":\"" + id + "\"}",
+      ",\"responseElements\":{\"instancesSet\":{\"items\":[{\"instanceId\":\"i-0fff\"},{"
+      "\"instanceId\":\"" +
+          id + "\"}]}}",
+      ",\"resources\":[{\"ARN\":\"arn:aws:ec2:us-east-1:111122223333:instance/" + id + "\"}]",
+      ",\"requestParameters\":{\"networkInterfaceId\":\"eni-" + hex + "\"}",
+      ",\"requestParameters\":{\"x\":\"i-" + hex + "99\"}",
+      ",\"additionalEventData\":{\"" + id + "\":1}",
+      ",\"requestParameters\":{\"instanceId\":\"I-" + hex + "\"}",
+      ",\"requestParameters\":{\"groupId\":\"sg-0aaa1111bbbb22220\",\"vpcId\":\"vpc-"
+      "0aaa1111bbbb22220\"}",
+      ",\"requestParameters\":{\"instanceId\":\"i-01234567\"}",
+      ",\"requestParameters\":null",
+      "",
+  };
+  auto build = [&](Store& st) {
+    int n = 0;
+    for (int seg = 0; seg < 4; ++seg) {
+      std::vector<Ev> evs;
+      for (std::size_t i = 0; i < places.size(); ++i, ++n) {
+        Ev e;
+        e.id = uuid(n);
+        char t[32];
+        std::snprintf(t, sizeof t, "2024-03-%02dT%02d:%02d:00Z", 9 + seg, static_cast<int>(i),
+                      n % 60);
+        e.time = t;
+        e.extra = places[i];
+        if (i == places.size() - 1) e.arn = "arn:aws:sts::111122223333:assumed-role/r/" + id;
+        evs.push_back(e);
+      }
+      ingest(st, {{"f" + std::to_string(seg) + ".json", file_of(evs)}});
+    }
+  };
+  const std::vector<std::string> needles = {id,
+                                            "eni-" + hex,
+                                            "sg-0aaa1111bbbb22220",
+                                            "vpc-0aaa1111bbbb22220",
+                                            "instance/" + id,
+                                            "i-" + hex + "99",
+                                            "i-0123456789abcdef",
+                                            "i-01234567",
+                                            "sg-0bbb1111bbbb22220",
+                                            "-" + hex,
+                                            "ni-" + hex};
+  auto results = [&](Store& st, std::vector<std::string>* drivers) {
+    std::vector<std::string> out;
+    for (const auto& nd : needles) {
+      for (int timed = 0; timed < 2; ++timed) {
+        SearchFilter f;
+        f.resource = nd;
+        f.limit = timed ? 3 : 1000;
+        if (timed) {
+          f.since_ms = 1710028800000;  // 2024-03-10T00:00Z .. 03-12
+          f.until_ms = 1710201600000;
+        }
+        for (const auto& x : search_ids(st, f)) out.push_back(nd + " " + x);
+        std::vector<int64_t> rows;
+        std::string err;
+        EXPECT_TRUE(for_each_cloudtrail_row(
+            st, f, [&](const CtIds& r) { rows.push_back(r.id); }, &err))
+            << err;
+        std::sort(rows.begin(), rows.end());
+        for (int64_t r : rows) out.push_back(nd + " row " + std::to_string(r));
+        f.types = kSearchCloudTrail;
+        auto e = explain_search(st, f);
+        if (drivers != nullptr && e.ok()) drivers->push_back(*e);
+      }
+    }
+    return out;
+  };
+  auto st = open();
+  build(*st);
+  std::vector<std::string> explained;
+  const std::vector<std::string> with = results(*st, &explained);
+  // The records that hold the id where --resource looks: places 0-5 (eni- and the longer run
+  // hold it as text too), in each of the 4 segments.
+  EXPECT_EQ(std::count_if(with.begin(), with.end(),
+                          [&](const std::string& x) { return x.rfind(id + " row ", 0) == 0; }),
+            24 + 12);  // alone, then in the time range (2 of the 4 days)
+  EXPECT_EQ(std::count_if(
+                with.begin(), with.end(),
+                [&](const std::string& x) { return x.rfind("sg-0aaa1111bbbb22220 row", 0) == 0; }),
+            4 + 2);
+  std::size_t by_postings = 0;
+  for (const auto& e : explained) {
+    by_postings += e.find("postings of the resource id") != std::string::npos;
+  }
+  EXPECT_EQ(by_postings, 2u * 9u);  // every needle with a 17-digit id, alone and timed
+  // The same store without the marks (as written before the resource terms): the filters and
+  // raw records answer, and answer the same.
+  Stmt del(st->db(), "DELETE FROM ct_post WHERE term = ?1 AND seg = 2", nullptr);
+  del.bind(1, ct_term(CtTermKind::kResourceMark, 0));
+  ASSERT_EQ(del.step(), SQLITE_DONE);
+  ASSERT_EQ(sqlite3_changes(st->db()), 1);
+  EXPECT_FALSE(ct_resource_postings_complete(st->db()));
+  std::vector<std::string> fallback_explained;
+  EXPECT_EQ(results(*st, &fallback_explained), with);
+  for (const auto& e : fallback_explained) {
+    EXPECT_EQ(e.find("postings of the resource id"), std::string::npos);
+  }
 }
 
 TEST_F(CtIndexTest, PruneTakesTheRowsIdentitiesAndEmptySegments) {
