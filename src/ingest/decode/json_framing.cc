@@ -562,93 +562,170 @@ class Framer {
   // structural, numbers of the JSON grammar (the walk takes only those without an exponent and
   // with at most 18 digits, which simdjson always accepts), string escapes (none: no backslash),
   // and the depth (the walk stops at 32).
+  //
+  // The walk reads tokens past the record without a bound check: bulk_run points the three
+  // index entries after the last structural (index[count], [count + 1], [count + 2]) at the
+  // window's tail, the byte after its last '}', which is white space or ','. Such a token fails
+  // every test a key, a value or a closer needs, and at most one of them is taken (as the ','
+  // after a value), so the walk stops within those three entries and never returns an index
+  // past `count`: a record it takes lies wholly in the window.
+  //
+  // The record's own members (depth 1) go to the handler as skip_member describes (skip_top);
+  // the members of a depth-1 object the handler answered kDescend for too (skip_descend);
+  // every other value only has its grammar checked (skip_value), with no handler call.
   uint32_t skip_walk(const uint8_t* buf, const uint32_t* index, uint32_t count, uint32_t k) {
-    // tok(j) is buf[index[j]], and 0 from j == count on.
-    auto tok = [&](uint32_t j) -> uint8_t { return j < count ? buf[index[j]] : 0; };
+    (void)count;
     handler_.skip_begin();
-    uint64_t arrays = 0;  // bit d: the container at depth d is an array
-    int depth = 0;
-    bool descend = false;  // inside a depth-2 object whose members are reported
-    bool open_descends = false;
-    bool report = false;  // the current object's members go to skip_member
-    uint32_t i = k;       // at a '{' or '['
-  open:
-    ++depth;
-    if (depth > kSkipMaxDepth || i + 1 >= count) return 0;
-    if (depth == 2) descend = open_descends;
-    report = depth == 1 || (depth == 2 && descend);
-    if (tok(i) == '{') {
-      arrays &= ~(uint64_t{1} << depth);
-      ++i;
-      if (tok(i) == '}') goto close;
-      goto member;
-    }
-    arrays |= uint64_t{1} << depth;
-    ++i;
-    if (tok(i) == ']') goto close;
-    goto element;
-  member : {
-    // The common member first: a key, a string value, then ',' (taken as the general case below
-    // would take it), unless the handler wants to see it.
-    while (i + 4 < count && buf[index[i]] == '"' && buf[index[i + 1]] == ':' &&
-           buf[index[i + 2]] == '"' && buf[index[i + 3]] == ',' &&
-           !(depth == 1 && skip_key(buf, index, i))) {
-      i += 4;
-    }
-    // i at a key: '"', then ':', then the value.
-    if (i + 2 >= count || tok(i) != '"' || tok(i + 1) != ':') return 0;
-    const uint32_t key_at = i;
-    i += 2;
-    const uint8_t c = tok(i);
-    open_descends = false;
-    if (report) {
+    return skip_top(buf, index, k + 1);
+  }
+
+  // The byte of token j.
+  static uint8_t tok(const uint8_t* buf, const uint32_t* index, uint32_t j) {
+    return buf[index[j]];
+  }
+
+  // The members of the record's object from index i (just after its '{'); returns the index after
+  // its '}', or 0.
+  uint32_t skip_top(const uint8_t* buf, const uint32_t* index, uint32_t i) {
+    if (tok(buf, index, i) == '}') return i + 1;
+    while (true) {
+      // The common member first: a key, a string value, then ',' (taken as the general case
+      // below would take it), unless the handler wants to see it.
+      while (tok(buf, index, i) == '"' && tok(buf, index, i + 1) == ':' &&
+             tok(buf, index, i + 2) == '"' && tok(buf, index, i + 3) == ',' &&
+             !skip_key(buf, index, i)) {
+        i += 4;
+      }
+      // i at a key: '"', then ':', then the value.
+      if (tok(buf, index, i) != '"' || tok(buf, index, i + 1) != ':') return 0;
+      const uint32_t key_at = i;
+      i += 2;
+      const uint8_t c = tok(buf, index, i);
       const JsonKind kind = value_kind(c);
       if (kind == JsonKind::kNull && !scalar_ok(buf, index, i)) return 0;  // not a value at all
-      if ((kind != JsonKind::kString && kind != JsonKind::kNull) ||
-          (depth == 1 && skip_key(buf, index, key_at))) {
+      SkipVerdict v = SkipVerdict::kFine;
+      if ((kind != JsonKind::kString && kind != JsonKind::kNull) || skip_key(buf, index, key_at)) {
         std::string_view key;
         std::string_view text;
         if (!string_at(buf, index, key_at, &key)) return 0;
         if (kind == JsonKind::kString && !string_at(buf, index, i, &text)) return 0;
-        const SkipVerdict v = handler_.skip_member(depth, key, kind, text);
+        v = handler_.skip_member(1, key, kind, text);
         if (v == SkipVerdict::kNo) return 0;
-        open_descends = depth == 1 && v == SkipVerdict::kDescend;
       }
+      if (c == '"') {
+        ++i;
+      } else if (c == '{' && v == SkipVerdict::kDescend) {
+        i = skip_descend(buf, index, i + 1);
+        if (i == 0) return 0;
+      } else if (c == '{' || c == '[') {
+        // (An array answered kDescend has no members to report: only its grammar counts.)
+        i = skip_value(buf, index, i, 2);
+        if (i == 0) return 0;
+      } else {
+        if (!scalar_ok(buf, index, i)) return 0;
+        ++i;
+      }
+      const uint8_t after = tok(buf, index, i);
+      if (after == ',') {
+        ++i;
+        continue;
+      }
+      return after == '}' ? i + 1 : 0;
     }
-    if (c == '"') {
-      ++i;
-      goto after_value;
-    }
-    if (c == '{' || c == '[') goto open;
-    if (!scalar_ok(buf, index, i)) return 0;
-    ++i;
-    goto after_value;
   }
-  element : {
-    const uint8_t c = tok(i);
-    if (c == '"') {
-      ++i;
-      goto after_value;
+
+  // The members of a depth-2 object whose members are reported (a depth-1 member's object value
+  // answered kDescend), from index i just after its '{': those whose value is not a string or
+  // null go to skip_member. Returns the index after its '}', or 0.
+  uint32_t skip_descend(const uint8_t* buf, const uint32_t* index, uint32_t i) {
+    if (tok(buf, index, i) == '}') return i + 1;
+    while (true) {
+      while (tok(buf, index, i) == '"' && tok(buf, index, i + 1) == ':' &&
+             tok(buf, index, i + 2) == '"' && tok(buf, index, i + 3) == ',') {
+        i += 4;
+      }
+      if (tok(buf, index, i) != '"' || tok(buf, index, i + 1) != ':') return 0;
+      const uint32_t key_at = i;
+      i += 2;
+      const uint8_t c = tok(buf, index, i);
+      const JsonKind kind = value_kind(c);
+      if (kind == JsonKind::kNull && !scalar_ok(buf, index, i)) return 0;
+      if (kind != JsonKind::kString && kind != JsonKind::kNull) {
+        std::string_view key;
+        if (!string_at(buf, index, key_at, &key)) return 0;
+        if (handler_.skip_member(2, key, kind, {}) == SkipVerdict::kNo) return 0;
+      }
+      if (c == '"') {
+        ++i;
+      } else if (c == '{' || c == '[') {
+        i = skip_value(buf, index, i, 3);
+        if (i == 0) return 0;
+      } else {
+        if (!scalar_ok(buf, index, i)) return 0;
+        ++i;
+      }
+      const uint8_t after = tok(buf, index, i);
+      if (after == ',') {
+        ++i;
+        continue;
+      }
+      return after == '}' ? i + 1 : 0;
     }
-    open_descends = false;
-    if (c == '{' || c == '[') goto open;
-    if (!scalar_ok(buf, index, i)) return 0;
-    ++i;
-    goto after_value;
   }
-  after_value:
-    if (tok(i) == ',') {
+
+  // The grammar alone of the object or array opening at index i, at depth `depth` (≥ 2) of the
+  // record; returns the index after its closer, or 0. No recursion: bit r of `arrays` says
+  // whether the container r - 1 levels below this one is an array.
+  static uint32_t skip_value(const uint8_t* buf, const uint32_t* index, uint32_t i, int depth) {
+    uint64_t arrays = 0;
+    int r = 0;  // containers open, this one included
+    uint8_t c;
+  open:
+    ++r;
+    if (depth + r - 1 > kSkipMaxDepth) return 0;
+    if (tok(buf, index, i) == '{') {
+      arrays &= ~(uint64_t{1} << r);
       ++i;
-      if ((arrays >> depth) & 1) goto element;
+      if (tok(buf, index, i) == '}') goto close;
       goto member;
     }
-    if (tok(i) != (((arrays >> depth) & 1) ? ']' : '}')) return 0;  // tok(count) is 0
-  close:
-    // i at the closer of the container at `depth`.
+    arrays |= uint64_t{1} << r;
     ++i;
-    if (--depth == 0) return i;
-    if (depth < 2) descend = false;
-    report = depth == 1 || (depth == 2 && descend);
+    if (tok(buf, index, i) == ']') goto close;
+    goto element;
+  member:
+    while (tok(buf, index, i) == '"' && tok(buf, index, i + 1) == ':' &&
+           tok(buf, index, i + 2) == '"' && tok(buf, index, i + 3) == ',') {
+      i += 4;
+    }
+    if (tok(buf, index, i) != '"' || tok(buf, index, i + 1) != ':') return 0;
+    i += 2;
+    goto value;
+  element:
+    // Runs of strings in an array.
+    while (tok(buf, index, i) == '"' && tok(buf, index, i + 1) == ',') i += 2;
+  value:
+    c = tok(buf, index, i);
+    if (c == '"') {
+      ++i;
+    } else if (c == '{' || c == '[') {
+      goto open;
+    } else {
+      if (!scalar_ok(buf, index, i)) return 0;
+      ++i;
+    }
+  after_value:
+    c = tok(buf, index, i);
+    if (c == ',') {
+      ++i;
+      if ((arrays >> r) & 1) goto element;
+      goto member;
+    }
+    if (c != (((arrays >> r) & 1) ? ']' : '}')) return 0;
+  close:
+    // i at the closer of the innermost open container.
+    ++i;
+    if (--r == 0) return i;
     goto after_value;
   }
 
