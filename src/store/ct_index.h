@@ -10,9 +10,14 @@
 /// - Postings: each writer transaction is a segment (`ct_segs`: a run of consecutive rowids with
 ///   its time range), and `ct_post(seg, term, rows) WITHOUT ROWID` holds, for each term of the
 ///   segment, the (rowid, time) pairs of its rows. Terms are a source IP or principal dictionary
-///   id, a bucket of access keys (by hash), or an hour of event time. Rows are written in (seg,
-///   term) order, so each transaction appends at the right edge of one B-tree; a lookup reads one
-///   row per segment. Postings only narrow: callers check each row's own columns.
+///   id, a bucket of access keys (by hash), an hour of event time, or a resource id (by hash).
+///   Rows are written in (seg, term) order, so each transaction appends at the right edge of one
+///   B-tree; a lookup reads one row per segment. Postings only narrow: callers check each row's
+///   own columns (or, for resource ids, its raw record unless the term is exact).
+/// - Resource ids (`i-`, `eni-`, `sg-`, `vpc-`... with 17 hex digits) named in a row's request,
+///   response, resources or additional data are terms too (kResource, kResourceHex), for
+///   `search --resource` and `investigate INSTANCE|ENI`; a segment written without them (before
+///   this build, or by the migration) lacks kResourceMark, and then the resource index answers.
 #include <sqlite3.h>
 
 #include <cstdint>
