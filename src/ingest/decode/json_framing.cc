@@ -591,9 +591,13 @@ class Framer {
     while (true) {
       // The common member first: a key, a string value, then ',' (taken as the general case
       // below would take it), unless the handler wants to see it.
+      bool known_skip_key = false;  // the loop below stopped at a skip key
       while (tok(buf, index, i) == '"' && tok(buf, index, i + 1) == ':' &&
-             tok(buf, index, i + 2) == '"' && tok(buf, index, i + 3) == ',' &&
-             !skip_key(buf, index, i)) {
+             tok(buf, index, i + 2) == '"' && tok(buf, index, i + 3) == ',') {
+        if (skip_key(buf, index, i)) {
+          known_skip_key = true;
+          break;
+        }
         i += 4;
       }
       // i at a key: '"', then ':', then the value.
@@ -604,7 +608,8 @@ class Framer {
       const JsonKind kind = value_kind(c);
       if (kind == JsonKind::kNull && !scalar_ok(buf, index, i)) return 0;  // not a value at all
       SkipVerdict v = SkipVerdict::kFine;
-      if ((kind != JsonKind::kString && kind != JsonKind::kNull) || skip_key(buf, index, key_at)) {
+      if ((kind != JsonKind::kString && kind != JsonKind::kNull) || known_skip_key ||
+          skip_key(buf, index, key_at)) {
         std::string_view key;
         std::string_view text;
         if (!string_at(buf, index, key_at, &key)) return 0;
@@ -748,8 +753,10 @@ class Framer {
     const uint8_t* key = buf + index[i] + 1;
     const uint64_t w0 = load64(key);
     const uint64_t w1 = load64(key + 8);
-    for (const SkipKey& s : skip_key_words_) {
-      if (s.len == len && s.w0 == (w0 & s.m0) && s.w1 == (w1 & s.m1)) return true;
+    // Only the keys of this length (skip_key_words_ is sorted by length).
+    for (uint8_t j = skip_key_from_[len]; j < skip_key_from_[len + 1]; ++j) {
+      const SkipKey& s = skip_key_words_[j];
+      if (s.w0 == (w0 & s.m0) && s.w1 == (w1 & s.m1)) return true;
     }
     return false;
   }
@@ -771,6 +778,17 @@ class Framer {
       std::memset(m, 0xff, key.size());
       skip_key_words_.push_back({key.size(), load64(b), load64(m), load64(b + 8), load64(m + 8)});
       skip_key_lengths_ |= uint64_t{1} << key.size();
+    }
+    std::stable_sort(skip_key_words_.begin(), skip_key_words_.end(),
+                     [](const SkipKey& a, const SkipKey& b) { return a.len < b.len; });
+    if (skip_key_words_.size() > 255) {
+      needles_ = nullptr;
+      return;
+    }
+    // skip_key_from_[n]: the first key of n bytes or more.
+    for (std::size_t n = 0, j = 0; n < std::size(skip_key_from_); ++n) {
+      while (j < skip_key_words_.size() && skip_key_words_[j].len < n) ++j;
+      skip_key_from_[n] = static_cast<uint8_t>(j);
     }
   }
 
@@ -1026,7 +1044,8 @@ class Framer {
   std::vector<uint32_t> marks_;                        // find_marks() over the current window
   std::vector<SkipKey> skip_key_words_;                // the handler's skip_keys()
   uint64_t skip_key_lengths_ = 0;                      // bit n: a skip key has n bytes
-  std::size_t slow_until_ = 0;  // the one-pass path is not tried before this position
+  uint8_t skip_key_from_[18] = {};  // [n, n + 1): skip_key_words_ of n bytes (n ≤ 16)
+  std::size_t slow_until_ = 0;      // the one-pass path is not tried before this position
 };
 
 }  // namespace
