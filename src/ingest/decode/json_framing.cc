@@ -500,7 +500,8 @@ class Framer {
     uint32_t* index = impl->structural_indexes.get();
     // What stage 2 reads after the last structural: the window's end (simdjson's stage 1 writes
     // the same; set here so the reasoning above does not rest on it). The index has room for
-    // these three (simdjson allocates the capacity rounded up to 64, plus 9).
+    // these three (simdjson allocates the capacity rounded up to 64, plus 9). The skip walk
+    // relies on them too: it reads up to these entries without a bound check (see skip_walk).
     const auto tail = static_cast<uint32_t>(end - start);
     index[count] = tail;
     index[count + 1] = tail;
