@@ -90,10 +90,10 @@ inline void mark_candidate(const char* p, std::size_t at, const std::vector<std:
 
 // The candidate bytes of the 32 at p: backslashes, and where needle j's first byte is at p and
 // its last at p + off[j].
-__attribute__((target("avx2"))) inline __m256i mark_block(const char* p, std::size_t k,
+// `b` holds the 32 bytes at p.
+__attribute__((target("avx2"))) inline __m256i mark_block(const char* p, __m256i b, std::size_t k,
                                                           const __m256i* first, const __m256i* last,
                                                           const std::size_t* off, __m256i bs) {
-  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   __m256i any = _mm256_cmpeq_epi8(b, bs);
   for (std::size_t j = 0; j < k; ++j) {
     const __m256i e = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + off[j]));
@@ -105,8 +105,9 @@ __attribute__((target("avx2"))) inline __m256i mark_block(const char* p, std::si
 
 // The same, 32 bytes at a time: a needle's candidates are where its first and its last byte
 // both sit at the right distance (then compared whole). K needles (K = 0 for any count up to 8).
+// Returns true when [0, n) holds a '\n' (the line count of the records in it is then needed).
 template <std::size_t K>
-__attribute__((target("avx2"))) void find_marks_avx2(const char* p, std::size_t n,
+__attribute__((target("avx2"))) bool find_marks_avx2(const char* p, std::size_t n,
                                                      const std::vector<std::string>& needles,
                                                      std::vector<uint32_t>* out) {
   constexpr std::size_t kMax = 8;
@@ -122,9 +123,13 @@ __attribute__((target("avx2"))) void find_marks_avx2(const char* p, std::size_t 
     span = std::max(span, needles[j].size());
   }
   const __m256i bs = _mm256_set1_epi8('\\');
+  const __m256i lf = _mm256_set1_epi8('\n');
+  __m256i newlines = _mm256_setzero_si256();
   std::size_t i = 0;
   auto candidates = [&](std::size_t at) __attribute__((target("avx2"))) {
-    return mark_block(p + at, k, first, last, off, bs);
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + at));
+    newlines = _mm256_or_si256(newlines, _mm256_cmpeq_epi8(b, lf));
+    return mark_block(p + at, b, k, first, last, off, bs);
   };
   // Two blocks at a time while nothing is found (the common case), then one.
   for (; i + 64 + span - 1 <= n; i += 64) {
@@ -142,6 +147,7 @@ __attribute__((target("avx2"))) void find_marks_avx2(const char* p, std::size_t 
   // Blocks whose every candidate needle lies inside [0, n).
   for (; i + 32 + span - 1 <= n; i += 32) {
     const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    newlines = _mm256_or_si256(newlines, _mm256_cmpeq_epi8(b, lf));
     __m256i any = _mm256_cmpeq_epi8(b, bs);
     for (std::size_t j = 0; j < k; ++j) {
       const __m256i e = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + off[j]));
@@ -155,18 +161,18 @@ __attribute__((target("avx2"))) void find_marks_avx2(const char* p, std::size_t 
     }
   }
   find_marks_scalar(p, i, n, needles, out);
+  return !_mm256_testz_si256(newlines, newlines) || std::memchr(p + i, '\n', n - i) != nullptr;
 }
 
-void find_marks(const char* p, std::size_t n, const std::vector<std::string>& needles,
+// find_marks_avx2 or find_marks_scalar; returns false only when [0, n) holds no '\n' (true
+// when that is not known).
+bool find_marks(const char* p, std::size_t n, const std::vector<std::string>& needles,
                 std::vector<uint32_t>* out) {
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2 && needles.size() == 1) {
-    find_marks_avx2<1>(p, n, needles, out);
-  } else if (avx2 && needles.size() <= 8) {
-    find_marks_avx2<0>(p, n, needles, out);
-  } else {
-    find_marks_scalar(p, 0, n, needles, out);
-  }
+  if (avx2 && needles.size() == 1) return find_marks_avx2<1>(p, n, needles, out);
+  if (avx2 && needles.size() <= 8) return find_marks_avx2<0>(p, n, needles, out);
+  find_marks_scalar(p, 0, n, needles, out);
+  return true;
 }
 
 // The walk's depth limit: far under simdjson's (limits::kMaxJsonDepth), so a record it walks is
@@ -216,17 +222,26 @@ class LineCounter {
     if (off < pos_) {
       pos_ = 0;
       line_ = 1;
+      flat_until_ = 0;
     }
     off = std::min(off, d_.size());
-    line_ += count_newlines(d_.data() + pos_, off - pos_);
+    if (off > flat_until_) line_ += count_newlines(d_.data() + pos_, off - pos_);
     pos_ = off;
     return line_;
+  }
+  /// The caller knows [from, to) holds no newline: offsets up to `to` are then answered without
+  /// counting. Counts up to `from` first, so nothing before it is skipped.
+  void no_newlines(std::size_t from, std::size_t to) {
+    if (from < pos_ || from > d_.size()) return;  // (not met by the framer: nothing to gain)
+    line_at(from);
+    flat_until_ = std::min(to, d_.size());
   }
 
  private:
   std::string_view d_;
   std::size_t pos_ = 0;
   uint64_t line_ = 1;
+  std::size_t flat_until_ = 0;  // [pos_, flat_until_) holds no newline
 };
 
 class Framer {
@@ -510,7 +525,11 @@ class Framer {
     std::size_t mark = 0;  // the first of marks_ that may lie in the current record
     if (needles_ != nullptr) {
       marks_.clear();
-      find_marks(d_.data() + start, end - start, *needles_, &marks_);
+      // The same pass tells whether the window has a line break: most have none (one-line
+      // trail files), and their records' lines then need no count.
+      if (!find_marks(d_.data() + start, end - start, *needles_, &marks_)) {
+        lines_.no_newlines(start, end);
+      }
     }
     while (true) {
       const uint32_t k = impl->next_structural_index;
