@@ -2,8 +2,59 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+
+#include "store/hash_mix.h"
 
 namespace sentinel::store {
+
+uint64_t StringDict::hash(std::string_view s) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = mix64(h ^ w);
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, s.data() + i, s.size() - i);
+  return mix64(h ^ w);
+}
+
+int64_t StringDict::find(std::string_view s, uint64_t h) const {
+  if (slots_.empty()) return 0;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+    const uint32_t at = slots_[i];
+    if (at == 0) return 0;
+    const Entry& e = entries_[at - 1];
+    if (e.hash == h && std::string_view(arena_).substr(e.off, e.len) == s) return e.id;
+  }
+}
+
+void StringDict::insert(std::string_view s, uint64_t h, int64_t id) {
+  if ((entries_.size() + 1) * 2 > slots_.size()) {
+    slots_.assign(std::max<std::size_t>(slots_.size() * 2, 4096), 0);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t k = 0; k < entries_.size(); ++k) {
+      std::size_t j = static_cast<std::size_t>(entries_[k].hash) & mask;
+      while (slots_[j] != 0) j = (j + 1) & mask;
+      slots_[j] = static_cast<uint32_t>(k + 1);
+    }
+  }
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t j = static_cast<std::size_t>(h) & mask;
+  while (slots_[j] != 0) j = (j + 1) & mask;
+  entries_.push_back(Entry{h, id, arena_.size(), static_cast<uint32_t>(s.size())});
+  arena_.append(s);
+  slots_[j] = static_cast<uint32_t>(entries_.size());
+}
+
+void StringDict::clear() {
+  slots_.clear();
+  entries_.clear();
+  arena_.clear();
+}
 
 Writer::Writer(Store* store) : store_(store) {
   sqlite3* db = store->db();
@@ -34,6 +85,7 @@ Writer::Writer(Store* store) : store_(store) {
   prep(&get_row_, "SELECT uid, coalesce(account, 0) FROM ct_events WHERE id = ?");
   prep(&get_more_, "SELECT 1 FROM ct_uid_more WHERE uid = ? AND account = ?");
   prep(&ins_more_, "INSERT INTO ct_uid_more(uid, account, id) VALUES (?, ?, ?)");
+  prep(&data_version_stmt_, "PRAGMA data_version");
   prep(&ins_dns_,
        "INSERT OR IGNORE INTO dns_events(uid, time, account, region, vpc_id, query_name, "
        "query_type, rcode, srcaddr, srcport, transport, instance_id, firewall_action, raw, "
@@ -49,7 +101,7 @@ Writer::Writer(Store* store) : store_(store) {
   // The dictionary and checkpoints are loaded once: the writer is the only one adding to them.
   Stmt s(db, "SELECT id, value FROM strings", &err);
   while (s.ok() && s.step() == SQLITE_ROW) {
-    dict_.emplace(std::string(s.col_text(1)), s.col_int(0));
+    dict_.insert(s.col_text(1), StringDict::hash(s.col_text(1)), s.col_int(0));
     next_string_id_ = std::max(next_string_id_, s.col_int(0) + 1);
   }
   Stmt f(db, "SELECT id, path, size, sha256 FROM files ORDER BY id", &err);
@@ -88,10 +140,33 @@ bool Writer::begin() {
   next_ct_id_ = n.col_int(0);
   next_seg_ = n.col_int(1);
   has_more_ = n.col_int(2) != 0;
-  uid_empty_ = n.col_int(3) != 0;
+  // The keys of this Writer's rows stay in memory across its transactions as long as they are
+  // all the store has: ct_uid empty at the first begin(), no other connection's commit since,
+  // and not too many to keep (then each new key is looked up in ct_uid, as for a store that had
+  // rows before).
+  const int64_t version = read_data_version();
+  if (version < 0) return false;
+  if (!started_) {
+    session_only_ = n.col_int(3) != 0;
+  } else if (version != data_version_ || known_count_ > kMaxKnownUids) {
+    session_only_ = false;
+  }
+  started_ = true;
+  if (!session_only_) {
+    known_uids_.clear();
+    known_count_ = 0;
+  }
   postings_.clear();
   txn_uids_.clear();
   return true;
+}
+
+int64_t Writer::read_data_version() {
+  const int rc = data_version_stmt_.step();
+  const int64_t v = rc == SQLITE_ROW ? data_version_stmt_.col_int(0) : -1;
+  data_version_stmt_.reset();
+  if (v < 0) fail("PRAGMA data_version");
+  return v;
 }
 
 bool Writer::commit() {
@@ -100,13 +175,17 @@ bool Writer::commit() {
   if (!flush_uids()) return false;
   if (!postings_.empty() && !postings_.flush(store_->db(), next_seg_++, &error_)) return false;
   if (!exec(store_->db(), "COMMIT", &error_)) return false;
-  return true;
+  data_version_ = read_data_version();
+  return data_version_ >= 0;
 }
 
 void Writer::rollback() {
   exec(store_->db(), "ROLLBACK", nullptr);
   postings_.clear();
   txn_uids_.clear();
+  known_uids_.clear();
+  known_count_ = 0;
+  session_only_ = false;
   // The in-memory dictionary may now name rows that were rolled back: reload lazily by
   // dropping it (the next Writer reloads). Callers stop writing after a rollback.
   dict_.clear();
@@ -145,10 +224,10 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
     if (rc == SQLITE_ROW) return 0;
   }
   const int64_t key = ct_uid_key(uid);
-  // The row that holds the key: one of this transaction's (its ct_uid entry is written at
-  // commit), else one stored before (none when ct_uid was empty at begin()).
-  int64_t holder = txn_uids_.find(key);
-  if (holder == 0 && !uid_empty_) {
+  // The row that holds the key: one this Writer added (this transaction's entries are written
+  // at commit), else one stored before (none to look for when session_only_).
+  int64_t holder = known_uids_.find(key);
+  if (holder == 0 && !session_only_) {
     get_uid_.bind(1, key);
     const int rc = get_uid_.step();
     if (rc == SQLITE_ROW) holder = get_uid_.col_int(0);
@@ -159,7 +238,9 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
     }
   }
   if (holder == 0) {
-    txn_uids_.insert(key, id);  // a new key: its entry goes in at commit, in key order
+    known_uids_.insert(key, id);
+    ++known_count_;
+    txn_uids_.emplace_back(key, id);  // a new key: its entry goes in at commit, in key order
     return 1;
   }
   // The key is taken: the same event again, or another one with the same key (the eventID in
@@ -189,7 +270,8 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
 
 bool Writer::flush_uids() {
   // In key order: the inserts walk the B-tree once instead of landing on random pages.
-  for (const auto& [key, id] : txn_uids_.sorted()) {
+  std::sort(txn_uids_.begin(), txn_uids_.end());
+  for (const auto& [key, id] : txn_uids_) {
     ins_uid_.bind(1, key);
     ins_uid_.bind(2, id);
     if (ins_uid_.step() != SQLITE_DONE) return fail("insert ct_uid");
@@ -199,9 +281,8 @@ bool Writer::flush_uids() {
   return true;
 }
 
-int64_t Writer::intern(std::string_view s) {
-  auto it = dict_.find(s);
-  if (it != dict_.end()) return it->second;
+int64_t Writer::intern(std::string_view s, uint64_t h) {
+  if (const int64_t found = dict_.find(s, h); found != 0) return found;
   const int64_t id = next_string_id_++;
   ins_string_.bind(1, id);
   ins_string_.bind_text(2, s);
@@ -211,7 +292,7 @@ int64_t Writer::intern(std::string_view s) {
     fail("insert string");
     return 0;
   }
-  dict_.emplace(std::string(s), id);
+  dict_.insert(s, h, id);
   return id;
 }
 

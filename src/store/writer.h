@@ -31,6 +31,29 @@ struct Checkpoint {
   std::string sha256;
 };
 
+/// The store's dictionary (strings.value -> id) in memory: open addressing over 64-bit hashes,
+/// the strings in one arena; no node or allocation per entry.
+class StringDict {
+ public:
+  static uint64_t hash(std::string_view s);
+  /// The id of `s` (h = hash(s)), 0 when absent.
+  int64_t find(std::string_view s, uint64_t h) const;
+  /// Adds `s` (find() returned 0).
+  void insert(std::string_view s, uint64_t h, int64_t id);
+  void clear();
+
+ private:
+  struct Entry {
+    uint64_t hash;
+    int64_t id;
+    uint64_t off;
+    uint32_t len;
+  };
+  std::vector<uint32_t> slots_;  ///< 1 + index in entries_, 0 = free
+  std::vector<Entry> entries_;
+  std::string arena_;
+};
+
 class Writer {
  public:
   /// Prepares the statements and loads the checkpoints; check ok() afterwards.
@@ -56,7 +79,9 @@ class Writer {
   sqlite3* db() const { return store_->db(); }
 
  private:
-  int64_t intern(std::string_view s);
+  int64_t intern(std::string_view s) { return intern(s, StringDict::hash(s)); }
+  /// The dictionary id of `s` whose StringDict::hash is `h`, added when new (0 on a store error).
+  int64_t intern(std::string_view s, uint64_t h);
   bool fail(const char* what);
   /// Claims a CloudTrail row's identity (uid, account) for rowid `id`: 1 when new (its ct_uid
   /// entry is kept for commit, or its ct_uid_more entry written), 0 when the store or the open
@@ -64,14 +89,14 @@ class Writer {
   int claim_uid(std::string_view uid, int64_t account, int64_t id);
   /// Writes the open transaction's ct_uid entries, in key order.
   bool flush_uids();
+  /// PRAGMA data_version (changes when another connection commits); -1 on error.
+  int64_t read_data_version();
+  /// known_uids_ is given up past this many keys (64 MiB of slots).
+  static constexpr std::size_t kMaxKnownUids = std::size_t{1} << 21;
 
   Store* store_;
   std::string error_;
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> dict_;
+  StringDict dict_;
   std::unordered_map<std::string, Checkpoint> by_path_;
   std::unordered_set<std::string> hashes_;
   int64_t next_string_id_ = 1;
@@ -81,8 +106,19 @@ class Writer {
   Stmt ins_string_, ins_file_, del_file_flows_, ins_block_, ins_ct_, ins_dns_, ins_gd_, ins_flow_;
   Stmt ins_ct_block_;
   Stmt ins_uid_, get_uid_, get_row_, get_more_, ins_more_;
-  CtKeyMap txn_uids_;       ///< ct_uid key -> rowid, this transaction's rows
-  bool uid_empty_ = false;  ///< ct_uid was empty at begin(): no stored row to look up
+  /// ct_uid key -> rowid of every row this Writer added (kept across its commits while
+  /// session_only_, else this transaction's rows only).
+  CtKeyMap known_uids_;
+  std::size_t known_count_ = 0;
+  /// This transaction's ct_uid entries (key, rowid), written at commit in key order.
+  std::vector<std::pair<int64_t, int64_t>> txn_uids_;
+  /// Every ct_uid key of the store is in known_uids_: ct_uid was empty when this Writer began
+  /// its first transaction and no other connection has committed since (PRAGMA data_version),
+  /// so a key known_uids_ lacks is new without a look in ct_uid.
+  bool session_only_ = false;
+  bool started_ = false;      ///< begin() has run once
+  int64_t data_version_ = 0;  ///< PRAGMA data_version after this Writer's last commit
+  Stmt data_version_stmt_;
   int64_t next_ct_id_ = 1;  ///< rowid of the next CloudTrail row (set by begin())
   int64_t next_seg_ = 1;    ///< the open transaction's segment
   bool has_more_ = false;   ///< ct_uid_more has rows

@@ -170,6 +170,64 @@ TEST_F(StoreTest, SameEventsTwiceAddNothingAndNewOnesAreAdded) {
   EXPECT_EQ(ic.col_text(0), "ok");
 }
 
+// One Writer keeps the keys of the rows it added across its transactions and looks nothing up in
+// ct_uid while they are all the store has; a commit by another connection in between makes it
+// look again, so an event that connection stored is a duplicate, not a second row.
+TEST_F(StoreTest, WriterSeesRowsOfItsEarlierTransactionsAndOfOtherConnections) {
+  auto file = [](std::initializer_list<const char*> ids) {
+    std::string s = "{\"Records\":[";
+    bool first = true;
+    for (const char* id : ids) {
+      if (!first) s += ",";
+      first = false;
+      s += std::string("{\"eventVersion\":\"1.08\",\"eventTime\":\"2024-01-01T00:00:00Z\",") +
+           "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":" +
+           "\"us-east-1\",\"sourceIPAddress\":\"198.51.100.7\",\"eventID\":\"" + id +
+           "\",\"recipientAccountId\":\"111122223333\"}";
+    }
+    return s + "]}";
+  };
+  auto add = [](Writer& w, const std::string& path, const std::string& bytes) {
+    BatchBuilder builder(6);
+    Recorder rec(&builder, /*offer_gzip=*/false);
+    FileBatch batch;
+    parse_into(path, bytes, builder, rec, &batch);
+    WriteCounts c;
+    EXPECT_TRUE(w.begin()) << w.error();
+    EXPECT_TRUE(w.add(batch, &c)) << w.error();
+    EXPECT_TRUE(w.commit()) << w.error();
+    return c;
+  };
+  const char* a = "0b6a5f3e-1111-4222-8333-000000000001";
+  const char* b = "0b6a5f3e-1111-4222-8333-000000000002";
+  const char* x = "0b6a5f3e-1111-4222-8333-000000000003";
+  const char* y = "0b6a5f3e-1111-4222-8333-000000000004";
+  auto st = open_rw();
+  auto other = open_rw();
+  Writer w(st.get());
+  ASSERT_TRUE(w.ok()) << w.error();
+  WriteCounts c = add(w, "1.json", file({a}));
+  EXPECT_EQ(c.events, 1u);
+  // A later transaction of the same Writer: a repeats (known without a look in ct_uid).
+  c = add(w, "2.json", file({a, b}));
+  EXPECT_EQ(c.events, 1u);
+  EXPECT_EQ(c.duplicates, 1u);
+  // Another connection stores x between two of w's transactions.
+  {
+    Writer w2(other.get());
+    ASSERT_TRUE(w2.ok()) << w2.error();
+    c = add(w2, "3.json", file({x, b}));
+    EXPECT_EQ(c.events, 1u);
+    EXPECT_EQ(c.duplicates, 1u);
+  }
+  c = add(w, "4.json", file({x, y, a}));
+  EXPECT_EQ(c.events, 1u);
+  EXPECT_EQ(c.duplicates, 2u);
+  EXPECT_EQ(scalar(*st, "SELECT count(*) FROM ct_events"), 4);
+  EXPECT_EQ(scalar(*st, "SELECT count(*) FROM ct_uid"), 4);
+  EXPECT_EQ(scalar(*st, "SELECT count(DISTINCT uid) FROM ct_events"), 4);
+}
+
 // Each file's dictionary strings are deduplicated by the builder (a table that grows past its
 // first size here) and looked up once per file by the writer: every record keeps its own values,
 // and a string shared by two files is one dictionary entry.
