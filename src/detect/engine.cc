@@ -12,6 +12,7 @@
 
 #include "detect/functions/registry.h"
 #include "detect/ir/optimize.h"
+#include "detect/state/operator_base.h"
 #include "ingest/parsers/cloudtrail/cloudtrail.h"
 
 namespace sentinel::detect {
@@ -144,7 +145,9 @@ void compile_prefilter(FieldPrefilter* pf) {
   bool glob = false;
   for (const auto& [op, pattern] : pf->patterns) glob = glob || op == CmpOp::kGlob;
   if (!glob) {
-    pf->literals = std::make_shared<LiteralSet>();
+    // A case-insensitive prefilter's literals are lowercased; the set folds the text's case
+    // as it scans (no lowered copy of every value).
+    pf->literals = std::make_shared<LiteralSet>(pf->case_insensitive);
     for (const auto& [op, pattern] : pf->patterns) pf->literals->add(literal_op(op), pattern);
   } else {
     // Latin-1: bytes, as the rules' own matching compares them (`?` is one byte).
@@ -287,9 +290,15 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
           }
         }
       }
+      // Copies (memo slots included) in the bucket's order, allocated one after another so
+      // that they sit together.
+      bucket.preds.reserve(bucket.entries.size());
       for (auto& e : bucket.entries) {
         const Compiled& c = compiled_[e.rule];
-        e.pred = e.mode == NameBucket::kEvaluate ? &c.match : &c.reduced;
+        bucket.preds.push_back(e.mode == NameBucket::kEvaluate ? c.match : c.reduced);
+      }
+      for (std::size_t k = 0; k < bucket.entries.size(); ++k) {
+        bucket.entries[k].pred = &bucket.preds[k];
       }
       if (bucket.variants.size() > 64) {
         for (auto& e : bucket.entries) {
@@ -311,6 +320,10 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
 }
 
 Engine::~Engine() = default;
+
+std::size_t Engine::NameHash::operator()(const std::string& s) const noexcept {
+  return static_cast<std::size_t>(state::hash_bytes(s));
+}
 
 namespace {
 
@@ -451,7 +464,7 @@ void Engine::on_event(const EventView& ev) {
                                 pf.pattern_rule.end());
         return false;
       }
-      if (pf.case_insensitive) {
+      if (pf.case_insensitive && pf.literals == nullptr) {
         lower_buf_.resize(text.size());
         char* __restrict out = lower_buf_.data();
         const char* __restrict in = text.data();

@@ -179,8 +179,16 @@ class Engine : private StateSink {
     };
     std::vector<Entry> entries;
     std::vector<std::string> variants;
+    /// The entries' predicates (`Entry::pred`), copied here one after another once the engine
+    /// is built: the rules an event meets lie together in memory instead of across every
+    /// rule's Compiled entry (they are cold: the bucket changes with each event's name).
+    std::vector<Predicate> preds;
   };
-  std::array<std::unordered_map<std::string, NameBucket>, kTypes> by_name_;
+  /// state::hash_bytes (8 bytes a step) instead of std::hash's byte-wise murmur.
+  struct NameHash {
+    std::size_t operator()(const std::string& s) const noexcept;
+  };
+  std::array<std::unordered_map<std::string, NameBucket, NameHash>, kTypes> by_name_;
   std::array<std::vector<uint32_t>, kTypes> unindexed_;  ///< evaluated for every event
   std::array<std::vector<FieldPrefilter>, kTypes> prefilters_;
   std::array<std::vector<NumberIndex>, kTypes> number_indexes_;
