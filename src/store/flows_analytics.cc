@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <unordered_map>
 
 #include "core/time.h"
@@ -93,6 +94,64 @@ double median_of(std::vector<double> v) {
 
 }  // namespace
 
+void kept_lines(std::string_view block, const std::vector<std::string>& needles, std::string* out,
+                uint64_t* skipped) {
+  out->clear();
+  const char* const base = block.data();
+  const std::size_t n = block.size();
+  auto line_end = [&](std::size_t from) {
+    const void* nl = std::memchr(base + from, '\n', n - from);
+    return nl == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(nl) - base);
+  };
+  auto keep = [&](std::size_t b, std::size_t e) {
+    out->append(base + b, e - b);
+    out->push_back('\n');
+  };
+  // The lines up to the first non-blank one go through as they are: the parser decides there
+  // whether it is a header (and skips a BOM), so it must see the same first line as without
+  // the narrowing.
+  std::size_t pos = 0;
+  while (pos < n) {
+    const std::size_t e = line_end(pos);
+    keep(pos, e);
+    const bool blank = std::all_of(base + pos, base + e, [](char c) {
+      return c == ' ' || c == '\t' || c == '\r' || static_cast<unsigned char>(c) >= 0xBB;
+    });
+    pos = e + 1;
+    if (!blank) break;
+  }
+  uint64_t lines = 0;
+  const std::string& first = needles.front();
+  while (pos < n) {
+    const void* hit = memmem(base + pos, n - pos, first.data(), first.size());
+    const std::size_t at =
+        hit == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(hit) - base);
+    if (at == n) {  // no needle in the rest
+      lines += static_cast<uint64_t>(std::count(base + pos, base + n, '\n'));
+      lines += base[n - 1] != '\n';  // a last line without its newline
+      break;
+    }
+    // The lines from pos up to the one holding the hit hold no needle.
+    std::size_t b = pos;
+    const void* nl = memrchr(base + pos, '\n', at - pos);
+    if (nl != nullptr) b = static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1;
+    lines += static_cast<uint64_t>(std::count(base + pos, base + b, '\n'));
+    const std::size_t e = line_end(at);
+    const std::string_view line(base + b, e - b);
+    bool all = true;
+    for (std::size_t k = 1; k < needles.size() && all; ++k) {
+      all = line.find(needles[k]) != std::string_view::npos;
+    }
+    if (all) {
+      keep(b, e);
+    } else {
+      ++lines;
+    }
+    pos = e + 1;
+  }
+  *skipped += lines;
+}
+
 bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const FlowRecord&)>& fn,
                 FlowScanStats* stats, std::string* error) {
   FlowScanStats local;
@@ -112,10 +171,17 @@ bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const 
   q.bind(1, scan.since_s);
   q.bind(2, scan.until_s);
   std::vector<std::string> keys;
+  // The text each kept line must contain: an id as given, an IPv4 address as its dotted quad
+  // (the parser reads no other text as an IPv4 address); an IPv6 address narrows nothing.
+  std::vector<std::string> needles;
   for (const auto& k : scan.keys) {
     IpAddr ip;
-    keys.push_back(IpAddr::parse(k, &ip) ? std::string(bloom_ip_key(ip.bytes)) : k);
+    const bool is_ip = IpAddr::parse(k, &ip);
+    keys.push_back(is_ip ? std::string(bloom_ip_key(ip.bytes)) : k);
+    if (scan.all_lines || k.empty() || (is_ip && !ip.v4)) continue;
+    needles.push_back(is_ip ? ip.to_string() : k);
   }
+  std::string kept;
   ingest::VpcFlowParser parser;
   ingest::ParseOptions options;
   std::string plain;
@@ -146,12 +212,17 @@ bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const 
       ++s.blocks_damaged;
       continue;
     }
-    const std::size_t size = plain.size();
-    plain.append(ingest::kPadding, '\0');
+    std::string* text = &plain;
+    if (!needles.empty()) {
+      kept_lines(plain, needles, &kept, &s.lines_skipped);
+      text = &kept;
+    }
+    const std::size_t size = text->size();
+    text->append(ingest::kPadding, '\0');
     ingest::FileContext ctx;
     ctx.path = path;
     ctx.options = &options;
-    parser.parse(std::string_view(plain.data(), size), ctx, sink);
+    parser.parse(std::string_view(text->data(), size), ctx, sink);
   }
   if (rc != SQLITE_DONE) {
     *error = std::string("reading flow blocks: ") + sqlite3_errmsg(st.db());
@@ -498,6 +569,7 @@ Result<WhyResult> flows_why(Store& st, const std::string& a_text, const std::str
   scan.since_s = since_s;
   scan.until_s = until_s;
   scan.keys = {r.a, r.b};
+  scan.all_lines = true;  // every interface's records tell its own address
   std::string err;
   if (!scan_flows(st, scan, fn, stats, &err)) return Error{"store_read", err};
 

@@ -22,10 +22,16 @@ namespace sentinel::store {
 
 /// Which blocks to read. Times are Unix seconds; a record is kept when it overlaps
 /// [since, until). Keys (IP text, interface or instance ids) must all be in a block's bloom.
+/// Within a candidate block only the lines that contain the text of every key are parsed (an
+/// IPv4 key as its dotted quad, which is the only text the parser reads as that address; an
+/// IPv6 key does not narrow the lines, its text having many spellings), so a caller that keeps
+/// only records with a field equal to each key sees exactly the records it would see without
+/// it. A caller that needs every record of the candidate blocks sets `all_lines`.
 struct FlowScan {
   int64_t since_s = kNoLowerTime;
   int64_t until_s = kNoUpperTime;
   std::vector<std::string> keys;
+  bool all_lines = false;
 };
 
 struct FlowScanStats {
@@ -33,7 +39,14 @@ struct FlowScanStats {
   uint64_t blocks_skipped = 0;  ///< ruled out by their bloom filter
   uint64_t blocks_damaged = 0;  ///< blobs that did not inflate (reported, not fatal)
   uint64_t records = 0;         ///< records handed to the callback
+  uint64_t lines_skipped = 0;   ///< lines without a key's text, not parsed
 };
+
+/// The lines of a block of flow lines that the parser must see for `needles` (not empty): the
+/// first line (the parser decides there whether it is a header), then every line containing the
+/// text of each needle, each with its newline; `*skipped` grows by the lines left out.
+void kept_lines(std::string_view block, const std::vector<std::string>& needles, std::string* out,
+                uint64_t* skipped);
 
 /// Calls `fn` for every record of every candidate block in the time range (the caller filters
 /// records exactly: a bloom hit is only a maybe). False with *error when the store cannot be read.
