@@ -95,7 +95,7 @@ double median_of(std::vector<double> v) {
 }  // namespace
 
 void kept_lines(std::string_view block, const std::vector<std::string>& needles, std::string* out,
-                uint64_t* skipped) {
+                uint64_t* kept) {
   out->clear();
   const char* const base = block.data();
   const std::size_t n = block.size();
@@ -103,9 +103,11 @@ void kept_lines(std::string_view block, const std::vector<std::string>& needles,
     const void* nl = std::memchr(base + from, '\n', n - from);
     return nl == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(nl) - base);
   };
+  uint64_t lines = 0;
   auto keep = [&](std::size_t b, std::size_t e) {
     out->append(base + b, e - b);
     out->push_back('\n');
+    ++lines;
   };
   // The lines up to the first non-blank one go through as they are: the parser decides there
   // whether it is a header (and skips a BOM), so it must see the same first line as without
@@ -120,36 +122,26 @@ void kept_lines(std::string_view block, const std::vector<std::string>& needles,
     pos = e + 1;
     if (!blank) break;
   }
-  uint64_t lines = 0;
   const std::string& first = needles.front();
   while (pos < n) {
     const void* hit = memmem(base + pos, n - pos, first.data(), first.size());
     const std::size_t at =
         hit == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(hit) - base);
-    if (at == n) {  // no needle in the rest
-      lines += static_cast<uint64_t>(std::count(base + pos, base + n, '\n'));
-      lines += base[n - 1] != '\n';  // a last line without its newline
-      break;
-    }
+    if (at == n) break;  // no needle in the rest
     // The lines from pos up to the one holding the hit hold no needle.
     std::size_t b = pos;
     const void* nl = memrchr(base + pos, '\n', at - pos);
     if (nl != nullptr) b = static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1;
-    lines += static_cast<uint64_t>(std::count(base + pos, base + b, '\n'));
     const std::size_t e = line_end(at);
     const std::string_view line(base + b, e - b);
     bool all = true;
     for (std::size_t k = 1; k < needles.size() && all; ++k) {
       all = line.find(needles[k]) != std::string_view::npos;
     }
-    if (all) {
-      keep(b, e);
-    } else {
-      ++lines;
-    }
+    if (all) keep(b, e);
     pos = e + 1;
   }
-  *skipped += lines;
+  *kept += lines;
 }
 
 bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const FlowRecord&)>& fn,
@@ -214,7 +206,7 @@ bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const 
     }
     std::string* text = &plain;
     if (!needles.empty()) {
-      kept_lines(plain, needles, &kept, &s.lines_skipped);
+      kept_lines(plain, needles, &kept, &s.lines_kept);
       text = &kept;
     }
     const std::size_t size = text->size();

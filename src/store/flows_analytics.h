@@ -39,14 +39,14 @@ struct FlowScanStats {
   uint64_t blocks_skipped = 0;  ///< ruled out by their bloom filter
   uint64_t blocks_damaged = 0;  ///< blobs that did not inflate (reported, not fatal)
   uint64_t records = 0;         ///< records handed to the callback
-  uint64_t lines_skipped = 0;   ///< lines without a key's text, not parsed
+  uint64_t lines_kept = 0;      ///< lines parsed when keys narrow the lines (else 0)
 };
 
 /// The lines of a block of flow lines that the parser must see for `needles` (not empty): the
 /// first line (the parser decides there whether it is a header), then every line containing the
-/// text of each needle, each with its newline; `*skipped` grows by the lines left out.
+/// text of each needle, each with its newline; `*kept` grows by the lines written to `out`.
 void kept_lines(std::string_view block, const std::vector<std::string>& needles, std::string* out,
-                uint64_t* skipped);
+                uint64_t* kept);
 
 /// Calls `fn` for every record of every candidate block in the time range (the caller filters
 /// records exactly: a bloom hit is only a maybe). False with *error when the store cannot be read.
