@@ -101,7 +101,15 @@ void add_search_command(CLI::App& app, int* code) {
         *code = kExitNothingReadable;
         return;
       }
-      out = terminal_safe(*plan);
+      // Line by line: the plan's own line breaks stay, anything from the store is escaped.
+      std::string_view rest = *plan;
+      while (!rest.empty()) {
+        std::size_t nl = rest.find('\n');
+        append_terminal_safe(&out, rest.substr(0, nl));
+        if (nl == std::string_view::npos) break;
+        out += '\n';
+        rest.remove_prefix(nl + 1);
+      }
       std::fwrite(out.data(), 1, out.size(), stdout);
       *code = kExitOk;
       return;

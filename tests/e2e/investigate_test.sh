@@ -56,6 +56,11 @@ if grep -q $'\x1b' "$TMP/ip.out"; then fail "ip: raw ESC in the table"; else pas
 
 run explain search --db "$DB" --access-key ASIAEXAMPLEDAVE00001 --explain
 expect_grep "explain: the access key postings" "$TMP/explain.out" "postings of the access key"
+if grep -qF '\n' "$TMP/explain.out" || [ "$(wc -l < "$TMP/explain.out")" -lt 2 ]; then
+  fail "explain: one plan line per line (no escaped line breaks)"
+else
+  pass "explain: one plan line per line"
+fi
 
 # Resource ids are found through their postings, and answer what the raw records answer: the
 # same searches on a copy of the store whose segments lack the postings' mark (as a store
