@@ -27,16 +27,7 @@ constexpr std::size_t kRawBlockBytes = 256 * 1024;
 constexpr std::size_t kFlowBlockBytes = 2 * 1024 * 1024;
 
 uint64_t hash64(std::string_view s) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = mix64(h ^ w);
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, s.data() + i, s.size() - i);
-  return mix64(h ^ w ^ 0x5bd1e995);
+  return hash_bytes(s, 0x5bd1e995);
 }
 
 bool is_hex(char c) {

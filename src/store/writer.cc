@@ -9,16 +9,7 @@
 namespace sentinel::store {
 
 uint64_t StringDict::hash(std::string_view s) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = mix64(h ^ w);
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, s.data() + i, s.size() - i);
-  return mix64(h ^ w);
+  return hash_bytes(s, 0);
 }
 
 int64_t StringDict::find(std::string_view s, uint64_t h) const {
