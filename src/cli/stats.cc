@@ -1,8 +1,13 @@
 #include "cli/stats.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
+#include <new>
 
 #include "cli/runner.h"
 #include "core/escape.h"
@@ -48,6 +53,30 @@ constexpr ingest::LogType kTypeOrder[] = {ingest::LogType::kCloudTrail, ingest::
 
 }  // namespace
 
+ZeroedPages::ZeroedPages(std::size_t bytes) {
+  if (bytes == 0) return;
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const bool huge = bytes >= kHuge;
+  // Large: map 2 MB more and start at a 2 MB boundary, so every 2 MB of the table can be one
+  // huge page.
+  std::size_t len = huge ? bytes + kHuge : (bytes + page - 1) / page * page;
+  void* base = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) throw std::bad_alloc();
+  base_ = base;
+  len_ = len;
+  data_ = base;
+  if (huge) {
+    auto at = reinterpret_cast<std::uintptr_t>(base);
+    data_ = reinterpret_cast<void*>((at + kHuge - 1) / kHuge * kHuge);
+    madvise(data_, bytes, MADV_HUGEPAGE);  // advice only: without THP, 4 KB pages
+  }
+}
+
+ZeroedPages::~ZeroedPages() {
+  if (base_ != nullptr) munmap(base_, len_);
+}
+
 GroupBy::Group* GroupBy::find_or_add(std::string_view key) {
   if (last_ != SIZE_MAX && key == key_of(slots_[last_])) return &slots_[last_].g;
   if (slots_.empty()) slots_.resize(1024);
@@ -91,50 +120,93 @@ void GroupBy::grow() {
   last_ = SIZE_MAX;
 }
 
-GroupBy::Group* GroupBy::find_or_add_v4(uint32_t ip) {
-  if (v4_.empty()) {
-    v4_.resize(1024);
-    v4_mask_ = v4_.size() - 1;
+GroupBy::V4Slot* GroupBy::find_or_add_v4(uint32_t ip) {
+  V4Slot* t = v4_slots();
+  std::size_t i = hash_v4(ip) & v4_mask_;
+  if (v4_cap_ != 0) {
+    while (t[i].count != 0) {
+      if (t[i].ip == ip) return &t[i];
+      i = (i + 1) & v4_mask_;
+    }
   }
-  uint64_t h = hash_v4(ip);
-  std::size_t i = h & v4_mask_;
-  while (v4_[i].used != 0) {
-    if (v4_[i].ip == ip) return &v4_[i].g;
-    i = (i + 1) & v4_mask_;
-  }
-  if (size() >= max_groups_) return &overflow_;
-  if ((v4_size_ + 1) * 2 > v4_.size()) {
+  if (size() >= max_groups_) return nullptr;
+  if ((v4_size_ + 1) * 2 > v4_cap_) {
     grow_v4();
-    i = h & v4_mask_;
-    while (v4_[i].used != 0) i = (i + 1) & v4_mask_;
+    t = v4_slots();
+    i = hash_v4(ip) & v4_mask_;
+    while (t[i].count != 0) i = (i + 1) & v4_mask_;
   }
-  V4Slot& s = v4_[i];
+  V4Slot& s = t[i];
   s.ip = ip;
-  s.used = 1;
+  s.count = 0;  // the caller adds the event
+  s.sum = 0;
   ++v4_size_;
-  return &s.g;
+  return &s;
 }
 
 void GroupBy::grow_v4() {
-  std::vector<V4Slot> old(v4_.size() * 2);
-  old.swap(v4_);
-  v4_mask_ = v4_.size() - 1;
-  for (const V4Slot& s : old) {
-    if (s.used == 0) continue;
-    std::size_t i = hash_v4(s.ip) & v4_mask_;
-    while (v4_[i].used != 0) i = (i + 1) & v4_mask_;
-    v4_[i] = s;
+  const std::size_t cap = v4_cap_ == 0 ? 1024 : v4_cap_ * 2;
+  ZeroedPages mem(cap * sizeof(V4Slot));
+  auto* t = static_cast<V4Slot*>(mem.data());
+  const std::size_t mask = cap - 1;
+  const V4Slot* old = v4_slots();
+  for (std::size_t k = 0; k < v4_cap_; ++k) {
+    const V4Slot& s = old[k];
+    if (s.count == 0) continue;
+    std::size_t i = hash_v4(s.ip) & mask;
+    while (t[i].count != 0) i = (i + 1) & mask;
+    t[i] = s;
   }
+  v4_mem_ = std::move(mem);
+  v4_cap_ = cap;
+  v4_mask_ = mask;
 }
 
 std::size_t GroupBy::find_v4(uint32_t ip) const {
-  if (v4_.empty()) return SIZE_MAX;
+  if (v4_cap_ == 0) return SIZE_MAX;
+  const V4Slot* t = v4_slots();
   std::size_t i = hash_v4(ip) & v4_mask_;
-  while (v4_[i].used != 0) {
-    if (v4_[i].ip == ip) return i;
+  while (t[i].count != 0) {
+    if (t[i].ip == ip) return i;
     i = (i + 1) & v4_mask_;
   }
   return SIZE_MAX;
+}
+
+GroupBy::Group GroupBy::v4_group(const V4Slot& s) const {
+  Group g;
+  g.count = s.count;
+  g.sum = s.sum;
+  uint64_t unsummed = 0;
+  if (!v4_extra_.empty()) {
+    auto it = v4_extra_.find(s.ip);
+    if (it != v4_extra_.end()) {
+      g.count += it->second.count;
+      unsummed = it->second.unsummed;
+    }
+  }
+  g.summed = sums_ ? g.count - unsummed : 0;
+  return g;
+}
+
+void GroupBy::add_v4_group(uint32_t ip, uint64_t count, double sum, uint64_t summed) {
+  if (count == 0) return;
+  events_ += count;
+  V4Slot* s = find_or_add_v4(ip);
+  if (s == nullptr) {
+    overflow_.count += count;
+    overflow_.sum += sum;
+    overflow_.summed += summed;
+    return;
+  }
+  // The slot keeps count mod kCarry (never 0 for a group); whole kCarry steps go to the extras.
+  uint64_t total = uint64_t{s->count} + count;
+  uint64_t keep = total;
+  if (keep > kCarry) keep = (keep - 1) % kCarry + 1;
+  if (total != keep) v4_extra_[ip].count += total - keep;
+  s->count = static_cast<uint32_t>(keep);
+  s->sum += sum;
+  if (sums_ && summed < count) v4_extra_[ip].unsummed += count - summed;
 }
 
 void GroupBy::flush() {
@@ -158,9 +230,8 @@ void GroupBy::add(std::string_view key, bool has_value, double value) {
 
 namespace {
 
-void append_v4(std::string* out, uint32_t ip) {
-  char buf[16];
-  char* p = buf;
+// Writes the dotted quad of `ip` at p (room for 15 bytes); returns its end.
+char* put_v4(char* p, uint32_t ip) {
   for (int shift = 24; shift >= 0; shift -= 8) {
     unsigned o = (ip >> shift) & 0xFF;
     if (o >= 100) *p++ = static_cast<char>('0' + o / 100);
@@ -168,7 +239,13 @@ void append_v4(std::string* out, uint32_t ip) {
     *p++ = static_cast<char>('0' + o % 10);
     if (shift > 0) *p++ = '.';
   }
-  out->append(buf, p);
+  return p;
+}
+
+uint64_t load_be64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return __builtin_bswap64(w);
 }
 
 }  // namespace
@@ -176,7 +253,7 @@ void append_v4(std::string* out, uint32_t ip) {
 void GroupBy::merge(GroupBy& o) {
   flush();
   o.flush();
-  events_ += o.events_;
+  const uint64_t events = events_ + o.events_;
   auto add_to = [](Group* g, const Group& x) {
     g->count += x.count;
     g->sum += x.sum;
@@ -184,72 +261,86 @@ void GroupBy::merge(GroupBy& o) {
   };
   for (const Slot& s : o.slots_)
     if (s.hash != 0) add_to(find_or_add(o.key_of(s)), s.g);
-  for (const V4Slot& s : o.v4_)
-    if (s.used != 0) add_to(find_or_add_v4(s.ip), s.g);
+  const V4Slot* t = o.v4_slots();
+  for (std::size_t k = 0; k < o.v4_cap_; ++k) {
+    if (t[k].count == 0) continue;
+    Group g = o.v4_group(t[k]);
+    add_v4_group(t[k].ip, g.count, g.sum, o.sums_ ? g.summed : g.count);
+  }
   add_to(&overflow_, o.overflow_);
+  events_ = events;  // add_v4_group counted the IPv4 events again
 }
 
-std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top, RowScratch* scratch) const {
-  std::string* texts = &scratch->texts;
-  std::vector<Group>& merged = scratch->merged;
-  merged.clear();
+std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top) const {
   std::vector<Row> v;
   v.reserve(size());
-  for (const Slot& s : slots_)
-    if (s.hash != 0) v.push_back(Row{s.g.sum, s.g.count, key_of(s), &s.g, false});
-  // IPv4 groups: their dotted quads in one buffer, sized first so the views stay put. A text
-  // group whose key is the dotted quad of an IPv4 group (a non-flow event whose field held the
-  // address as text) is folded into that row, which then points into scratch->merged.
-  if (v4_size_ > 0) {
-    std::unordered_map<std::size_t, const Group*> extra;  // v4 slot -> text group (rare)
-    if (!v.empty()) {
-      std::vector<Row> kept;
-      kept.reserve(v.size());
-      std::string canon;
-      for (const Row& row : v) {
-        std::string_view key = row.key;
-        IpAddr ip;
-        std::size_t at = SIZE_MAX;
-        if (key.size() <= 15 && IpAddr::parse(key, &ip) && ip.v4) {
-          canon.clear();
-          append_v4(&canon, ip.v4_value());
-          if (canon == key) at = find_v4(ip.v4_value());
-        }
-        if (at == SIZE_MAX)
-          kept.push_back(row);
-        else
-          extra.emplace(at, row.g);
-      }
-      v.swap(kept);
-    }
-    merged.reserve(extra.size());
-    texts->clear();
-    texts->reserve(v4_size_ * 15);
-    for (std::size_t k = 0; k < v4_.size(); ++k) {
-      const V4Slot& s = v4_[k];
-      if (s.used == 0) continue;
-      std::size_t off = texts->size();
-      append_v4(texts, s.ip);
-      const Group* g = &s.g;
-      if (!extra.empty()) {
-        auto it = extra.find(k);
-        if (it != extra.end()) {
-          merged.push_back(s.g);
-          merged.back().count += it->second->count;
-          merged.back().sum += it->second->sum;
-          merged.back().summed += it->second->summed;
-          g = &merged.back();
+  auto text_row = [](const Group& g, std::string_view key) {
+    Row r;
+    r.sum = g.sum;
+    r.count = g.count;
+    r.summed = g.summed;
+    std::memset(r.head, 0, sizeof r.head);
+    std::memcpy(r.head, key.data(), std::min(key.size(), sizeof r.head));
+    r.text = key.data();
+    r.len = static_cast<uint32_t>(key.size());
+    r.plain = false;
+    return r;
+  };
+  // A text group whose key is the dotted quad of an IPv4 group (a non-flow event whose field held
+  // the address as text) is folded into that group's row.
+  std::unordered_map<std::size_t, const Group*> extra;  // v4 slot -> text group (rare)
+  for (const Slot& s : slots_) {
+    if (s.hash == 0) continue;
+    std::string_view key = key_of(s);
+    if (v4_size_ > 0 && key.size() <= 15) {
+      IpAddr ip;
+      if (IpAddr::parse(key, &ip) && ip.v4) {
+        char canon[16];
+        char* e = put_v4(canon, ip.v4_value());
+        if (std::string_view(canon, static_cast<std::size_t>(e - canon)) == key) {
+          std::size_t at = find_v4(ip.v4_value());
+          if (at != SIZE_MAX) {
+            extra.emplace(at, &s.g);
+            continue;
+          }
         }
       }
-      // No reallocation: a dotted quad is at most 15 bytes and that much was reserved.
-      v.push_back(Row{g->sum, g->count, std::string_view(texts->data() + off, texts->size() - off),
-                      g, true});
     }
+    v.push_back(text_row(s.g, key));
+  }
+  const V4Slot* t = v4_slots();
+  for (std::size_t k = 0; k < v4_cap_; ++k) {
+    const V4Slot& s = t[k];
+    if (s.count == 0) continue;
+    Group g = v4_extra_.empty() ? Group{s.count, s.sum, sums_ ? s.count : 0} : v4_group(s);
+    if (!extra.empty()) {
+      auto it = extra.find(k);
+      if (it != extra.end()) {
+        g.count += it->second->count;
+        g.sum += it->second->sum;
+        g.summed += it->second->summed;
+      }
+    }
+    Row r;
+    r.sum = g.sum;
+    r.count = g.count;
+    r.summed = g.summed;
+    std::memset(r.head, 0, sizeof r.head);
+    r.len = static_cast<uint32_t>(put_v4(r.head, s.ip) - r.head);
+    r.text = nullptr;
+    r.plain = true;
+    v.push_back(r);
   }
   auto less = [by_sum](const Row& a, const Row& b) {
     if (by_sum && a.sum != b.sum) return a.sum > b.sum;
     if (a.count != b.count) return a.count > b.count;
-    return a.key < b.key;
+    // Zero-padded heads compare as the keys do whenever they differ (a key's end sorts before
+    // any byte, as padding sorts before any byte but NUL; equal heads fall through).
+    const uint64_t a0 = load_be64(a.head), b0 = load_be64(b.head);
+    if (a0 != b0) return a0 < b0;
+    const uint64_t a1 = load_be64(a.head + 8), b1 = load_be64(b.head + 8);
+    if (a1 != b1) return a1 < b1;
+    return a.key() < b.key();
   };
   if (top != 0 && top < v.size()) {
     std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(), less);
@@ -258,6 +349,16 @@ std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top, RowScrat
     std::sort(v.begin(), v.end(), less);
   }
   return v;
+}
+
+bool GroupBy::find(std::string_view key, Group* out) const {
+  for (const Row& r : sorted(false, 0)) {
+    if (r.key() == key) {
+      *out = Group{r.count, r.sum, r.summed};
+      return true;
+    }
+  }
+  return false;
 }
 
 namespace {
@@ -275,23 +376,58 @@ std::string format_sum(double x) {
 // Output goes out in pieces of about this size, so a million groups never sit in one string.
 constexpr std::size_t kOutChunk = std::size_t{1} << 20;
 
+// The output buffer: to a FILE in kOutChunk pieces, or appended to a string (tests).
+class Out {
+ public:
+  Out(std::FILE* file, std::string* into) : file_(file), into_(into), buf_(kOutChunk + kRoom) {}
+  /// Room for `n` <= kRoom bytes at the returned pointer; then done(end).
+  char* room() {
+    if (used_ > kOutChunk) flush();
+    return buf_.data() + used_;
+  }
+  void done(char* end) { used_ = static_cast<std::size_t>(end - buf_.data()); }
+  void append(std::string_view s) {
+    while (!s.empty()) {
+      if (used_ >= buf_.size()) flush();
+      std::size_t n = std::min(s.size(), buf_.size() - used_);
+      std::memcpy(buf_.data() + used_, s.data(), n);
+      used_ += n;
+      s.remove_prefix(n);
+    }
+  }
+  void flush() {
+    if (into_ != nullptr)
+      into_->append(buf_.data(), used_);
+    else
+      std::fwrite(buf_.data(), 1, used_, file_);
+    used_ = 0;
+  }
+  static constexpr std::size_t kRoom = 256;
+
+ private:
+  std::FILE* file_;
+  std::string* into_;
+  std::vector<char> buf_;
+  std::size_t used_ = 0;
+};
+
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+char* put_u64(char* p, uint64_t x) {
+  return std::to_chars(p, p + 20, x).ptr;
+}
+
 }  // namespace
 
-void GroupBy::write(std::FILE* out, bool json, std::string_view by, std::string_view sum,
+void GroupBy::write(std::FILE* out_file, bool json, std::string_view by, std::string_view sum,
                     std::size_t top, uint64_t rejects, double seconds, std::string* into) const {
   bool with_sum = !sum.empty();
-  RowScratch scratch;
-  auto rows = sorted(with_sum, top, &scratch);
+  auto rows = sorted(with_sum, top);
+  Out out(out_file, into);
   std::string s;
-  auto piece = [&](bool last) {
-    if (into != nullptr) {
-      into->append(s);
-      s.clear();
-    } else if (last || s.size() >= kOutChunk) {
-      std::fwrite(s.data(), 1, s.size(), out);
-      s.clear();
-    }
-  };
   if (json) {
     JsonWriter w(&s);
     w.begin_object();
@@ -304,47 +440,44 @@ void GroupBy::write(std::FILE* out, bool json, std::string_view by, std::string_
     w.field("max_groups", static_cast<uint64_t>(max_groups_));
     w.key("groups");
     w.begin_array();
-    auto group = [&](const Group& g) {
-      w.field("count", g.count);
-      if (with_sum) {
-        w.key("sum");
-        if (g.sum == static_cast<double>(static_cast<int64_t>(g.sum)) && g.sum < 9.0e15 &&
-            g.sum > -9.0e15)
-          w.number(static_cast<int64_t>(g.sum));
-        else
-          w.number(g.sum);
-        w.field("summed", g.summed);
-      }
-    };
+    out.append(s);
+    s.clear();
     // Rows by hand (the same JSON as the writer's): a million of them is most of the output.
-    char num[32];
-    auto append_u64 = [&](uint64_t x) {
-      auto r = std::to_chars(num, num + sizeof num, x);
-      s.append(num, r.ptr);
-    };
+    std::string escaped;
     for (std::size_t k = 0; k < rows.size(); ++k) {
       const Row& row = rows[k];
-      s += k == 0 ? "{\"key\":\"" : ",{\"key\":\"";
-      if (row.plain)
-        s.append(row.key);
-      else
-        append_json_escaped(&s, row.key);
-      s += "\",\"count\":";
-      append_u64(row.g->count);
-      if (with_sum) {
-        s += ",\"sum\":";
-        double x = row.g->sum;
-        if (x == static_cast<double>(static_cast<int64_t>(x)) && x < 9.0e15 && x > -9.0e15) {
-          auto r = std::to_chars(num, num + sizeof num, static_cast<int64_t>(x));
-          s.append(num, r.ptr);
-        } else {
-          JsonWriter(&s).number(x);
-        }
-        s += ",\"summed\":";
-        append_u64(row.g->summed);
+      std::string_view key = row.key();
+      if (!row.plain) {
+        escaped.clear();
+        append_json_escaped(&escaped, key);
+        key = escaped;
       }
-      s += '}';
-      piece(false);
+      char* p = out.room();
+      p = put(p, k == 0 ? std::string_view("{\"key\":\"") : std::string_view(",{\"key\":\""));
+      if (key.size() <= 64) {
+        p = put(p, key);
+      } else {
+        out.done(p);
+        out.append(key);
+        p = out.room();
+      }
+      p = put(p, "\",\"count\":");
+      p = put_u64(p, row.count);
+      if (with_sum) {
+        p = put(p, ",\"sum\":");
+        double x = row.sum;
+        if (x == static_cast<double>(static_cast<int64_t>(x)) && x < 9.0e15 && x > -9.0e15) {
+          p = std::to_chars(p, p + 24, static_cast<int64_t>(x)).ptr;
+        } else {
+          std::string num;
+          JsonWriter(&num).number(x);
+          p = put(p, num);
+        }
+        p = put(p, ",\"summed\":");
+        p = put_u64(p, row.summed);
+      }
+      *p++ = '}';
+      out.done(p);
     }
     w.end_array();
     w.key("overflow");
@@ -352,12 +485,22 @@ void GroupBy::write(std::FILE* out, bool json, std::string_view by, std::string_
       w.null();
     } else {
       w.begin_object();
-      group(overflow_);
+      w.field("count", overflow_.count);
+      if (with_sum) {
+        w.key("sum");
+        const double x = overflow_.sum;
+        if (x == static_cast<double>(static_cast<int64_t>(x)) && x < 9.0e15 && x > -9.0e15)
+          w.number(static_cast<int64_t>(x));
+        else
+          w.number(x);
+        w.field("summed", overflow_.summed);
+      }
       w.end_object();
     }
     w.end_object();
     s += "\n";
-    piece(true);
+    out.append(s);
+    out.flush();
     return;
   }
   s += "Events: " + with_commas(events_) + ", groups by ";
@@ -372,22 +515,26 @@ void GroupBy::write(std::FILE* out, bool json, std::string_view by, std::string_
   }
   append_terminal_safe(&s, by);
   s += "\n";
-  auto line = [&](std::string_view key, const Group& g) {
-    std::snprintf(buf, sizeof buf, "%14s  ", with_commas(g.count).c_str());
+  auto line = [&](std::string_view key, uint64_t count, double group_sum) {
+    std::snprintf(buf, sizeof buf, "%14s  ", with_commas(count).c_str());
     s += buf;
     if (with_sum) {
-      std::snprintf(buf, sizeof buf, "%18s  ", format_sum(g.sum).c_str());
+      std::snprintf(buf, sizeof buf, "%18s  ", format_sum(group_sum).c_str());
       s += buf;
     }
     append_terminal_safe(&s, key);
     s += "\n";
-    piece(false);
+    if (s.size() >= kOutChunk) {
+      out.append(s);
+      s.clear();
+    }
   };
-  for (const Row& r : rows) line(r.key.empty() ? std::string_view("(none)") : r.key, *r.g);
+  for (const Row& r : rows) line(r.len == 0 ? std::string_view("(none)") : r.key(), r.count, r.sum);
   if (top != 0 && size() > top)
     s += "  (" + with_commas(size() - top) + " more groups; --top 0 shows all)\n";
-  if (overflow_.count > 0) line("(other: past the group limit)", overflow_);
-  piece(true);
+  if (overflow_.count > 0) line("(other: past the group limit)", overflow_.count, overflow_.sum);
+  out.append(s);
+  out.flush();
 }
 
 void GroupBy::write_text(std::FILE* out, std::string_view by, std::string_view sum,

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/reject.h"
@@ -56,22 +57,56 @@ class CachedCounts {
   uint64_t* last_ = nullptr;
 };
 
+/// Zero-filled memory mapped from the kernel, with transparent huge pages asked for when it is
+/// large: a group table of tens of MB is read at random, one line per event, and with 4 KB pages
+/// nearly every such read also missed the TLB. Pages are zeroed by the kernel as they are first
+/// touched (no memset of the whole table when it grows). Throws std::bad_alloc when the kernel
+/// refuses.
+class ZeroedPages {
+ public:
+  ZeroedPages() = default;
+  explicit ZeroedPages(std::size_t bytes);
+  ~ZeroedPages();
+  ZeroedPages(ZeroedPages&& o) noexcept { swap(o); }
+  ZeroedPages& operator=(ZeroedPages&& o) noexcept {
+    ZeroedPages tmp(std::move(o));
+    swap(tmp);
+    return *this;
+  }
+  ZeroedPages(const ZeroedPages&) = delete;
+  ZeroedPages& operator=(const ZeroedPages&) = delete;
+  void* data() const { return data_; }
+
+ private:
+  void swap(ZeroedPages& o) noexcept {
+    std::swap(base_, o.base_);
+    std::swap(len_, o.len_);
+    std::swap(data_, o.data_);
+  }
+  void* base_ = nullptr;  // the mapping
+  std::size_t len_ = 0;
+  void* data_ = nullptr;  // inside it, 2 MB-aligned when large
+};
+
 /// `sentinel stats --by FIELD [--sum FIELD]`: a streaming, exact group-by over events.
 ///
 /// Keys are the first value of FIELD as text (missing fields group under ""), held in one of two
 /// open-addressing tables (at most half full, linear probing):
-///   - IPv4 addresses (`srcaddr`, `dstaddr` of flow records) as their 32-bit value, with the
-///     group inline in a 32-byte slot: one cache line touched per event, no key bytes stored.
-///     Lookups are software-pipelined: `add_v4` prefetches the slot and applies the event
-///     kPipeline events later, so the table's cache misses overlap the parsing of the next lines;
+///   - IPv4 addresses (`srcaddr`, `dstaddr` of flow records) as their 32-bit value in a 16-byte
+///     slot (address, count, sum): four slots per cache line, no key bytes stored, the table in
+///     huge pages (ZeroedPages). A group's rare extras (events without a value to sum, counts past
+///     2^31) live in a side map, so the slot stays small. Lookups are software-pipelined:
+///     `add_v4` prefetches the slot and applies the event kPipeline events later, so the table's
+///     cache misses overlap the parsing of the next lines;
 ///   - any other text in a 48-byte slot with the key bytes in one arena.
 /// No allocation per event or per group beyond the tables' and the arena's doubling.
 ///
 /// Memory is bounded by `max_groups` (distinct keys in both tables together): once it is
 /// reached, events whose key is not already a group are counted in one overflow group (reported
-/// as "other"), so the result stays exact for every group kept. Per group: 64 bytes for IPv4
-/// keys, 96 bytes + the key for text (slots at half load), plus a third more while a table
-/// doubles. Call flush() before reading results (after each file is enough).
+/// as "other"), so the result stays exact for every group kept. Per group: 32-64 bytes for IPv4
+/// keys (slots at half load), 96 bytes + the key for text, plus a third more while a table
+/// doubles, and 56 bytes per group for the sorted output rows. Call flush() before reading
+/// results (after each file is enough).
 class GroupBy {
  public:
   struct Group {
@@ -80,7 +115,9 @@ class GroupBy {
     uint64_t summed = 0;  ///< events whose sum field had a numeric value
   };
 
-  explicit GroupBy(std::size_t max_groups = 1000000) : max_groups_(max_groups) {}
+  /// `sums`: events carry a value to sum (--sum); without it `summed` is not tracked.
+  explicit GroupBy(std::size_t max_groups = 1000000, bool sums = true)
+      : max_groups_(max_groups), sums_(sums) {}
   GroupBy(GroupBy&&) = default;
   GroupBy& operator=(GroupBy&&) = default;
 
@@ -90,8 +127,8 @@ class GroupBy {
   /// The caller guarantees that the key's text is exactly that canonical dotted quad.
   void add_v4(uint32_t ip, bool has_value, double value) {
     ++events_;
-    uint64_t h = hash_v4(ip);
-    if (!v4_.empty()) __builtin_prefetch(&v4_[h & v4_mask_], 1, 1);
+    const std::size_t at = hash_v4(ip) & v4_mask_;
+    __builtin_prefetch(v4_slots() + at, 1, 1);
     if (pending_n_ == kPipeline) {  // apply the oldest, whose slot is in cache by now
       apply_v4(pending_[pending_head_]);
       pending_head_ = (pending_head_ + 1) % kPipeline;
@@ -103,6 +140,9 @@ class GroupBy {
     p.value = value;
     ++pending_n_;
   }
+  /// Adds a whole group of `count` events (`summed` of them with a value, adding up to `sum`)
+  /// under an IPv4 key: merging, and tests of counts no test could feed one by one.
+  void add_v4_group(uint32_t ip, uint64_t count, double sum, uint64_t summed);
   /// Applies the events still in the prefetch pipeline.
   void flush();
   void merge(GroupBy& o);
@@ -110,22 +150,27 @@ class GroupBy {
   std::size_t size() const { return size_ + v4_size_; }
   const Group& overflow() const { return overflow_; }
   uint64_t events() const { return events_; }
+  /// Slots of the IPv4 table (a power of two; 0 before the first IPv4 key): tests of growth.
+  std::size_t v4_capacity() const { return v4_cap_; }
 
-  /// What sorted()'s rows may point into: IPv4 keys as text, and groups merged at output.
-  struct RowScratch {
-    std::string texts;
-    std::vector<Group> merged;
+  /// One output row, self-contained so that sorting reads no pointer: the group's numbers and
+  /// the key's first 16 bytes (all of an IPv4 key's dotted quad).
+  struct Row {
+    double sum;
+    uint64_t count;
+    uint64_t summed;
+    char head[16];     ///< the key's first bytes, zero-padded
+    const char* text;  ///< the whole key when it is not in `head` alone (nullptr: it is)
+    uint32_t len;
+    bool plain;  ///< the key needs no escaping (an IPv4 dotted quad)
+    std::string_view key() const { return {text != nullptr ? text : head, len}; }
   };
   /// The groups sorted by sum (when `by_sum`) or count, descending, then key; at most `top`
-  /// (0: all). The views and pointers are valid while this and `*scratch` are unchanged.
-  struct Row {
-    double sum;  ///< copied from the group: sorting reads no pointer
-    uint64_t count;
-    std::string_view key;
-    const Group* g;
-    bool plain;  ///< the key needs no escaping (an IPv4 dotted quad)
-  };
-  std::vector<Row> sorted(bool by_sum, std::size_t top, RowScratch* scratch) const;
+  /// (0: all). Text keys point into this GroupBy: valid while it is unchanged.
+  std::vector<Row> sorted(bool by_sum, std::size_t top) const;
+  /// The group of `key` as sorted() would report it (IPv4 keys folded); false when absent.
+  /// Tests.
+  bool find(std::string_view key, Group* out) const;
   /// Writes a table to `out` (keys escaped for the terminal), in pieces.
   void write_text(std::FILE* out, std::string_view by, std::string_view sum, std::size_t top) const;
   /// Writes one JSON object to `out`, in pieces:
@@ -139,6 +184,7 @@ class GroupBy {
 
  private:
   static constexpr unsigned kPipeline = 8;
+  static constexpr uint32_t kCarry = uint32_t{1} << 31;  ///< slot counts above this carry out
   struct Slot {
     uint64_t hash = 0;  ///< 0: empty
     uint64_t off = 0;   ///< the key in arena_
@@ -146,11 +192,15 @@ class GroupBy {
     Group g;
   };
   struct V4Slot {
-    uint32_t ip = 0;
-    uint32_t used = 0;
-    Group g;
+    uint32_t ip;
+    uint32_t count;  ///< 0: empty; at most kCarry after each event (the rest is in V4Extra)
+    double sum;
   };
-  static_assert(sizeof(V4Slot) == 32, "one slot per half cache line");
+  static_assert(sizeof(V4Slot) == 16, "four slots per cache line");
+  struct V4Extra {
+    uint64_t count = 0;     ///< carried out of the slot's count, in steps of kCarry
+    uint64_t unsummed = 0;  ///< events without a value to sum
+  };
   struct Pending {
     uint32_t ip = 0;
     bool has = false;
@@ -160,17 +210,30 @@ class GroupBy {
     uint64_t h = (uint64_t{ip} + 0x9E3779B97F4A7C15ULL) * 0xBF58476D1CE4E5B9ULL;
     return h ^ (h >> 31);
   }
+  V4Slot* v4_slots() const { return static_cast<V4Slot*>(v4_mem_.data()); }
   std::string_view key_of(const Slot& s) const { return {arena_.data() + s.off, s.len}; }
   Group* find_or_add(std::string_view key);
-  Group* find_or_add_v4(uint32_t ip);
+  V4Slot* find_or_add_v4(uint32_t ip);     ///< nullptr: a new key past max_groups
   std::size_t find_v4(uint32_t ip) const;  ///< slot index, SIZE_MAX when absent
+  Group v4_group(const V4Slot& s) const;
   void apply_v4(const Pending& p) {
-    Group* g = find_or_add_v4(p.ip);
-    ++g->count;
-    if (p.has) {
-      g->sum += p.value;
-      ++g->summed;
+    V4Slot* s = find_or_add_v4(p.ip);
+    if (s == nullptr) [[unlikely]] {
+      ++overflow_.count;
+      if (p.has) {
+        overflow_.sum += p.value;
+        ++overflow_.summed;
+      }
+      return;
     }
+    if (++s->count > kCarry) [[unlikely]] {
+      v4_extra_[p.ip].count += kCarry;
+      s->count -= kCarry;
+    }
+    if (p.has)
+      s->sum += p.value;
+    else if (sums_) [[unlikely]]
+      ++v4_extra_[p.ip].unsummed;
   }
   void grow();
   void grow_v4();
@@ -180,14 +243,18 @@ class GroupBy {
   std::vector<Slot> slots_;  // a power of two, at most half full
   std::string arena_;
   std::size_t size_ = 0;
-  std::vector<V4Slot> v4_;  // a power of two, at most half full
+  ZeroedPages v4_mem_;      // v4_cap_ slots (none before the first key: add_v4 then
+                            // prefetches address 0, which never faults)
+  std::size_t v4_cap_ = 0;  // a power of two, at most half full
   std::size_t v4_mask_ = 0;
   std::size_t v4_size_ = 0;
+  std::unordered_map<uint32_t, V4Extra> v4_extra_;
   Pending pending_[kPipeline];
   unsigned pending_head_ = 0;
   unsigned pending_n_ = 0;
   Group overflow_;
   std::size_t max_groups_;
+  bool sums_;
   uint64_t events_ = 0;
   std::size_t last_ = SIZE_MAX;  // slot of the previous key: consecutive events often share it
 };

@@ -94,7 +94,9 @@ inline std::size_t dotted_len(const IpAddr& ip) {
 class GroupSink : public WorkerSink {
  public:
   explicit GroupSink(const GroupSpec* spec)
-      : groups(spec->max_groups), spec_(spec), scratch_(detect::EventView::make_scratch()) {}
+      : groups(spec->max_groups, !spec->sum.empty()),
+        spec_(spec),
+        scratch_(detect::EventView::make_scratch()) {}
   void on_cloudtrail(const ingest::CloudTrailEvent& e) override {
     add(detect::EventView(e, scratch_.get()));
   }
@@ -213,7 +215,7 @@ void add_stats_command(CLI::App& app, int* code) {
       const GroupSpec* sp = spec.get();
       auto sinks =
           run_inputs(inputs.inputs, ro, [sp](unsigned) { return std::make_unique<GroupSink>(sp); });
-      GroupBy total(spec->max_groups);
+      GroupBy total(spec->max_groups, !spec->sum.empty());
       uint64_t rejects = 0, readable = 0;
       for (std::size_t i = 0; i < sinks.size(); ++i) {
         auto& g = static_cast<GroupSink&>(*sinks[i]);
