@@ -188,13 +188,22 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
   }
   // (log type, field, case) → prefilter under construction.
   std::map<std::tuple<std::size_t, std::string, bool>, std::size_t> prefilter_of;
+  // Lowercased name → its bucket in by_name_[type].buckets, while building.
+  std::array<std::unordered_map<std::string, uint32_t>, kTypes> bucket_of;
   for (uint32_t i = 0; i < rules_.size(); ++i) {
     const Rule& r = rules_[i];
     ops_.push_back(r.stateful.kind == StatefulSpec::Kind::kNone ? nullptr : make_operator(r));
     for (ingest::LogType t : r.log_types) {
       auto ti = static_cast<std::size_t>(t);
       if (!r.index_names.empty() && t == ingest::LogType::kCloudTrail) {
-        for (const auto& n : r.index_names) by_name_[ti][n].entries.push_back({i});
+        for (const auto& n : r.index_names) {
+          auto [it, fresh] =
+              bucket_of[ti].emplace(n, static_cast<uint32_t>(by_name_[ti].buckets.size()));
+          if (fresh) by_name_[ti].buckets.push_back(NameBucket{n, {}, {}});
+          NameBucket::Entry e;
+          e.rule = i;
+          by_name_[ti].buckets[it->second].entries.push_back(e);
+        }
         continue;
       }
       if (const Predicate* nc = number_conjunct(r.match); nc != nullptr) {
@@ -262,8 +271,9 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
   // Comparisons several rules make alike share one result per event.
   assign_memo_slots();
   // What each name bucket's lookup decides of its rules' eventName equality.
-  for (auto& buckets : by_name_) {
-    for (auto& [key, bucket] : buckets) {
+  for (auto& index : by_name_) {
+    for (auto& bucket : index.buckets) {
+      const std::string& key = bucket.key;
       for (auto& e : bucket.entries) {
         const Compiled& c = compiled_[e.rule];
         if (!c.has_name_conjunct) {
@@ -290,15 +300,20 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
           }
         }
       }
-      // Copies (memo slots included) in the bucket's order, allocated one after another so
-      // that they sit together.
-      bucket.preds.reserve(bucket.entries.size());
+      // The bucket's tests one after another: the rules an event meets sit together.
       for (auto& e : bucket.entries) {
         const Compiled& c = compiled_[e.rule];
-        bucket.preds.push_back(e.mode == NameBucket::kEvaluate ? c.match : c.reduced);
-      }
-      for (std::size_t k = 0; k < bucket.entries.size(); ++k) {
-        bucket.entries[k].pred = &bucket.preds[k];
+        e.first = static_cast<uint32_t>(flat_.tests.size());
+        const uint32_t n = flat_.add(e.mode == NameBucket::kEvaluate ? c.match : c.reduced);
+        if (n > UINT16_MAX) {  // (never in practice) the whole match as one tree test
+          flat_.tests.resize(e.first);
+          FlatTest t;
+          t.pred = e.mode == NameBucket::kEvaluate ? &c.match : &c.reduced;
+          flat_.tests.push_back(t);
+          e.count = 1;
+        } else {
+          e.count = static_cast<uint16_t>(n);
+        }
       }
       if (bucket.variants.size() > 64) {
         for (auto& e : bucket.entries) {
@@ -306,6 +321,11 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
         }
       }
     }
+    index.build();
+  }
+  for (auto& c : compiled_) {
+    c.flat_first = static_cast<uint32_t>(flat_.tests.size());
+    c.flat_count = flat_.add(c.match);
   }
   for (uint32_t i = 0; i < rules_.size(); ++i) {
     // Rules over one log type get that type's event time; a rule over several types relies on
@@ -321,8 +341,26 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
 
 Engine::~Engine() = default;
 
-std::size_t Engine::NameHash::operator()(const std::string& s) const noexcept {
-  return static_cast<std::size_t>(state::hash_bytes(s));
+void Engine::NameIndex::build() {
+  std::size_t cap = 16;
+  while (cap < 2 * buckets.size()) cap *= 2;
+  slots.assign(cap, Slot{});
+  mask = cap - 1;
+  for (uint32_t b = 0; b < buckets.size(); ++b) {
+    const uint64_t h = state::hash_bytes(buckets[b].key);
+    std::size_t k = h & mask;
+    while (slots[k].bucket != UINT32_MAX) k = (k + 1) & mask;
+    slots[k] = Slot{h, b};
+  }
+}
+
+const Engine::NameBucket* Engine::NameIndex::find(std::string_view lowered) const {
+  const uint64_t h = state::hash_bytes(lowered);
+  for (std::size_t k = h & mask;; k = (k + 1) & mask) {
+    const Slot& s = slots[k];
+    if (s.bucket == UINT32_MAX) return nullptr;
+    if (s.hash == h && buckets[s.bucket].key == lowered) return &buckets[s.bucket];
+  }
 }
 
 namespace {
@@ -377,17 +415,20 @@ void Engine::assign_memo_slots() {
 }
 
 void Engine::evaluate(uint32_t i, const EventView& ev) {
-  evaluate_with(i, compiled_[i].match, ev);
+  evaluate_flat(i, compiled_[i].flat_first, compiled_[i].flat_count, ev);
 }
 
-void Engine::evaluate_with(uint32_t i, const Predicate& match, const EventView& ev) {
-  const Rule& r = rules_[i];
+void Engine::evaluate_flat(uint32_t i, uint32_t first, uint32_t n, const EventView& ev) {
   ++stats_.evaluations;
   matched_lists_.clear();
   matched_names_.clear();
-  EvalContext ctx{options_.lists, &matched_lists_, &matched_names_,
-                  memo_.slots.empty() ? nullptr : &memo_};
-  if (!match.eval(ev, ctx)) return;
+  const EvalContext ctx{options_.lists, &matched_lists_, &matched_names_,
+                        memo_.slots.empty() ? nullptr : &memo_};
+  if (flat_.eval(first, n, ev, ctx)) on_rule_match(i, ev, ctx);
+}
+
+void Engine::on_rule_match(uint32_t i, const EventView& ev, const EvalContext& ctx) {
+  const Rule& r = rules_[i];
   ++stats_.matches;
   if (ops_[i] != nullptr) {
     ops_[i]->on_match(ev, ctx, *this);
@@ -494,20 +535,26 @@ void Engine::on_event(const EventView& ev) {
                            candidate_rules_.end());
     for (uint32_t i : candidate_rules_) evaluate(i, ev);
   }
-  if (!by_name_[ti].empty()) {
-    std::string_view name = ev.event_name();
-    name_buf_.resize(name.size());
-    for (std::size_t k = 0; k < name.size(); ++k) {
-      char c = name[k];
-      name_buf_[k] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  if (!by_name_[ti].buckets.empty()) {
+    const std::string_view name = ev.event_name();
+    // The lowercased name: on the stack unless it is long.
+    char small[128];
+    char* out = small;
+    if (name.size() > sizeof small) {
+      name_buf_.resize(name.size());
+      out = name_buf_.data();
     }
-    auto it = by_name_[ti].find(name_buf_);
-    if (it != by_name_[ti].end()) {
+    for (std::size_t k = 0; k < name.size(); ++k) {
+      const char c = name[k];
+      out[k] = static_cast<char>(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
+    }
+    const NameBucket* found = by_name_[ti].find(std::string_view(out, name.size()));
+    if (found != nullptr) {
       // The rule's eventName equality reads the same extracted name, unless the name is empty
       // (null, "" or absent: only the record tells) or the record is an Insights event (its
       // name comes from insightDetails, the rule's path reads the top level).
       const bool decided = !name.empty() && ev.cloudtrail() != nullptr && !ev.cloudtrail()->insight;
-      const NameBucket& bucket = it->second;
+      const NameBucket& bucket = *found;
       // The exact spelling among the bucket's case-sensitive names, once for all its rules.
       std::size_t variant = 64;
       if (decided) {
@@ -538,7 +585,7 @@ void Engine::on_event(const EventView& ev) {
           }
         }
         if (accepted) {
-          evaluate_with(e.rule, *e.pred, ev);
+          evaluate_flat(e.rule, e.first, e.count, ev);
         } else {
           ++stats_.evaluations;  // evaluated here, and false
         }

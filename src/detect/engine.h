@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "detect/event_view.h"
+#include "detect/ir/flat_match.h"
 #include "detect/ir/literal_set.h"
 #include "detect/ir/predicate.h"
 #include "detect/rules/rule.h"
@@ -135,9 +136,11 @@ class Engine : private StateSink {
   void evaluate(uint32_t rule_index, const EventView& ev);
   /// Gives the compiled comparisons that more than one rule makes alike a memo slot.
   void assign_memo_slots();
-  /// Evaluates `match` as rule `rule_index`'s predicate (its compiled form, or that form less
-  /// the eventName conjunct the index already decided).
-  void evaluate_with(uint32_t rule_index, const Predicate& match, const EventView& ev);
+  /// Evaluates tests [first, first + n) of flat_ as rule `rule_index`'s predicate (its compiled
+  /// form, or that form less the eventName conjunct the index already decided).
+  void evaluate_flat(uint32_t rule_index, uint32_t first, uint32_t n, const EventView& ev);
+  /// What a match of rule `rule_index` does: its stateful operator, or a finding.
+  void on_rule_match(uint32_t rule_index, const EventView& ev, const EvalContext& ctx);
 
   /// What the engine evaluates for a rule: its match with cheap, selective conjuncts first and
   /// long equality lists in hash sets, and, for rules the eventName index places, the same less
@@ -150,6 +153,9 @@ class Engine : private StateSink {
     bool has_name_conjunct = false;
     bool name_ci = false;
     std::vector<std::string> names;
+    /// `match` as flat tests: [flat_first, flat_first + flat_count) of flat_.
+    uint32_t flat_first = 0;
+    uint32_t flat_count = 0;
   };
   std::vector<Compiled> compiled_;
 
@@ -157,6 +163,10 @@ class Engine : private StateSink {
   std::vector<std::unique_ptr<StatefulOperator>> ops_;
   EngineOptions options_;
   static constexpr std::size_t kTypes = 6;
+  /// Every rule's compiled forms as flat tests (detect/ir/flat_match): each name bucket's
+  /// tests first, bucket after bucket (the rules an event meets lie together), then each rule's
+  /// whole match. They point into compiled_, which is sized once.
+  FlatProgram flat_;
   /// The rules the eventName index places under one lowercased name, each with what the
   /// lookup itself decides of its eventName equality, in a few bytes beside the rule index (the
   /// per-rule names lists and Compiled entries are cold: reading them cost a cache miss and a
@@ -172,23 +182,32 @@ class Engine : private StateSink {
     struct Entry {
       uint32_t rule = 0;
       Mode mode = kEvaluate;
+      /// What a decided event evaluates, as flat_'s tests [first, first + count): the rule's
+      /// match for kEvaluate, else its match less the name conjunct.
+      uint16_t count = 0;
+      uint32_t first = 0;
       uint64_t accept = 0;
-      /// What a decided event evaluates: the rule's match for kEvaluate, else its match less
-      /// the name conjunct.
-      const Predicate* pred = nullptr;
     };
+    std::string key;  ///< the lowercased name
     std::vector<Entry> entries;
     std::vector<std::string> variants;
-    /// The entries' predicates (`Entry::pred`), copied here one after another once the engine
-    /// is built: the rules an event meets lie together in memory instead of across every
-    /// rule's Compiled entry (they are cold: the bucket changes with each event's name).
-    std::vector<Predicate> preds;
   };
-  /// state::hash_bytes (8 bytes a step) instead of std::hash's byte-wise murmur.
-  struct NameHash {
-    std::size_t operator()(const std::string& s) const noexcept;
+  /// Name buckets by lowercased name: open addressing over state::hash_bytes, at most half
+  /// full (one probe and one key compare for most events; std::unordered_map cost a node
+  /// chase and a std::string key per lookup).
+  struct NameIndex {
+    struct Slot {
+      uint64_t hash = 0;
+      uint32_t bucket = UINT32_MAX;  ///< UINT32_MAX: empty
+    };
+    std::vector<NameBucket> buckets;
+    std::vector<Slot> slots;
+    uint64_t mask = 0;
+    /// Fills `slots` from `buckets`.
+    void build();
+    const NameBucket* find(std::string_view lowered) const;
   };
-  std::array<std::unordered_map<std::string, NameBucket, NameHash>, kTypes> by_name_;
+  std::array<NameIndex, kTypes> by_name_;
   std::array<std::vector<uint32_t>, kTypes> unindexed_;  ///< evaluated for every event
   std::array<std::vector<FieldPrefilter>, kTypes> prefilters_;
   std::array<std::vector<NumberIndex>, kTypes> number_indexes_;

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "core/time.h"
+#include "detect/ct_fields.h"
 #include "ingest/parsers/cloudtrail/cloudtrail.h"
 #include "ingest/parsers/cloudtrail/cloudtrail_dom.h"
 #include "ingest/parsers/guardduty/guardduty.h"
@@ -40,69 +41,6 @@ void EventView::ScratchDeleter::operator()(Scratch* s) const {
 namespace {
 
 constexpr std::string_view kMetaNames[] = {"log_type", "time", "account", "region"};
-
-// CloudTrail fields the parser extracts, by path; the order is the switch in ct_typed().
-constexpr std::string_view kCtTyped[] = {"eventName",
-                                         "eventSource",
-                                         "eventType",
-                                         "awsRegion",
-                                         "sourceIPAddress",
-                                         "userAgent",
-                                         "errorCode",
-                                         "errorMessage",
-                                         "eventID",
-                                         "recipientAccountId",
-                                         "eventCategory",
-                                         "userIdentity.type",
-                                         "userIdentity.arn",
-                                         "userIdentity.accountId",
-                                         "userIdentity.accessKeyId",
-                                         "userIdentity.userName",
-                                         "userIdentity.principalId",
-                                         "userIdentity.invokedBy"};
-
-std::string_view ct_typed(const ingest::CloudTrailEvent& e, int id) {
-  switch (id) {
-    case 0:
-      return e.event_name;
-    case 1:
-      return e.event_source;
-    case 2:
-      return e.event_type;
-    case 3:
-      return e.aws_region;
-    case 4:
-      return e.source_ip_address;
-    case 5:
-      return e.user_agent;
-    case 6:
-      return e.error_code;
-    case 7:
-      return e.error_message;
-    case 8:
-      return e.event_id;
-    case 9:
-      return e.recipient_account_id;
-    case 10:
-      return e.event_category;
-    case 11:
-      return e.identity.type;
-    case 12:
-      return e.identity.arn;
-    case 13:
-      return e.identity.account_id;
-    case 14:
-      return e.identity.access_key_id;
-    case 15:
-      return e.identity.user_name;
-    case 16:
-      return e.identity.principal_id;
-    case 17:
-      return e.identity.invoked_by;
-    default:
-      return {};
-  }
-}
 
 bool parse_step_key(std::string_view name, std::size_t* i, std::string* key) {
   std::size_t j = *i;
@@ -341,8 +279,8 @@ bool FieldRef::parse(std::string_view name, FieldRef* out, std::string* error) {
     }
   }
   r.source = Source::kJsonPath;
-  for (std::size_t k = 0; k < std::size(kCtTyped); ++k) {
-    if (name == kCtTyped[k]) r.ct_field = static_cast<int>(k);
+  for (std::size_t k = 0; k < std::size(kCtTypedPaths); ++k) {
+    if (name == kCtTypedPaths[k]) r.ct_field = static_cast<int>(k);
   }
   *out = std::move(r);
   return true;
@@ -457,11 +395,11 @@ int EventView::direct(const FieldRef& f, Value* out) const {
   if (ct_ != nullptr && f.ct_field >= 0 && !(ct_->insight && f.ct_field <= 1)) {
     // Extracted by the parser: no JSON walk. Empty means absent, null or "", which only the
     // record itself can tell apart, so those fall through to the walk.
-    std::string_view typed = ct_typed(*ct_, f.ct_field);
+    std::string_view typed = ct_field_text(*ct_, f.ct_field);
     if (!typed.empty()) {
       v.kind = Value::Kind::kString;
       v.str = typed;
-      if (f.ct_field == 4 && ct_->source_ip_is_ip) v.ip = &ct_->source_ip;
+      if (f.ct_field == kCtSourceIp && ct_->source_ip_is_ip) v.ip = &ct_->source_ip;
       return 1;
     }
   }
