@@ -52,7 +52,15 @@ void add_investigate_command(CLI::App& app, int* code) {
       return;
     }
     o.timeline_limit = std::max<std::size_t>(*limit, 1);
-    auto st = store::Store::open(*db, store::OpenMode::kReadOnly);
+    // Text shows the first values of each summary list; JSON lists every one.
+    o.summary_limit = *output == "json" ? 0 : store::kSummaryListed;
+    // A small page cache: an investigation reads most of its pages once (a busy address's
+    // ~120,000 rows touch most of ct_events), and a 256 MB cache that only grows costs more in
+    // fresh memory (page faults, zeroing, freeing at close) than it saves in reads
+    // (docs/investigate.md, Performance).
+    store::StoreOptions so;
+    so.cache_mb = 16;
+    auto st = store::Store::open(*db, store::OpenMode::kReadOnly, so);
     if (!st) {
       std::fprintf(stderr, "sentinel: %s\n", terminal_safe(st.error().message).c_str());
       *code = kExitNothingReadable;

@@ -15,6 +15,7 @@
 #include "core/time.h"
 #include "store/batch.h"
 #include "store/flows_analytics.h"
+#include "store/hash_mix.h"
 #include "store/sqlite.h"
 
 namespace sentinel::store {
@@ -24,9 +25,9 @@ namespace {
 using ingest::FlowField;
 using ingest::FlowRecord;
 
-constexpr std::size_t kResourceEvents = 300;  // latest CloudTrail calls read for resources
-constexpr std::size_t kDnsRows = 100'000;     // DNS queries aggregated at most
-constexpr std::size_t kListed = 12;           // values per summary line
+constexpr std::size_t kResourceEvents = 300;     // latest CloudTrail calls read for resources
+constexpr std::size_t kDnsRows = 100'000;        // DNS queries aggregated at most
+constexpr std::size_t kListed = kSummaryListed;  // values per summary line
 
 bool is_upper_alnum(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
@@ -49,47 +50,163 @@ struct TextHash {
   std::size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
 };
 
-// Counts values (by text) and keeps errors beside them; a value already counted costs a hash
-// lookup and no allocation.
+// Counts values (by text) and keeps errors beside them, in one open-addressing table: each
+// distinct value's bytes once in an arena, a slot of (hash, place, count, errors) per value. A
+// value already counted costs a hash and one compare, no allocation; a busy address's ~120,000
+// session access keys take a few MB in a handful of allocations, not a node and a string each.
 class Counter {
  public:
   void add(std::string_view v, int64_t n = 1, int64_t errors = 0) {
     if (v.empty()) return;
-    auto it = m_.find(v);
-    if (it == m_.end()) it = m_.emplace(std::string(v), V{}).first;
-    it->second.count += n;
-    it->second.errors += errors;
+    if (2 * (n_ + 1) > slots_.size()) grow();
+    const uint64_t h = hash_bytes(v, 0);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.len == 0) {
+        s.hash = h;
+        s.off = arena_.size();
+        s.len = v.size();
+        arena_.append(v);
+        s.count = n;
+        s.errors = errors;
+        ++n_;
+        return;
+      }
+      if (s.hash == h && text(s) == v) {
+        s.count += n;
+        s.errors += errors;
+        return;
+      }
+    }
   }
-  bool empty() const { return m_.empty(); }
-  std::vector<Counted> sorted() const {
-    std::vector<Counted> out;
-    out.reserve(m_.size());
-    for (const auto& [k, v] : m_) out.push_back(Counted{k, v.count, v.errors});
-    std::sort(out.begin(), out.end(), [](const Counted& a, const Counted& b) {
+  bool empty() const { return n_ == 0; }
+  /// Most frequent first, ties by value (bytewise): the first `limit` (0: all) and the number
+  /// of values. The order is decided on (count, first 8 bytes) where it can be, so a sort of
+  /// ~100,000 access keys seldom reads their text.
+  CountedList sorted(std::size_t limit) const {
+    struct Entry {
+      int64_t count;
+      uint64_t head;  // the first 8 bytes, big-endian, zero-padded: orders as the text does
+      const Slot* slot;
+    };
+    std::vector<Entry> order;
+    order.reserve(n_);
+    for (const Slot& s : slots_) {
+      if (s.len == 0) continue;
+      unsigned char b[8] = {};
+      std::memcpy(b, arena_.data() + s.off, std::min<std::size_t>(8, s.len));
+      uint64_t head = 0;
+      for (const unsigned char c : b) head = head << 8 | c;
+      order.push_back(Entry{s.count, head, &s});
+    }
+    const auto before = [&](const Entry& a, const Entry& b) {
       if (a.count != b.count) return a.count > b.count;
-      return a.value < b.value;
-    });
+      if (a.head != b.head) return a.head < b.head;
+      return text(*a.slot) < text(*b.slot);
+    };
+    const std::size_t keep = limit == 0 ? order.size() : std::min(limit, order.size());
+    if (keep == order.size()) {
+      std::sort(order.begin(), order.end(), before);
+    } else {
+      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep),
+                        order.end(), before);
+    }
+    CountedList out;
+    out.distinct = order.size();
+    out.top.reserve(keep);
+    for (std::size_t i = 0; i < keep; ++i) {
+      const Slot& s = *order[i].slot;
+      out.top.push_back(Counted{std::string(text(s)), s.count, s.errors});
+    }
     return out;
   }
 
  private:
-  struct V {
+  struct Slot {
+    uint64_t hash = 0;
+    std::size_t off = 0;
+    std::size_t len = 0;  // 0: the slot is free (empty values are not counted)
     int64_t count = 0, errors = 0;
   };
-  std::unordered_map<std::string, V, TextHash, std::equal_to<>> m_;
+  std::string_view text(const Slot& s) const {
+    return std::string_view(arena_).substr(s.off, s.len);
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
+    const std::size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.len == 0) continue;
+      std::size_t i = static_cast<std::size_t>(s.hash) & mask;
+      while (slots_[i].len != 0) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::string arena_;
+  std::size_t n_ = 0;
 };
 
-struct IdCounter {
-  std::unordered_map<int64_t, std::pair<int64_t, int64_t>> m;
-  void add(int64_t id, bool error) {
-    if (id == 0) return;
-    auto& v = m[id];
-    ++v.first;
-    v.second += error;
+// Counts (and errors) per integer key in one open-addressing table: a dictionary id (0, an
+// absent value, is not counted: callers skip it) or a packed pair of ids. No node per key.
+class IdCounter {
+ public:
+  void add(uint64_t key, bool error) {
+    if (2 * (n_ + 1) > slots_.size()) grow();
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(mix64(key)) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.count == 0) {
+        s.key = key;
+        s.count = 1;
+        s.errors = error;
+        ++n_;
+        return;
+      }
+      if (s.key == key) {
+        ++s.count;
+        s.errors += error;
+        return;
+      }
+    }
   }
+  void add_id(int64_t id, bool error) {
+    if (id != 0) add(static_cast<uint64_t>(id), error);
+  }
+  bool empty() const { return n_ == 0; }
+  /// fn(key, count, errors) for every key counted, in no particular order.
+  template <typename Fn>
+  void each(Fn&& fn) const {
+    for (const Slot& s : slots_) {
+      if (s.count != 0) fn(s.key, s.count, s.errors);
+    }
+  }
+  /// Adds each id's text to `c`.
   void into(Dictionary& d, Counter* c) const {
-    for (const auto& [id, v] : m) c->add(d.text(id), v.first, v.second);
+    each(
+        [&](uint64_t id, int64_t n, int64_t e) { c->add(d.text(static_cast<int64_t>(id)), n, e); });
   }
+
+ private:
+  struct Slot {
+    uint64_t key = 0;
+    int64_t count = 0;  // 0: the slot is free
+    int64_t errors = 0;
+  };
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
+    const std::size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.count == 0) continue;
+      std::size_t i = static_cast<std::size_t>(mix64(s.key)) & mask;
+      while (slots_[i].count != 0) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::size_t n_ = 0;
 };
 
 struct Gather {
@@ -103,9 +220,8 @@ struct Gather {
   std::unordered_set<int64_t> ct_seen;
   bool ct_dedupe = false;
   IdCounter acc_ids, reg_ids, ip_ids, ua_ids, pr_ids, key_ids;
-  // (source, name) ids -> (count, errors); keyed by source << 32 | name (dictionary ids are far
-  // below 2^32).
-  std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> api_ids;
+  // (source, name) ids, keyed by source << 32 | name (dictionary ids are far below 2^32).
+  IdCounter api_ids;
   std::set<std::string> timeline_ids;
   std::vector<TimelineEntry> timeline;
   std::set<std::string> finding_ids;
@@ -171,7 +287,7 @@ void add_resources(Store& st, int64_t raw_ref, Counter* out) {
     if (key == "roleSessionName" || key == "accessKeyId") return;
     if (key == "ARN" || key == "name" || ends_with(key, "Id") || ends_with(key, "Name") ||
         ends_with(key, "Arn") || ends_with(key, "ARN")) {
-      out->add(std::string(v));
+      out->add(v);
     }
   };
   simdjson::dom::element part;
@@ -192,17 +308,14 @@ void gather_cloudtrail(Gather& g, const SearchFilter& f, std::size_t timeline_li
         g.ct_ids.push_back(r.id);
         g.seen(r.time);
         const bool e = r.error_code != 0;
-        g.acc_ids.add(r.account, e);
-        g.reg_ids.add(r.region, e);
-        g.ip_ids.add(r.source_ip, e);
-        g.ua_ids.add(r.user_agent, e);
-        g.pr_ids.add(r.principal, e);
-        g.key_ids.add(r.access_key, e);
+        g.acc_ids.add_id(r.account, e);
+        g.reg_ids.add_id(r.region, e);
+        g.ip_ids.add_id(r.source_ip, e);
+        g.ua_ids.add_id(r.user_agent, e);
+        g.pr_ids.add_id(r.principal, e);
+        g.key_ids.add_id(r.access_key, e);
         g.keys.add(r.access_key_text, 1, e);
-        auto& a =
-            g.api_ids[(static_cast<uint64_t>(r.source) << 32) | static_cast<uint32_t>(r.name)];
-        ++a.first;
-        a.second += e;
+        g.api_ids.add((static_cast<uint64_t>(r.source) << 32) | static_cast<uint32_t>(r.name), e);
       },
       &err);
   if (!ok) g.inv->notes.push_back("CloudTrail: " + err);
@@ -506,21 +619,21 @@ void finish(Gather& g, const InvestigateOptions& o) {
   g.ua_ids.into(*g.dict, &g.user_agents);
   g.pr_ids.into(*g.dict, &g.principals);
   g.key_ids.into(*g.dict, &g.keys);
-  for (const auto& [k, v] : g.api_ids) {
+  g.api_ids.each([&](uint64_t k, int64_t n, int64_t e) {
     g.apis.add(short_source(g.dict->text(static_cast<int64_t>(k >> 32))) + ":" +
                    g.dict->text(static_cast<int64_t>(k & 0xffffffffU)),
-               v.first, v.second);
-  }
+               n, e);
+  });
   inv.cloudtrail_events = static_cast<int64_t>(g.ct_ids.size());
-  inv.accounts = g.accounts.sorted();
-  inv.regions = g.regions.sorted();
-  inv.apis = g.apis.sorted();
-  inv.resources = g.resources.sorted();
-  inv.source_ips = g.source_ips.sorted();
-  inv.user_agents = g.user_agents.sorted();
-  inv.principals = g.principals.sorted();
-  inv.access_keys = g.keys.sorted();
-  inv.domains = g.domains.sorted();
+  inv.accounts = g.accounts.sorted(o.summary_limit);
+  inv.regions = g.regions.sorted(o.summary_limit);
+  inv.apis = g.apis.sorted(o.summary_limit);
+  inv.resources = g.resources.sorted(o.summary_limit);
+  inv.source_ips = g.source_ips.sorted(o.summary_limit);
+  inv.user_agents = g.user_agents.sorted(o.summary_limit);
+  inv.principals = g.principals.sorted(o.summary_limit);
+  inv.access_keys = g.keys.sorted(o.summary_limit);
+  inv.domains = g.domains.sorted(o.summary_limit);
   for (const auto& f : inv.findings) g.seen(f.time_ms);
   inv.seen = g.first != kNoUpperTime;
   if (inv.seen) {
@@ -678,7 +791,7 @@ Result<Investigation> investigate(Store& st, const std::string& arg, const Inves
       SearchFilter ff = base;
       ff.resource = arg;
       gather_findings(g, ff);
-      if (!g.source_ips.empty() || !g.ip_ids.m.empty()) {
+      if (!g.source_ips.empty() || !g.ip_ids.empty()) {
         inv.notes.push_back(
             "flows and DNS are per address: follow a source IP below with `sentinel "
             "investigate IP`");
@@ -737,8 +850,9 @@ Result<Investigation> investigate(Store& st, const std::string& arg, const Inves
 
 namespace {
 
-std::string counted_line(const std::vector<Counted>& v, bool with_errors) {
+std::string counted_line(const CountedList& l, bool with_errors) {
   std::string r;
+  const std::vector<Counted>& v = l.top;
   for (std::size_t i = 0; i < v.size() && i < kListed; ++i) {
     if (i) r += ", ";
     std::string val = v[i].value;
@@ -746,7 +860,7 @@ std::string counted_line(const std::vector<Counted>& v, bool with_errors) {
     r += val + " " + std::to_string(v[i].count);
     if (with_errors && v[i].errors > 0) r += " (" + std::to_string(v[i].errors) + " failed)";
   }
-  if (v.size() > kListed) r += ", ... " + std::to_string(v.size() - kListed) + " more";
+  if (l.distinct > kListed) r += ", ... " + std::to_string(l.distinct - kListed) + " more";
   return r;
 }
 
@@ -759,10 +873,10 @@ void line(std::string* out, const char* label, const std::string& text) {
   *out += '\n';
 }
 
-void counted_json(JsonWriter& w, const char* key, const std::vector<Counted>& v, bool errors) {
+void counted_json(JsonWriter& w, const char* key, const CountedList& v, bool errors) {
   w.key(key);
   w.begin_array();
-  for (const auto& c : v) {
+  for (const auto& c : v.top) {
     w.begin_object();
     w.field("value", c.value);
     w.field("count", c.count);

@@ -28,12 +28,25 @@ struct InvestigateOptions {
   int64_t since_ms = kNoLowerTime;
   int64_t until_ms = kNoUpperTime;
   std::size_t timeline_limit = 200;  ///< the latest this many entries are listed
+  /// Values kept per summary list (accounts, APIs, access keys...), the most frequent; 0 keeps
+  /// them all (the JSON form lists every one; the text form shows kSummaryListed).
+  std::size_t summary_limit = 0;
 };
+
+/// Values per summary line in the text form.
+inline constexpr std::size_t kSummaryListed = 12;
 
 struct Counted {
   std::string value;
   int64_t count = 0;
   int64_t errors = 0;  ///< APIs: calls that failed
+};
+
+/// A summary list: the values counted, most frequent first (ties by value, bytewise).
+struct CountedList {
+  std::vector<Counted> top;  ///< every value, or the first InvestigateOptions::summary_limit
+  std::size_t distinct = 0;  ///< how many values were counted
+  bool empty() const { return distinct == 0; }
 };
 
 struct Peer {
@@ -56,8 +69,8 @@ struct Investigation {
   int64_t first_ms = 0, last_ms = 0;
   bool seen = false;
   int64_t cloudtrail_events = 0, flow_records = 0, dns_queries = 0;
-  std::vector<Counted> accounts, regions, apis, resources, source_ips, user_agents, principals,
-      access_keys, domains;
+  CountedList accounts, regions, apis, resources, source_ips, user_agents, principals, access_keys,
+      domains;
   std::vector<std::string> own_addresses;  ///< an interface's or instance's own addresses
   std::vector<Peer> peers;
   std::vector<SearchHit> findings;

@@ -104,6 +104,7 @@ expect_rc badhour 2
 expect_grep "badhour: says why" "$TMP/badhour.err" "not an hour range"
 
 # investigate: kinds from the shape, text and JSON.
+SUMMARY_SUBJECTS=(203.0.113.50 ASIAEXAMPLEDAVE00001 i-0a1b2c3d4e5f60001 arn:aws:iam::123456789012:user/eve)
 run inv_ip investigate --db "$DB" 203.0.113.50 -o json
 expect_rc inv_ip 0
 py "investigate IP: summary and timeline" "$TMP/inv_ip.out" '
@@ -175,8 +176,46 @@ assert any(r.get("eventName") == "ConsoleLogin" for r in rows)
 '
   run corpus_why flows why --db "$DB" 172.31.77.31 172.31.77.1
   expect_grep "corpus why: v2 reject, side from the interface" "$TMP/corpus_why.out" "egress at 172.31.77.31"
+  SUMMARY_SUBJECTS+=(92.55.146.245)
 elif [ "${CI:-}" = "true" ]; then
   fail "corpus missing at $CORPUS"
 fi
+
+# The text form counts what JSON lists but keeps only the first values of each summary list: each
+# line is JSON's first 12 values ("value count", APIs with "(n failed)", values past 72 bytes cut)
+# and ", ... N more" for the rest (lines with values that need escaping: the suffix only).
+for v in "${SUMMARY_SUBJECTS[@]}"; do
+  run sum_t investigate --db "$DB" "$v"
+  run sum_j investigate --db "$DB" "$v" -o json
+  py "investigate $v: text summary lines are JSON's lists cut" "$TMP/sum_j.out" '
+import json, sys
+d = json.load(open(sys.argv[1]))
+text = open(sys.argv[1].replace("sum_j.out", "sum_t.out"), encoding="utf-8", errors="replace").read()
+lines = {l[:13].rstrip(): l[13:] for l in text.split("\n\nTimeline")[0].splitlines()[1:]}
+checked = 0
+for label, key in [("Accounts", "accounts"), ("Regions", "regions"), ("APIs", "apis"),
+                   ("Resources", "resources"), ("Principals", "principals"),
+                   ("Access keys", "accessKeys"), ("Source IPs", "sourceIPs"),
+                   ("User agents", "userAgents"), ("Domains", "domains")]:
+    vals = d[key]
+    if not vals:
+        assert label not in lines, label
+        continue
+    got = lines[label]
+    more = ", ... %d more" % (len(vals) - 12) if len(vals) > 12 else ""
+    assert got.endswith(more), (label, got[-40:], more)
+    if all(all(32 <= ord(c) < 127 for c in x["value"]) for x in vals[:12]):
+        parts = []
+        for x in vals[:12]:
+            val = x["value"] if len(x["value"]) <= 72 else x["value"][:69] + "..."
+            part = "%s %d" % (val, x["count"])
+            if key == "apis" and x["errors"] > 0:
+                part += " (%d failed)" % x["errors"]
+            parts.append(part)
+        assert got == ", ".join(parts) + more, (label, got, ", ".join(parts) + more)
+    checked += 1
+assert checked >= 2, checked
+'
+done
 
 e2e_finish

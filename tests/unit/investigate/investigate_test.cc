@@ -8,11 +8,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/ip.h"
@@ -507,10 +510,10 @@ TEST_F(InvestigateTest, InvestigateAnIp) {
   EXPECT_EQ(format_iso8601(inv.first_ms), "2024-03-09T02:30:00Z");
   EXPECT_EQ(format_iso8601(inv.last_ms), "2024-03-09T02:50:00Z");
   ASSERT_FALSE(inv.apis.empty());
-  EXPECT_EQ(inv.apis[0].value, "s3:GetObject");
-  EXPECT_EQ(inv.apis[0].count, 3);
-  auto has = [](const std::vector<Counted>& v, const std::string& x) {
-    return std::any_of(v.begin(), v.end(), [&](const Counted& c) { return c.value == x; });
+  EXPECT_EQ(inv.apis.top[0].value, "s3:GetObject");
+  EXPECT_EQ(inv.apis.top[0].count, 3);
+  auto has = [](const CountedList& l, const std::string& x) {
+    return std::any_of(l.top.begin(), l.top.end(), [&](const Counted& c) { return c.value == x; });
   };
   EXPECT_TRUE(has(inv.resources, "payroll-exports"));
   EXPECT_TRUE(has(inv.resources, "arn:aws:s3:::payroll-exports"));
@@ -570,7 +573,7 @@ TEST_F(InvestigateTest, InvestigateSummaryEqualsAFullScan) {
     EXPECT_EQ(inv.flow_records, fl) << a;
     with_both += ct > 0 && fl > 0;
     int64_t api_total = 0;
-    for (const auto& api : inv.apis) {
+    for (const auto& api : inv.apis.top) {
       api_total += api.count;
       const std::size_t colon = api.value.find(':');
       ASSERT_NE(colon, std::string::npos) << api.value;
@@ -589,6 +592,37 @@ TEST_F(InvestigateTest, InvestigateSummaryEqualsAFullScan) {
       EXPECT_EQ(api.errors, s.col_int(1)) << a << " " << api.value;
     }
     EXPECT_EQ(api_total, ct) << a;
+    // The lists of values with counts: every row counted, most frequent first, ties by value
+    // (SQLite's text order is bytewise too); the text form's cut lists are their first values.
+    InvestigateOptions cut = o;
+    cut.summary_limit = kSummaryListed;
+    auto rc = investigate(*st_, a, cut);
+    ASSERT_TRUE(rc.ok()) << a;
+    for (const auto& [col, list, list_cut] :
+         {std::tuple{"userIdentity_accessKeyId", &inv.access_keys, &rc->access_keys},
+          std::tuple{"userIdentity_arn", &inv.principals, &rc->principals},
+          std::tuple{"userAgent", &inv.user_agents, &rc->user_agents}}) {
+      Stmt s(st_->db(),
+             std::string("SELECT ") + col +
+                 ", count(*) FROM cloudtrail WHERE sourceIPAddress = ?1 " + "AND " + col +
+                 " <> '' GROUP BY 1 ORDER BY 2 DESC, 1",
+             nullptr);
+      ASSERT_TRUE(s.ok()) << col;
+      s.bind_text(1, a);
+      std::vector<std::pair<std::string, int64_t>> want, got, got_cut;
+      while (s.step() == SQLITE_ROW) want.emplace_back(std::string(s.col_text(0)), s.col_int(1));
+      for (const auto& c : list->top) got.emplace_back(c.value, c.count);
+      for (const auto& c : list_cut->top) got_cut.emplace_back(c.value, c.count);
+      EXPECT_EQ(got, want) << a << " " << col;
+      EXPECT_EQ(list->distinct, want.size()) << a << " " << col;
+      EXPECT_EQ(list_cut->distinct, want.size()) << a << " " << col;
+      want.resize(std::min(want.size(), kSummaryListed));
+      EXPECT_EQ(got_cut, want) << a << " " << col;
+    }
+    std::string text_full, text_cut;
+    render_investigation_text(inv, &text_full);
+    render_investigation_text(*rc, &text_cut);
+    EXPECT_EQ(text_full, text_cut) << a;
     int64_t out = 0, in = 0;
     for (const auto& p : inv.peers) {
       out += p.bytes_out;
@@ -659,7 +693,7 @@ TEST_F(InvestigateTest, InvestigateAnInstance) {
   EXPECT_EQ(inv.flow_records, 17);  // the gateway interface's records (instance-id set)
   // Its role session's call, found through the session name.
   ASSERT_EQ(inv.cloudtrail_events, 1);
-  EXPECT_EQ(inv.apis[0].value, "s3:ListBuckets");
+  EXPECT_EQ(inv.apis.top[0].value, "s3:ListBuckets");
   auto big = std::find_if(inv.peers.begin(), inv.peers.end(),
                           [](const Peer& p) { return p.address == "198.51.100.99"; });
   ASSERT_NE(big, inv.peers.end());
@@ -723,6 +757,119 @@ TEST(SearchArgs, TimesHoursAndPatterns) {
   EXPECT_TRUE(glob_match("delete*", "DeleteBucket", true));
   EXPECT_TRUE(glob_match("Get?bject", "GetObject", false));
   EXPECT_FALSE(glob_match("Get?bject", "GetObjects", false));
+}
+
+// One address with more access keys and principals than a summary line shows: counts that tie,
+// keys sharing their first 8 bytes (where the sort's fast key ties), keys shorter than 8 bytes and
+// prefixes of one another, a key with bytes above 0x7f. The lists count every call and follow
+// (count desc, value bytewise); the text form's cut lists are the first kSummaryListed of them with
+// the same number of values, so the text is the same either way; JSON lists every value.
+TEST(InvestigateSummary, ListsCountEveryCallAndCutOnlyForDisplay) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("sentinel-investigate-lists-" + std::to_string(::getpid()));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  ASSERT_FALSE(ec) << dir;
+  std::vector<std::string> keys = {
+      "AKIA", "AKI", "AKIAEXAM", "AKIAEXAMP", "AKIAEXAM\xc3\xa9X", "ASIAZZZZZZZZZZZZ0001"};
+  for (int i = 1; i <= 20; ++i) {
+    char k[32];
+    std::snprintf(k, sizeof k, "AKIAEXAMPLEKEY%06d", i);
+    keys.emplace_back(k);
+  }
+  std::map<std::string, int64_t> want_keys, want_principals;
+  std::string json = "{\"Records\":[";
+  int n = 0;
+  for (std::size_t j = 0; j < keys.size(); ++j) {
+    for (std::size_t c = 0; c < j % 3 + 1; ++c) {
+      const std::string principal =
+          "arn:aws:iam::123456789012:user/u" + std::to_string((j * 7 + c) % 15);
+      char id[40], t[32];
+      std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", n);
+      std::snprintf(t, sizeof t, "2024-03-09T%02d:%02d:00Z", n / 60 % 24, n % 60);
+      if (n++) json += ",";
+      json += std::string("{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",") +
+              "\"arn\":\"" + principal + "\",\"accountId\":\"123456789012\",\"accessKeyId\":\"" +
+              keys[j] + "\"},\"eventTime\":\"" + t +
+              "\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"ListBuckets\","
+              "\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"198.18.0.7\","
+              "\"userAgent\":\"aws-cli/2\",\"eventID\":\"" +
+              id + "\",\"eventType\":\"AwsApiCall\",\"recipientAccountId\":\"123456789012\"}";
+      ++want_keys[keys[j]];
+      ++want_principals[principal];
+    }
+  }
+  json += "]}";
+  const fs::path file = dir / "123456789012_CloudTrail_us-east-1_20240309T0000Z_lists.json";
+  std::ofstream(file, std::ios::binary) << json;
+  {
+    auto st = Store::open((dir / "t.db").string(), OpenMode::kReadWrite);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    Writer w(st->get());
+    ASSERT_TRUE(w.ok() && w.begin()) << w.error();
+    BatchBuilder builder(6);
+    FileBatch batch;
+    batch.path = file.string();
+    batch.size = json.size();
+    batch.sha256 = sha256(json);
+    builder.begin(&batch);
+    ingest::Reader reader{ingest::ParseOptions{}};
+    auto rep = reader.read(file.string(), builder);
+    builder.finish();
+    batch.type = rep.type;
+    batch.readable = true;
+    WriteCounts counts;
+    ASSERT_TRUE(w.add(batch, &counts)) << w.error();
+    ASSERT_TRUE(w.commit()) << w.error();
+  }
+  auto st = Store::open((dir / "t.db").string(), OpenMode::kReadOnly);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  auto ordered = [](const std::map<std::string, int64_t>& m) {
+    std::vector<std::pair<std::string, int64_t>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    return v;  // the map gave bytewise order within a count
+  };
+  auto values = [](const CountedList& l) {
+    std::vector<std::pair<std::string, int64_t>> v;
+    for (const auto& c : l.top) v.emplace_back(c.value, c.count);
+    return v;
+  };
+  auto full = investigate(**st, "198.18.0.7", InvestigateOptions{});
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(full->cloudtrail_events, n);
+  EXPECT_EQ(values(full->access_keys), ordered(want_keys));
+  EXPECT_EQ(values(full->principals), ordered(want_principals));
+  EXPECT_EQ(full->access_keys.distinct, keys.size());
+  InvestigateOptions o;
+  o.summary_limit = kSummaryListed;
+  auto cut = investigate(**st, "198.18.0.7", o);
+  ASSERT_TRUE(cut.ok()) << cut.error().message;
+  for (const auto& [l, c, want] :
+       {std::tuple{&full->access_keys, &cut->access_keys, ordered(want_keys)},
+        std::tuple{&full->principals, &cut->principals, ordered(want_principals)}}) {
+    ASSERT_GT(want.size(), kSummaryListed);
+    EXPECT_EQ(c->distinct, want.size());
+    EXPECT_EQ(values(*c), std::vector(want.begin(), want.begin() + kSummaryListed));
+    EXPECT_EQ(l->top.size(), want.size());
+  }
+  std::string a, b;
+  render_investigation_text(*full, &a);
+  render_investigation_text(*cut, &b);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a.find(", ... " + std::to_string(keys.size() - kSummaryListed) + " more\n"),
+            std::string::npos)
+      << a;
+  std::string js;
+  render_investigation_json(*full, &js);
+  for (const auto& k : keys) {
+    if (k.find('\xc3') == std::string::npos) {
+      EXPECT_NE(js.find("\"" + k + "\""), std::string::npos) << k;
+    }
+  }
+  st->reset();
+  fs::remove_all(dir, ec);
 }
 
 }  // namespace
