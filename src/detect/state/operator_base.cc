@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "detect/rules/rule.h"
+#include "ingest/parsers/cloudtrail/cloudtrail.h"
 
 namespace sentinel::detect::state {
 
@@ -77,6 +78,21 @@ uint64_t prefix8(std::string_view s) {
   uint64_t v = 0;
   for (unsigned char c : b) v = (v << 8) | c;
   return v;
+}
+
+// What ev.first_text(f) gives, as a view of the event when it holds the text as is (a string,
+// a number as written; valid while the view is), else copied into *buf. (The event time is
+// rendered into the view's scratch, which the next such field would overwrite: copied.)
+std::string_view text_of(const EventView& ev, const FieldRef& f, std::string* buf) {
+  Value v;
+  const int d = ev.direct(f, &v);
+  if (d == 0) return {};
+  if (d == 1 && !(f.source == FieldRef::Source::kMeta && f.meta_id == 1)) {
+    if (v.kind == Value::Kind::kString) return v.str;
+    if (v.kind == Value::Kind::kNumber && !v.str.empty()) return v.str;
+  }
+  ev.first_text(f, buf);
+  return *buf;
 }
 
 uint32_t load32(const char* p) {
@@ -193,11 +209,24 @@ void OperatorBase::on_match(const EventView& ev, const EvalContext& ctx, StateSi
   if (!extract(ev, &x)) return;
   if (t < now_) ++stats_.late_accepted;
   ++stats_.events;
-  key_buf_.clear();
-  for (std::size_t i = 0; i < spec_.group_by.size(); ++i) {
-    if (i > 0) key_buf_ += '\x1f';
-    spec_.group_by[i].eval_text(ev, &id_buf_, &fn_buf_);
-    key_buf_ += id_buf_;
+  // The key, the id and the sample fields as views of the event where it holds them as they
+  // are (valid during this call: what the queue or the log keeps is copied from them).
+  std::string_view key;
+  if (spec_.group_by.size() == 1 && !spec_.group_by[0].is_call()) {
+    key = text_of(ev, spec_.group_by[0], &key_buf_);
+  } else {
+    key_buf_.clear();
+    for (std::size_t i = 0; i < spec_.group_by.size(); ++i) {
+      if (i > 0) key_buf_ += '\x1f';
+      const KeyExpr& k = spec_.group_by[i];
+      if (k.is_call()) {
+        k.eval_text(ev, &id_buf_, &fn_buf_);
+        key_buf_ += id_buf_;
+      } else {
+        key_buf_ += text_of(ev, k, &id_buf_);
+      }
+    }
+    key = key_buf_;
   }
   // The severity cases are decided on the event itself: by the time the operator decides, the
   // view is gone. Rules without cases skip this (the engine uses the default).
@@ -205,19 +234,22 @@ void OperatorBase::on_match(const EventView& ev, const EvalContext& ctx, StateSi
   // its entity's learning period) skips both, which is most of the cost of a capture.
   // (After finish() every capture keeps its sample: the operators' proofs assume that nothing
   // processed is at or after the watermark, which finish() ends.)
-  const bool sample = finished_ || wants_sample(x, key_buf_, t);
+  const bool sample = finished_ || wants_sample(x, key, t);
   double severity = -1;
   if (sample && !rule_.severity.cases.empty()) severity = rule_.severity.eval(&ev, ctx);
-  ev.event_id_to(&id_buf_);
   strs_.clear();
-  strs_.push_back(id_buf_);
-  strs_.push_back(key_buf_);
+  if (const ingest::CloudTrailEvent* ct = ev.cloudtrail(); ct != nullptr && !ct->event_id.empty()) {
+    strs_.push_back(ct->event_id);  // what event_id_to() would copy
+  } else {
+    ev.event_id_to(&id_buf_);
+    strs_.push_back(id_buf_);
+  }
+  strs_.push_back(key);
   for (std::size_t i = 0; i < x.nvalues; ++i) strs_.push_back(x.values[i]);
   if (sample) {
     snap_bufs_.resize(snapshot_fields_.size());
     for (std::size_t i = 0; i < snapshot_fields_.size(); ++i) {
-      ev.first_text(snapshot_fields_[i], &snap_bufs_[i]);
-      strs_.push_back(snap_bufs_[i]);
+      strs_.push_back(text_of(ev, snapshot_fields_[i], &snap_bufs_[i]));
     }
   }
   if (!defer(t, severity, strs_)) enqueue(t, x.mask, x.number, severity, strs_, x.nvalues);
