@@ -3,6 +3,7 @@
 // T; the clause fires at the match that first reaches N inside the episode, and not again until a
 // gap longer than T starts a new episode.
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <deque>
 #include <set>
@@ -303,6 +304,23 @@ class ThresholdOperator final : public OperatorBase {
     }
     const uint64_t n = std::max<uint64_t>(spec_.threshold, 1);
     const uint64_t cap = std::max<uint64_t>(spec_.max_keys, 1);
+    if (bulk_) {
+      if (!bulk_fits(n, cap)) {
+        bulk_process(now);
+        bulk_gc(now);
+        if (!bulk_fits(n, cap)) to_lazy(now);
+      } else if (log_.size() >= 2 * log_kept_ + kMaxLogged) {
+        bulk_process(now);
+        if (stored_.size() >= 2 * stored_kept_ + 4 * kMaxLogged ||
+            sums_.size() >= 2 * sums_kept_ + kMaxLogged) {
+          bulk_gc(now);
+        }
+      }
+      if (bulk_) {
+        log_append(t, severity, strs);
+        return true;
+      }
+    }
     if (max_held_ + log_.size() + 1 >= n || lazy_.size() + log_.size() + 1 > cap ||
         log_.size() >= kMaxLogged) {
       flush(now);
@@ -313,12 +331,218 @@ class ThresholdOperator final : public OperatorBase {
         return false;
       }
     }
-    const auto off = static_cast<uint32_t>(log_bytes_.size());
-    log_bytes_.resize(off + packed_size(strs));
-    pack_strings(strs, log_bytes_.data() + off);
-    log_.push_back(
-        Logged{t, hash_bytes(strs[1]), off, static_cast<uint32_t>(strs.size()), severity});
+    log_append(t, severity, strs);
     return true;
+  }
+
+  // Appends a capture to the log (its strings packed into log_bytes_, which grows without
+  // clearing what it has not used yet: log_used_ is its length).
+  void log_append(int64_t t, double severity, const std::vector<std::string_view>& strs) {
+    const std::size_t off = log_used_;
+    const std::size_t total = packed_size(strs);
+    if (log_bytes_.size() < off + total)
+      log_bytes_.resize(std::max({2 * log_bytes_.size(), off + total, std::size_t{1} << 16}));
+    pack_strings(strs, log_bytes_.data() + off);
+    log_used_ = off + total;
+    log_.push_back(Logged{t, hash_bytes(strs[1]), static_cast<uint32_t>(off),
+                          static_cast<uint32_t>(strs.size()), severity});
+  }
+
+  // ---- Bulk form ----
+  //
+  // While no key could hold N - 1 captures even if every capture held by the operator were its
+  // own (the captures kept for windows plus the log, plus one), and the keys plus the log could
+  // not reach max_keys, the keys need no windows of their own: what a key leaves in the queued
+  // state is a function of its captures' times, and of its window's ids only when the operator
+  // undefers. So the log is processed in time order (the captures before the frontier: the
+  // log only holds captures at or after the frontier when they arrived, so these come after
+  // every capture processed before) into a summary per key — the last use, the start of its
+  // window (the first capture after a gap longer than T or the TTL) — and a time-ordered store
+  // of the processed captures' (time, key, id). A key's window is then exactly its stored
+  // captures at or after max(last - T, start), and it expired when the TTL passed since its
+  // last use. to_lazy() builds the per-key form from it when a bound fails or on undefer().
+  struct KeySum {
+    uint64_t hash;
+    uint32_t off;  // the key's text in sum_text_
+    uint32_t len;
+    int64_t last;   // the last processed capture's time; kMinTime: not in the table
+    int64_t start;  // the window's first capture time (a new key, an expiry, a new episode)
+  };
+  struct Stored {
+    int64_t t;
+    uint32_t key;  // in sums_
+    uint32_t off;  // the id in stored_ids_
+    uint32_t len;
+  };
+
+  bool bulk_fits(uint64_t n, uint64_t cap) const {
+    return stored_.size() + log_.size() + 1 < n && sums_.size() + log_.size() + 1 <= cap;
+  }
+  std::string_view sum_key(const KeySum& k) const {
+    return std::string_view(sum_text_).substr(k.off, k.len);
+  }
+  void sum_reindex(std::size_t slots) {
+    sum_index_.assign(slots, 0);
+    const std::size_t mask = slots - 1;
+    for (std::size_t i = 0; i < sums_.size(); ++i) {
+      std::size_t pos = sums_[i].hash & mask;
+      while (sum_index_[pos] != 0) pos = (pos + 1) & mask;
+      sum_index_[pos] = static_cast<uint32_t>(i + 1);
+    }
+  }
+  uint32_t sum_find_or_add(uint64_t hash, std::string_view key) {
+    if (2 * (sums_.size() + 1) > sum_index_.size()) {
+      sum_reindex(std::max<std::size_t>(64, 2 * sum_index_.size()));
+    }
+    const std::size_t mask = sum_index_.size() - 1;
+    std::size_t pos = hash & mask;
+    for (uint32_t slot; (slot = sum_index_[pos]) != 0; pos = (pos + 1) & mask) {
+      const KeySum& k = sums_[slot - 1];
+      if (k.hash == hash && sum_key(k) == key) return slot - 1;
+    }
+    sums_.push_back(KeySum{hash, static_cast<uint32_t>(sum_text_.size()),
+                           static_cast<uint32_t>(key.size()), kMinTime, kMinTime});
+    sum_text_.append(key);
+    sum_index_[pos] = static_cast<uint32_t>(sums_.size());
+    return static_cast<uint32_t>(sums_.size() - 1);
+  }
+
+  // Processes the logged captures before `limit` in time order (as walk() would, key by key);
+  // the rest stay in the log, in arrival order.
+  void bulk_process(int64_t limit) {
+    order_.clear();
+    for (std::size_t i = 0; i < log_.size(); ++i) {
+      if (log_[i].t < limit)
+        order_.push_back(Order{log_[i].hash, log_[i].t, static_cast<uint32_t>(i)});
+    }
+    if (order_.empty()) {
+      log_kept_ = log_.size();
+      return;
+    }
+    std::sort(order_.begin(), order_.end(), [](const Order& a, const Order& b) {
+      return a.t != b.t ? a.t < b.t : a.hash < b.hash;
+    });
+    const int64_t T = spec_.window_ms;
+    for (const Order& o : order_) {
+      const Logged& l = log_[o.index];
+      const uint32_t ki = sum_find_or_add(l.hash, logged_str(l, 1));
+      KeySum& k = sums_[ki];
+      if (k.last != kMinTime && ttl_ms_ > 0 && sat_add(k.last, ttl_ms_) < l.t) {
+        ++bulk_expired_;  // idle past the TTL before this capture: a new key
+        k.last = kMinTime;
+      }
+      if (k.last == kMinTime || (l.t > k.last && l.t - k.last > T)) k.start = l.t;
+      if (l.t > k.last) k.last = l.t;
+      const std::string_view id = logged_str(l, 0);
+      stored_.push_back(Stored{l.t, ki, static_cast<uint32_t>(stored_ids_.size()),
+                               static_cast<uint32_t>(id.size())});
+      stored_ids_.append(id);
+    }
+    // The captures still ahead, into a fresh buffer.
+    std::size_t used = 0;
+    std::size_t kept = 0;
+    if (spare_bytes_.size() < log_used_) spare_bytes_.resize(log_bytes_.size());
+    for (std::size_t i = 0; i < log_.size(); ++i) {
+      Logged l = log_[i];
+      if (l.t < limit) continue;
+      const char* p = log_bytes_.data() + l.off;
+      const std::size_t len = 4 * std::size_t{l.nstr} + load_u32(p + 4 * (l.nstr - 1));
+      std::memcpy(spare_bytes_.data() + used, p, len);
+      l.off = static_cast<uint32_t>(used);
+      used += len;
+      log_[kept++] = l;
+    }
+    log_.resize(kept);
+    log_bytes_.swap(spare_bytes_);
+    log_used_ = used;
+    log_kept_ = kept;
+  }
+
+  // Everything before `now` processed: keys idle past the TTL at `now` expire, and the stored
+  // captures outside every window are dropped (and keys left with none).
+  void bulk_gc(int64_t now) {
+    const int64_t T = spec_.window_ms;
+    std::vector<uint32_t> remap(sums_.size(), 0);
+    std::vector<int64_t> from(sums_.size(), kMaxTime);  // a key's window: captures at or after
+    std::vector<KeySum> sums;
+    std::string text;
+    for (std::size_t i = 0; i < sums_.size(); ++i) {
+      KeySum k = sums_[i];
+      if (expired_at(k.last, now)) {
+        ++bulk_expired_;
+        k.last = kMinTime;
+      }
+      if (k.last == kMinTime) continue;  // no window: none of its captures is kept
+      remap[i] = static_cast<uint32_t>(sums.size());
+      from[i] = std::max(sat_sub(k.last, T), k.start);
+      const std::string_view key = sum_key(k);
+      k.off = static_cast<uint32_t>(text.size());
+      text.append(key);
+      sums.push_back(k);
+    }
+    std::vector<Stored> stored;
+    std::string ids;
+    for (const Stored& e : stored_) {
+      if (e.t < from[e.key]) continue;
+      Stored n = e;
+      n.key = remap[e.key];
+      n.off = static_cast<uint32_t>(ids.size());
+      ids.append(stored_ids_, e.off, e.len);
+      stored.push_back(n);
+    }
+    sums_ = std::move(sums);
+    sum_text_ = std::move(text);
+    stored_ = std::move(stored);
+    stored_ids_ = std::move(ids);
+    sum_reindex(std::max<std::size_t>(64, std::bit_ceil(2 * sums_.size() + 2)));
+    stored_kept_ = stored_.size();
+    sums_kept_ = sums_.size();
+  }
+
+  // The per-key form of what the bulk form holds: each live key with its window (the ids of
+  // its stored captures, in (time, id) order), then the log handed to the keys (flush()).
+  void to_lazy(int64_t now) {
+    bulk_process(now);
+    bulk_gc(now);
+    std::vector<uint32_t> idx(stored_.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<uint32_t>(i);
+    auto id_of = [&](const Stored& e) {
+      return std::string_view(stored_ids_).substr(e.off, e.len);
+    };
+    std::sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
+      const Stored& x = stored_[a];
+      const Stored& y = stored_[b];
+      if (x.key != y.key) return x.key < y.key;
+      if (x.t != y.t) return x.t < y.t;
+      return id_of(x) < id_of(y);
+    });
+    LazyKey* k = nullptr;
+    uint32_t current = 0;
+    for (uint32_t i : idx) {
+      const Stored& e = stored_[i];
+      if (k == nullptr || e.key != current) {
+        current = e.key;
+        const KeySum& sum = sums_[e.key];
+        k = &lazy_.try_emplace(std::string(sum_key(sum))).first->second;
+        k->last = sum.last;
+      }
+      const auto off = static_cast<uint32_t>(k->bytes.size());
+      const std::string_view id = id_of(e);
+      const auto end = static_cast<uint32_t>(id.size());
+      k->bytes.append(reinterpret_cast<const char*>(&end), 4);
+      k->bytes.append(id);
+      k->held.push_back(Held{e.t, off, 1, -1});
+      k->done = k->held.size();
+    }
+    lazy_expired_ += bulk_expired_;
+    bulk_expired_ = 0;
+    sums_.clear();
+    sum_text_.clear();
+    sum_index_.clear();
+    stored_.clear();
+    stored_ids_.clear();
+    bulk_ = false;
+    flush(now);
   }
 
   // Hands the log to the keys and settles every key at `now`.
@@ -346,7 +570,7 @@ class ThresholdOperator final : public OperatorBase {
         hold(k, l);
       }
       log_.clear();
-      log_bytes_.clear();
+      log_used_ = 0;
     }
     sweep(now);
   }
@@ -390,6 +614,14 @@ class ThresholdOperator final : public OperatorBase {
   // key can reach N: the bounds defer() keeps), the frontier at the last one's time.
   bool finish_deferred() override {
     if (!deferred_) return false;
+    if (bulk_) {
+      int64_t last = frontier();
+      for (const Logged& l : log_) last = std::max(last, l.t);
+      bulk_process(kMaxTime);
+      set_frontier(last);
+      finished_deferred_ = true;
+      return true;
+    }
     flush(frontier());
     int64_t last = frontier();
     for (auto& [key, k] : lazy_) {
@@ -404,6 +636,7 @@ class ThresholdOperator final : public OperatorBase {
   void undefer() override {
     if (!deferred_) return;
     const int64_t now = frontier();
+    if (bulk_) to_lazy(now);
     flush(now);
     deferred_ = false;
     struct Live {
@@ -459,6 +692,20 @@ class ThresholdOperator final : public OperatorBase {
   void deferred_stats(StateStats* s) const override {
     if (!deferred_) return;
     const int64_t now = frontier();
+    if (bulk_) {
+      // What the queue has processed by now, as in flush() below.
+      const_cast<ThresholdOperator*>(this)->bulk_process(now);
+      s->evictions += bulk_expired_;
+      for (const KeySum& k : sums_) {
+        if (k.last == kMinTime) continue;
+        if (expired_at(k.last, now)) {
+          ++s->evictions;
+        } else {
+          ++s->keys;
+        }
+      }
+      return;
+    }
     // The log handed to the keys first: nothing the queue would do differently (the bounds
     // defer() keeps hold), only earlier.
     const_cast<ThresholdOperator*>(this)->flush(now);
@@ -509,7 +756,20 @@ class ThresholdOperator final : public OperatorBase {
   uint64_t max_held_ = 0;           // the most captures a key held at the last flush
   bool finished_deferred_ = false;  // finish_deferred() ran: every held capture is processed
   std::vector<Logged> log_;         // captures not yet handed to their keys, as they arrived
-  std::string log_bytes_;
+  std::string log_bytes_;           // their strings: the first log_used_ bytes
+  std::size_t log_used_ = 0;
+  // The bulk form (while bulk_): key summaries with a hash index, the processed captures.
+  bool bulk_ = true;
+  std::vector<KeySum> sums_;
+  std::string sum_text_;
+  std::vector<uint32_t> sum_index_;  // open addressing: index in sums_ + 1, 0 empty
+  std::vector<Stored> stored_;
+  std::string stored_ids_;
+  uint64_t bulk_expired_ = 0;    // TTL expiries counted by the bulk form
+  std::size_t log_kept_ = 0;     // log entries left by the last bulk_process()
+  std::size_t stored_kept_ = 0;  // stored captures left by the last bulk_gc()
+  std::size_t sums_kept_ = 0;    // keys left by the last bulk_gc()
+  std::string spare_bytes_;      // bulk_process()'s second log buffer
   struct Order {
     uint64_t hash;
     int64_t t;
