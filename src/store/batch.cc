@@ -107,6 +107,10 @@ void bloom_add(std::string* bloom, std::string_view key) {
 
 }  // namespace
 
+uint64_t symbol_hash(std::string_view s) {
+  return hash64(s);
+}
+
 std::array<uint32_t, 3> bloom_positions(std::string_view key) {
   uint64_t h = hash64(key);
   uint64_t h2 = mix64(h + 0x9e3779b97f4a7c15ULL);
@@ -203,8 +207,10 @@ void BatchBuilder::begin(FileBatch* batch) {
     slots_[j] = k;
   }
   raw_.clear();
-  ct_open_ = CtBlockIndex{};
-  ct_gzip_ = CtBlockIndex{};
+  // The builders keep their tables from file to file (a fresh one grew by rehashing, from a new
+  // allocation, for every file).
+  ct_open_.reset();
+  ct_gzip_.reset();
   flow_lines_.clear();
   flow_open_ = false;
   gzip_on_ = false;
@@ -214,6 +220,11 @@ void BatchBuilder::begin(FileBatch* batch) {
   gzip_type_ = ingest::LogType::kUnknown;
   gzip_records_.clear();
   flow_gzip_ = false;
+}
+
+void BatchBuilder::CtBlockIndex::reset() {
+  grams.clear();
+  min_time = max_time = ingest::kNoTime;
 }
 
 void BatchBuilder::CtBlockIndex::add_time(int64_t t) {
@@ -328,6 +339,7 @@ void BatchBuilder::finish() {
   flush_raw();
   flush_gzip();
   flush_flows();
+  batch_->symbol_hashes.assign(sym_hash_.begin(), sym_hash_.end());
   gzip_on_ = false;
   gzip_.clear();
 }
@@ -345,6 +357,7 @@ void BatchBuilder::on_cloudtrail(const ingest::CloudTrailEvent& e) {
     scratch_.insert(scratch_.begin(), '\0');
     r.uid = put(scratch_);
   }
+  r.uid_key = ct_uid_key(batch_->str(r.uid));
   r.account = sym(e.recipient_account_id.empty() ? e.meta.account : e.recipient_account_id);
   r.region = sym(e.aws_region.empty() ? e.meta.region : e.aws_region);
   r.source = sym(e.event_source);

@@ -47,7 +47,8 @@ inline constexpr std::size_t kGzipBlockMaxInflated = std::size_t{8} << 20;
 
 struct CtRow {
   Str uid;  ///< 16 bytes for a lowercase UUID eventID, else its text, else NUL + content hash
-  Str access_key;  ///< text: nearly one per session, not worth a dictionary entry
+  Str access_key;       ///< text: nearly one per session, not worth a dictionary entry
+  int64_t uid_key = 0;  ///< ct_uid_key(uid), computed on the reader thread
   Sym account, region, source, name, source_ip, user_agent, error_code, error_message;
   Sym identity_type, principal, principal_id, user_name, issuer, identity_account;
   Sym event_type, event_category, version;
@@ -130,6 +131,9 @@ struct FileBatch {
   uint64_t rejects = 0;
   std::string arena;
   std::vector<Str> symbols;  ///< the file's distinct dictionary strings (see Sym)
+  /// symbol_hash() of each symbol, by Sym - 1 (set by BatchBuilder::finish(); the writer hashes
+  /// the symbols itself when the sizes differ)
+  std::vector<uint64_t> symbol_hashes;
   std::vector<CtRow> cloudtrail;
   std::vector<int64_t> ct_terms;  ///< CloudTrail rows' resource postings terms (ct_index.h)
   std::vector<DnsRow> dns;
@@ -147,6 +151,10 @@ struct FileBatch {
     return cloudtrail.size() + dns.size() + guardduty.size() + flow_records;
   }
 };
+
+/// The hash of a dictionary string that BatchBuilder gives each symbol and the writer's in-memory
+/// dictionary keys on (so the writer does not hash a file's strings again).
+uint64_t symbol_hash(std::string_view s);
 
 /// The 16-byte id of a record's content (truncated SHA-256).
 void content_hash16(std::string_view bytes, std::string* out);
@@ -196,6 +204,7 @@ class BatchBuilder : public ingest::EventSink {
     GramBloomBuilder grams;
     int64_t min_time = ingest::kNoTime, max_time = ingest::kNoTime;
     void add_time(int64_t t);
+    void reset();
   };
 
   int level_;

@@ -100,6 +100,11 @@ class CtKeyMap {
       if (slots_[i].key == key) return slots_[i].id;
     }
   }
+  /// Starts loading the slot where find(key) begins (the table outgrows the caches: a writer
+  /// asks for the key of a row a few rows ahead).
+  void prefetch(int64_t key) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[slot(key)]);
+  }
   /// Records `id` for a key find() does not know.
   void insert(int64_t key, int64_t id);
   /// The entries sorted by key.

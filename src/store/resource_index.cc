@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "store/hash_mix.h"
+
 namespace sentinel::store {
 
 namespace {
@@ -63,59 +65,87 @@ void for_each_gram_minimum(std::string_view s, std::vector<uint32_t>* out) {
   }
 }
 
+bool GramBloomBuilder::seen(std::string_view s) {
+  const uint64_t h = hash_bytes(s, 0x6772616d73ULL);
+  const uint64_t tag = static_cast<uint64_t>(gen_) << 32;
+  if ((seen_.size() + 1) * 2 > seen_slots_.size()) {
+    seen_slots_.assign(std::max<std::size_t>(1024, seen_slots_.size() * 2), 0);
+    const std::size_t mask = seen_slots_.size() - 1;
+    for (std::size_t k = 0; k < seen_.size(); ++k) {
+      std::size_t i = static_cast<std::size_t>(seen_[k].hash) & mask;
+      while (live(seen_slots_[i])) i = (i + 1) & mask;
+      seen_slots_[i] = tag | k;
+    }
+  }
+  const std::size_t mask = seen_slots_.size() - 1;
+  std::size_t i = static_cast<std::size_t>(h) & mask;
+  while (live(seen_slots_[i])) {
+    const Seen& e = seen_[static_cast<uint32_t>(seen_slots_[i])];
+    if (e.hash == h && std::string_view(seen_bytes_).substr(e.off, e.len) == s) return true;
+    i = (i + 1) & mask;
+  }
+  seen_slots_[i] = tag | seen_.size();
+  seen_.push_back(
+      Seen{h, static_cast<uint32_t>(seen_bytes_.size()), static_cast<uint32_t>(s.size())});
+  seen_bytes_.append(s);
+  return false;
+}
+
 void GramBloomBuilder::add_string(std::string_view s) {
+  if (s.size() < kMinIndexedNeedle || seen(s)) return;
   scratch_.clear();
   for_each_gram_minimum(s, &scratch_);
   for (uint32_t g : scratch_) insert(g);
 }
 
 void GramBloomBuilder::insert(uint32_t g) {
-  if (g == 0) {
-    has_zero_ = true;
-    return;
-  }
-  if ((count_ + 1) * 2 > slots_.size()) {
-    std::vector<uint32_t> old(std::max<std::size_t>(1024, slots_.size() * 2), 0);
-    old.swap(slots_);
+  const uint64_t tag = static_cast<uint64_t>(gen_) << 32;
+  if ((keys_.size() + 1) * 2 > slots_.size()) {
+    slots_.assign(std::max<std::size_t>(1024, slots_.size() * 2), 0);
     const std::size_t mask = slots_.size() - 1;
-    for (uint32_t x : old) {
-      if (x == 0) continue;
+    for (uint32_t x : keys_) {
       std::size_t i = (x * 0x9e3779b1U) & mask;
-      while (slots_[i] != 0) i = (i + 1) & mask;
-      slots_[i] = x;
+      while (live(slots_[i])) i = (i + 1) & mask;
+      slots_[i] = tag | x;
     }
   }
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = (g * 0x9e3779b1U) & mask;
-  while (slots_[i] != 0) {
-    if (slots_[i] == g) return;
+  while (live(slots_[i])) {
+    if (static_cast<uint32_t>(slots_[i]) == g) return;
     i = (i + 1) & mask;
   }
-  slots_[i] = g;
-  ++count_;
+  slots_[i] = tag | g;
+  keys_.push_back(g);
 }
 
 void GramBloomBuilder::clear() {
-  std::fill(slots_.begin(), slots_.end(), 0);
-  count_ = 0;
-  has_zero_ = false;
+  keys_.clear();
+  seen_.clear();
+  seen_bytes_.clear();
+  // The slots of this block are dead from the next generation on; zeroed only when the counter
+  // wraps (every 2^32 - 1 blocks).
+  if (++gen_ == 0) {
+    std::fill(slots_.begin(), slots_.end(), 0);
+    std::fill(seen_slots_.begin(), seen_slots_.end(), 0);
+    gen_ = 1;
+  }
 }
 
 void GramBloomBuilder::finish(std::string* bloom) {
   bloom->clear();
-  const std::size_t n = count_ + (has_zero_ ? 1 : 0);
-  if (n == 0) return;
+  const std::size_t n = keys_.size();
+  if (n == 0) {
+    clear();
+    return;
+  }
   const std::size_t bytes = std::max<std::size_t>(8, (n * kGramBloomBitsPerKey + 7) / 8);
   bloom->assign(bytes, '\0');
   std::size_t p[3];
-  auto set = [&](uint32_t g) {
+  for (uint32_t g : keys_) {
     probes(g, bytes * 8, p);
     for (std::size_t b : p) (*bloom)[b >> 3] = static_cast<char>((*bloom)[b >> 3] | (1 << (b & 7)));
-  };
-  for (uint32_t g : slots_) {
-    if (g != 0) set(g);
   }
-  if (has_zero_) set(0);
   clear();
 }
 

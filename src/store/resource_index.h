@@ -31,21 +31,36 @@ inline constexpr std::size_t kGramBloomBitsPerKey = 5;
 void for_each_gram_minimum(std::string_view s, std::vector<uint32_t>* out);
 
 /// Builds one block's filter: the distinct window minima in an open-addressing set, then the
-/// bits. Reused across blocks (no allocation once grown); not thread-safe.
+/// bits. Reused across blocks (no allocation once grown, no clearing: a slot belongs to the block
+/// whose generation it carries); not thread-safe. A string the block already added (member names
+/// and ids repeat from record to record: ~80% of the long strings of a bench file) is recognised
+/// by its bytes and not windowed again; the filter is the same.
 class GramBloomBuilder {
  public:
   void add_string(std::string_view s);
   /// The filter of what was added since the last finish() (empty when nothing was), then clears.
   void finish(std::string* bloom);
-  bool empty() const { return count_ == 0 && !has_zero_; }
+  bool empty() const { return keys_.empty(); }
   void clear();
 
  private:
   void insert(uint32_t g);
+  /// True when the block already added `s` (recorded otherwise).
+  bool seen(std::string_view s);
+  /// A slot: the block's generation in the high 32 bits, the value in the low ones.
+  bool live(uint64_t slot) const { return (slot >> 32) == gen_; }
 
-  std::vector<uint32_t> slots_;  ///< distinct minima, 0 = free (a minimum of 0 is has_zero_)
-  std::size_t count_ = 0;
-  bool has_zero_ = false;
+  struct Seen {
+    uint64_t hash;
+    uint32_t off;
+    uint32_t len;
+  };
+  uint32_t gen_ = 1;                  ///< the open block's generation (0: a slot never used)
+  std::vector<uint64_t> seen_slots_;  ///< live: index in seen_
+  std::vector<Seen> seen_;
+  std::string seen_bytes_;       ///< the strings of seen_
+  std::vector<uint64_t> slots_;  ///< live: a distinct minimum
+  std::vector<uint32_t> keys_;   ///< the distinct minima, in insertion order
   std::vector<uint32_t> scratch_;
 };
 

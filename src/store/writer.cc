@@ -9,7 +9,7 @@
 namespace sentinel::store {
 
 uint64_t StringDict::hash(std::string_view s) {
-  return hash_bytes(s, 0);
+  return symbol_hash(s);
 }
 
 int64_t StringDict::find(std::string_view s, uint64_t h) const {
@@ -71,6 +71,19 @@ Writer::Writer(Store* store) : store_(store) {
        "user_name, access_key, issuer, identity_account, event_type, event_category, version, "
        "read_only, management, mfa, insight, raw, file_id, id) VALUES "
        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  {
+    std::string many =
+        "INSERT INTO ct_events(uid, account, time, region, source, name, source_ip, "
+        "user_agent, error_code, error_message, identity_type, principal, principal_id, "
+        "user_name, access_key, issuer, identity_account, event_type, event_category, version, "
+        "read_only, management, mfa, insight, raw, file_id, id) VALUES ";
+    for (std::size_t k = 0; k < kCtRowsPerInsert; ++k) {
+      many += k == 0 ? "(" : ",(";
+      for (int c = 0; c < kCtColumns; ++c) many += c == 0 ? "?" : ",?";
+      many += ")";
+    }
+    prep(&ins_ct_many_, many.c_str());
+  }
   prep(&ins_uid_, "INSERT INTO ct_uid(key, id) VALUES (?, ?)");
   prep(&get_uid_, "SELECT id FROM ct_uid WHERE key = ?");
   prep(&get_row_, "SELECT uid, coalesce(account, 0) FROM ct_events WHERE id = ?");
@@ -172,6 +185,7 @@ bool Writer::commit() {
 
 void Writer::rollback() {
   exec(store_->db(), "ROLLBACK", nullptr);
+  pending_.clear();
   postings_.clear();
   txn_uids_.clear();
   known_uids_.clear();
@@ -201,7 +215,7 @@ bool Writer::put_engine_state(std::string_view rules_fingerprint, std::string_vi
   return true;
 }
 
-int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
+int Writer::claim_uid(std::string_view uid, int64_t key, int64_t account, int64_t id) {
   // A row stored while its key was taken is only in ct_uid_more (rare: empty in most stores).
   if (has_more_) {
     get_more_.bind_blob(1, uid);
@@ -214,7 +228,6 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
     }
     if (rc == SQLITE_ROW) return 0;
   }
-  const int64_t key = ct_uid_key(uid);
   // The row that holds the key: one this Writer added (this transaction's entries are written
   // at commit), else one stored before (none to look for when session_only_).
   int64_t holder = known_uids_.find(key);
@@ -235,7 +248,9 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
     return 1;
   }
   // The key is taken: the same event again, or another one with the same key (the eventID in
-  // another account, or a hash collision), which then goes to ct_uid_more.
+  // another account, or a hash collision), which then goes to ct_uid_more. The holder may be a
+  // row not inserted yet.
+  if (!flush_pending()) return -1;
   get_row_.bind(1, holder);
   bool same = false;
   const int rc = get_row_.step();
@@ -257,6 +272,71 @@ int Writer::claim_uid(std::string_view uid, int64_t account, int64_t id) {
   }
   has_more_ = true;
   return 1;
+}
+
+void Writer::bind_ct_row(Stmt& s, int at, const CtRow& r, int64_t rowid) {
+  const FileBatch& b = *pending_batch_;
+  const auto id = [&](Sym k) { return gid_[k]; };
+  const auto nullable = [&](int i, int64_t v, bool present) {
+    if (present) {
+      s.bind(at + i, v);
+    } else {
+      s.bind_null(at + i);
+    }
+  };
+  s.bind_blob(at + 1, b.str(r.uid));
+  s.bind_id(at + 2, id(r.account));
+  nullable(3, r.time, r.time != ingest::kNoTime);
+  s.bind_id(at + 4, id(r.region));
+  s.bind_id(at + 5, id(r.source));
+  s.bind_id(at + 6, id(r.name));
+  s.bind_id(at + 7, id(r.source_ip));
+  s.bind_id(at + 8, id(r.user_agent));
+  s.bind_id(at + 9, id(r.error_code));
+  s.bind_id(at + 10, id(r.error_message));
+  s.bind_id(at + 11, id(r.identity_type));
+  s.bind_id(at + 12, id(r.principal));
+  s.bind_id(at + 13, id(r.principal_id));
+  s.bind_id(at + 14, id(r.user_name));
+  // Access keys are nearly one per session (ASIA...): stored as text, not in the dictionary.
+  if (r.access_key.len > 0) {
+    s.bind_text(at + 15, b.str(r.access_key));
+  } else {
+    s.bind_null(at + 15);
+  }
+  s.bind_id(at + 16, id(r.issuer));
+  s.bind_id(at + 17, id(r.identity_account));
+  s.bind_id(at + 18, id(r.event_type));
+  s.bind_id(at + 19, id(r.event_category));
+  s.bind_id(at + 20, id(r.version));
+  nullable(21, r.read_only, r.read_only >= 0);
+  nullable(22, r.management, r.management >= 0);
+  nullable(23, r.mfa, r.mfa >= 0);
+  nullable(24, 1, r.insight);
+  s.bind(at + 25, ((*pending_blocks_)[r.raw.block] << kRawIndexBits) | r.raw.index);
+  s.bind(at + 26, pending_file_id_);
+  s.bind(at + 27, rowid);
+}
+
+bool Writer::flush_pending() {
+  if (pending_.empty()) return true;
+  if (pending_.size() == kCtRowsPerInsert) {
+    for (std::size_t k = 0; k < pending_.size(); ++k) {
+      bind_ct_row(ins_ct_many_, static_cast<int>(k) * kCtColumns, *pending_[k].row, pending_[k].id);
+    }
+    const int rc = ins_ct_many_.step();
+    ins_ct_many_.rewind();
+    if (rc != SQLITE_DONE) return fail("insert cloudtrail events");
+  } else {
+    for (const PendingRow& p : pending_) {
+      bind_ct_row(ins_ct_, 0, *p.row, p.id);
+      const int rc = ins_ct_.step();
+      ins_ct_.rewind();
+      if (rc != SQLITE_DONE) return fail("insert cloudtrail event");
+    }
+  }
+  pending_.clear();
+  return true;
 }
 
 bool Writer::flush_uids() {
@@ -326,8 +406,10 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
   // Each distinct string of the file is looked up (or added) once; rows use the ids by symbol.
   gid_.resize(b.symbols.size() + 1);
   gid_[0] = 0;
+  const bool hashed = b.symbol_hashes.size() == b.symbols.size();
   for (std::size_t k = 0; k < b.symbols.size(); ++k) {
-    gid_[k + 1] = intern(b.str(b.symbols[k]));
+    const std::string_view s = b.str(b.symbols[k]);
+    gid_[k + 1] = hashed ? intern(s, b.symbol_hashes[k]) : intern(s);
     if (!error_.empty()) return false;
   }
   auto raw_ref = [&](RawPos p) { return (block_ids[p.block] << kRawIndexBits) | p.index; };
@@ -345,49 +427,23 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
       s.bind(i, int64_t{v});
     }
   };
+  pending_batch_ = &b;
+  pending_file_id_ = file_id;
+  pending_blocks_ = &block_ids;
   uint64_t added = 0;
   block_rows_.assign(b.blocks.size(), {0, 0});
-  for (const auto& r : b.cloudtrail) {
-    const int claimed = claim_uid(b.str(r.uid), gid_[r.account], next_ct_id_);
+  constexpr std::size_t kPrefetchAhead = 8;
+  for (std::size_t i = 0; i < b.cloudtrail.size(); ++i) {
+    const CtRow& r = b.cloudtrail[i];
+    if (i + kPrefetchAhead < b.cloudtrail.size()) {
+      known_uids_.prefetch(b.cloudtrail[i + kPrefetchAhead].uid_key);
+    }
+    const int claimed = claim_uid(b.str(r.uid), r.uid_key, gid_[r.account], next_ct_id_);
     if (claimed < 0) return false;
     if (claimed == 0) continue;  // stored already
-    Stmt& s = ins_ct_;
-    s.bind_blob(1, b.str(r.uid));
-    s.bind_id(2, gid_[r.account]);
-    bind_time(s, 3, r.time);
-    s.bind_id(4, gid_[r.region]);
-    s.bind_id(5, gid_[r.source]);
-    s.bind_id(6, gid_[r.name]);
-    s.bind_id(7, gid_[r.source_ip]);
-    s.bind_id(8, gid_[r.user_agent]);
-    s.bind_id(9, gid_[r.error_code]);
-    s.bind_id(10, gid_[r.error_message]);
-    s.bind_id(11, gid_[r.identity_type]);
-    s.bind_id(12, gid_[r.principal]);
-    s.bind_id(13, gid_[r.principal_id]);
-    s.bind_id(14, gid_[r.user_name]);
-    // Access keys are nearly one per session (ASIA...): stored as text, not in the dictionary.
-    if (r.access_key.len > 0) {
-      s.bind_text(15, b.str(r.access_key));
-    } else {
-      s.bind_null(15);
-    }
-    s.bind_id(16, gid_[r.issuer]);
-    s.bind_id(17, gid_[r.identity_account]);
-    s.bind_id(18, gid_[r.event_type]);
-    s.bind_id(19, gid_[r.event_category]);
-    s.bind_id(20, gid_[r.version]);
-    bind_tri(s, 21, r.read_only);
-    bind_tri(s, 22, r.management);
-    bind_tri(s, 23, r.mfa);
-    bind_tri(s, 24, r.insight ? 1 : -1);
-    s.bind(25, raw_ref(r.raw));
-    s.bind(26, file_id);
     const int64_t rowid = next_ct_id_;
-    s.bind(27, rowid);
-    if (!error_.empty()) return false;
-    if (s.step() != SQLITE_DONE) return fail("insert cloudtrail event");
-    s.rewind();
+    pending_.push_back(PendingRow{&r, rowid});
+    if (pending_.size() == kCtRowsPerInsert && !flush_pending()) return false;
     ++next_ct_id_;
     ++added;
     auto& range = block_rows_[r.raw.block];
@@ -396,6 +452,7 @@ bool Writer::add(const FileBatch& b, WriteCounts* counts) {
     postings_.add_row(rowid, r.time, gid_[r.source_ip], gid_[r.principal], b.str(r.access_key),
                       b.terms(r));
   }
+  if (!flush_pending()) return false;
   // The resource index of each CloudTrail block: its rows' rowid range (rows are added in block
   // order, so each block's rows are one range), time range and filter.
   for (std::size_t i = 0; i < b.blocks.size(); ++i) {

@@ -85,8 +85,13 @@ class Writer {
   bool fail(const char* what);
   /// Claims a CloudTrail row's identity (uid, account) for rowid `id`: 1 when new (its ct_uid
   /// entry is kept for commit, or its ct_uid_more entry written), 0 when the store or the open
-  /// transaction has it already, -1 on a store error.
-  int claim_uid(std::string_view uid, int64_t account, int64_t id);
+  /// transaction has it already, -1 on a store error. `key` is ct_uid_key(uid).
+  int claim_uid(std::string_view uid, int64_t key, int64_t account, int64_t id);
+  /// Inserts the pending CloudTrail rows: kCtRowsPerInsert of them with one statement (one
+  /// step, one cursor), fewer one by one. False on a store error.
+  bool flush_pending();
+  /// Binds row `r` (of pending_batch_) as the parameters at+1..at+kCtColumns of `s`.
+  void bind_ct_row(Stmt& s, int at, const CtRow& r, int64_t rowid);
   /// Writes the open transaction's ct_uid entries, in key order.
   bool flush_uids();
   /// PRAGMA data_version (changes when another connection commits); -1 on error.
@@ -105,6 +110,18 @@ class Writer {
   std::vector<std::pair<int64_t, int64_t>> block_rows_;
   Stmt ins_string_, ins_file_, del_file_flows_, ins_block_, ins_ct_, ins_dns_, ins_gd_, ins_flow_;
   Stmt ins_ct_block_;
+  /// ct_events rows go in kCtRowsPerInsert at a time: one step, cursor and reset per statement.
+  static constexpr std::size_t kCtRowsPerInsert = 16;
+  static constexpr int kCtColumns = 27;
+  Stmt ins_ct_many_;
+  struct PendingRow {
+    const CtRow* row;
+    int64_t id;
+  };
+  std::vector<PendingRow> pending_;  ///< claimed rows of the batch being added, not inserted yet
+  const FileBatch* pending_batch_ = nullptr;
+  int64_t pending_file_id_ = 0;
+  const std::vector<int64_t>* pending_blocks_ = nullptr;  ///< raw_blocks ids of its blocks
   Stmt ins_uid_, get_uid_, get_row_, get_more_, ins_more_;
   /// ct_uid key -> rowid of every row this Writer added (kept across its commits while
   /// session_only_, else this transaction's rows only).

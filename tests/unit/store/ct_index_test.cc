@@ -215,6 +215,42 @@ TEST_F(CtIndexTest, TheSameEventIdInTwoAccountsIsTwoEventsAndNeitherIsStoredTwic
   EXPECT_FALSE(st->find_raw(uuid(99), &raw, &type));
 }
 
+// The writer inserts rows several to a statement: a repeat of a row not inserted yet (next to
+// it, or a statement later) is still found and dropped, and the same eventID in another account
+// is still a second event (ct_uid_more), not taken for a repeat nor for a collision.
+TEST_F(CtIndexTest, RepeatsInsideOneFileAreDroppedWhateverTheirDistance) {
+  auto st = open();
+  std::vector<Ev> evs;
+  for (int i = 0; i < 40; ++i) {
+    Ev e;
+    e.id = uuid(100 + i);
+    evs.push_back(e);
+  }
+  Ev other = evs[7];
+  other.account = "444455556666";
+  std::vector<Ev> file;
+  for (int i = 0; i < 40; ++i) {
+    file.push_back(evs[i]);
+    if (i == 5) file.push_back(evs[5]);   // right after itself
+    if (i == 7) file.push_back(other);    // the same eventID, another account
+    if (i == 30) file.push_back(evs[2]);  // several rows later
+  }
+  file.push_back(evs[39]);
+  EXPECT_EQ(ingest(*st, {{"a.json", file_of(file)}}), 41u);
+  EXPECT_EQ(scalar(*st, "SELECT count(*) FROM ct_events"), 41);
+  EXPECT_EQ(scalar(*st, "SELECT count(*) FROM ct_uid"), 40);
+  EXPECT_EQ(scalar(*st, "SELECT count(*) FROM ct_uid_more"), 1);
+  EXPECT_EQ(scalar(*st, "SELECT count(DISTINCT raw) FROM ct_events"), 41);
+  EXPECT_EQ(scalar(*st, "SELECT count(*) FROM cloudtrail WHERE eventID = '" + evs[7].id + "'"), 2);
+  // Every row's identity and record are the event's own.
+  std::string raw, type;
+  for (const Ev& e : evs) {
+    ASSERT_TRUE(st->find_raw(e.id, &raw, &type));
+    EXPECT_EQ(raw, record(e));
+  }
+  EXPECT_EQ(ingest(*st, {{"a.json", file_of(file)}}), 0u);
+}
+
 TEST_F(CtIndexTest, AKeyTakenByAnotherEventIsResolvedByTheRealUid) {
   auto st = open();
   Ev p;

@@ -53,6 +53,55 @@ TEST(GramIndex, EverySubstringLongEnoughIsAdmittedAndShortOnesAreNotIndexed) {
   EXPECT_FALSE(gram_bloom_may_hold("", needle_grams("i-0123456789abcdef0")));
 }
 
+// A builder reused across blocks, with strings repeated inside a block (added once) and a
+// large block before small ones (its table shrinks), gives each block the filter a fresh builder
+// gives it from the block's distinct strings alone.
+TEST(GramIndex, ReusedBuilderAndRepeatedStringsGiveTheSameFilter) {
+  std::mt19937 rng(11);
+  const std::string alphabet = "abcdef0123456789-:/i";
+  auto random_string = [&] {
+    std::string s(kMinIndexedNeedle - 3 + rng() % 60, 'x');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    return s;
+  };
+  GramBloomBuilder reused;
+  for (int block = 0; block < 40; ++block) {
+    // Block 0 is large (its tables grow far past what the others need).
+    const int distinct = block == 0 ? 20000 : 5 + static_cast<int>(rng() % 300);
+    std::vector<std::string> strings;
+    for (int i = 0; i < distinct; ++i) strings.push_back(random_string());
+    GramBloomBuilder fresh;
+    for (const auto& s : strings) fresh.add_string(s);
+    // The reused builder sees each string one to four times, interleaved.
+    std::vector<std::string> repeated;
+    for (const auto& s : strings) {
+      for (unsigned k = 0; k <= rng() % 4; ++k) repeated.push_back(s);
+    }
+    std::shuffle(repeated.begin(), repeated.end(), rng);
+    for (const auto& s : repeated) reused.add_string(s);
+    std::string a, b;
+    fresh.finish(&a);
+    reused.finish(&b);
+    ASSERT_EQ(a, b) << "block " << block;
+    ASSERT_TRUE(reused.empty());
+    // Every long enough substring of each string is still admitted.
+    for (const auto& s : strings) {
+      if (s.size() < kMinIndexedNeedle) continue;
+      ASSERT_TRUE(gram_bloom_may_hold(b, needle_grams(s))) << s;
+    }
+  }
+  // A string of an earlier block is windowed again in a later one (the seen set is per block).
+  const std::string id = "i-0123456789abcdef0";
+  reused.add_string(id);
+  std::string first;
+  reused.finish(&first);
+  reused.add_string(id);
+  std::string second;
+  reused.finish(&second);
+  EXPECT_EQ(first, second);
+  EXPECT_TRUE(gram_bloom_may_hold(second, needle_grams(id)));
+}
+
 std::string record(int n, const std::string& time, const std::string& extra) {
   char id[64];
   std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", n);
