@@ -35,7 +35,9 @@ std::vector<findings::Finding> run_with(std::vector<detect::Rule> rules,
   std::vector<std::string> errs;
   detect::Engine engine(std::move(rules), opts, &errs);
   if (errors != nullptr) *errors = errs;
-  if (errors == nullptr) EXPECT_TRUE(errs.empty()) << (errs.empty() ? "" : errs.front());
+  if (errors == nullptr) {
+    EXPECT_TRUE(errs.empty()) << (errs.empty() ? "" : errs.front());
+  }
   for (const auto& [type, data] : inputs) {
     EXPECT_EQ(feed(
                   type, data, [&](const detect::EventView& v) { engine.on_event(v); },
