@@ -201,6 +201,17 @@ struct Clause {
   bool by_region;  // group by address and region
 };
 
+// Under the sanitizers (SENTINEL_SANITIZED: tens of times slower, and each run re-reads every file
+// of its stream) two of the six seeds: 2 000 events from 25 addresses, disordered (1), and 6 000
+// from 6, ordered (6); they raise 23 of the 30-odd hits. The Release run keeps all six.
+#ifdef SENTINEL_SANITIZED
+constexpr uint64_t kSeeds[] = {1, 6};
+constexpr std::size_t kMinHits = 15;
+#else
+constexpr uint64_t kSeeds[] = {1, 2, 3, 4, 5, 6};
+constexpr std::size_t kMinHits = 30;
+#endif
+
 TEST(ThresholdBulk, LeavesTheBulkFormMidRunWithTheQueuesState) {
   const Clause clauses[] = {
       {40, 5 * kMin, 0, 15 * kMin, 100000, false},
@@ -226,7 +237,7 @@ TEST(ThresholdBulk, LeavesTheBulkFormMidRunWithTheQueuesState) {
     r.stateful.ttl_ms = c.ttl;
     r.stateful.lateness_ms = c.lateness;
     r.stateful.max_keys = c.max_keys;
-    for (uint64_t seed = 1; seed <= 6; ++seed) {
+    for (const uint64_t seed : kSeeds) {
       const Stream s =
           make_stream(seed * 104729 + static_cast<uint64_t>(clause_index),
                       seed % 3 == 0 ? 6000 : 2000, seed % 2 == 0 ? 6 : 25, 90, seed % 3 != 1);
@@ -255,7 +266,7 @@ TEST(ThresholdBulk, LeavesTheBulkFormMidRunWithTheQueuesState) {
       hits += queued.hits.size();
     }
   }
-  EXPECT_GT(hits, 30u);
+  EXPECT_GT(hits, kMinHits);
 }
 
 }  // namespace
