@@ -16,4 +16,14 @@ bool utf8_valid(std::string_view s);
 /// Byte offset of the first invalid sequence in `s`, or npos when valid.
 std::size_t utf8_first_invalid(std::string_view s);
 
+/// Code points in `s`, counted as the bytes that are not continuation bytes (a display width good
+/// enough to align log text in columns; invalid input is counted, not checked).
+inline std::size_t utf8_width(std::string_view s) {
+  std::size_t w = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++w;
+  }
+  return w;
+}
+
 }  // namespace sentinel

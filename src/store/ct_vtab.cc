@@ -35,7 +35,7 @@ constexpr int kColTime = 3;
 constexpr int kColSourceIp = 7;
 constexpr int kColPrincipal = 12;
 constexpr int kColAccessKey = 15;
-constexpr int kColEventId = 27;
+constexpr int kCtColEventId = 27;
 constexpr int kColSourceIpText = 28;
 constexpr int kColPrincipalText = 29;
 
@@ -48,7 +48,7 @@ constexpr const char* kDeclaration =
     "INTEGER, insight INTEGER, raw INTEGER, file_id INTEGER, event_id TEXT, source_ip_value TEXT, "
     "principal_value TEXT)";
 
-struct Cursor {
+struct CtCursor {
   sqlite3_vtab_cursor base{};
   Stmt all;    // every row, rowid order
   Stmt by_id;  // one row
@@ -79,13 +79,13 @@ bool older_first(const CtPosting& a, const CtPosting& b) {
   return a.time != b.time ? a.time < b.time : a.id < b.id;
 }
 
-int x_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char** err) {
+int ct_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char** err) {
   return connect_store_vtab(db, kDeclaration, "ct_rows", out, err);
 }
 
 // idxStr: the driver ('i' id, 'u' event_id, 'k' access_key, 'p' source_ip, 'r' principal, '-'
 // none) then one letter per time bound ('l' lower, 'h' upper, 'e' equal), in argv order.
-int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
+int ct_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
   int driver_at = -1;
   char driver = '-';
   auto rank = [](char d) {
@@ -124,7 +124,7 @@ int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
     if (c.op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
     char d = 0;
     if (c.iColumn == kColId || c.iColumn == -1) d = 'i';
-    if (c.iColumn == kColEventId) d = 'u';
+    if (c.iColumn == kCtColEventId) d = 'u';
     if (c.iColumn == kColAccessKey) d = 'k';
     if (c.iColumn == kColSourceIp) d = 'p';
     if (c.iColumn == kColPrincipal) d = 'r';
@@ -182,9 +182,9 @@ int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
   return SQLITE_OK;
 }
 
-int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
+int ct_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
   auto* v = reinterpret_cast<StoreVtab*>(vtab);
-  auto* c = new Cursor();
+  auto* c = new CtCursor();
   std::string err;
   c->all = Stmt(v->db, std::string("SELECT ") + kColumns + " FROM ct_events", &err);
   if (c->all.ok()) {
@@ -202,7 +202,7 @@ int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
 }
 
 // The next window of an ordered read with rows in it into c->ids; false when none is left.
-bool next_window(Cursor* c, std::string* err, bool* ok) {
+bool next_window(CtCursor* c, std::string* err, bool* ok) {
   CtPostingsReader reader(c->by_id.ok() ? sqlite3_db_handle(c->by_id.get()) : nullptr);
   while (c->win_lo < c->win_hi) {
     int64_t a, b;
@@ -234,7 +234,7 @@ bool next_window(Cursor* c, std::string* err, bool* ok) {
 }
 
 // Positions the cursor on the next row (a scan, the id list, the next window); eof at the end.
-int advance(Cursor* c) {
+int advance(CtCursor* c) {
   for (;;) {
     if (c->scan) {
       const int rc = c->cur->step();
@@ -293,8 +293,8 @@ bool as_int(sqlite3_value* v, int64_t* out) {
   return false;
 }
 
-int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlite3_value** argv) {
-  auto* c = reinterpret_cast<Cursor*>(cur);
+int ct_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlite3_value** argv) {
+  auto* c = reinterpret_cast<CtCursor*>(cur);
   auto* vt = reinterpret_cast<StoreVtab*>(cur->pVtab);
   std::string_view plan = idx_str ? idx_str : "-";
   c->order = 0;
@@ -428,14 +428,14 @@ int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlit
   return advance(c);
 }
 
-int x_next(sqlite3_vtab_cursor* cur) {
-  return advance(reinterpret_cast<Cursor*>(cur));
+int ct_next(sqlite3_vtab_cursor* cur) {
+  return advance(reinterpret_cast<CtCursor*>(cur));
 }
 
-int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
-  auto* c = reinterpret_cast<Cursor*>(cur);
+int ct_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
+  auto* c = reinterpret_cast<CtCursor*>(cur);
   sqlite3_stmt* s = c->cur->get();
-  if (col == kColEventId) {
+  if (col == kCtColEventId) {
     if (sqlite3_column_type(s, kColUid) == SQLITE_NULL) return SQLITE_OK;
     const auto* b = static_cast<const char*>(sqlite3_column_blob(s, kColUid));
     c->event_id = ct_event_id_text(
@@ -464,20 +464,20 @@ int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
   return SQLITE_OK;
 }
 
-int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* out) {
-  auto* c = reinterpret_cast<Cursor*>(cur);
+int ct_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* out) {
+  auto* c = reinterpret_cast<CtCursor*>(cur);
   *out = sqlite3_column_int64(c->cur->get(), kColId);
   return SQLITE_OK;
 }
 
 // Eponymous-only: `SELECT ... FROM ct_rows`.
-const sqlite3_module kModule = eponymous_store_module<Cursor>(
-    {x_connect, x_best_index, x_open, x_filter, x_next, x_column, x_rowid});
+const sqlite3_module kCtModule = eponymous_store_module<CtCursor>(
+    {ct_connect, ct_best_index, ct_open, ct_filter, ct_next, ct_column, ct_rowid});
 
 }  // namespace
 
 bool register_ct_module(sqlite3* db) {
-  return sqlite3_create_module(db, "ct_rows", &kModule, nullptr) == SQLITE_OK;
+  return sqlite3_create_module(db, "ct_rows", &kCtModule, nullptr) == SQLITE_OK;
 }
 
 }  // namespace sentinel::store

@@ -21,7 +21,7 @@ namespace {
 
 using ingest::FlowField;
 
-constexpr int kColEventId = 0;
+constexpr int kFlowColEventId = 0;
 constexpr int kColFirstField = 1;
 constexpr int kColRecord = kColFirstField + static_cast<int>(ingest::kFlowFieldCount);
 constexpr int kColSourceFile = kColRecord + 1;
@@ -64,7 +64,7 @@ std::string declaration() {
 struct Row {
   uint32_t line_off;
   uint32_t line_len;
-  uint32_t tok;  // index of the row's first token pair in Cursor::toks
+  uint32_t tok;  // index of the row's first token pair in FlowCursor::toks
 };
 
 // Collects the rows of one block.
@@ -104,7 +104,7 @@ class RowSink : public ingest::EventSink {
   const std::vector<int>* cols_;
 };
 
-struct Cursor {
+struct FlowCursor {
   sqlite3_vtab_cursor base{};
   Stmt blocks;
   int64_t lo = INT64_MIN;
@@ -123,13 +123,13 @@ struct Cursor {
   ingest::ParseOptions options;
 };
 
-int x_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char** err) {
+int flow_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, char** err) {
   return connect_store_vtab(db, declaration().c_str(), "flow_records", out, err);
 }
 
 // idxStr: one letter per argument, in argv order: 'l' lower time bound, 'h' upper, 'e' both,
 // 'k' a bloom key.
-int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
+int flow_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
   std::string plan;
   int argv = 0;
   double cost = 1e9;
@@ -164,9 +164,9 @@ int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
   return SQLITE_OK;
 }
 
-int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
+int flow_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
   auto* v = reinterpret_cast<StoreVtab*>(vtab);
-  auto* c = new Cursor();
+  auto* c = new FlowCursor();
   std::string err;
   c->blocks = Stmt(v->db,
                    "SELECT b.id, s.value, b.raw_size, b.data, b.bloom, "
@@ -183,7 +183,7 @@ int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
 }
 
 // Loads the next block that may hold matching rows; false at the end.
-bool load_next_block(Cursor* c) {
+bool load_next_block(FlowCursor* c) {
   while (c->blocks.step() == SQLITE_ROW) {
     std::string_view bloom = c->blocks.col_blob(4);
     bool maybe = true;
@@ -237,8 +237,9 @@ bool load_next_block(Cursor* c) {
   return false;
 }
 
-int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlite3_value** argv) {
-  auto* c = reinterpret_cast<Cursor*>(cur);
+int flow_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc,
+                sqlite3_value** argv) {
+  auto* c = reinterpret_cast<FlowCursor*>(cur);
   c->lo = INT64_MIN;
   c->hi = INT64_MAX;
   c->keys.clear();
@@ -267,17 +268,17 @@ int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlit
   return SQLITE_OK;
 }
 
-int x_next(sqlite3_vtab_cursor* cur) {
-  auto* c = reinterpret_cast<Cursor*>(cur);
+int flow_next(sqlite3_vtab_cursor* cur) {
+  auto* c = reinterpret_cast<FlowCursor*>(cur);
   if (++c->i >= c->rows.size()) c->eof = !load_next_block(c);
   return SQLITE_OK;
 }
 
-int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
-  auto* c = reinterpret_cast<Cursor*>(cur);
+int flow_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
+  auto* c = reinterpret_cast<FlowCursor*>(cur);
   const Row& r = c->rows[c->i];
   std::string_view line(c->plain.data() + r.line_off, r.line_len);
-  if (col == kColEventId) {
+  if (col == kFlowColEventId) {
     std::string h;
     content_hash16(line, &h);
     std::string hex = to_hex(h);
@@ -310,20 +311,20 @@ int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
   return SQLITE_OK;
 }
 
-int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* out) {
-  auto* c = reinterpret_cast<Cursor*>(cur);
+int flow_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* out) {
+  auto* c = reinterpret_cast<FlowCursor*>(cur);
   *out = (c->block_id << 20) | static_cast<int64_t>(c->i);
   return SQLITE_OK;
 }
 
 // Eponymous-only: `SELECT ... FROM flow_records`.
-const sqlite3_module kModule = eponymous_store_module<Cursor>(
-    {x_connect, x_best_index, x_open, x_filter, x_next, x_column, x_rowid});
+const sqlite3_module kFlowModule = eponymous_store_module<FlowCursor>(
+    {flow_connect, flow_best_index, flow_open, flow_filter, flow_next, flow_column, flow_rowid});
 
 }  // namespace
 
 bool register_flow_module(sqlite3* db) {
-  return sqlite3_create_module(db, "flow_records", &kModule, nullptr) == SQLITE_OK;
+  return sqlite3_create_module(db, "flow_records", &kFlowModule, nullptr) == SQLITE_OK;
 }
 
 }  // namespace sentinel::store

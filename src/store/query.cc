@@ -31,17 +31,8 @@ bool only_space_or_comments(std::string_view s) {
   return true;
 }
 
-// Display width in code points (good enough for alignment of log text).
-std::size_t width(std::string_view s) {
-  std::size_t w = 0;
-  for (char c : s) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++w;
-  }
-  return w;
-}
-
-std::string cut(std::string_view s, std::size_t max) {
-  if (width(s) <= max) return std::string(s);
+std::string cut_query_cell(std::string_view s, std::size_t max) {
+  if (utf8_width(s) <= max) return std::string(s);
   std::string r;
   std::size_t w = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -190,7 +181,7 @@ Result<uint64_t> run_query(Store& st, std::string_view sql, const QueryOptions& 
         if (i > 0) out->push_back(',');
         append_csv_cell(out, v, type == SQLITE_TEXT);
       } else {
-        cells.push_back(cut(terminal_safe(v), options.max_cell));
+        cells.push_back(cut_query_cell(terminal_safe(v), options.max_cell));
         nums.push_back(type == SQLITE_INTEGER || type == SQLITE_FLOAT);
       }
     }
@@ -213,16 +204,17 @@ Result<uint64_t> run_query(Store& st, std::string_view sql, const QueryOptions& 
     std::vector<std::size_t> wd(static_cast<std::size_t>(ncol), 0);
     std::vector<std::string> heads;
     for (int i = 0; i < ncol; ++i) {
-      heads.push_back(cut(terminal_safe(names[static_cast<std::size_t>(i)]), options.max_cell));
-      wd[static_cast<std::size_t>(i)] = width(heads.back());
+      heads.push_back(
+          cut_query_cell(terminal_safe(names[static_cast<std::size_t>(i)]), options.max_cell));
+      wd[static_cast<std::size_t>(i)] = utf8_width(heads.back());
     }
     for (const auto& r : table) {
-      for (std::size_t i = 0; i < r.size(); ++i) wd[i] = std::max(wd[i], width(r[i]));
+      for (std::size_t i = 0; i < r.size(); ++i) wd[i] = std::max(wd[i], utf8_width(r[i]));
     }
     auto line = [&](const std::vector<std::string>& cells, const std::vector<bool>* nums) {
       for (std::size_t i = 0; i < cells.size(); ++i) {
         if (i > 0) out->append("  ");
-        std::size_t pad = wd[i] - width(cells[i]);
+        std::size_t pad = wd[i] - utf8_width(cells[i]);
         const bool right = nums != nullptr && (*nums)[i];
         if (right) out->append(pad, ' ');
         out->append(cells[i]);

@@ -7,6 +7,7 @@
 #include "core/escape.h"
 #include "core/ip.h"
 #include "core/time.h"
+#include "core/utf8.h"
 #include "store/query.h"
 
 namespace sentinel::store {
@@ -21,17 +22,9 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::size_t width(std::string_view s) {
-  std::size_t w = 0;
-  for (char c : s) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++w;
-  }
-  return w;
-}
-
 // Cuts at `max` code points (the last one replaced by an ellipsis), never inside a sequence.
-std::string cut(const std::string& s, std::size_t max) {
-  if (width(s) <= max) return s;
+std::string cut_search_cell(const std::string& s, std::size_t max) {
+  if (utf8_width(s) <= max) return s;
   std::string r;
   std::size_t w = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -259,20 +252,20 @@ void render_table(const Table& t, std::size_t max_cell, std::string* out) {
     std::vector<std::string> row;
     row.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-      row.push_back(cut(terminal_safe(i < r.size() ? r[i] : std::string()), max_cell));
+      row.push_back(cut_search_cell(terminal_safe(i < r.size() ? r[i] : std::string()), max_cell));
     }
     cells.push_back(std::move(row));
   }
   std::vector<std::size_t> w(n, 0);
   for (const auto& r : cells) {
-    for (std::size_t i = 0; i < n; ++i) w[i] = std::max(w[i], width(r[i]));
+    for (std::size_t i = 0; i < n; ++i) w[i] = std::max(w[i], utf8_width(r[i]));
   }
   for (std::size_t k = 0; k < cells.size(); ++k) {
     const auto& r = cells[k];
     std::string line;
     for (std::size_t i = 0; i < n; ++i) {
       line += r[i];
-      if (i + 1 < n) line.append(w[i] - width(r[i]) + 2, ' ');
+      if (i + 1 < n) line.append(w[i] - utf8_width(r[i]) + 2, ' ');
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     *out += line;
