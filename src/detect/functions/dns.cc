@@ -1,4 +1,5 @@
 #include "detect/functions/dns.h"
+#include "core/ascii.h"
 
 #include <array>
 #include <charconv>
@@ -6,24 +7,7 @@
 
 namespace sentinel::detect::functions {
 
-namespace {
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-std::string_view strip_dot(std::string_view name) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  return name;
-}
-
-void set_number(Value* out, double x) {
-  *out = Value{};
-  out->kind = Value::Kind::kNumber;
-  out->number = x;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool first_value(const EventView& ev, const FieldRef& f, Value* out) {
   bool found = false;
@@ -90,7 +74,7 @@ std::string_view dns_entropy_part(std::string_view name, std::string* buf) {
     head.remove_prefix(dot + 1);
   }
   buf->resize(best.size());
-  for (std::size_t i = 0; i < best.size(); ++i) (*buf)[i] = lower(best[i]);
+  for (std::size_t i = 0; i < best.size(); ++i) (*buf)[i] = ascii_lower(best[i]);
   return *buf;
 }
 

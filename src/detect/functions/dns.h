@@ -61,4 +61,17 @@ bool first_text(const EventView& ev, const FieldRef& f, std::string_view* text, 
 /// The first non-null value of `f` in `ev`; false when there is none.
 bool first_value(const EventView& ev, const FieldRef& f, Value* out);
 
+/// `name` without one trailing dot.
+inline std::string_view strip_dot(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  return name;
+}
+
+/// Sets *out to the number `x`.
+inline void set_number(Value* out, double x) {
+  *out = Value{};
+  out->kind = Value::Kind::kNumber;
+  out->number = x;
+}
+
 }  // namespace sentinel::detect::functions

@@ -29,11 +29,6 @@ bool second_level(std::string_view label) {
                      [&](std::string_view s) { return iequal(label, s); });
 }
 
-std::string_view strip_dot(std::string_view name) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  return name;
-}
-
 // Offset in `name` (no trailing dot) where its base domain starts.
 std::size_t base_start(std::string_view name) {
   const std::size_t last = name.rfind('.');

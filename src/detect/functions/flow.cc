@@ -20,7 +20,7 @@ constexpr std::array<int, 52> kServicePorts = {
     9042, 9090, 9092, 9100, 9200, 9300, 9443, 10000, 10250, 11211, 15672, 27017, 50051};
 
 // The first value of `f` as a number: a number, or text that is one.
-bool number_of(const EventView& ev, const FieldRef& f, double* out) {
+bool flow_number_of(const EventView& ev, const FieldRef& f, double* out) {
   Value v;
   if (!first_value(ev, f, &v)) return false;
   if (v.kind == Value::Kind::kNumber) {
@@ -35,18 +35,12 @@ bool number_of(const EventView& ev, const FieldRef& f, double* out) {
 
 bool port_of(const EventView& ev, const FieldRef& f, int64_t* out) {
   double d;
-  if (!number_of(ev, f, &d) || d < 0 || d > 65535 ||
+  if (!flow_number_of(ev, f, &d) || d < 0 || d > 65535 ||
       d != static_cast<double>(static_cast<int64_t>(d))) {
     return false;
   }
   *out = static_cast<int64_t>(d);
   return true;
-}
-
-void set_number(Value* out, double x) {
-  *out = Value{};
-  out->kind = Value::Kind::kNumber;
-  out->number = x;
 }
 
 void set_bool(Value* out, bool b) {
@@ -72,7 +66,8 @@ bool dst_is_service(int64_t srcport, int64_t dstport) {
 bool RatioFunction::call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
                          std::string*) const {
   double a, b;
-  if (args.size() != 2 || !number_of(ev, args[0], &a) || !number_of(ev, args[1], &b) || b == 0) {
+  if (args.size() != 2 || !flow_number_of(ev, args[0], &a) || !flow_number_of(ev, args[1], &b) ||
+      b == 0) {
     return false;
   }
   set_number(out, a / b);
@@ -82,8 +77,8 @@ bool RatioFunction::call(const EventView& ev, const std::vector<FieldRef>& args,
 bool PerSecondFunction::call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
                              std::string*) const {
   double v, start, end;
-  if (args.size() != 3 || !number_of(ev, args[0], &v) || !number_of(ev, args[1], &start) ||
-      !number_of(ev, args[2], &end)) {
+  if (args.size() != 3 || !flow_number_of(ev, args[0], &v) ||
+      !flow_number_of(ev, args[1], &start) || !flow_number_of(ev, args[2], &end)) {
     return false;
   }
   set_number(out, v / std::max(1.0, end - start));

@@ -31,7 +31,7 @@ bool parse_double(std::string_view s, double* out) {
   return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(*out);
 }
 
-bool number_of(const EventView& ev, const FieldRef& f, double* out) {
+bool geo_number_of(const EventView& ev, const FieldRef& f, double* out) {
   Value v;
   if (!first_value(ev, f, &v)) return false;
   if (v.kind == Value::Kind::kNumber) {
@@ -82,8 +82,8 @@ bool GeoDistanceFunction::call(const EventView& ev, const std::vector<FieldRef>&
   if (args.size() == 2) {
     if (!point(ev, args[0], &lat1, &lon1) || !point(ev, args[1], &lat2, &lon2)) return false;
   } else if (args.size() == 4) {
-    if (!number_of(ev, args[0], &lat1) || !number_of(ev, args[1], &lon1) ||
-        !number_of(ev, args[2], &lat2) || !number_of(ev, args[3], &lon2)) {
+    if (!geo_number_of(ev, args[0], &lat1) || !geo_number_of(ev, args[1], &lon1) ||
+        !geo_number_of(ev, args[2], &lat2) || !geo_number_of(ev, args[3], &lon2)) {
       return false;
     }
   } else {

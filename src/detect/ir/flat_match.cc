@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/ascii.h"
 #include "detect/ct_fields.h"
 
 namespace sentinel::detect {
@@ -14,15 +15,11 @@ namespace {
 // More patterns than this stay in the tree (its loop is as good, and the arena stays small).
 constexpr std::size_t kMaxPatterns = 16;
 
-inline char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
 // `a` (n bytes of the event's text) equals the lowercased pattern `b` once its letters are folded:
 // what comparing the lowered text with `b` gives.
 inline bool equal_folded(const char* a, const char* b, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
-    if (lower(a[i]) != b[i]) return false;
+    if (ascii_lower(a[i]) != b[i]) return false;
   }
   return true;
 }

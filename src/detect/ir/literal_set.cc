@@ -1,4 +1,5 @@
 #include "detect/ir/literal_set.h"
+#include "core/ascii.h"
 
 #include <algorithm>
 #include <cstring>
@@ -14,10 +15,6 @@ namespace {
 // Up to this many distinct bigrams, each is searched for with SSE2 (see match()).
 constexpr std::size_t kSimdBigrams = 4;
 
-inline char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
 inline bool is_letter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -30,7 +27,7 @@ inline uint16_t bigram(char a, char b) {
 inline bool same(const char* text, const char* lit, std::size_t n, bool fold) {
   if (!fold) return n == 0 || std::memcmp(text, lit, n) == 0;
   for (std::size_t k = 0; k < n; ++k) {
-    if (lower(text[k]) != lit[k]) return false;
+    if (ascii_lower(text[k]) != lit[k]) return false;
   }
   return true;
 }
@@ -96,7 +93,7 @@ void LiteralSet::match(std::string_view text, std::vector<uint32_t>* out) const 
   if (!eq_.empty()) {
     key_buf_.assign(p, n);
     if (fold_) {
-      for (char& c : key_buf_) c = lower(c);
+      for (char& c : key_buf_) c = ascii_lower(c);
     }
     auto it = eq_.find(key_buf_);
     if (it != eq_.end()) out->insert(out->end(), it->second.begin(), it->second.end());
@@ -183,7 +180,7 @@ void LiteralSet::match(std::string_view text, std::vector<uint32_t>* out) const 
 
 void LiteralSet::check_at(std::string_view text, std::size_t i, std::vector<uint32_t>* out) const {
   const char* p = text.data() + i;
-  const uint16_t b = fold_ ? bigram(lower(p[0]), lower(p[1])) : bigram(p[0], p[1]);
+  const uint16_t b = fold_ ? bigram(ascii_lower(p[0]), ascii_lower(p[1])) : bigram(p[0], p[1]);
   if ((bigram_bits_[b >> 6] & (uint64_t{1} << (b & 63))) == 0) return;
   check_group(groups_[group_of_.at(b)], text, i, out);
 }
@@ -197,13 +194,14 @@ void LiteralSet::check_group(const Group& g, std::string_view text, std::size_t 
   if (fold_) {
     // The SSE2 filter let a letter's other case through, and a non-letter that equals a letter
     // with 0x20 set: the bigram itself is checked here.
-    if (lower(p[0]) != g.lits.front().text[0] || lower(p[1]) != g.lits.front().text[1]) return;
+    if (ascii_lower(p[0]) != g.lits.front().text[0] || ascii_lower(p[1]) != g.lits.front().text[1])
+      return;
   }
   if (!same(p + 2, g.lits.front().text.data() + 2, g.common - 2, fold_)) return;
-  const int16_t at =
-      left > g.common
-          ? static_cast<int16_t>(static_cast<uint8_t>(fold_ ? lower(p[g.common]) : p[g.common]))
-          : int16_t{-2};  // no byte there: only literals of `common` bytes
+  const int16_t at = left > g.common
+                         ? static_cast<int16_t>(
+                               static_cast<uint8_t>(fold_ ? ascii_lower(p[g.common]) : p[g.common]))
+                         : int16_t{-2};  // no byte there: only literals of `common` bytes
   for (std::size_t k = 0; k < g.lits.size(); ++k) {
     const int16_t nb = g.next[k];
     if (nb != -1 && nb != at) continue;

@@ -14,10 +14,6 @@ namespace sentinel::detect {
 
 namespace {
 
-inline char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
 // The text form of a value for string operators; numbers use their text as written when known.
 std::string_view text_of(const Value& v, std::string* buf) {
   switch (v.kind) {

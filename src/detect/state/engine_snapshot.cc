@@ -185,7 +185,7 @@ void save_finding(SnapshotWriter& w, const findings::Finding& f) {
   w.u64(f.evidence_total);
 }
 
-void restore_strings(SnapshotReader& r, std::vector<std::string>* v) {
+void restore_finding_strings(SnapshotReader& r, std::vector<std::string>* v) {
   const uint64_t n = r.count();
   for (uint64_t i = 0; i < n && r.ok(); ++i) v->push_back(r.str());
 }
@@ -200,7 +200,7 @@ void restore_finding(SnapshotReader& r, findings::Finding* f) {
   f->region = r.str();
   f->partition = r.str();
   f->rule_id = r.str();
-  restore_strings(r, &f->tags);
+  restore_finding_strings(r, &f->tags);
   f->resource_json = r.str();
   f->action_json = r.str();
   f->resource_role = r.str();
@@ -210,7 +210,7 @@ void restore_finding(SnapshotReader& r, findings::Finding* f) {
   for (uint64_t i = 0; i < n && r.ok(); ++i) {
     findings::ThreatIntel t;
     t.list_name = r.str();
-    restore_strings(r, &t.threat_names);
+    restore_finding_strings(r, &t.threat_names);
     f->threat_intel.push_back(std::move(t));
   }
   f->first_seen_ms = r.i64();
@@ -220,7 +220,7 @@ void restore_finding(SnapshotReader& r, findings::Finding* f) {
   f->count = r.u64();
   f->archived = r.boolean();
   f->suppressed_by = r.str();
-  restore_strings(r, &f->evidence);
+  restore_finding_strings(r, &f->evidence);
   f->evidence_total = r.u64();
 }
 

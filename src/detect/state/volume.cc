@@ -16,7 +16,7 @@
 namespace sentinel::detect::state {
 namespace {
 
-constexpr std::size_t kMaxEvidence = 20;
+constexpr std::size_t kVolumeMaxEvidence = 20;
 constexpr double kMadToSigma = 1.4826;
 
 double median_of(std::vector<double> v) {
@@ -120,7 +120,7 @@ class VolumeOperator final : public OperatorBase {
     ++st.count;
     st.first_t = std::min(st.first_t, it.t);
     st.last_t = std::max(st.last_t, it.t);
-    if (st.ids.size() < kMaxEvidence) st.ids.emplace_back(it.id);
+    if (st.ids.size() < kVolumeMaxEvidence) st.ids.emplace_back(it.id);
     if (it.number > st.top_value) {
       st.top_value = it.number;
       st.top = Sample::of(it);

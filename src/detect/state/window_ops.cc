@@ -15,7 +15,7 @@
 namespace sentinel::detect::state {
 namespace {
 
-constexpr std::size_t kMaxEvidence = 20;
+constexpr std::size_t kWindowMaxEvidence = 20;
 constexpr std::size_t kMaxValuesSample = 10;
 
 // A threshold operator starts deferred (see "Deferred form" below) and queues from the first
@@ -139,7 +139,7 @@ class ThresholdOperator final : public OperatorBase {
     hit.count = st.window.size();
     hit.first_seen_ms = st.window.front().t;
     hit.last_seen_ms = newest;
-    for (std::size_t i = 0; i < st.window.size() && i < kMaxEvidence; ++i) {
+    for (std::size_t i = 0; i < st.window.size() && i < kWindowMaxEvidence; ++i) {
       hit.evidence.emplace_back(st.id(st.window[i]));
     }
     hit.evidence_total = st.window.size();
@@ -863,7 +863,7 @@ class DistinctOperator final : public OperatorBase {
     hit.last_seen_ms = st.last;
     std::string sample;
     for (std::size_t i = 0; i < order.size(); ++i) {
-      if (i < kMaxEvidence) hit.evidence.push_back(order[i].second->first_id);
+      if (i < kWindowMaxEvidence) hit.evidence.push_back(order[i].second->first_id);
       if (i < kMaxValuesSample) {
         if (i > 0) sample += ',';
         sample += *order[i].first;
