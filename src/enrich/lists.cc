@@ -10,12 +10,14 @@
 
 namespace sentinel::enrich {
 
-namespace {
-
-struct StringHash {
+// Not in the anonymous namespace: ListStore::List has a map that uses it (GCC's
+// -Wsubobject-linkage warns otherwise when this file is part of a unity build).
+struct ListKeyHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
+
+namespace {
 
 char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
@@ -54,7 +56,7 @@ void for_each_line(std::string_view text, F fn) {
   }
 }
 
-std::string quoted(std::string_view s) {
+std::string quoted_excerpt(std::string_view s) {
   constexpr std::size_t kMaxShown = 80;
   std::string out = "'";
   out += terminal_safe(s.substr(0, kMaxShown));
@@ -159,20 +161,21 @@ Result<ListFormat> parse_list_format(std::string_view text) {
     return ListFormat::kOtxCsv;
   }
   return Error{"list_format_unknown",
-               "list format " + quoted(text) + " is not one of TXT, OTX_CSV"};
+               "list format " + quoted_excerpt(text) + " is not one of TXT, OTX_CSV"};
 }
 
 Result<ListKind> parse_list_kind(std::string_view text) {
   if (iequals(text, "threat")) return ListKind::kThreat;
   if (iequals(text, "trusted")) return ListKind::kTrusted;
-  return Error{"list_kind_unknown", "list kind " + quoted(text) + " is not threat or trusted"};
+  return Error{"list_kind_unknown",
+               "list kind " + quoted_excerpt(text) + " is not threat or trusted"};
 }
 
 struct ListStore::List {
   ListSpec spec;
   std::string sha256;
   PrefixTable nets;
-  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> domains;
+  std::unordered_map<std::string, uint32_t, ListKeyHash, std::equal_to<>> domains;
   std::vector<std::string> descriptions;  // by entry index; "" when the entry has none
 };
 
@@ -187,11 +190,12 @@ ListStore::~ListStore() = default;
 
 Result<ListStore::List*> ListStore::create(const ListSpec& spec) {
   if (spec.name.empty() || spec.name[0] == '@') {
-    return Error{"list_name_invalid",
-                 "list name " + quoted(spec.name) + " is empty or starts with '@'; pick another"};
+    return Error{"list_name_invalid", "list name " + quoted_excerpt(spec.name) +
+                                          " is empty or starts with '@'; pick another"};
   }
   if (by_name_.count(spec.name) != 0) {
-    return Error{"list_duplicate", "a list named " + quoted(spec.name) + " is already loaded"};
+    return Error{"list_duplicate",
+                 "a list named " + quoted_excerpt(spec.name) + " is already loaded"};
   }
   auto list = std::make_unique<List>();
   list->spec = spec;
@@ -225,12 +229,12 @@ void ListStore::add_entry(List* list, std::string_view entry, std::string_view d
   p.line = line;
   if (has_slash && IpAddr::parse(entry.substr(0, entry.find('/')), &net.base)) {
     p.code = "bad_cidr";
-    p.message = quoted(entry) +
+    p.message = quoted_excerpt(entry) +
                 " has a prefix length that is not a number in range (0-32 for "
                 "IPv4, 0-128 for IPv6)";
   } else {
     p.code = "bad_entry";
-    p.message = quoted(entry) + " is not an IP address, a CIDR or a domain name";
+    p.message = quoted_excerpt(entry) + " is not an IP address, a CIDR or a domain name";
   }
   report->problems.push_back(std::move(p));
 }
@@ -260,8 +264,8 @@ void ListStore::load_otx_csv(List* list, std::string_view text, std::string_view
     line = trim(line);
     if (line.empty() || line[0] == '#') return;
     if (!split_csv(line, &fields)) {
-      report->problems.push_back(
-          {std::string(source), number, "bad_csv", quoted(line) + " has an unterminated quote"});
+      report->problems.push_back({std::string(source), number, "bad_csv",
+                                  quoted_excerpt(line) + " has an unterminated quote"});
       return;
     }
     if (first) {
@@ -282,8 +286,8 @@ void ListStore::load_otx_csv(List* list, std::string_view text, std::string_view
       if (header) return;
     }
     if (static_cast<int>(fields.size()) <= std::max(type_col, value_col)) {
-      report->problems.push_back(
-          {std::string(source), number, "bad_csv", quoted(line) + " has no indicator column"});
+      report->problems.push_back({std::string(source), number, "bad_csv",
+                                  quoted_excerpt(line) + " has no indicator column"});
       return;
     }
     const std::string& value = fields[value_col];
@@ -323,13 +327,13 @@ Result<ListLoadReport> ListStore::load_file(const ListSpec& spec, const std::str
                                             ListFormat format) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Error{"list_unreadable",
-                 "cannot open list file " + quoted(path) + "; check the path and its permissions"};
+    return Error{"list_unreadable", "cannot open list file " + quoted_excerpt(path) +
+                                        "; check the path and its permissions"};
   }
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) {
-    return Error{"list_unreadable", "cannot read list file " + quoted(path)};
+    return Error{"list_unreadable", "cannot read list file " + quoted_excerpt(path)};
   }
   return load_text(spec, ss.str(), format, path);
 }

@@ -25,11 +25,15 @@ constexpr std::size_t kMmapThreshold = std::size_t{4} << 20;
 // A mapped plain file's consumed prefix is dropped from RSS in steps of this size.
 constexpr std::size_t kReleaseStep = std::size_t{8} << 20;
 
+}  // namespace
+
 // A read-only mapping of a whole file followed by at least kPadding zero bytes: the file is
-// mapped over an anonymous reservation one page longer, so reading past its end is safe.
-class MappedFile {
+// mapped over an anonymous reservation one page longer, so reading past its end is safe. Not in
+// the anonymous namespace: Reader::Impl holds one (GCC's -Wsubobject-linkage warns otherwise
+// when this file is part of a unity build).
+class ReaderMappedFile {
  public:
-  ~MappedFile() { reset(); }
+  ~ReaderMappedFile() { reset(); }
   bool map(int fd, std::size_t size) {
     reset();
     const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
@@ -89,6 +93,8 @@ class MappedFile {
   std::size_t populated_ = 0;  // bytes at the start of the mapping already populated
 };
 
+namespace {
+
 // Forwards every callback and, as the parser's position (the record's byte offset) moves on,
 // drops the consumed prefix of the mapped file, so a plain file's pages do not pile up in RSS:
 // peak RSS stays near kReleaseStep whatever the file size. Events are views into the mapping
@@ -96,7 +102,7 @@ class MappedFile {
 // released prefix, so they stay valid (and anything read behind it would fault back in).
 class ReleasingSink final : public EventSink {
  public:
-  ReleasingSink(EventSink& inner, MappedFile& map) : inner_(inner), map_(map) {}
+  ReleasingSink(EventSink& inner, ReaderMappedFile& map) : inner_(inner), map_(map) {}
   void on_cloudtrail(const CloudTrailEvent& e) override {
     map_.release_before(e.meta.ref.offset);
     inner_.on_cloudtrail(e);
@@ -121,7 +127,7 @@ class ReleasingSink final : public EventSink {
 
  private:
   EventSink& inner_;
-  MappedFile& map_;
+  ReaderMappedFile& map_;
 };
 
 }  // namespace
@@ -132,7 +138,7 @@ struct Reader::Impl {
   GzipDecoder gzip;
   PaddedBuffer raw;
   PaddedBuffer decoded[2];
-  MappedFile mapped;
+  ReaderMappedFile mapped;
   CloudTrailParser cloudtrail;
   VpcFlowParser vpcflow;
   Route53Parser route53;
@@ -146,7 +152,7 @@ struct Reader::Impl {
 
   /// `map`: the mapping `bytes` lives in, or nullptr when they are in a buffer.
   FileReport parse_bytes(std::string_view path, std::string_view bytes, EventSink& out_sink,
-                         FileReport rep, MappedFile* map = nullptr) {
+                         FileReport rep, ReaderMappedFile* map = nullptr) {
     EventSink* sink_ptr = &out_sink;
     rep.bytes_decoded = bytes.size();
     std::string_view data = bytes;

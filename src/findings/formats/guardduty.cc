@@ -19,7 +19,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-void raw_object(JsonWriter& w, std::string_view json) {
+void raw_object_trimmed(JsonWriter& w, std::string_view json) {
   w.raw(is_json_object(json) ? trim(json) : std::string_view("{}"));
 }
 
@@ -89,12 +89,12 @@ void write_guardduty(const Finding& f, std::string* out) {
   w.field("partition", f.partition.empty() ? std::string_view("aws") : f.partition);
   w.field("region", f.region);
   w.key("resource");
-  raw_object(w, f.resource_json);
+  raw_object_trimmed(w, f.resource_json);
 
   w.key("service");
   w.begin_object();
   w.key("action");
-  raw_object(w, f.action_json);
+  raw_object_trimmed(w, f.action_json);
   if (!f.threat_intel.empty()) {
     w.key("evidence");
     w.begin_object();

@@ -17,7 +17,7 @@ constexpr int kStatusSuppressed = 3;
 constexpr int kAnalyticRule = 1;
 constexpr int kAnalyticBehavioral = 2;
 
-void raw_object(JsonWriter& w, std::string_view json) {
+void ocsf_raw_object(JsonWriter& w, std::string_view json) {
   w.raw(is_json_object(json) ? json : std::string_view("{}"));
 }
 
@@ -134,9 +134,9 @@ void write_ocsf(const Finding& f, std::string* out) {
   w.begin_object();
   w.field("severity", f.severity);
   w.key("resource");
-  raw_object(w, f.resource_json);
+  ocsf_raw_object(w, f.resource_json);
   w.key("action");
-  raw_object(w, f.action_json);
+  ocsf_raw_object(w, f.action_json);
   if (!f.resource_role.empty()) w.field("resourceRole", f.resource_role);
   if (is_json_object(f.additional_info_json)) {
     w.key("additionalInfo");

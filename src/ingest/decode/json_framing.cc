@@ -43,7 +43,7 @@ BulkParser::~BulkParser() = default;
 
 namespace {
 
-constexpr std::size_t kNpos = std::string_view::npos;
+constexpr std::size_t kFramingNpos = std::string_view::npos;
 // How many records a damaged stretch counts as lost: telling how many whole records a broken
 // stretch held would be guesswork, and one broken record is by far the common case.
 constexpr uint64_t kOneRecord = 1;
@@ -357,18 +357,18 @@ class Framer {
     std::size_t p = start + 1;
     while (true) {
       p = skip_space(p);
-      if (p >= n || d_[p] != '"') return kNpos;
+      if (p >= n || d_[p] != '"') return kFramingNpos;
       std::size_t key_start = p + 1;
       std::size_t key_end = skip_scalar_or_composite(p);  // one past the closing quote
-      if (key_end >= n) return kNpos;
+      if (key_end >= n) return kFramingNpos;
       std::string_view key = d_.substr(key_start, key_end - 1 - key_start);
       p = skip_space(key_end);
-      if (p >= n || d_[p] != ':') return kNpos;
+      if (p >= n || d_[p] != ':') return kFramingNpos;
       p = skip_space(p + 1);
-      if (p >= n) return kNpos;
+      if (p >= n) return kFramingNpos;
       if (key == container_key_ && d_[p] == '[') return p;
       p = skip_space(skip_scalar_or_composite(p));
-      if (p >= n || d_[p] != ',') return kNpos;
+      if (p >= n || d_[p] != ',') return kFramingNpos;
       ++p;
     }
   }
@@ -378,7 +378,7 @@ class Framer {
     if (pos >= d_.size()) return pos;
     // Other members of the wrapper object after the array: skip to its close.
     JsonScan s = scan_json_value(d_, pos, /*depth=*/1);
-    if (s.end == kNpos) {
+    if (s.end == kFramingNpos) {
       reject_tail(pos, "the wrapper object is not closed", 0);
       return d_.size();
     }
@@ -429,7 +429,7 @@ class Framer {
       } else if (d_[i] != '{') {
         std::size_t next = d_.find('{', i);
         reject_at(i, RejectReason::kInvalidJson, "expected ',' or ']' after an array element", 0);
-        if (next == kNpos) return n;
+        if (next == kFramingNpos) return n;
         i = next;
       }
     }
@@ -439,7 +439,7 @@ class Framer {
     const std::size_t n = d_.size();
     if (d_[i] == '[' || d_[i] == '{') {
       JsonScan s = scan_json_value(d_, i);
-      return s.end == kNpos ? n : s.end;
+      return s.end == kFramingNpos ? n : s.end;
     }
     if (d_[i] == '"') {
       std::size_t j = i + 1;
@@ -457,12 +457,12 @@ class Framer {
     const char* p = d_.data();
     while (from < to) {
       const void* hit = std::memchr(p + from, '}', to - from);
-      if (hit == nullptr) return kNpos;
+      if (hit == nullptr) return kFramingNpos;
       const std::size_t q = static_cast<const char*>(hit) - p;
       if (opens_next_element(q)) return q + 1;
       from = q + 1;
     }
-    return kNpos;
+    return kFramingNpos;
   }
 
   // The '}' at q is followed (after white space) by ',' and then '{'.
@@ -478,12 +478,12 @@ class Framer {
     const char* p = d_.data();
     while (to > from + 1) {
       const void* hit = memrchr(p + from + 1, '}', to - from - 1);
-      if (hit == nullptr) return kNpos;
+      if (hit == nullptr) return kFramingNpos;
       const std::size_t q = static_cast<const char*>(hit) - p;
       if (opens_next_element(q)) return q + 1;
       to = q;
     }
-    return kNpos;
+    return kFramingNpos;
   }
 
   // The one-pass path from the array element at `start` ('{'): stage 1 over a window of the
@@ -502,10 +502,10 @@ class Framer {
     const std::size_t n = d_.size();
     const std::size_t cap = BulkParser::Impl::kCapacity;
     const std::size_t want = start + BulkParser::Impl::kWindow;
-    std::size_t end = kNpos;
+    std::size_t end = kFramingNpos;
     if (want < n) end = find_boundary(want, std::min(n, start + cap - 1));
-    if (end == kNpos) end = find_boundary_before(start, std::min(n, want));
-    if (end == kNpos) return start;
+    if (end == kFramingNpos) end = find_boundary_before(start, std::min(n, want));
+    if (end == kFramingNpos) return start;
     auto* impl = bulk_->parser.implementation.get();
     const auto* buf = reinterpret_cast<const uint8_t*>(d_.data() + start);
     if (impl->stage1(buf, end - start, simdjson::stage1_mode::regular) != simdjson::SUCCESS) {
@@ -905,7 +905,7 @@ class Framer {
   // Frames one record starting at `start` ('{'); returns where framing continues.
   std::size_t frame_one(std::size_t start, bool line_mode) {
     JsonScan s = scan_json_value(d_, start);
-    if (s.end == kNpos) {
+    if (s.end == kFramingNpos) {
       return handle_broken(start, d_.size(), RejectReason::kInvalidJson,
                            "unexpected end of data inside a record", line_mode);
     }
@@ -954,7 +954,7 @@ class Framer {
         if (!probe && line_mode && !container_key_.empty()) {
           // A wrapper whose records key is not its first key (re-serialised files).
           std::size_t array_pos = find_container_member(start);
-          if (array_pos != kNpos) {
+          if (array_pos != kFramingNpos) {
             --stats_.records;
             frame_array(array_pos);
             return {RecordStatus::kAccepted, s.end};
@@ -988,11 +988,11 @@ class Framer {
     std::size_t c = start + 1;
     while (resync_budget_ > 0) {
       c = next_candidate(c, span_end);
-      if (c == kNpos) break;
+      if (c == kFramingNpos) break;
       JsonScan s = scan_json_value(d_, c);
-      std::size_t cost = (s.end == kNpos ? d_.size() : s.end) - c;
+      std::size_t cost = (s.end == kFramingNpos ? d_.size() : s.end) - c;
       resync_budget_ = cost >= resync_budget_ ? 0 : resync_budget_ - cost;
-      if (s.end != kNpos) {
+      if (s.end != kFramingNpos) {
         // Reserve the lost stretch's record index, so indexes stay in file order, and report the
         // loss only once a record really starts at the candidate.
         const int64_t lost_index = record_index_++;
@@ -1019,14 +1019,14 @@ class Framer {
   std::size_t next_candidate(std::size_t from, std::size_t end) {
     while (from < end) {
       const void* hit = std::memchr(d_.data() + from, '{', end - from);
-      if (hit == nullptr) return kNpos;
+      if (hit == nullptr) return kFramingNpos;
       std::size_t pos = static_cast<const char*>(hit) - d_.data();
       std::size_t q = pos;
       while (q > 0 && (d_[q - 1] == ' ' || d_[q - 1] == '\t' || d_[q - 1] == '\r')) --q;
       if (q == 0 || d_[q - 1] == '\n' || d_[q - 1] == ',' || d_[q - 1] == '[') return pos;
       from = pos + 1;
     }
-    return kNpos;
+    return kFramingNpos;
   }
 
   void reject_tail(std::size_t at, std::string_view detail, uint64_t records) {

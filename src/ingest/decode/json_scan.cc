@@ -10,7 +10,7 @@ namespace sentinel::ingest {
 
 namespace {
 
-constexpr std::size_t kNpos = std::string_view::npos;
+constexpr std::size_t kScanNpos = std::string_view::npos;
 constexpr int kMaxDepth = static_cast<int>(limits::kMaxJsonDepth);
 
 // ---- SSE2 (every x86-64) ----

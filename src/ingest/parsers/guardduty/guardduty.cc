@@ -13,6 +13,19 @@
 
 namespace sentinel::ingest {
 
+// The state of one finding being read. Not in the anonymous namespace: GuardDutyParser::Impl
+// holds two (GCC's -Wsubobject-linkage warns otherwise when this file is part of a unity build).
+struct GuardDutyWalk : FieldFailure {
+  GuardDutyFinding f;
+  bool finding_key_seen = false;
+
+  void reset() {
+    f = GuardDutyFinding{};
+    clear();
+    finding_key_seen = false;
+  }
+};
+
 namespace {
 
 namespace od = simdjson::ondemand;
@@ -24,20 +37,9 @@ void append_int(std::string* out, int64_t v) {
   out->append(b, static_cast<std::size_t>(r.ptr - b));
 }
 
-// The state of one finding being read.
-struct Walk : FieldFailure {
-  GuardDutyFinding f;
-  bool finding_key_seen = false;
-
-  void reset() {
-    f = GuardDutyFinding{};
-    clear();
-    finding_key_seen = false;
-  }
-};
-
 // Reads a number (integer or float) or null; other types are reported.
-error_code read_double(od::value v, double* out, bool* has, Walk& w, std::string_view name) {
+error_code read_double(od::value v, double* out, bool* has, GuardDutyWalk& w,
+                       std::string_view name) {
   od::json_type t;
   error_code err = v.type().get(t);
   if (err) return err;
@@ -56,7 +58,7 @@ error_code read_double(od::value v, double* out, bool* has, Walk& w, std::string
 }
 
 // Reads an object's type; returns true in *is_object, reports other non-null types.
-error_code expect_object(od::value& v, bool* is_object, Walk& w, std::string_view name) {
+error_code expect_object(od::value& v, bool* is_object, GuardDutyWalk& w, std::string_view name) {
   od::json_type t;
   error_code err = v.type().get(t);
   if (err) return err;
@@ -68,8 +70,9 @@ error_code expect_object(od::value& v, bool* is_object, Walk& w, std::string_vie
 
 // Reads the object `v` named `name` (null is allowed, other types are reported) for its one
 // string field `key` into *out; other fields are consumed.
-error_code read_one_string_field(od::value v, Walk& w, std::string_view name, std::string_view key,
-                                 std::string_view* out, std::string_view out_name) {
+error_code read_one_string_field(od::value v, GuardDutyWalk& w, std::string_view name,
+                                 std::string_view key, std::string_view* out,
+                                 std::string_view out_name) {
   bool is_object;
   error_code err = expect_object(v, &is_object, w, name);
   if (err || !is_object) return err;
@@ -78,7 +81,7 @@ error_code read_one_string_field(od::value v, Walk& w, std::string_view name, st
   });
 }
 
-error_code read_additional_info(od::value v, Walk& w) {
+error_code read_additional_info(od::value v, GuardDutyWalk& w) {
   od::json_type t;
   error_code err = v.type().get(t);
   if (err) return err;
@@ -106,7 +109,7 @@ error_code read_additional_info(od::value v, Walk& w) {
   });
 }
 
-error_code read_count(od::value v, Walk& w) {
+error_code read_count(od::value v, GuardDutyWalk& w) {
   od::json_type t;
   error_code err = v.type().get(t);
   if (err) return err;
@@ -131,7 +134,7 @@ error_code read_count(od::value v, Walk& w) {
   return consume_ondemand(v);
 }
 
-error_code read_service(od::value v, Walk& w) {
+error_code read_service(od::value v, GuardDutyWalk& w) {
   bool is_object;
   error_code err = expect_object(v, &is_object, w, "service");
   if (err || !is_object) return err;
@@ -179,7 +182,7 @@ error_code read_service(od::value v, Walk& w) {
 }
 
 // One top-level key of a finding. Unknown keys are consumed.
-error_code read_finding_field(std::string_view key, od::value v, Walk& w) {
+error_code read_finding_field(std::string_view key, od::value v, GuardDutyWalk& w) {
   GuardDutyFinding& f = w.f;
   struct StringKey {
     std::string_view name;
@@ -223,7 +226,7 @@ error_code read_finding_field(std::string_view key, od::value v, Walk& w) {
   return consume_ondemand(v);
 }
 
-bool parse_time_field(Walk& w, std::string_view raw, int64_t* out, std::string_view name) {
+bool parse_time_field(GuardDutyWalk& w, std::string_view raw, int64_t* out, std::string_view name) {
   if (raw.empty()) return true;
   if (parse_iso8601_ms(raw, out)) return true;
   *out = kNoTime;
@@ -289,8 +292,8 @@ std::string_view guardduty_severity_label(double severity) {
 struct GuardDutyParser::Impl final : RecordHandler {
   od::parser parser{limits::kMaxRecordBytes};
   od::document doc;
-  Walk top;    // the record itself (a plain finding, or the envelope's own keys)
-  Walk inner;  // the envelope's `detail`, or one element of an unsplit container
+  GuardDutyWalk top;    // the record itself (a plain finding, or the envelope's own keys)
+  GuardDutyWalk inner;  // the envelope's `detail`, or one element of an unsplit container
   GuardDutyEnvelope env;
   const FileContext* ctx = nullptr;
   EventSink* sink = nullptr;
@@ -304,7 +307,7 @@ struct GuardDutyParser::Impl final : RecordHandler {
   }
 
   // Walks the finding object `v` into `w`; sets w.f.raw to its bytes.
-  error_code walk_finding(od::value v, Walk& w) {
+  error_code walk_finding(od::value v, GuardDutyWalk& w) {
     const char* start = v.raw_json_token().data();
     error_code err = for_each_field(
         v, [&w](std::string_view key, od::value fv) { return read_finding_field(key, fv, w); });
@@ -317,7 +320,7 @@ struct GuardDutyParser::Impl final : RecordHandler {
 
   // Checks a walked finding and delivers it or its reject. Returns kNotARecord without reporting
   // when it has no finding key.
-  RecordStatus finish(Walk& w) {
+  RecordStatus finish(GuardDutyWalk& w) {
     GuardDutyFinding& f = w.f;
     if (!w.finding_key_seen) return RecordStatus::kNotARecord;
     if (!w.failed && f.id.empty()) w.fail(RejectReason::kMissingField, "id", " is missing");
