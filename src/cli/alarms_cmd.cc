@@ -292,7 +292,7 @@ void add_alarms_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{62, &add_alarms_command};
+const CommandRegistration kAlarmsRegistration{62, &add_alarms_command};
 }  // namespace
 
 }  // namespace sentinel::cli

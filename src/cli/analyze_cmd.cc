@@ -291,7 +291,7 @@ void add_analyze_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{45, &add_analyze_command};
+const CommandRegistration kAnalyzeRegistration{45, &add_analyze_command};
 }  // namespace
 
 }  // namespace sentinel::cli

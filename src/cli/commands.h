@@ -31,7 +31,10 @@ inline constexpr int kExitNothingReadable = 1;
 inline constexpr int kExitUsage = 2;
 
 /// Commands register themselves from their own .cc file, so adding one touches no shared file:
-///   static const CommandRegistration kReg{30, &add_detect_command};
+///   namespace { const CommandRegistration kDetectRegistration{40, &add_detect_command}; }
+/// Give the registration (and every other file-local name) a name of its own, not
+/// `kRegistration`: the CLI is a unity build (docs/testing.md), where several .cc files are
+/// compiled as one and two files' anonymous-namespace names collide.
 /// `order` sets the order of `sentinel --help` (lower first).
 using CommandAdder = void (*)(CLI::App& app, int* code);
 struct CommandRegistration {

@@ -213,7 +213,7 @@ void add_detect_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{40, &add_detect_command};
+const CommandRegistration kDetectRegistration{40, &add_detect_command};
 }  // namespace
 
 }  // namespace sentinel::cli

@@ -221,7 +221,7 @@ void add_filter_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{60, &add_filter_command};
+const CommandRegistration kFilterRegistration{60, &add_filter_command};
 }  // namespace
 
 }  // namespace sentinel::cli

@@ -105,7 +105,7 @@ void emit_list(const std::vector<Column>& columns, std::vector<std::vector<std::
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-bool fail(const Error& e, int* code) {
+bool flows_fail(const Error& e, int* code) {
   std::fprintf(stderr, "sentinel: flows: %s\n", terminal_safe(e.message).c_str());
   *code = e.code == "usage" ? kExitUsage : kExitNothingReadable;
   return false;
@@ -150,7 +150,7 @@ void add_top(CLI::App* flows, int* code) {
                                                               : store::ActionFilter::kReject;
     t.limit = std::max<std::size_t>(*limit, 1);
     auto r = store::flows_top(*st, t, nullptr);
-    if (!r) return (void)fail(r.error(), code);
+    if (!r) return (void)flows_fail(r.error(), code);
     const std::vector<Column> columns = {{*by, "key"},
                                          {"bytes", "bytes", true},
                                          {"packets", "packets", true},
@@ -204,7 +204,7 @@ void add_matrix(CLI::App* flows, int* code) {
     int64_t since_s, until_s;
     if (!open_common(*o, code, &st, &since_s, &until_s)) return;
     auto r = store::flows_matrix(*st, nets, since_s, until_s, nullptr);
-    if (!r) return (void)fail(r.error(), code);
+    if (!r) return (void)flows_fail(r.error(), code);
     const std::vector<Column> columns = {{"from", "from"},         {"to", "to"},
                                          {"bytes", "bytes", true}, {"packets", "packets", true},
                                          {"flows", "flows", true}, {"rejected", "rejected", true}};
@@ -235,7 +235,7 @@ void add_why(CLI::App* flows, int* code) {
     int64_t since_s, until_s;
     if (!open_common(*o, code, &st, &since_s, &until_s)) return;
     auto r = store::flows_why(*st, *a, *b, *port, since_s, until_s, nullptr);
-    if (!r) return (void)fail(r.error(), code);
+    if (!r) return (void)flows_fail(r.error(), code);
     std::string out;
     if (o->output == "json") {
       JsonWriter w(&out);
@@ -316,7 +316,7 @@ void add_volume(CLI::App* flows, int* code) {
     std::unique_ptr<store::Store> st;
     if (!open_common(*o, code, &st, &v.since_s, &v.until_s)) return;
     auto r = store::flows_volume(*st, v, nullptr);
-    if (!r) return (void)fail(r.error(), code);
+    if (!r) return (void)flows_fail(r.error(), code);
     std::string out;
     if (o->output == "json") {
       JsonWriter w(&out);
@@ -388,7 +388,7 @@ void add_flows_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{55, &add_flows_command};
+const CommandRegistration kFlowsRegistration{55, &add_flows_command};
 }  // namespace
 
 }  // namespace sentinel::cli

@@ -78,7 +78,7 @@ void add_ingest_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{50, &add_ingest_command};
+const CommandRegistration kIngestRegistration{50, &add_ingest_command};
 }  // namespace
 
 }  // namespace sentinel::cli

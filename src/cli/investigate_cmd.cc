@@ -85,7 +85,7 @@ void add_investigate_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{54, &add_investigate_command};
+const CommandRegistration kInvestigateRegistration{54, &add_investigate_command};
 }  // namespace
 
 }  // namespace sentinel::cli

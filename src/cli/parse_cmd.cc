@@ -149,7 +149,7 @@ void add_parse_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{10, &add_parse_command};
+const CommandRegistration kParseRegistration{10, &add_parse_command};
 }  // namespace
 
 }  // namespace sentinel::cli

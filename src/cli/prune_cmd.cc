@@ -71,7 +71,7 @@ void add_prune_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{53, &add_prune_command};
+const CommandRegistration kPruneRegistration{53, &add_prune_command};
 }  // namespace
 
 }  // namespace sentinel::cli

@@ -45,7 +45,7 @@ void add_query_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{52, &add_query_command};
+const CommandRegistration kQueryRegistration{52, &add_query_command};
 }  // namespace
 
 }  // namespace sentinel::cli

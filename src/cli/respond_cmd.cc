@@ -60,7 +60,7 @@ class RespondSink : public DetectSink {
   detect::EventView::ScratchPtr scratch_;
 };
 
-void fail(const std::vector<std::string>& errors, int* code) {
+void respond_fail(const std::vector<std::string>& errors, int* code) {
   for (const auto& e : errors) std::fprintf(stderr, "sentinel: %s\n", terminal_safe(e).c_str());
   *code = kExitUsage;
 }
@@ -97,12 +97,12 @@ void add_respond_command(CLI::App& app, int* code) {
     ro.threads = 1;  // stateful rules need file order
     std::vector<std::string> errors;
     config::Config cfg;
-    if (!config::load_config(o->config, &cfg, &errors)) return fail(errors, code);
+    if (!config::load_config(o->config, &cfg, &errors)) return respond_fail(errors, code);
     respond::RespondConfig rc;
     if (!respond::load_respond_config(config::section(cfg, "respond"),
                                       o->config.empty() ? "sentinel.yaml" : o->config, cfg.base_dir,
                                       &rc, &errors)) {
-      return fail(errors, code);
+      return respond_fail(errors, code);
     }
     if (o->execute) rc.execute = true;
     if (rc.actions.empty()) {
@@ -114,15 +114,15 @@ void add_respond_command(CLI::App& app, int* code) {
     if (!o->db.empty()) {
       std::string err;
       audit = respond::AuditLog::open(o->db, &err);
-      if (!audit) return fail({err}, code);
+      if (!audit) return respond_fail({err}, code);
     } else if (rc.execute) {
-      return fail({"--execute needs --db FILE: the audit table is what keeps replays from "
-                   "acting twice"},
-                  code);
+      return respond_fail({"--execute needs --db FILE: the audit table is what keeps replays from "
+                           "acting twice"},
+                          code);
     }
     cwl::MonitorConfig mc;
     if (!o->no_alarms && !load_monitor(o->config, o->packs, &mc, &errors)) {
-      return fail(errors, code);
+      return respond_fail(errors, code);
     }
     std::unique_ptr<detect::Engine> engine_ptr = build_engine(o->rules, cfg, false);
     detect::Engine& engine = *engine_ptr;
@@ -192,7 +192,7 @@ void add_respond_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{64, &add_respond_command};
+const CommandRegistration kRespondRegistration{64, &add_respond_command};
 }  // namespace
 
 }  // namespace sentinel::cli

@@ -230,7 +230,7 @@ void add_rules_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{50, &add_rules_command};
+const CommandRegistration kRulesRegistration{50, &add_rules_command};
 }  // namespace
 
 }  // namespace sentinel::cli

@@ -135,7 +135,7 @@ void add_search_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{53, &add_search_command};
+const CommandRegistration kSearchRegistration{53, &add_search_command};
 }  // namespace
 
 }  // namespace sentinel::cli

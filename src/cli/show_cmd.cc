@@ -63,7 +63,7 @@ void add_show_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{51, &add_show_command};
+const CommandRegistration kShowRegistration{51, &add_show_command};
 }  // namespace
 
 }  // namespace sentinel::cli

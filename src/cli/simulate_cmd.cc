@@ -107,7 +107,7 @@ void add_simulate_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{70, &add_simulate_command};
+const CommandRegistration kSimulateRegistration{70, &add_simulate_command};
 }  // namespace
 
 }  // namespace sentinel::cli

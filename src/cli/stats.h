@@ -25,6 +25,14 @@ struct StringHash {
 };
 using CountMap = std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>>;
 
+/// "1,234,567" (stats, ingest and analyze reports).
+inline std::string with_commas(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
 inline void bump(CountMap& m, std::string_view key, uint64_t n = 1) {
   auto it = m.find(key);
   if (it == m.end()) it = m.emplace(std::string(key), 0).first;

@@ -184,13 +184,6 @@ std::string rate(double n) {
 
 }  // namespace
 
-std::string with_commas(uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
-    s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
-
 IngestOutcome ingest_inputs(store::Store& st, const std::vector<ingest::Input>& inputs,
                             const IngestSettings& settings,
                             const std::function<bool(store::Writer&)>& finish_txn) {

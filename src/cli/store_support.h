@@ -47,9 +47,6 @@ IngestOutcome ingest_inputs(store::Store& st, const std::vector<ingest::Input>& 
 bool store_options_from_config(const config::Config& cfg, store::StoreOptions* out,
                                std::string* db_path, std::vector<std::string>* errors);
 
-/// "1,234,567".
-std::string with_commas(uint64_t n);
-
 /// The one-paragraph report of an ingest run (escaped).
 std::string ingest_report(const IngestOutcome& o, const std::string& db);
 
