@@ -269,7 +269,7 @@ void add_stats_command(CLI::App& app, int* code) {
 }
 
 namespace {
-const CommandRegistration kRegistration{20, &add_stats_command};
+const CommandRegistration kStatsRegistration{20, &add_stats_command};
 }  // namespace
 
 }  // namespace sentinel::cli
