@@ -8,9 +8,9 @@ namespace sentinel::sim {
 
 namespace {
 
-constexpr std::string_view kAliases[] = {"acme-prod",  "acme-staging", "acme-data", "acme-shared",
-                                         "acme-dev",   "acme-sandbox", "acme-ml",   "acme-edge",
-                                         "acme-audit", "acme-qa",      "acme-ops",  "acme-lab"};
+constexpr std::string_view kEstateAliases[] = {
+    "acme-prod", "acme-staging", "acme-data",  "acme-shared", "acme-dev", "acme-sandbox",
+    "acme-ml",   "acme-edge",    "acme-audit", "acme-qa",     "acme-ops", "acme-lab"};
 constexpr std::string_view kPeople[] = {"alice", "bob", "carol", "dave", "erin", "frank"};
 constexpr std::string_view kBrowsers[] = {
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -50,11 +50,11 @@ SimRole make_role(Rng& rng, const std::string& account, std::string name, std::s
   return r;
 }
 
-SimAccount make_account(Rng& rng, std::size_t index) {
+SimAccount make_estate_account(Rng& rng, std::size_t index) {
   SimAccount a;
   a.id = std::to_string(rng.range(1, 9));
   append_random(a.id, rng, "0123456789", 11);
-  a.alias = std::string(kAliases[index % std::size(kAliases)]);
+  a.alias = std::string(kEstateAliases[index % std::size(kEstateAliases)]);
   a.region = index % 3 == 2 ? "eu-west-1" : "us-east-1";
 
   a.people = 4;
@@ -167,7 +167,7 @@ std::string ipv4_string(std::uint32_t ip) {
 Estate make_estate(std::uint64_t seed, std::size_t accounts) {
   Rng rng(derive_seed(seed, 0x45535441ULL));
   Estate e;
-  for (std::size_t i = 0; i < accounts; ++i) e.accounts.push_back(make_account(rng, i));
+  for (std::size_t i = 0; i < accounts; ++i) e.accounts.push_back(make_estate_account(rng, i));
   // People sign in from office and home ranges outside AWS.
   std::vector<std::uint32_t> homes =
       pool(rng, 81, 2 + static_cast<std::uint32_t>(rng.below(50)), 10, 4, 24);

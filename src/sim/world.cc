@@ -39,8 +39,8 @@ constexpr std::string_view kServices[] = {"config.amazonaws.com",
                                           "cloudformation.amazonaws.com",
                                           "ssm.amazonaws.com",
                                           "backup.amazonaws.com"};
-constexpr std::string_view kAliases[] = {"acme-prod",     "acme-staging", "acme-dev",
-                                         "acme-security", "acme-data",    "acme-sandbox"};
+constexpr std::string_view kWorldAliases[] = {"acme-prod",     "acme-staging", "acme-dev",
+                                              "acme-security", "acme-data",    "acme-sandbox"};
 constexpr std::string_view kBucketStems[] = {
     "logs", "assets", "backups", "data-lake", "terraform-state", "artifacts", "exports"};
 constexpr std::string_view kLogGroupStems[] = {"/aws/lambda/", "/ecs/", "/app/",
@@ -64,11 +64,11 @@ void index_by_kind(Account& a) {
   }
 }
 
-Account make_account(Rng& rng, std::size_t index) {
+Account make_world_account(Rng& rng, std::size_t index) {
   Account a;
   a.id = std::to_string(rng.range(1, 9));
   append_random(a.id, rng, "0123456789", 11);
-  a.alias = std::string(kAliases[index % std::size(kAliases)]);
+  a.alias = std::string(kWorldAliases[index % std::size(kWorldAliases)]);
 
   a.principals.push_back({PrincipalKind::kRoot, a.alias, a.id, "", {}, true});
   const std::size_t users = 6 + rng.below(8);
@@ -252,7 +252,7 @@ World make_world(std::uint64_t seed) {
   Rng rng(derive_seed(seed, 0x574f524cULL));
   World w;
   const std::size_t accounts = 5;
-  for (std::size_t i = 0; i < accounts; ++i) w.accounts.push_back(make_account(rng, i));
+  for (std::size_t i = 0; i < accounts; ++i) w.accounts.push_back(make_world_account(rng, i));
   for (int i = 0; i < 12; ++i) {
     // Office and home ranges outside AWS (documentation-style blocks avoided on purpose so
     // that enrichment code sees ordinary public addresses).
