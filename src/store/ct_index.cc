@@ -226,14 +226,49 @@ bool CtPostingsBuilder::flush(sqlite3* db, int64_t seg, std::string* error) {
   std::stable_sort(entries_.begin(), entries_.end(),
                    [](const Entry& a, const Entry& b) { return a.term < b.term; });
   Stmt post(db, "INSERT INTO ct_post(seg, term, rows) VALUES (?, ?, ?)", error);
+  // Terms go in kPostRowsPerInsert to a statement (one step, cursor and reset each; most terms
+  // are a few rows, so the per-statement work was most of a term's cost), the rest one by one.
+  constexpr std::size_t kPostRowsPerInsert = 32;
+  std::string many = "INSERT INTO ct_post(seg, term, rows) VALUES (?,?,?)";
+  for (std::size_t k = 1; k < kPostRowsPerInsert; ++k) many += ",(?,?,?)";
+  Stmt post_many(db, many, error);
   Stmt segs(db,
             "INSERT INTO ct_segs(seg, first_id, last_id, min_time, max_time, rows) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             error);
-  if (!post.ok() || !segs.ok()) return false;
+  if (!post.ok() || !post_many.ok() || !segs.ok()) return false;
+  // Each term's blob goes into blob_ (one buffer, bound once it stops growing).
+  struct PendingTerm {
+    int64_t term;
+    std::size_t off, len;
+  };
+  std::vector<PendingTerm> pending;
+  pending.reserve(kPostRowsPerInsert);
+  auto put_pending = [&]() {
+    Stmt& s = pending.size() == kPostRowsPerInsert ? post_many : post;
+    const bool many_rows = &s == &post_many;
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      const int at = many_rows ? static_cast<int>(3 * k) : 0;
+      s.bind(at + 1, seg);
+      s.bind(at + 2, pending[k].term);
+      s.bind_blob(at + 3, std::string_view(blob_).substr(pending[k].off, pending[k].len));
+      if (!many_rows) {
+        if (s.step() != SQLITE_DONE) return false;
+        s.rewind();
+      }
+    }
+    if (many_rows) {
+      if (s.step() != SQLITE_DONE) return false;
+      s.rewind();
+    }
+    pending.clear();
+    blob_.clear();
+    return true;
+  };
+  blob_.clear();
   for (std::size_t i = 0; i < entries_.size();) {
     const int64_t term = entries_[i].term;
-    blob_.clear();
+    const std::size_t off = blob_.size();
     uint64_t prev_id = 0, prev_time = 0;
     for (; i < entries_.size() && entries_[i].term == term; ++i) {
       put_varint(&blob_, static_cast<uint64_t>(entries_[i].id) - prev_id);
@@ -241,14 +276,15 @@ bool CtPostingsBuilder::flush(sqlite3* db, int64_t seg, std::string* error) {
       prev_id = static_cast<uint64_t>(entries_[i].id);
       prev_time = static_cast<uint64_t>(entries_[i].time);
     }
-    post.bind(1, seg);
-    post.bind(2, term);
-    post.bind_blob(3, blob_);
-    if (post.step() != SQLITE_DONE) {
+    pending.push_back(PendingTerm{term, off, blob_.size() - off});
+    if (pending.size() == kPostRowsPerInsert && !put_pending()) {
       *error = std::string("insert postings: ") + sqlite3_errmsg(db);
       return false;
     }
-    post.rewind();
+  }
+  if (!pending.empty() && !put_pending()) {
+    *error = std::string("insert postings: ") + sqlite3_errmsg(db);
+    return false;
   }
   if (resources_) {
     // The mark: the last term of the segment (kResourceMark is the highest kind), no rows.

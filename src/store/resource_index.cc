@@ -98,35 +98,67 @@ void GramBloomBuilder::add_string(std::string_view s) {
   for (uint32_t g : scratch_) insert(g);
 }
 
+namespace {
+// The smallest set of minima a block starts with (16 KiB).
+constexpr std::size_t kMinMinimaSlots = 4096;
+inline std::size_t minima_slot(uint32_t g, std::size_t mask) {
+  return (g * 0x9e3779b1U) & mask;
+}
+}  // namespace
+
+void GramBloomBuilder::rehash_minima() {
+  std::fill(slots_.begin(), slots_.end(), 0);
+  const std::size_t mask = slots_.size() - 1;
+  for (uint32_t x : keys_) {
+    if (x == 0) continue;
+    std::size_t i = minima_slot(x, mask);
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = x;
+  }
+}
+
 void GramBloomBuilder::insert(uint32_t g) {
-  const uint64_t tag = static_cast<uint64_t>(gen_) << 32;
-  if ((keys_.size() + 1) * 2 > slots_.size()) {
-    slots_.assign(std::max<std::size_t>(1024, slots_.size() * 2), 0);
-    const std::size_t mask = slots_.size() - 1;
-    for (uint32_t x : keys_) {
-      std::size_t i = (x * 0x9e3779b1U) & mask;
-      while (live(slots_[i])) i = (i + 1) & mask;
-      slots_[i] = tag | x;
+  if (g == 0) {  // 0 marks a free slot: the minimum 0 is a flag
+    if (!has_zero_) {
+      has_zero_ = true;
+      keys_.push_back(0);
     }
+    return;
+  }
+  if ((keys_.size() + 1) * 2 > slots_.size()) {
+    slots_.resize(std::max(kMinMinimaSlots, slots_.size() * 2));
+    rehash_minima();
   }
   const std::size_t mask = slots_.size() - 1;
-  std::size_t i = (g * 0x9e3779b1U) & mask;
-  while (live(slots_[i])) {
-    if (static_cast<uint32_t>(slots_[i]) == g) return;
+  std::size_t i = minima_slot(g, mask);
+  while (slots_[i] != 0) {
+    if (slots_[i] == g) return;
     i = (i + 1) & mask;
   }
-  slots_[i] = tag | g;
+  slots_[i] = g;
   keys_.push_back(g);
 }
 
 void GramBloomBuilder::clear() {
+  // The next block gets a set sized for this one's minima (blocks of one file, and files of one
+  // tree, are alike), at most half full, zeroed; it grows as before if that is too small.
+  // (No key added: every slot is still free, and the size stays that of the last block.)
+  if (!keys_.empty()) {
+    std::size_t want = kMinMinimaSlots;
+    while (want < keys_.size() * 2) want *= 2;
+    if (slots_.size() != want) {
+      slots_.assign(want, 0);  // keeps the allocation when shrinking
+    } else {
+      std::fill(slots_.begin(), slots_.end(), 0);
+    }
+  }
+  has_zero_ = false;
   keys_.clear();
   seen_.clear();
   seen_bytes_.clear();
-  // The slots of this block are dead from the next generation on; zeroed only when the counter
+  // The slots of seen() are dead from the next generation on; zeroed only when the counter
   // wraps (every 2^32 - 1 blocks).
   if (++gen_ == 0) {
-    std::fill(slots_.begin(), slots_.end(), 0);
     std::fill(seen_slots_.begin(), seen_slots_.end(), 0);
     gen_ = 1;
   }

@@ -31,10 +31,13 @@ inline constexpr std::size_t kGramBloomBitsPerKey = 5;
 void for_each_gram_minimum(std::string_view s, std::vector<uint32_t>* out);
 
 /// Builds one block's filter: the distinct window minima in an open-addressing set, then the
-/// bits. Reused across blocks (no allocation once grown, no clearing: a slot belongs to the block
-/// whose generation it carries); not thread-safe. A string the block already added (member names
-/// and ids repeat from record to record: ~80% of the long strings of a bench file) is recognised
-/// by its bytes and not windowed again; the filter is the same.
+/// bits. Reused across blocks; not thread-safe. The set of minima is sized for each block (from
+/// the block before it: 4 bytes a slot, at most half full, zeroed at the start of a block), so it
+/// stays in the core's cache: a table grown once for the largest block and kept for every later
+/// one cost a cache miss per minimum. A string the block already added (member names and ids
+/// repeat from record to record: ~80% of the long strings of a bench file) is recognised by its
+/// bytes and not windowed again (no clearing there: a slot of that set belongs to the block whose
+/// generation it carries); the filter is the same.
 class GramBloomBuilder {
  public:
   void add_string(std::string_view s);
@@ -45,9 +48,11 @@ class GramBloomBuilder {
 
  private:
   void insert(uint32_t g);
+  /// Places every non-zero key in slots_ (sized, zeroed) again.
+  void rehash_minima();
   /// True when the block already added `s` (recorded otherwise).
   bool seen(std::string_view s);
-  /// A slot: the block's generation in the high 32 bits, the value in the low ones.
+  /// A seen_slots_ slot: the block's generation in the high 32 bits, the value in the low ones.
   bool live(uint64_t slot) const { return (slot >> 32) == gen_; }
 
   struct Seen {
@@ -59,7 +64,8 @@ class GramBloomBuilder {
   std::vector<uint64_t> seen_slots_;  ///< live: index in seen_
   std::vector<Seen> seen_;
   std::string seen_bytes_;       ///< the strings of seen_
-  std::vector<uint64_t> slots_;  ///< live: a distinct minimum
+  std::vector<uint32_t> slots_;  ///< a distinct non-zero minimum, 0 = free (power of two)
+  bool has_zero_ = false;        ///< the minimum 0 is among keys_ (it has no slot)
   std::vector<uint32_t> keys_;   ///< the distinct minima, in insertion order
   std::vector<uint32_t> scratch_;
 };

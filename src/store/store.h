@@ -22,7 +22,7 @@ enum class OpenMode {
 
 /// Store settings (sentinel.yaml `store:`).
 struct StoreOptions {
-  int compression_level = 6;  ///< libdeflate level for raw record blocks (1..12)
+  int compression_level = 1;  ///< libdeflate level for raw record blocks (1..12; docs/schema.md)
   /// libdeflate level for flow blocks: flows are many and small, and level 1 keeps them near
   /// 1.3x their gzipped size at several times the speed of level 6.
   int flow_compression_level = 1;

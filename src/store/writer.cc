@@ -85,6 +85,11 @@ Writer::Writer(Store* store) : store_(store) {
     prep(&ins_ct_many_, many.c_str());
   }
   prep(&ins_uid_, "INSERT INTO ct_uid(key, id) VALUES (?, ?)");
+  {
+    std::string many = "INSERT INTO ct_uid(key, id) VALUES (?,?)";
+    for (std::size_t k = 1; k < kUidRowsPerInsert; ++k) many += ",(?,?)";
+    prep(&ins_uid_many_, many.c_str());
+  }
   prep(&get_uid_, "SELECT id FROM ct_uid WHERE key = ?");
   prep(&get_row_, "SELECT uid, coalesce(account, 0) FROM ct_events WHERE id = ?");
   prep(&get_more_, "SELECT 1 FROM ct_uid_more WHERE uid = ? AND account = ?");
@@ -342,9 +347,20 @@ bool Writer::flush_pending() {
 bool Writer::flush_uids() {
   // In key order: the inserts walk the B-tree once instead of landing on random pages.
   std::sort(txn_uids_.begin(), txn_uids_.end());
-  for (const auto& [key, id] : txn_uids_) {
-    ins_uid_.bind(1, key);
-    ins_uid_.bind(2, id);
+  // kUidRowsPerInsert entries a statement (the per-statement work, not the B-tree's, was most of
+  // an entry's cost), the rest one by one.
+  std::size_t i = 0;
+  for (; i + kUidRowsPerInsert <= txn_uids_.size(); i += kUidRowsPerInsert) {
+    for (std::size_t k = 0; k < kUidRowsPerInsert; ++k) {
+      ins_uid_many_.bind(static_cast<int>(2 * k + 1), txn_uids_[i + k].first);
+      ins_uid_many_.bind(static_cast<int>(2 * k + 2), txn_uids_[i + k].second);
+    }
+    if (ins_uid_many_.step() != SQLITE_DONE) return fail("insert ct_uid");
+    ins_uid_many_.rewind();
+  }
+  for (; i < txn_uids_.size(); ++i) {
+    ins_uid_.bind(1, txn_uids_[i].first);
+    ins_uid_.bind(2, txn_uids_[i].second);
     if (ins_uid_.step() != SQLITE_DONE) return fail("insert ct_uid");
     ins_uid_.rewind();
   }

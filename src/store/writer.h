@@ -123,6 +123,9 @@ class Writer {
   int64_t pending_file_id_ = 0;
   const std::vector<int64_t>* pending_blocks_ = nullptr;  ///< raw_blocks ids of its blocks
   Stmt ins_uid_, get_uid_, get_row_, get_more_, ins_more_;
+  /// ct_uid entries go in kUidRowsPerInsert at a time (one step, cursor and reset per statement).
+  static constexpr std::size_t kUidRowsPerInsert = 64;
+  Stmt ins_uid_many_;
   /// ct_uid key -> rowid of every row this Writer added (kept across its commits while
   /// session_only_, else this transaction's rows only).
   CtKeyMap known_uids_;

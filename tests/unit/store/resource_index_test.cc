@@ -53,9 +53,11 @@ TEST(GramIndex, EverySubstringLongEnoughIsAdmittedAndShortOnesAreNotIndexed) {
   EXPECT_FALSE(gram_bloom_may_hold("", needle_grams("i-0123456789abcdef0")));
 }
 
-// A builder reused across blocks, with strings repeated inside a block (added once) and a
-// large block before small ones (its table shrinks), gives each block the filter a fresh builder
-// gives it from the block's distinct strings alone.
+// A builder reused across blocks, with strings repeated inside a block (added once), a large
+// block before small ones (its set of minima shrinks to the next block's size) and a large one
+// after small ones (the set grows again, from a small table, mid-block), and blocks cleared with
+// nothing added in between, gives each block the filter a fresh builder gives it from the
+// block's distinct strings alone.
 TEST(GramIndex, ReusedBuilderAndRepeatedStringsGiveTheSameFilter) {
   std::mt19937 rng(11);
   const std::string alphabet = "abcdef0123456789-:/i";
@@ -66,8 +68,9 @@ TEST(GramIndex, ReusedBuilderAndRepeatedStringsGiveTheSameFilter) {
   };
   GramBloomBuilder reused;
   for (int block = 0; block < 40; ++block) {
-    // Block 0 is large (its tables grow far past what the others need).
-    const int distinct = block == 0 ? 20000 : 5 + static_cast<int>(rng() % 300);
+    // Blocks 0 and 20 are large (their tables grow far past what the others need).
+    const int distinct = block == 0 || block == 20 ? 20000 : 5 + static_cast<int>(rng() % 300);
+    if (block % 7 == 3) reused.clear();  // a file's start: nothing added since the last finish
     std::vector<std::string> strings;
     for (int i = 0; i < distinct; ++i) strings.push_back(random_string());
     GramBloomBuilder fresh;
