@@ -11,10 +11,12 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 
 #include "core/json_writer.h"
 #include "detect/ir/rule_text.h"
@@ -95,7 +97,74 @@ class MapKeys {
   std::array<std::optional<YAML::Node>, kMax> values_;
 };
 
-bool scalar_number(const YAML::Node& n, double* out) {
+// MapKeys over a LiteNode: the same first-pair-wins lookups; a lookup yaml-cpp would answer by
+// an exception or from a node that is not a map throws LiteShapeError (the load is then done
+// again with yaml-cpp).
+class LiteMapKeys {
+ public:
+  static constexpr std::size_t kMax = 16;
+
+  LiteMapKeys(const LiteNode& node, std::initializer_list<std::string_view> keys)
+      : count_(keys.size()) {
+    if (count_ > kMax || !node.IsDefined() || !node.IsMap()) {
+      count_ = 0;
+      return;
+    }
+    std::copy(keys.begin(), keys.end(), keys_.begin());
+    is_map_ = true;
+    std::size_t left = count_;
+    for (auto it = node.begin(); it != node.end() && left > 0; ++it) {
+      const LiteItem kv = *it;
+      if (!kv.first.IsScalar()) continue;
+      const std::string& k = kv.first.Scalar();
+      for (std::size_t i = 0; i < count_; ++i) {
+        if (!values_[i] && keys_[i] == k) {
+          values_[i] = kv.second;
+          --left;
+          break;
+        }
+      }
+    }
+  }
+
+  LiteNode operator[](std::string_view key) const {
+    if (is_map_) {
+      for (std::size_t i = 0; i < count_; ++i) {
+        if (keys_[i] == key) return values_[i];
+      }
+    }
+    throw LiteShapeError("yaml: a lookup in a node that is not a map");
+  }
+
+ private:
+  std::size_t count_;
+  bool is_map_ = false;
+  std::array<std::string_view, kMax> keys_;
+  std::array<LiteNode, kMax> values_;
+};
+
+// The rule compiler below reads yaml-cpp's trees (YAML::Node: the slow load, whose exceptions
+// name lines and columns) and the fast reader's (LiteNode) through the same code.
+template <class N>
+using KeysOf = std::conditional_t<std::is_same_v<N, LiteNode>, LiteMapKeys, MapKeys>;
+
+template <class N>
+N true_scalar() {
+  if constexpr (std::is_same_v<N, LiteNode>) {
+    return LiteNode::true_scalar();
+  } else {
+    return YAML::Node("true");
+  }
+}
+
+// Definitions over the fast reader's trees (RuleDefs holds yaml-cpp's).
+struct LiteRuleDefs {
+  std::map<std::string, LiteNode> macros;
+  std::map<std::string, std::vector<std::string>> lists;
+};
+
+template <class N>
+bool scalar_number(const N& n, double* out) {
   if (!n.IsScalar()) return false;
   const std::string& s = n.Scalar();
   if (s.empty()) return false;
@@ -104,7 +173,8 @@ bool scalar_number(const YAML::Node& n, double* out) {
 }
 
 /// Parses durations like 90s, 5m, 2h, 7d, 1w (and plain seconds).
-bool parse_duration(const YAML::Node& n, int64_t* ms, std::string* error, const char* what) {
+template <class N>
+bool parse_duration(const N& n, int64_t* ms, std::string* error, const char* what) {
   if (!n.IsScalar()) {
     *error = std::string(what) + ": a duration such as 5m, 1h or 7d is expected";
     return false;
@@ -156,7 +226,8 @@ bool field_ref(const std::string& name, FieldRef* out, std::string* error) {
   return true;
 }
 
-bool scalars_of(const YAML::Node& n, std::vector<std::string>* out) {
+template <class N>
+bool scalars_of(const N& n, std::vector<std::string>* out) {
   if (n.IsScalar()) {
     out->push_back(n.Scalar());
     return true;
@@ -196,12 +267,11 @@ void set_strings(Predicate* p, std::vector<std::string> values, bool ci) {
   p->strings = std::move(values);
 }
 
-// One field's operator map, e.g. {neq: AwsServiceEvent} or {gte: 10, lt: 100}.
-bool compile_field_ops(const FieldRef& f, const YAML::Node& ops, const RuleDefs& defs,
-                       std::vector<Predicate>* out, std::string* error) {
-  for (const auto& kv : ops) {
-    const std::string op = kv.first.Scalar();
-    const YAML::Node& v = kv.second;
+// One operator of a field's operator map, e.g. {neq: AwsServiceEvent} or {gte: 10, lt: 100}.
+template <class N, class Defs>
+bool compile_field_op(const FieldRef& f, const std::string& op, const N& v, const Defs& defs,
+                      std::vector<Predicate>* out, std::string* error) {
+  {
     std::vector<std::string> values;
     auto need_values = [&]() {
       if (!scalars_of(v, &values) || values.empty()) {
@@ -290,16 +360,24 @@ bool compile_field_ops(const FieldRef& f, const YAML::Node& ops, const RuleDefs&
   return true;
 }
 
-}  // namespace
+// One field's operator map.
+template <class N, class Defs>
+bool compile_field_ops(const FieldRef& f, const N& ops, const Defs& defs,
+                       std::vector<Predicate>* out, std::string* error) {
+  for (const auto& kv : ops) {
+    if (!compile_field_op<N>(f, kv.first.Scalar(), N(kv.second), defs, out, error)) return false;
+  }
+  return true;
+}
 
-bool compile_match(const YAML::Node& expr, const RuleDefs& defs, Predicate* out,
-                   std::string* error) {
+template <class N, class Defs>
+bool compile_match_t(const N& expr, const Defs& defs, Predicate* out, std::string* error) {
   if (expr.IsSequence()) {
     // A list is an implicit `all`.
     std::vector<Predicate> parts;
     for (const auto& item : expr) {
       Predicate p;
-      if (!compile_match(item, defs, &p, error)) return false;
+      if (!compile_match_t<N>(N(item), defs, &p, error)) return false;
       parts.push_back(std::move(p));
     }
     *out = Predicate::all_of(std::move(parts));
@@ -312,7 +390,7 @@ bool compile_match(const YAML::Node& expr, const RuleDefs& defs, Predicate* out,
   std::vector<Predicate> parts;
   for (const auto& kv : expr) {
     const std::string key = kv.first.Scalar();
-    const YAML::Node& v = kv.second;
+    const N v = kv.second;
     if (key == "all" || key == "any") {
       if (!v.IsSequence()) {
         *error = "'" + key + "' takes a list of expressions";
@@ -321,14 +399,14 @@ bool compile_match(const YAML::Node& expr, const RuleDefs& defs, Predicate* out,
       std::vector<Predicate> sub;
       for (const auto& item : v) {
         Predicate p;
-        if (!compile_match(item, defs, &p, error)) return false;
+        if (!compile_match_t<N>(N(item), defs, &p, error)) return false;
         sub.push_back(std::move(p));
       }
       parts.push_back(key == "all" ? Predicate::all_of(std::move(sub))
                                    : Predicate::any_of(std::move(sub)));
     } else if (key == "not") {
       Predicate p;
-      if (!compile_match(v, defs, &p, error)) return false;
+      if (!compile_match_t<N>(v, defs, &p, error)) return false;
       parts.push_back(Predicate::negation(std::move(p)));
     } else if (key == "macro") {
       auto it = defs.macros.find(v.Scalar());
@@ -344,30 +422,41 @@ bool compile_match(const YAML::Node& expr, const RuleDefs& defs, Predicate* out,
       }
       expanding.push_back(v.Scalar());
       Predicate p;
-      bool ok = compile_match(it->second, defs, &p, error);
+      bool ok = compile_match_t<N>(it->second, defs, &p, error);
       expanding.pop_back();
       if (!ok) return false;
       parts.push_back(std::move(p));
     } else if (key == "fn") {
       // {fn: {name: entropy, args: [query_name], gt: 3.5}}: resolved against the function
       // registry when the engine is built (the name is kept in `list`, the op below).
-      const MapKeys vk(v, {"name", "args"});
+      const KeysOf<N> vk(v, {"name", "args"});
       if (!v.IsMap() || !vk["name"]) {
         *error = "'fn' takes {name: ..., args: [...], <operator>: value}";
         return false;
       }
-      const YAML::Node name = vk["name"];
-      const YAML::Node args = vk["args"];
+      const N name = vk["name"];
+      const N args = vk["args"];
       FieldRef dummy;
       dummy.text = "fn:" + name.Scalar();
-      YAML::Node ops(YAML::NodeType::Map);
+      // The operators in order of first appearance, a repeated one with its last value (as
+      // assigning into a yaml-cpp map does).
+      std::vector<std::pair<std::string, N>> ops;
       for (const auto& f : v) {
         std::string k = f.first.Scalar();
-        if (k != "name" && k != "args") ops[k] = f.second;
+        if (k == "name" || k == "args") continue;
+        auto same = std::find_if(ops.begin(), ops.end(),
+                                 [&k](const std::pair<std::string, N>& o) { return o.first == k; });
+        if (same != ops.end()) {
+          same->second = N(f.second);
+        } else {
+          ops.emplace_back(std::move(k), N(f.second));
+        }
       }
       std::vector<Predicate> cmp;
-      if (ops.size() == 0) ops["eq"] = "true";
-      if (!compile_field_ops(dummy, ops, defs, &cmp, error)) return false;
+      if (ops.empty()) ops.emplace_back("eq", true_scalar<N>());
+      for (const auto& [op, val] : ops) {
+        if (!compile_field_op<N>(dummy, op, val, defs, &cmp, error)) return false;
+      }
       for (auto& p : cmp) {
         p.list = name.Scalar();  // function name, bound later
         if (p.op == CmpOp::kInList) {
@@ -392,7 +481,7 @@ bool compile_match(const YAML::Node& expr, const RuleDefs& defs, Predicate* out,
       FieldRef f;
       if (!field_ref(key, &f, error)) return false;
       if (v.IsMap()) {
-        if (!compile_field_ops(f, v, defs, &parts, error)) return false;
+        if (!compile_field_ops<N>(f, v, defs, &parts, error)) return false;
       } else {
         std::vector<std::string> values;
         if (v.IsNull()) {
@@ -414,15 +503,14 @@ bool compile_match(const YAML::Node& expr, const RuleDefs& defs, Predicate* out,
   return true;
 }
 
-namespace {
-
-bool compile_json_template(const YAML::Node& n, JsonTemplate::Node* out, std::string* error) {
+template <class N>
+bool compile_json_template(const N& n, JsonTemplate::Node* out, std::string* error) {
   using Kind = JsonTemplate::Node::Kind;
   if (n.IsMap()) {
     out->kind = Kind::kObject;
     for (const auto& kv : n) {
       JsonTemplate::Node child;
-      if (!compile_json_template(kv.second, &child, error)) return false;
+      if (!compile_json_template<N>(N(kv.second), &child, error)) return false;
       out->members.emplace_back(kv.first.Scalar(), std::move(child));
     }
     return true;
@@ -431,7 +519,7 @@ bool compile_json_template(const YAML::Node& n, JsonTemplate::Node* out, std::st
     out->kind = Kind::kArray;
     for (const auto& item : n) {
       JsonTemplate::Node child;
-      if (!compile_json_template(item, &child, error)) return false;
+      if (!compile_json_template<N>(N(item), &child, error)) return false;
       out->items.push_back(std::move(child));
     }
     return true;
@@ -460,7 +548,8 @@ bool compile_json_template(const YAML::Node& n, JsonTemplate::Node* out, std::st
 
 // A stateful key or value: a field path, or {fn: {name, args: [fields]}} (bound to the function
 // registry when the engine is built). A call is named by its text, `name(arg1, arg2)`.
-bool key_expr(const YAML::Node& n, const std::string& where, KeyExpr* out, std::string* error) {
+template <class N>
+bool key_expr(const N& n, const std::string& where, KeyExpr* out, std::string* error) {
   if (n.IsScalar()) {
     FieldRef f;
     if (!field_ref(n.Scalar(), &f, error)) {
@@ -470,8 +559,8 @@ bool key_expr(const YAML::Node& n, const std::string& where, KeyExpr* out, std::
     *out = KeyExpr(f);
     return true;
   }
-  const YAML::Node fn = n.IsMap() ? MapKeys(n, {"fn"})["fn"] : YAML::Node();
-  const MapKeys fk(fn, {"name", "args"});
+  const N fn = n.IsMap() ? KeysOf<N>(n, {"fn"})["fn"] : N();
+  const KeysOf<N> fk(fn, {"name", "args"});
   if (!fn || !fn.IsMap() || !fk["name"] || !fk["name"].IsScalar() || n.size() != 1) {
     *error = where + ": a field name or {fn: {name: ..., args: [fields]}} is expected";
     return false;
@@ -507,29 +596,29 @@ bool key_expr(const YAML::Node& n, const std::string& where, KeyExpr* out, std::
   return true;
 }
 
-bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* spec,
-                      std::string* error) {
+template <class N, class Defs>
+bool compile_stateful(const N& n, const Defs& defs, StatefulSpec* spec, std::string* error) {
   if (!n.IsMap() || n.size() != 1) {
     *error = "stateful: one of threshold, distinct, first_seen, sequence, volume";
     return false;
   }
-  const std::string kind = n.begin()->first.Scalar();
-  const YAML::Node c = n.begin()->second;  // a copy: the iterator's pair is a temporary
+  const std::string kind = (*n.begin()).first.Scalar();
+  const N c = (*n.begin()).second;  // a copy: the iterator's pair is a temporary
   const std::string where = "stateful." + kind;
   if (!c.IsMap()) {
     *error = where + ": a map is expected";
     return false;
   }
-  const MapKeys ck(
+  const KeysOf<N> ck(
       c, {"group_by", "lateness", "max_keys", "ttl", "window", "count", "field", "features",
           "rare_fraction", "learning", "steps", "z", "min_volume", "warmup", "interval"});
   // Field paths or function calls ({fn: {name: asn, args: [sourceIPAddress]}}).
   auto fields = [&](const char* key, std::vector<KeyExpr>* out) {
     if (!ck[key]) return true;
-    const YAML::Node list = ck[key];
+    const N list = ck[key];
     if (list.IsScalar() || list.IsMap()) {
       KeyExpr k;
-      if (!key_expr(list, where + "." + key, &k, error)) return false;
+      if (!key_expr<N>(list, where + "." + key, &k, error)) return false;
       out->push_back(std::move(k));
       return true;
     }
@@ -539,7 +628,7 @@ bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* s
     }
     for (const auto& item : list) {
       KeyExpr k;
-      if (!key_expr(item, where + "." + key, &k, error)) return false;
+      if (!key_expr<N>(N(item), where + "." + key, &k, error)) return false;
       out->push_back(std::move(k));
     }
     return true;
@@ -550,7 +639,7 @@ bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* s
       return !required;
     }
     std::string what = where + "." + key;
-    return parse_duration(ck[key], ms, error, what.c_str());
+    return parse_duration<N>(ck[key], ms, error, what.c_str());
   };
   auto count = [&](const char* key, uint64_t* v, bool required) {
     double d;
@@ -579,7 +668,7 @@ bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* s
       *error = where + ": 'field' is required";
       return false;
     }
-    return key_expr(ck["field"], where + ".field", &spec->distinct_field, error) &&
+    return key_expr<N>(ck["field"], where + ".field", &spec->distinct_field, error) &&
            duration("window", &spec->window_ms, true) && count("count", &spec->threshold, true);
   }
   if (kind == "first_seen") {
@@ -601,11 +690,11 @@ bool compile_stateful(const YAML::Node& n, const RuleDefs& defs, StatefulSpec* s
       *error = where + ": 'steps' needs two or more {name, match} entries";
       return false;
     }
-    const YAML::Node steps = ck["steps"];
+    const N steps = ck["steps"];
     for (const auto& step : steps) {
-      const MapKeys sk(step, {"match", "name"});
+      const KeysOf<N> sk(step, {"match", "name"});
       Predicate p;
-      if (!sk["match"] || !compile_match(sk["match"], defs, &p, error)) {
+      if (!sk["match"] || !compile_match_t<N>(sk["match"], defs, &p, error)) {
         if (error->empty()) *error = where + ": every step needs 'match'";
         return false;
       }
@@ -689,6 +778,9 @@ void collect_names(const Predicate& p, std::vector<std::string>* out, bool* unco
   }
 }
 
+template <class N>
+std::string yaml_to_json_t(const N& node);
+
 }  // namespace
 
 std::vector<std::string> required_event_names(const Predicate& p) {
@@ -701,15 +793,18 @@ std::vector<std::string> required_event_names(const Predicate& p) {
   return names;
 }
 
-std::string yaml_to_json(const YAML::Node& node) {
+namespace {
+
+template <class N>
+std::string yaml_to_json_t(const N& node) {
   std::string out;
   JsonWriter w(&out);
-  std::function<void(const YAML::Node&)> emit = [&](const YAML::Node& n) {
+  std::function<void(const N&)> emit = [&](const N& n) {
     if (n.IsMap()) {
       // YAML merge keys (`<<: *anchor`), which yaml-cpp leaves to the application: the merged
       // map's members come first, and the map's own members override them.
-      std::vector<std::pair<std::string, YAML::Node>> members;
-      auto put = [&members](const std::string& k, const YAML::Node& v) {
+      std::vector<std::pair<std::string, N>> members;
+      auto put = [&members](const std::string& k, const N& v) {
         for (auto& m : members) {
           if (m.first == k) {
             m.second = v;
@@ -720,11 +815,11 @@ std::string yaml_to_json(const YAML::Node& node) {
       };
       for (const auto& kv : n) {
         if (kv.first.Scalar() == "<<" && kv.second.IsMap()) {
-          for (const auto& m : kv.second) put(m.first.Scalar(), m.second);
+          for (const auto& m : kv.second) put(m.first.Scalar(), N(m.second));
         }
       }
       for (const auto& kv : n) {
-        if (kv.first.Scalar() != "<<") put(kv.first.Scalar(), kv.second);
+        if (kv.first.Scalar() != "<<") put(kv.first.Scalar(), N(kv.second));
       }
       w.begin_object();
       for (const auto& [k, v] : members) {
@@ -734,7 +829,7 @@ std::string yaml_to_json(const YAML::Node& node) {
       w.end_object();
     } else if (n.IsSequence()) {
       w.begin_array();
-      for (const auto& item : n) emit(item);
+      for (const auto& item : n) emit(N(item));
       w.end_array();
     } else if (n.IsNull()) {
       w.null();
@@ -756,11 +851,12 @@ std::string yaml_to_json(const YAML::Node& node) {
   return out;
 }
 
-bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std::string& source,
-                         Rule* out, std::string* error) {
+template <class N, class Defs>
+bool compile_native_rule_t(const N& doc, const Defs& defs, const std::string& source, Rule* out,
+                           std::string* error) {
   Rule r;
   r.source = source;
-  const MapKeys dk(
+  const KeysOf<N> dk(
       doc, {"id", "type", "title", "description", "severity", "log_types", "match", "stateful",
             "group_by", "resource", "action", "resource_role", "tags", "enabled", "tests"});
   auto req = [&](const char* key) {
@@ -782,22 +878,22 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
   if (dk["description"] && !Template::compile(dk["description"].Scalar(), &r.description, error)) {
     return false;
   }
-  if (const YAML::Node& sev = dk["severity"]) {
+  if (const N sev = dk["severity"]) {
     if (sev.IsMap()) {
-      const MapKeys sk(sev, {"default", "cases"});
+      const KeysOf<N> sk(sev, {"default", "cases"});
       if (!sk["default"] || !scalar_number(sk["default"], &r.severity.value)) {
         *error = "severity.default: a number is expected";
         return false;
       }
-      if (const YAML::Node cases = sk["cases"]) {
+      if (const N cases = sk["cases"]) {
         for (const auto& c : cases) {
-          const MapKeys cw(c, {"when", "value"});
+          const KeysOf<N> cw(c, {"when", "value"});
           Severity::Case sc;
           if (!cw["when"] || !cw["value"] || !scalar_number(cw["value"], &sc.value)) {
             *error = "severity.cases: each case needs 'when' and a numeric 'value'";
             return false;
           }
-          if (!compile_match(cw["when"], defs, &sc.when, error)) return false;
+          if (!compile_match_t<N>(cw["when"], defs, &sc.when, error)) return false;
           r.severity.cases.push_back(std::move(sc));
         }
       }
@@ -828,11 +924,13 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
     *error = "'match' is required";
     return false;
   }
-  if (!compile_match(dk["match"], defs, &r.match, error)) {
+  if (!compile_match_t<N>(dk["match"], defs, &r.match, error)) {
     *error = "match: " + *error;
     return false;
   }
-  if (dk["stateful"] && !compile_stateful(dk["stateful"], defs, &r.stateful, error)) return false;
+  if (dk["stateful"] && !compile_stateful<N>(dk["stateful"], defs, &r.stateful, error)) {
+    return false;
+  }
   if (dk["group_by"]) {
     std::vector<std::string> names;
     if (!scalars_of(dk["group_by"], &names)) {
@@ -845,11 +943,11 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
       r.group_by.push_back(std::move(f));
     }
   }
-  if (dk["resource"] && !compile_json_template(dk["resource"], &r.resource.root, error)) {
+  if (dk["resource"] && !compile_json_template<N>(dk["resource"], &r.resource.root, error)) {
     *error = "resource: " + *error;
     return false;
   }
-  if (dk["action"] && !compile_json_template(dk["action"], &r.action.root, error)) {
+  if (dk["action"] && !compile_json_template<N>(dk["action"], &r.action.root, error)) {
     *error = "action: " + *error;
     return false;
   }
@@ -859,9 +957,9 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
     return false;
   }
   if (dk["enabled"] && dk["enabled"].Scalar() == "false") r.enabled = false;
-  if (const YAML::Node& tests = dk["tests"]) {
+  if (const N tests = dk["tests"]) {
     for (const auto& t : tests) {
-      const MapKeys tk(t, {"name", "log_type", "events", "expect", "aws_ip_ranges", "lists"});
+      const KeysOf<N> tk(t, {"name", "log_type", "events", "expect", "aws_ip_ranges", "lists"});
       RuleTest rt;
       rt.name = tk["name"] ? tk["name"].Scalar() : "test" + std::to_string(r.tests.size() + 1);
       rt.log_type = r.log_types.front();
@@ -874,10 +972,10 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
         return false;
       }
       for (const auto& e : tk["events"]) {
-        rt.events_json.push_back(e.IsScalar() ? e.Scalar() : yaml_to_json(e));
+        rt.events_json.push_back(e.IsScalar() ? e.Scalar() : yaml_to_json_t<N>(N(e)));
       }
-      const YAML::Node& ex = tk["expect"];
-      const MapKeys ek(ex, {"findings", "type", "severity"});
+      const N ex = tk["expect"];
+      const KeysOf<N> ek(ex, {"findings", "type", "severity"});
       double d;
       if (!ex || !ek["findings"] || !scalar_number(ek["findings"], &d) || d < 0) {
         *error = "tests[" + rt.name + "]: 'expect: {findings: N}' is required";
@@ -894,11 +992,11 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
         rt.aws_ip_ranges =
             (std::filesystem::path(file).parent_path() / tk["aws_ip_ranges"].Scalar()).string();
       }
-      if (const YAML::Node& ls = tk["lists"]) {
+      if (const N ls = tk["lists"]) {
         // [{name, kind: threat|trusted, values: [...] | path: file}]; a path is relative to the
         // rule file (its document suffix "#n" dropped).
         for (const auto& l : ls) {
-          const MapKeys lk(l, {"name", "kind", "values", "path"});
+          const KeysOf<N> lk(l, {"name", "kind", "values", "path"});
           RuleTest::List tl;
           if (!l.IsMap() || !lk["name"] || (!lk["values"] && !lk["path"])) {
             *error = "tests[" + rt.name + "]: lists: each needs 'name' and 'values' or 'path'";
@@ -925,14 +1023,97 @@ bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std:
   return true;
 }
 
+}  // namespace
+
+bool compile_match(const YAML::Node& expr, const RuleDefs& defs, Predicate* out,
+                   std::string* error) {
+  return compile_match_t<YAML::Node>(expr, defs, out, error);
+}
+
+std::string yaml_to_json(const YAML::Node& node) {
+  return yaml_to_json_t<YAML::Node>(node);
+}
+
+bool compile_native_rule(const YAML::Node& doc, const RuleDefs& defs, const std::string& source,
+                         Rule* out, std::string* error) {
+  return compile_native_rule_t<YAML::Node>(doc, defs, source, out, error);
+}
+
 std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors) {
   return load_rules(path, errors, LoadOptions{});
 }
 
 namespace {
 
+// The documents of one rule file, in the tree type N the load compiles from. With yaml-cpp's
+// trees (N = YAML::Node) as they always were. With the fast reader's (N = LiteNode): the text
+// read by yaml_lite into *tree; a text it declines, or one with Sigma documents, read by
+// yaml-cpp and copied into *tree (its yaml-cpp trees kept in *yaml, for Sigma's dumps).
+// False with *error when yaml-cpp refuses the text.
+template <class N>
+bool read_rule_file(std::string* text, const LoadOptions& options, LiteTree* tree,
+                    std::vector<N>* nodes, std::vector<YAML::Node>* yaml, std::string* error) {
+  // Without tests: parse the text with its `tests:` blocks cut (yaml-cpp's parse dominates
+  // loading); should the cut text not parse, the whole text decides as before.
+  std::string cut;
+  const bool have_cut = !options.tests && strip_top_level_block(*text, "tests", &cut);
+  if constexpr (std::is_same_v<N, LiteNode>) {
+    // Sigma documents stay with yaml-cpp: a file of several is dumped back to text from its
+    // trees.
+    const std::size_t nodes_before = tree->nodes.size();
+    const std::size_t kids_before = tree->kids.size();
+    if (load_all_lite(have_cut ? cut : *text, tree, nodes)) {
+      for (const auto& n : *nodes) {
+        if (n.IsMap() && [&] {
+              const LiteMapKeys k(n, {"logsource", "detection", "correlation"});
+              return k["logsource"] || k["detection"] || k["correlation"];
+            }()) {
+          nodes->clear();
+          tree->nodes.resize(nodes_before);
+          tree->kids.resize(kids_before);
+          break;
+        }
+      }
+      if (!nodes->empty()) {
+        if (have_cut) *text = std::move(cut);
+        return true;
+      }
+    }
+  }
+  std::vector<YAML::Node> parsed;
+  if (have_cut) {
+    try {
+      parsed = YAML::LoadAll(cut);
+      *text = std::move(cut);
+    } catch (const YAML::Exception&) {
+      parsed.clear();
+    }
+  }
+  try {
+    if (parsed.empty()) parsed = YAML::LoadAll(*text);
+  } catch (const YAML::Exception& e) {
+    *error = e.what();
+    return false;
+  }
+  if constexpr (std::is_same_v<N, LiteNode>) {
+    for (const auto& y : parsed) {
+      LiteNode n;
+      if (!lite_from_yaml(y, tree, &n)) throw LiteShapeError("yaml: a tree too large to copy");
+      nodes->push_back(n);
+    }
+    *yaml = std::move(parsed);
+  } else {
+    (void)tree;
+    (void)yaml;
+    *nodes = std::move(parsed);
+  }
+  return true;
+}
+
+template <class N>
 std::vector<Rule> load_rules_with(const std::string& path, LoadErrors* errors,
                                   const LoadOptions& options) {
+  using Defs = std::conditional_t<std::is_same_v<N, LiteNode>, LiteRuleDefs, RuleDefs>;
   namespace fs = std::filesystem;
   std::vector<std::string> files;
   std::error_code ec;
@@ -954,69 +1135,49 @@ std::vector<Rule> load_rules_with(const std::string& path, LoadErrors* errors,
 
   // Pass 1: read every document; collect macros and lists.
   struct Doc {
-    YAML::Node node;
+    N node;
     std::string source;
     std::string text;         // for Sigma, which reparses its own documents
     bool sigma_file = false;  // the whole file goes to load_sigma (it has correlations)
     bool sigma = false;       // a Sigma document (logsource and detection)
   };
   std::vector<Doc> docs;
-  RuleDefs defs;
+  Defs defs;
+  // The fast reader's trees, one per file (their nodes are referred to until the end).
+  std::vector<std::unique_ptr<LiteTree>> trees;
   for (const auto& file : files) {
     std::ifstream in(file);
     std::stringstream ss;
     ss << in.rdbuf();
     std::string text = ss.str();
-    std::vector<YAML::Node> nodes;
-    // Without tests: parse the text with its `tests:` blocks cut (yaml-cpp's parse dominates
-    // loading); should the cut text not parse, the whole text decides as before.
-    std::string cut;
-    const bool have_cut = !options.tests && strip_top_level_block(text, "tests", &cut);
-    if (options.fast_yaml) {
-      // The fast reader builds yaml-cpp's own trees or declines. Sigma documents stay with
-      // yaml-cpp: a file of several is dumped back to text from its trees.
-      if (load_all_lite(have_cut ? cut : text, &nodes)) {
-        for (const auto& n : nodes) {
-          if (n.IsMap() && [&] {
-                const MapKeys k(n, {"logsource", "detection", "correlation"});
-                return k["logsource"] || k["detection"] || k["correlation"];
-              }()) {
-            nodes.clear();
-            break;
-          }
-        }
-        if (!nodes.empty() && have_cut) text = std::move(cut);
-      }
+    std::vector<N> nodes;
+    std::vector<YAML::Node> yaml;
+    std::string yaml_error;
+    LiteTree* tree = nullptr;
+    if constexpr (std::is_same_v<N, LiteNode>) {
+      tree = trees.emplace_back(std::make_unique<LiteTree>()).get();
+      tree->nodes.reserve(text.size() / 8 + 16);
+      tree->kids.reserve(text.size() / 8 + 16);
     }
-    if (nodes.empty() && have_cut) {
-      try {
-        nodes = YAML::LoadAll(cut);
-        text = std::move(cut);
-      } catch (const YAML::Exception&) {
-        nodes.clear();
-      }
-    }
-    try {
-      if (nodes.empty()) nodes = YAML::LoadAll(text);
-    } catch (const YAML::Exception& e) {
-      errors->messages.push_back(file + ": not valid YAML: " + e.what());
+    if (!read_rule_file<N>(&text, options, tree, &nodes, &yaml, &yaml_error)) {
+      errors->messages.push_back(file + ": not valid YAML: " + yaml_error);
       continue;
     }
     // A Sigma file with correlations is loaded whole: they refer to the rules beside them.
     bool correlated = false;
     for (const auto& n : nodes) {
-      correlated = correlated || (n.IsMap() && MapKeys(n, {"correlation"})["correlation"]);
+      correlated = correlated || (n.IsMap() && KeysOf<N>(n, {"correlation"})["correlation"]);
     }
     if (correlated) {
-      docs.push_back({YAML::Node(), file, text, true, false});
+      docs.push_back({N(), file, text, true, false});
       continue;
     }
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-      const YAML::Node& n = nodes[i];
+      const N& n = nodes[i];
       std::string source = file + (nodes.size() > 1 ? "#" + std::to_string(i + 1) : "");
       if (!n.IsMap()) continue;
-      const MapKeys nk(n, {"metric_filters", "alarms", "macro", "list", "match", "values",
-                           "logsource", "detection"});
+      const KeysOf<N> nk(n, {"metric_filters", "alarms", "macro", "list", "match", "values",
+                             "logsource", "detection"});
       // CloudWatch metric-filter and alarm packs (rules/alarms/, read by src/cwl) are not rules.
       if (nk["metric_filters"] || nk["alarms"]) continue;
       if ((nk["macro"] && !nk["macro"].IsScalar()) || (nk["list"] && !nk["list"].IsScalar())) {
@@ -1042,11 +1203,18 @@ std::vector<Rule> load_rules_with(const std::string& path, LoadErrors* errors,
         // Only Sigma reparses its text: dumping every native document of a large file cost
         // more than compiling the rules.
         const bool sigma = nk["logsource"] && nk["detection"];
-        docs.push_back({n, source,
-                        !sigma              ? std::string()
-                        : nodes.size() == 1 ? text
-                                            : YAML::Dump(n),
-                        false, sigma});
+        std::string sigma_text;
+        if (sigma) {
+          if (nodes.size() == 1) {
+            sigma_text = text;
+          } else if constexpr (std::is_same_v<N, LiteNode>) {
+            if (yaml.size() != nodes.size()) throw LiteShapeError("yaml: a Sigma document");
+            sigma_text = YAML::Dump(yaml[i]);
+          } else {
+            sigma_text = YAML::Dump(n);
+          }
+        }
+        docs.push_back({n, source, std::move(sigma_text), false, sigma});
       }
     }
   }
@@ -1063,7 +1231,7 @@ std::vector<Rule> load_rules_with(const std::string& path, LoadErrors* errors,
         ok = load_sigma(d.text, d.source, &loaded, &error);
       } else {
         Rule r;
-        ok = compile_native_rule(d.node, defs, d.source, &r, &error);
+        ok = compile_native_rule_t<N>(d.node, defs, d.source, &r, &error);
         if (ok) loaded.push_back(std::move(r));
       }
     } catch (const YAML::Exception& e) {
@@ -1072,10 +1240,16 @@ std::vector<Rule> load_rules_with(const std::string& path, LoadErrors* errors,
       error = std::string("a value has the wrong shape (a map or list was expected): ") + e.what();
     }
     if (!ok) {
-      const MapKeys dk(d.node, {"id", "title"});
-      std::string id = dk["id"] ? dk["id"].Scalar() : dk["title"] ? dk["title"].Scalar() : "?";
-      errors->messages.push_back(d.source + ": rule '" + id + "': " + error);
-      continue;
+      if constexpr (std::is_same_v<N, LiteNode>) {
+        // The load is done again with yaml-cpp, whose message (with its marks) is the one kept.
+        errors->messages.push_back(d.source + ": " + error);
+        continue;
+      } else {
+        const MapKeys dk(d.node, {"id", "title"});
+        std::string id = dk["id"] ? dk["id"].Scalar() : dk["title"] ? dk["title"].Scalar() : "?";
+        errors->messages.push_back(d.source + ": rule '" + id + "': " + error);
+        continue;
+      }
     }
     for (auto& r : loaded) {
       if (!ids.insert(r.id).second) {
@@ -1093,18 +1267,30 @@ std::vector<Rule> load_rules_with(const std::string& path, LoadErrors* errors,
 std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors,
                              const LoadOptions& options) {
   if (options.fast_yaml) {
-    // Any refusal: the load again with yaml-cpp alone, whose trees carry the marks (line and
-    // column) its exceptions name.
+    // Any refusal, or any read of the fast trees yaml-cpp would answer otherwise: the load
+    // again with yaml-cpp alone, whose trees carry the marks (line and column) its exceptions
+    // name.
     LoadErrors fast_errors;
+    bool thrown = false;
     try {
-      std::vector<Rule> rules = load_rules_with(path, &fast_errors, options);
-      if (fast_errors.empty()) return rules;
-    } catch (const YAML::Exception&) {
+      std::vector<Rule> rules = load_rules_with<LiteNode>(path, &fast_errors, options);
+      if (fast_errors.empty() || !options.redo_refusals) {
+        *errors = std::move(fast_errors);
+        return rules;
+      }
+    } catch (const YAML::Exception& e) {
+      thrown = true;
+      fast_errors.messages.push_back(e.what());
+    } catch (const LiteShapeError& e) {
+      thrown = true;
+      fast_errors.messages.push_back(e.what());
+    }
+    if (thrown && !options.redo_refusals) {
+      *errors = std::move(fast_errors);
+      return {};
     }
   }
-  LoadOptions slow = options;
-  slow.fast_yaml = false;
-  return load_rules_with(path, errors, slow);
+  return load_rules_with<YAML::Node>(path, errors, options);
 }
 
 }  // namespace sentinel::detect

@@ -36,10 +36,14 @@ struct LoadOptions {
   /// (the whole text is parsed when the cut one does not parse), and rules carry no tests.
   bool tests = true;
   /// Read rule files with the fast reader of the YAML subset rule packs use
-  /// (detect/rules/yaml_lite.h), yaml-cpp for the files it declines. The rules, and every
+  /// (detect/rules/yaml_lite.h) and compile the rules from its trees (yaml-cpp reads the files
+  /// it declines, copied into the same trees, and Sigma documents). The rules, and every
   /// refusal, are the same either way: a load that refuses anything is done again with yaml-cpp
   /// alone, so messages (with yaml-cpp's line and column) come from yaml-cpp's trees.
   bool fast_yaml = true;
+  /// With fast_yaml: a load that refuses anything is done again with yaml-cpp (always, but in
+  /// tests that check the fast load alone: then its own refusals are returned).
+  bool redo_refusals = true;
 };
 std::vector<Rule> load_rules(const std::string& path, LoadErrors* errors,
                              const LoadOptions& options);

@@ -20,21 +20,14 @@ bool is_null_text(std::string_view s) {
   return s == "~" || s == "null" || s == "Null" || s == "NULL";
 }
 
-YAML::Node null_node() {
-  return YAML::Node(YAML::NodeType::Null);
-}
-
-YAML::Node scalar_node(std::string text, bool quoted) {
-  YAML::Node n(std::move(text));
-  n.SetTag(quoted ? "!" : "?");
-  return n;
-}
+using LType = LiteTree::Type;
+using LTag = LiteTree::Tag;
 
 class Reader {
  public:
-  explicit Reader(std::string_view s) : s_(s), n_(s.size()) {}
+  Reader(std::string_view s, LiteTree* t) : s_(s), n_(s.size()), t_(t) {}
 
-  void documents(std::vector<YAML::Node>* out) {
+  void documents(std::vector<uint32_t>* out) {
     for (;;) {
       int ind = next_indent();
       if (p_ >= n_) return;
@@ -60,6 +53,36 @@ class Reader {
   }
 
  private:
+  // ---- nodes ---------------------------------------------------------------------------
+  uint32_t add(LType type, LTag tag, bool flow) {
+    const auto i = static_cast<uint32_t>(t_->nodes.size());
+    LiteTree::Node& n = t_->nodes.emplace_back();
+    n.type = type;
+    n.tag = tag;
+    n.flow = flow;
+    return i;
+  }
+  uint32_t null_node() { return add(LType::kNull, LTag::kNone, false); }
+  uint32_t scalar_node(std::string_view text, bool quoted) {
+    const uint32_t i = add(LType::kScalar, quoted ? LTag::kQuoted : LTag::kPlain, false);
+    t_->nodes[i].text.assign(text.data(), text.size());
+    return i;
+  }
+  uint32_t scalar_node(std::string&& text, bool quoted) {
+    const uint32_t i = add(LType::kScalar, quoted ? LTag::kQuoted : LTag::kPlain, false);
+    t_->nodes[i].text = std::move(text);
+    return i;
+  }
+  // A collection's children are those pushed on stack_ since `mark`.
+  void close(uint32_t node, std::size_t mark) {
+    LiteTree::Node& n = t_->nodes[node];
+    n.first = static_cast<uint32_t>(t_->kids.size());
+    n.count = static_cast<uint32_t>(stack_.size() - mark);
+    t_->kids.insert(t_->kids.end(), stack_.begin() + static_cast<std::ptrdiff_t>(mark),
+                    stack_.end());
+    stack_.resize(mark);
+  }
+
   // ---- positions ------------------------------------------------------------------------
   char at(std::size_t q) const { return q < n_ ? s_[q] : '\n'; }
   bool eol(std::size_t q) const { return q >= n_ || s_[q] == '\n'; }
@@ -175,13 +198,12 @@ class Reader {
   }
 
   // A block mapping whose first key is at p_ (column `col`).
-  YAML::Node block_map(int col) {
-    YAML::Node m(YAML::NodeType::Map);
-    m.SetTag("?");
-    m.SetStyle(YAML::EmitterStyle::Block);
+  uint32_t block_map(int col) {
+    const uint32_t m = add(LType::kMap, LTag::kPlain, false);
+    const std::size_t mark = stack_.size();
     for (;;) {
-      YAML::Node key = block_key();
-      YAML::Node value;
+      const uint32_t key = block_key();
+      uint32_t value;
       skip_spaces();
       if (eol_or_comment()) {
         to_next_line();
@@ -197,25 +219,26 @@ class Reader {
       } else {
         value = inline_value(col);
       }
-      m.force_insert(key, value);
+      stack_.push_back(key);
+      stack_.push_back(value);
       const int ni = next_indent();
       if (ni < col) break;
       if (ni > col) decline();
       p_ += static_cast<std::size_t>(ni);
       if (!is_key_line()) decline();
     }
+    close(m, mark);
     return m;
   }
 
   // A block sequence whose first `-` is at p_ (column `col`).
-  YAML::Node block_seq(int col) {
-    YAML::Node seq(YAML::NodeType::Sequence);
-    seq.SetTag("?");
-    seq.SetStyle(YAML::EmitterStyle::Block);
+  uint32_t block_seq(int col) {
+    const uint32_t seq = add(LType::kSequence, LTag::kPlain, false);
+    const std::size_t mark = stack_.size();
     for (;;) {
       ++p_;  // the '-'
       skip_spaces();
-      YAML::Node item;
+      uint32_t item;
       if (eol_or_comment()) {
         to_next_line();
         const int ni = next_indent();
@@ -227,17 +250,18 @@ class Reader {
       } else {
         item = inline_value(col);
       }
-      seq.push_back(item);
+      stack_.push_back(item);
       const int ni = next_indent();
       if (ni > col) decline();
       if (ni < col || !is_seq_entry(p_ + static_cast<std::size_t>(ni))) break;
       p_ += static_cast<std::size_t>(ni);
     }
+    close(seq, mark);
     return seq;
   }
 
   // A node on its own lines, indented `ind` (> parent); p_ at the start of its first line.
-  YAML::Node block_node(int parent, int ind) {
+  uint32_t block_node(int parent, int ind) {
     p_ += static_cast<std::size_t>(ind);
     if (is_seq_entry(p_)) return block_seq(ind);
     if (is_key_line()) return block_map(ind);
@@ -245,8 +269,8 @@ class Reader {
   }
 
   // A block mapping's key (p_ at its first character, is_key_line() true), through the ':'.
-  YAML::Node block_key() {
-    YAML::Node key;
+  uint32_t block_key() {
+    uint32_t key;
     const char c = s_[p_];
     if (c == '"' || c == '\'') {
       key = quoted(-1, /*multi_line=*/false);
@@ -258,7 +282,7 @@ class Reader {
       while (e > b && s_[e - 1] == ' ') --e;
       const std::string_view text = s_.substr(b, e - b);
       if (is_null_text(text)) decline();
-      key = scalar_node(std::string(text), false);
+      key = scalar_node(text, false);
     }
     if (at(p_) != ':') decline();
     ++p_;
@@ -267,9 +291,9 @@ class Reader {
 
   // A value that starts on this line, after `key: ` or `- ` (the container at column
   // `parent`). Leaves p_ at the start of the next line.
-  YAML::Node inline_value(int parent) {
+  uint32_t inline_value(int parent) {
     const char c = s_[p_];
-    YAML::Node v;
+    uint32_t v;
     if (c == '|' || c == '>') return block_scalar(parent);
     if (c == '[' || c == '{') {
       v = flow_node(parent);
@@ -286,7 +310,7 @@ class Reader {
       std::size_t e = p_;
       while (e > b && s_[e - 1] == ' ') --e;
       const std::string_view text = s_.substr(b, e - b);
-      v = is_null_text(text) ? null_node() : scalar_node(std::string(text), false);
+      v = is_null_text(text) ? null_node() : scalar_node(text, false);
     }
     skip_spaces();
     if (!eol_or_comment()) decline();
@@ -295,7 +319,7 @@ class Reader {
   }
 
   // `|`, `|-`, `>`, `>-` at p_; the content is indented more than `parent`.
-  YAML::Node block_scalar(int parent) {
+  uint32_t block_scalar(int parent) {
     const bool literal = s_[p_] == '|';
     ++p_;
     bool strip = false;
@@ -352,7 +376,7 @@ class Reader {
 
   // A quoted scalar at p_. Over several lines (when allowed), continuation lines must be
   // indented more than `parent`.
-  YAML::Node quoted(int parent, bool multi_line) {
+  uint32_t quoted(int parent, bool multi_line) {
     const char q = s_[p_++];
     std::string out;
     std::size_t line_start = 0;  // where this line's text begins in `out` (for trimming)
@@ -446,21 +470,22 @@ class Reader {
     }
   }
 
-  YAML::Node flow_node(int parent) {
+  uint32_t flow_node(int parent) {
     skip_flow_space(parent);
     const char c = s_[p_];
     if (c == '[') {
       ++p_;
-      YAML::Node seq(YAML::NodeType::Sequence);
-      seq.SetTag("?");
-      seq.SetStyle(YAML::EmitterStyle::Flow);
+      const uint32_t seq = add(LType::kSequence, LTag::kPlain, true);
+      const std::size_t mark = stack_.size();
       skip_flow_space(parent);
       if (s_[p_] == ']') {
         ++p_;
+        close(seq, mark);
         return seq;
       }
       for (;;) {
-        seq.push_back(flow_node(parent));
+        const uint32_t item = flow_node(parent);
+        stack_.push_back(item);
         skip_flow_space(parent);
         if (s_[p_] == ',') {
           ++p_;
@@ -470,6 +495,7 @@ class Reader {
         }
         if (s_[p_] == ']') {
           ++p_;
+          close(seq, mark);
           return seq;
         }
         decline();  // "[a: b]", "[a b"
@@ -477,25 +503,26 @@ class Reader {
     }
     if (c == '{') {
       ++p_;
-      YAML::Node m(YAML::NodeType::Map);
-      m.SetTag("?");
-      m.SetStyle(YAML::EmitterStyle::Flow);
+      const uint32_t m = add(LType::kMap, LTag::kPlain, true);
+      const std::size_t mark = stack_.size();
       skip_flow_space(parent);
       if (s_[p_] == '}') {
         ++p_;
+        close(m, mark);
         return m;
       }
       for (;;) {
         if (s_[p_] == '[' || s_[p_] == '{') decline();  // a collection as a key
-        YAML::Node key = flow_node(parent);
-        if (key.IsNull()) decline();
+        const uint32_t key = flow_node(parent);
+        if (t_->nodes[key].type == LType::kNull) decline();
         skip_flow_space(parent);
         if (s_[p_] != ':' || !blank_or_eol(p_ + 1)) decline();
         ++p_;
         skip_flow_space(parent);
         if (s_[p_] == ',' || s_[p_] == '}') decline();  // an empty value
-        YAML::Node value = flow_node(parent);
-        m.force_insert(key, value);
+        const uint32_t value = flow_node(parent);
+        stack_.push_back(key);
+        stack_.push_back(value);
         skip_flow_space(parent);
         if (s_[p_] == ',') {
           ++p_;
@@ -505,6 +532,7 @@ class Reader {
         }
         if (s_[p_] == '}') {
           ++p_;
+          close(m, mark);
           return m;
         }
         decline();
@@ -533,17 +561,159 @@ class Reader {
       const char d = s_[p_];
       if (d != ',' && d != ']' && d != '}' && d != ':') decline();
     }
-    return is_null_text(text) ? null_node() : scalar_node(std::string(text), false);
+    return is_null_text(text) ? null_node() : scalar_node(text, false);
   }
 
   std::string_view s_;
   std::size_t n_;
   std::size_t p_ = 0;
+  LiteTree* t_;
+  std::vector<uint32_t> stack_;  // children of the collections being read
 };
+
+// yaml-cpp's node for a tree node (the tests compare the two readers' trees).
+YAML::Node to_yaml(const LiteTree& t, uint32_t i) {
+  const LiteTree::Node& n = t.nodes[i];
+  switch (n.type) {
+    case LType::kNull:
+      return YAML::Node(YAML::NodeType::Null);
+    case LType::kScalar: {
+      YAML::Node s(n.text);
+      s.SetTag(n.tag == LTag::kQuoted ? "!" : "?");
+      return s;
+    }
+    case LType::kSequence: {
+      YAML::Node seq(YAML::NodeType::Sequence);
+      seq.SetTag("?");
+      seq.SetStyle(n.flow ? YAML::EmitterStyle::Flow : YAML::EmitterStyle::Block);
+      for (uint32_t k = 0; k < n.count; ++k) seq.push_back(to_yaml(t, t.kids[n.first + k]));
+      return seq;
+    }
+    case LType::kMap: {
+      YAML::Node m(YAML::NodeType::Map);
+      m.SetTag("?");
+      m.SetStyle(n.flow ? YAML::EmitterStyle::Flow : YAML::EmitterStyle::Block);
+      for (uint32_t k = 0; k + 1 < n.count; k += 2) {
+        m.force_insert(to_yaml(t, t.kids[n.first + k]), to_yaml(t, t.kids[n.first + k + 1]));
+      }
+      return m;
+    }
+  }
+  return YAML::Node();
+}
+
+// Copies a yaml-cpp node; false past the limits (kept in *budget, depth).
+bool copy_yaml(const YAML::Node& y, LiteTree* t, int depth, std::size_t* budget, uint32_t* out) {
+  if (depth > 256 || *budget == 0) return false;
+  --*budget;
+  const auto i = static_cast<uint32_t>(t->nodes.size());
+  t->nodes.emplace_back();
+  const std::string& tag = y.Tag();
+  const LTag lt = tag.empty()  ? LTag::kNone
+                  : tag == "?" ? LTag::kPlain
+                  : tag == "!" ? LTag::kQuoted
+                               : LTag::kOther;
+  t->nodes[i].tag = lt;
+  std::vector<uint32_t> kids;
+  switch (y.Type()) {
+    case YAML::NodeType::Null:
+      t->nodes[i].type = LType::kNull;
+      break;
+    case YAML::NodeType::Scalar:
+      t->nodes[i].type = LType::kScalar;
+      t->nodes[i].text = y.Scalar();
+      break;
+    case YAML::NodeType::Sequence:
+      t->nodes[i].type = LType::kSequence;
+      for (const auto& item : y) {
+        uint32_t k;
+        if (!copy_yaml(item, t, depth + 1, budget, &k)) return false;
+        kids.push_back(k);
+      }
+      break;
+    case YAML::NodeType::Map:
+      t->nodes[i].type = LType::kMap;
+      for (const auto& kv : y) {
+        uint32_t k, v;
+        if (!copy_yaml(kv.first, t, depth + 1, budget, &k) ||
+            !copy_yaml(kv.second, t, depth + 1, budget, &v)) {
+          return false;
+        }
+        kids.push_back(k);
+        kids.push_back(v);
+      }
+      break;
+    default:
+      return false;
+  }
+  t->nodes[i].first = static_cast<uint32_t>(t->kids.size());
+  t->nodes[i].count = static_cast<uint32_t>(kids.size());
+  t->kids.insert(t->kids.end(), kids.begin(), kids.end());
+  *out = i;
+  return true;
+}
 
 }  // namespace
 
-bool load_all_lite(std::string_view text, std::vector<YAML::Node>* docs) {
+const std::string& LiteNode::Scalar() const {
+  const LiteTree::Node& n = node();
+  if (n.type != LType::kScalar) throw LiteShapeError("yaml: a scalar was expected");
+  return n.text;
+}
+
+const std::string& LiteNode::Tag() const {
+  static const std::string kNone, kPlain = "?", kQuoted = "!";
+  switch (node().tag) {
+    case LTag::kNone:
+      return kNone;
+    case LTag::kPlain:
+      return kPlain;
+    case LTag::kQuoted:
+      return kQuoted;
+    default:
+      throw LiteShapeError("yaml: a tag");
+  }
+}
+
+std::size_t LiteNode::size() const {
+  const LiteTree::Node& n = node();
+  switch (n.type) {
+    case LType::kMap:
+      return n.count / 2;
+    case LType::kSequence:
+      return n.count;
+    default:
+      return 0;
+  }
+}
+
+LiteNode::iterator LiteNode::begin() const {
+  const LiteTree::Node& n = node();
+  const bool collection = n.type == LType::kMap || n.type == LType::kSequence;
+  const uint32_t* at = tree_->kids.data() + (collection ? n.first : 0);
+  return iterator(tree_, at, n.type == LType::kMap);
+}
+
+LiteNode::iterator LiteNode::end() const {
+  const LiteTree::Node& n = node();
+  const bool collection = n.type == LType::kMap || n.type == LType::kSequence;
+  const uint32_t* at = tree_->kids.data() + (collection ? n.first + n.count : 0);
+  return iterator(tree_, at, n.type == LType::kMap);
+}
+
+LiteNode LiteNode::true_scalar() {
+  static const LiteTree tree = [] {
+    LiteTree t;
+    LiteTree::Node& n = t.nodes.emplace_back();
+    n.type = LType::kScalar;
+    n.tag = LTag::kNone;
+    n.text = "true";
+    return t;
+  }();
+  return LiteNode(&tree, 0);
+}
+
+bool load_all_lite(std::string_view text, LiteTree* tree, std::vector<LiteNode>* docs) {
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF) return false;  // BOM
   for (char c : text) {
     if (static_cast<unsigned char>(c) < 0x20 && c != '\n') return false;  // tabs, CR, controls
@@ -554,15 +724,43 @@ bool load_all_lite(std::string_view text, std::vector<YAML::Node>* docs) {
   const std::string_view tail =
       last_break == std::string_view::npos ? text : text.substr(last_break + 1);
   if (!tail.empty() && tail.find_first_not_of(' ') == std::string_view::npos) return false;
-  std::vector<YAML::Node> out;
+  const std::size_t nodes_before = tree->nodes.size();
+  const std::size_t kids_before = tree->kids.size();
+  std::vector<uint32_t> out;
   try {
-    Reader r(text);
+    Reader r(text, tree);
     r.documents(&out);
   } catch (const Decline&) {
+    out.clear();
+  }
+  if (out.empty()) {
+    tree->nodes.resize(nodes_before);
+    tree->kids.resize(kids_before);
     return false;
   }
-  if (out.empty()) return false;
-  docs->insert(docs->end(), out.begin(), out.end());
+  for (uint32_t i : out) docs->emplace_back(tree, i);
+  return true;
+}
+
+bool load_all_lite(std::string_view text, std::vector<YAML::Node>* docs) {
+  LiteTree tree;
+  std::vector<LiteNode> lite;
+  if (!load_all_lite(text, &tree, &lite)) return false;
+  for (const LiteNode& d : lite) docs->push_back(to_yaml(tree, d.index()));
+  return true;
+}
+
+bool lite_from_yaml(const YAML::Node& node, LiteTree* tree, LiteNode* out) {
+  const std::size_t nodes_before = tree->nodes.size();
+  const std::size_t kids_before = tree->kids.size();
+  std::size_t budget = std::size_t{1} << 20;
+  uint32_t i;
+  if (!copy_yaml(node, tree, 0, &budget, &i)) {
+    tree->nodes.resize(nodes_before);
+    tree->kids.resize(kids_before);
+    return false;
+  }
+  *out = LiteNode(tree, i);
   return true;
 }
 

@@ -191,6 +191,129 @@ TEST(YamlLite, LoadsTheSameRulesAsYamlCpp) {
   }
 }
 
+// The rules compiled from the fast reader's own trees (LiteNode), without the yaml-cpp redo a
+// refusal triggers, are yaml-cpp's rules: over every folder that loads cleanly, with and without
+// the embedded tests. So clean packs never pay for a second, yaml-cpp load.
+void expect_same_fast_alone(const std::string& path) {
+  for (bool tests : {false, true}) {
+    detect::LoadErrors fast_errors, slow_errors;
+    auto fast = detect::load_rules(
+        path, &fast_errors,
+        detect::LoadOptions{.tests = tests, .fast_yaml = true, .redo_refusals = false});
+    auto slow = detect::load_rules(path, &slow_errors,
+                                   detect::LoadOptions{.tests = tests, .fast_yaml = false});
+    if (!slow_errors.empty()) {
+      // A refusal must be a refusal of the fast load too (which the redo then replaces).
+      EXPECT_FALSE(fast_errors.empty()) << path;
+      continue;
+    }
+    EXPECT_TRUE(fast_errors.empty()) << path << ": " << describe({}, fast_errors);
+    EXPECT_EQ(describe(fast, fast_errors), describe(slow, slow_errors)) << path;
+    std::vector<std::string> e1, e2;
+    detect::Engine a(fast, {}, &e1);
+    detect::Engine b(slow, {}, &e2);
+    EXPECT_EQ(a.rules_fingerprint(), b.rules_fingerprint()) << path;
+    EXPECT_EQ(e1, e2);
+  }
+}
+
+TEST(YamlLite, CompilesFromItsOwnTreesAlone) {
+  expect_same_fast_alone(source_dir() + "/rules");
+  expect_same_fast_alone(rules200_dir());
+  std::size_t files = 0;
+  for (const auto& p : yaml_files(source_dir() + "/rules")) {
+    expect_same_fast_alone(p.string());
+    ++files;
+  }
+  for (const auto& p : yaml_files(source_dir() + "/tests")) {
+    expect_same_fast_alone(p.string());
+    ++files;
+  }
+  EXPECT_GT(files, 50u);
+}
+
+// Rules the fast load compiles (or refuses) through every path of the compiler: files yaml_lite
+// declines (anchors, tags) copied from yaml-cpp's trees, null and odd shapes it hands back to
+// yaml-cpp, repeated keys, function operators. Each case is a folder of its own beside a good
+// rule; the messages with the redo are yaml-cpp's, and the fast load alone refuses whenever
+// yaml-cpp does, and gives yaml-cpp's rules whenever it does not refuse.
+TEST(YamlLite, EveryShapeLoadsAsWithYamlCpp) {
+  const char* cases[] = {
+      // Read by yaml-cpp (anchors, aliases, tags, a merge key) and compiled from the copy.
+      "base: &b {eventName: X, userIdentity.type: Root}\nid: r.anchor\ntype: \"A:B/C\"\n"
+      "match: *b\n",
+      "id: r.tag\ntype: !!str \"A:B/C\"\nmatch: {eventName: !!str 5}\nseverity: !!float 3\n"
+      "resource: {n: !!str 5, m: 6, q: !custom x}\n",
+      "id: r.merge\ntype: \"A:B/C\"\nmatch: {eventName: X}\n"
+      "tests: [{name: t, events: [{<<: {a: 1}, b: '2', c: 3.5, d: 0x1f, e: ~}], "
+      "expect: {findings: 1}}]\n",
+      // Nulls and shapes yaml-cpp answers without an exception.
+      "id: r.nulls\ntype: \"A:B/C\"\ntitle: ~\ndescription:\nmatch: {eventName: X, errorCode: ~}\n",
+      "id: r.mapscalar\ntype: \"A:B/C\"\nmatch: {eventName: X}\nenabled: {a: b}\n",
+      "id: r.dup\ntype: \"A:B/C\"\nmatch: {eventName: X, eventName: Y}\nid: other\n",
+      "id: r.fn\ntype: \"A:B/C\"\nmatch: {eventName: X, fn: {name: entropy, args: [a], gt: 1, "
+      "lt: 9, gt: 2}}\n",
+      "id: r.fn2\ntype: \"A:B/C\"\nmatch: {eventName: X, fn: {name: is_public, args: [a]}}\n",
+      "id: r.stateful\ntype: \"A:B/C\"\nmatch: {eventName: X}\n"
+      "stateful: {threshold: {group_by: [a, {fn: {name: asn, args: [b]}}], window: 5m, count: "
+      "3}}\n",
+      "id: r.seq\ntype: \"A:B/C\"\nmatch: {eventName: [X, Y]}\n"
+      "stateful: {sequence: {steps: [{match: {eventName: X}}, {name: s2, match: {eventName: Y}}], "
+      "window: 1h}}\n",
+      "id: r.json\ntype: \"A:B/C\"\nmatch: {eventName: X}\n"
+      "resource: {a: [1, true, 'x', null, {b: '{eventName}'}], c: 007, d: \"8\"}\n",
+      // Refusals: messages from yaml-cpp's trees, with lines and columns.
+      "id: bad.cases\ntype: \"A:B/C\"\nmatch: {eventName: X}\nseverity: {default: 5, cases: "
+      "[oops]}\n",
+      "id: bad.tests\ntype: \"A:B/C\"\nmatch: {eventName: X}\ntests: [oops]\n",
+      "id: bad.steps\ntype: \"A:B/C\"\nmatch: {eventName: X}\n"
+      "stateful: {sequence: {steps: [a, b], window: 5m}}\n",
+      "id: bad.op\ntype: \"A:B/C\"\nmatch: {eventName: {like: X}}\n",
+      "id: bad.dur\ntype: \"A:B/C\"\nmatch: {eventName: X}\n"
+      "stateful: {threshold: {window: {a: 1}, count: 3}}\n",
+      "id: bad.field\ntype: \"A:B/C\"\nmatch: {eventName: X}\n"
+      "stateful: {volume: {field: [a], interval: 1h}}\n",
+      "id: bad.fnkey\ntype: \"A:B/C\"\nmatch: {eventName: X}\n"
+      "stateful: {distinct: {field: {fn: {name: asn, args: [a], gt: 1}}, window: 1h, count: 2}}\n",
+      "id: bad.macro\ntype: \"A:B/C\"\nmatch: {macro: nowhere}\n",
+      "macro: m1\nmatch: {macro: m1}\n---\nid: bad.loop\ntype: \"A:B/C\"\nmatch: {macro: m1}\n",
+      "id: bad.type\ntype: ABC\nmatch: {eventName: X}\n",
+      "id: bad.sev\ntype: \"A:B/C\"\nmatch: {eventName: X}\nseverity: {cases: []}\n",
+      "id: good.a\ntype: \"A:B/C\"\nmatch: {eventName: X}\n",  // a duplicate id
+      "list: [x]\nvalues: [a]\n",
+      "id: bad.invalid\ntype: [unclosed\n",
+  };
+  int n = 0;
+  for (const char* text : cases) {
+    SCOPED_TRACE(text);
+    const fs::path d = fs::temp_directory_path() /
+                       ("sentinel-shape-" + std::to_string(getpid()) + "-" + std::to_string(n++));
+    fs::remove_all(d);
+    fs::create_directories(d);
+    std::ofstream(d / "a_good.yaml") << "id: good.a\ntype: \"A:B/C\"\nmatch: {eventName: X}\n";
+    std::ofstream(d / "b_case.yaml") << text;
+    for (bool tests : {false, true}) {
+      detect::LoadErrors fast_errors, alone_errors, slow_errors;
+      auto fast = detect::load_rules(d.string(), &fast_errors, detect::LoadOptions{.tests = tests});
+      auto alone = detect::load_rules(
+          d.string(), &alone_errors,
+          detect::LoadOptions{.tests = tests, .fast_yaml = true, .redo_refusals = false});
+      auto slow = detect::load_rules(d.string(), &slow_errors,
+                                     detect::LoadOptions{.tests = tests, .fast_yaml = false});
+      EXPECT_EQ(describe(fast, fast_errors), describe(slow, slow_errors));
+      // The fast load alone refuses whatever yaml-cpp refuses; where it refuses more (a read
+      // of its trees yaml-cpp answers otherwise, e.g. the text of a null), the redo decides.
+      if (!slow_errors.empty()) {
+        EXPECT_FALSE(alone_errors.empty());
+      }
+      if (alone_errors.empty()) {
+        EXPECT_EQ(describe(alone, alone_errors), describe(slow, slow_errors));
+      }
+    }
+    fs::remove_all(d);
+  }
+}
+
 TEST(YamlLite, FoldsAndNullsAsYamlCpp) {
   const char* cases[] = {
       "a: 1\nb:\nc: ~\nd: null\ne: 'x'\nf: \"y\\tz\\\\\"\ng: plain text # comment\n",
