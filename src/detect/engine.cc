@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <set>
 #include <tuple>
@@ -334,12 +335,32 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
       stateful_by_type_[static_cast<std::size_t>(rules_[i].log_types[0])].push_back(i);
     }
   }
-  for (auto& list : prefilters_) {
-    for (auto& pf : list) compile_prefilter(&pf);
+  for (std::size_t ti = 0; ti < kTypes; ++ti) {
+    for (auto& pf : prefilters_[ti]) compile_prefilter(&pf);
+    prefilter_memo_[ti].resize(prefilters_[ti].size());
   }
 }
 
 Engine::~Engine() = default;
+
+std::size_t PrefilterMemo::slot_of(std::string_view text) {
+  const std::size_t n = text.size();
+  uint64_t h = n * 0x9E3779B97F4A7C15ull;
+  if (n >= 8) {
+    uint64_t w[3];
+    std::memcpy(&w[0], text.data(), 8);
+    std::memcpy(&w[1], text.data() + (n - 8) / 2, 8);
+    std::memcpy(&w[2], text.data() + n - 8, 8);
+    for (uint64_t x : w) {
+      h = (h ^ x) * 0xff51afd7ed558ccdull;
+      h ^= h >> 32;
+    }
+  } else {
+    for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  }
+  h ^= h >> 29;
+  return static_cast<std::size_t>(h * 0xc4ceb9fe1a85ec53ull >> 58) & (kSlots - 1);
+}
 
 void Engine::NameIndex::build() {
   std::size_t cap = 16;
@@ -489,7 +510,9 @@ void Engine::on_event(const EventView& ev) {
                            candidate_rules_.end());
     for (uint32_t i : candidate_rules_) evaluate(i, ev);
   }
-  for (const FieldPrefilter& pf : prefilters_[ti]) {
+  for (std::size_t pi = 0; pi < prefilters_[ti].size(); ++pi) {
+    const FieldPrefilter& pf = prefilters_[ti][pi];
+    PrefilterMemo& memo = prefilter_memo_[ti][pi];
     candidate_rules_.clear();
     const auto* set = static_cast<const RE2::Set*>(pf.set.get());
     ev.any(pf.field, [&](const Value& v) {
@@ -505,6 +528,20 @@ void Engine::on_event(const EventView& ev) {
                                 pf.pattern_rule.end());
         return false;
       }
+      ++stats_.prefilter_scans;
+      // A text seen lately: its rules as found then (the scan is a function of the text).
+      PrefilterMemo::Slot* slot = nullptr;
+      if (text.size() <= PrefilterMemo::kMaxText) {
+        slot = &memo.slots[PrefilterMemo::slot_of(text)];
+        if (slot->used && slot->text.size() == text.size() &&
+            std::memcmp(slot->text.data(), text.data(), text.size()) == 0) {
+          candidate_rules_.insert(candidate_rules_.end(), slot->rules.begin(), slot->rules.end());
+          return false;
+        }
+        slot->used = false;
+        slot->text.assign(text.data(), text.size());
+      }
+      const std::size_t found_from = candidate_rules_.size();
       if (pf.case_insensitive && pf.literals == nullptr) {
         lower_buf_.resize(text.size());
         char* __restrict out = lower_buf_.data();
@@ -515,7 +552,6 @@ void Engine::on_event(const EventView& ev) {
         }
         text = lower_buf_;
       }
-      ++stats_.prefilter_scans;
       if (pf.literals != nullptr) {
         literal_hits_.clear();
         pf.literals->match(text, &literal_hits_);
@@ -526,6 +562,11 @@ void Engine::on_event(const EventView& ev) {
           for (int k : candidates_)
             candidate_rules_.push_back(pf.pattern_rule[static_cast<std::size_t>(k)]);
         }
+      }
+      if (slot != nullptr) {
+        slot->rules.assign(candidate_rules_.begin() + static_cast<std::ptrdiff_t>(found_from),
+                           candidate_rules_.end());
+        slot->used = true;
       }
       return false;  // visit every value
     });

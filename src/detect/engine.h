@@ -42,6 +42,22 @@ struct FieldPrefilter {
   std::vector<uint32_t> pattern_rule;                   ///< pattern index → rule index
 };
 
+/// The rules a prefilter found for a value's text, kept for the few texts that repeat from
+/// event to event (user agents: 179 distinct among 60 000 events of the bench file). Direct
+/// mapped by the text's length and three of its 8-byte words; a slot answers only for its whole
+/// text (compared byte for byte), so a collision costs a scan, never an answer.
+struct PrefilterMemo {
+  static constexpr std::size_t kSlots = 64;
+  static constexpr std::size_t kMaxText = 512;  ///< longer texts are scanned every time
+  struct Slot {
+    std::string text;
+    std::vector<uint32_t> rules;
+    bool used = false;
+  };
+  std::vector<Slot> slots = std::vector<Slot>(kSlots);
+  static std::size_t slot_of(std::string_view text);
+};
+
 struct EngineOptions {
   const NamedLists* lists = nullptr;            ///< threat/trusted/custom lists (may be null)
   const FunctionRegistry* functions = nullptr;  ///< null: the built-in functions
@@ -210,6 +226,7 @@ class Engine : private StateSink {
   std::array<NameIndex, kTypes> by_name_;
   std::array<std::vector<uint32_t>, kTypes> unindexed_;  ///< evaluated for every event
   std::array<std::vector<FieldPrefilter>, kTypes> prefilters_;
+  std::array<std::vector<PrefilterMemo>, kTypes> prefilter_memo_;  ///< one per prefilter
   std::array<std::vector<NumberIndex>, kTypes> number_indexes_;
   std::vector<int> candidates_;
   std::vector<uint32_t> literal_hits_;

@@ -66,20 +66,31 @@ int predicate_cost(const Predicate& p) {
   return cost;
 }
 
-Predicate optimized(const Predicate& p) {
-  Predicate out = p;
-  for (auto& c : out.children) c = optimized(c);
-  if (out.kind != Predicate::Kind::kAnd || out.children.size() < 2 || uses_lists(out)) return out;
-  std::vector<int> cost(out.children.size());
-  for (std::size_t i = 0; i < cost.size(); ++i) cost[i] = predicate_cost(out.children[i]);
+namespace {
+
+// optimized() in place: children first, then an AND's conjuncts by cost (one copy of the rule's
+// predicate in all, not one per level).
+void optimize_in_place(Predicate* p) {
+  for (auto& c : p->children) optimize_in_place(&c);
+  if (p->kind != Predicate::Kind::kAnd || p->children.size() < 2 || uses_lists(*p)) return;
+  std::vector<int> cost(p->children.size());
+  for (std::size_t i = 0; i < cost.size(); ++i) cost[i] = predicate_cost(p->children[i]);
+  if (std::is_sorted(cost.begin(), cost.end())) return;  // stable_sort would keep the order
   std::vector<std::size_t> order(cost.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return cost[a] < cost[b]; });
   std::vector<Predicate> sorted;
   sorted.reserve(order.size());
-  for (std::size_t i : order) sorted.push_back(std::move(out.children[i]));
-  out.children = std::move(sorted);
+  for (std::size_t i : order) sorted.push_back(std::move(p->children[i]));
+  p->children = std::move(sorted);
+}
+
+}  // namespace
+
+Predicate optimized(const Predicate& p) {
+  Predicate out = p;
+  optimize_in_place(&out);
   return out;
 }
 

@@ -301,5 +301,50 @@ TEST(EnginePrefilter, CaseInsensitiveAgentAtEveryOffset) {
   EXPECT_GT(st.prefilter_scans, 0u);
 }
 
+// The prefilter keeps its answer for texts seen lately (PrefilterMemo): agents that repeat, back
+// to back and far apart, 150 of them (more than the memo's slots), most of one length and alike
+// in every byte its slot is chosen by (so they all compete for one slot and a slot must be
+// checked against the whole text), through a literal set and an RE2::Set (a glob in the group).
+// Every event's rules are those of an engine that sees that event alone.
+TEST(EnginePrefilter, RepeatedAgentsAnswerAsAFreshScan) {
+  std::vector<std::string> agents;
+  for (int i = 0; i < 150; ++i) {
+    std::string a(40, 'x');
+    a[10] = static_cast<char>('a' + i % 26);
+    a[11] = static_cast<char>('a' + i / 26);
+    a.replace(24, 8, i % 3 == 0 ? "SCANNER-" : i % 3 == 1 ? "scanner_" : "Scanner-");
+    if (i % 10 == 9) a += std::string(static_cast<std::size_t>(i % 13), 'y');  // other lengths
+    agents.push_back(a);
+  }
+  const std::vector<RuleText> rules = {
+      {"lit", "{userAgent: {icontains: 'scanner-'}}"},
+      {"glob", "{userAgent: {glob: '*SCANNER-x*'}}"},
+      {"cs", "{userAgent: {contains: 'Scanner-'}}"},
+  };
+  std::vector<std::string> recs;
+  std::map<std::string, std::vector<std::string>> want_ids;
+  for (int k = 0; k < 300; ++k) {
+    const int idx = k % 2 == 0 ? (k / 2) % 150 : (k * 7) % 150;
+    const std::string id = "e" + std::to_string(1000 + k);
+    const std::string rec = ct("\"eventID\":\"" + id + "\",\"eventName\":\"X\",\"userAgent\":\"" +
+                               agents[static_cast<std::size_t>(idx)] + "\"");
+    recs.push_back(rec);
+    detect::EngineStats one;
+    for (const auto& [rule, ids] : hits_by_rule(rules, records({rec}), &one)) {
+      if (!ids.empty()) want_ids[rule].push_back(id);
+    }
+  }
+  detect::EngineStats st;
+  auto hits = hits_by_rule(rules, records(recs), &st);
+  std::map<std::string, std::string> want;
+  for (auto& [rule, ids] : want_ids) {
+    std::sort(ids.begin(), ids.end());
+    for (const auto& x : ids) want[rule] += x + " ";
+  }
+  EXPECT_EQ(hits, want);
+  EXPECT_EQ(want.size(), 3u);               // every rule matches some events
+  EXPECT_EQ(st.prefilter_scans, 2 * 300u);  // two prefilter groups, one value each
+}
+
 }  // namespace
 }  // namespace sentinel::testing::dt
