@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config lld
   libsimdjson-dev libdeflate-dev zlib1g-dev
   libcli11-dev libfmt-dev libre2-dev libyaml-cpp-dev libsqlite3-dev libssl-dev
   libmaxminddb-dev libmaxmind-db-writer-perl
