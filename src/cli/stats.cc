@@ -264,92 +264,6 @@ void GroupBy::merge(GroupBy& o) {
   events_ = events;  // add_v4_group counted the IPv4 events again
 }
 
-namespace {
-
-// A double as an unsigned number in the same order (-0 as +0; NaN is never given).
-uint64_t stats_order_bits(double x) {
-  if (x == 0) x = 0;  // -0 sorts with +0, as the comparison says
-  uint64_t u;
-  std::memcpy(&u, &x, 8);
-  return (u >> 63) != 0 ? ~u : u | (uint64_t{1} << 63);
-}
-
-// Sorts many rows by (sum, count) descending with an LSD radix sort of 16-byte items (the
-// descending 64-bit sum order, the count, the row's index; byte positions where every item
-// agrees are skipped), then each run of equal (sum, count) with `less` (the key order). The keys
-// are unique, so the result is exactly std::sort's with `less`. False (nothing done) when the
-// rows are few, a sum is NaN or a count needs more than 32 bits: the caller sorts.
-template <typename Less>
-bool stats_radix_order(std::vector<GroupBy::Row>* rows, bool by_sum, const Less& less) {
-  std::vector<GroupBy::Row>& v = *rows;
-  const std::size_t n = v.size();
-  if (n < 4096 || n > UINT32_MAX) return false;
-  struct Item {
-    uint64_t major;  ///< ~sum order (by_sum), else ~count
-    uint32_t minor;  ///< ~count (by_sum), else 0
-    uint32_t at;     ///< index in v
-  };
-  static_assert(sizeof(Item) == 16, "two items per 32 bytes");
-  std::vector<Item> a(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const GroupBy::Row& r = v[i];
-    if (r.count > UINT32_MAX || (by_sum && r.sum != r.sum)) return false;
-    const auto count = static_cast<uint32_t>(r.count);
-    a[i].major = by_sum ? ~stats_order_bits(r.sum) : ~uint64_t{count};
-    a[i].minor = by_sum ? ~count : 0;
-    a[i].at = static_cast<uint32_t>(i);
-  }
-  // Histograms of all 12 byte positions (minor's 4, then major's 8) in one pass.
-  std::vector<uint32_t> hist(12 * 256, 0);
-  for (const Item& it : a) {
-    for (unsigned b = 0; b < 4; ++b) ++hist[b * 256 + ((it.minor >> (8 * b)) & 0xFF)];
-    for (unsigned b = 0; b < 8; ++b) ++hist[(4 + b) * 256 + ((it.major >> (8 * b)) & 0xFF)];
-  }
-  std::vector<Item> tmp(n);
-  for (unsigned pass = 0; pass < 12; ++pass) {
-    uint32_t* h = hist.data() + pass * 256;
-    const Item& first = a[0];
-    const unsigned first_byte = pass < 4 ? (first.minor >> (8 * pass)) & 0xFF
-                                         : (first.major >> (8 * (pass - 4))) & 0xFF;
-    if (h[first_byte] == n) continue;  // every item has this byte: the pass changes nothing
-    uint32_t sum = 0;
-    for (unsigned k = 0; k < 256; ++k) {
-      const uint32_t c = h[k];
-      h[k] = sum;
-      sum += c;
-    }
-    for (const Item& it : a) {
-      const unsigned byte =
-          pass < 4 ? (it.minor >> (8 * pass)) & 0xFF : (it.major >> (8 * (pass - 4))) & 0xFF;
-      tmp[h[byte]++] = it;
-    }
-    a.swap(tmp);
-  }
-  tmp = std::vector<Item>();
-  // Put the rows in that order: follow each permutation cycle once (no second row array).
-  std::vector<uint32_t> dest(n);  // where the row now at i goes
-  for (std::size_t i = 0; i < n; ++i) dest[a[i].at] = static_cast<uint32_t>(i);
-  a = std::vector<Item>();
-  for (std::size_t i = 0; i < n; ++i) {
-    while (dest[i] != i) {
-      const uint32_t j = dest[i];
-      std::swap(v[i], v[j]);
-      std::swap(dest[i], dest[j]);
-    }
-  }
-  // Runs of equal (sum, count): the key decides.
-  std::size_t run = 0;
-  for (std::size_t i = 1; i <= n; ++i) {
-    if (i < n && v[i].count == v[run].count && (!by_sum || v[i].sum == v[run].sum)) continue;
-    if (i - run > 1) std::sort(v.begin() + static_cast<std::ptrdiff_t>(run),
-                               v.begin() + static_cast<std::ptrdiff_t>(i), less);
-    run = i;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top) const {
   std::vector<Row> v;
   v.reserve(size());
@@ -424,7 +338,7 @@ std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top) const {
   if (top != 0 && top < v.size()) {
     std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(), less);
     v.resize(top);
-  } else if (!stats_radix_order(&v, by_sum, less)) {
+  } else {
     std::sort(v.begin(), v.end(), less);
   }
   return v;

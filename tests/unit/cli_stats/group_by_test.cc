@@ -254,5 +254,60 @@ TEST(GroupByOrder, SumThenCountThenKeyBytes) {
   EXPECT_EQ(got, want);
 }
 
+// Many groups (tens of thousands, as an ordering that is not a plain comparison sort would
+// take): the order must be exactly sum (when summed) and count descending, then the key's bytes.
+// Checked pair by pair and against the partial_sort path (`top` one short of all), with ties,
+// negative and fractional sums, -0, IPv4 and text keys (some sharing their first 16 bytes).
+TEST(GroupByOrder, RadixOrderEqualsComparisonOrder) {
+  for (int variant = 0; variant < 2; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    std::mt19937 rng(11 + variant);
+    GroupBy g(1000000, true);
+    for (int i = 0; i < 60000; ++i) {
+      const double values[] = {0.0, -0.0, 1.0, 2.5, -3.0, 1e12, 7.0, 1e-3};
+      const double x = values[rng() % 8];
+      const bool has = rng() % 10 != 0;
+      if (rng() % 4 == 0) {
+        g.add("key-with-a-long-shared-prefix-" + std::to_string(rng() % 5000), has, x);
+      } else if (rng() % 50 == 0) {
+        g.add("2001:db8::" + std::to_string(rng() % 300), has, x);
+      } else {
+        g.add_v4((rng() % 20000) * 2654435761U, has, x);
+      }
+    }
+    g.flush();
+    for (bool by_sum : {true, false}) {
+      auto rows = g.sorted(by_sum, 0);
+      ASSERT_GT(rows.size(), 4096u);
+      ASSERT_EQ(rows.size(), g.size());
+      {
+        // Independent: every adjacent pair is in order.
+        for (std::size_t i = 1; i < rows.size(); ++i) {
+          const auto& a = rows[i - 1];
+          const auto& b = rows[i];
+          bool ok;
+          if (by_sum && a.sum != b.sum) {
+            ok = a.sum > b.sum;
+          } else if (a.count != b.count) {
+            ok = a.count > b.count;
+          } else {
+            ok = a.key() < b.key();
+          }
+          ASSERT_TRUE(ok) << i << ": " << a.key() << " then " << b.key();
+        }
+      }
+      // The comparison sort of the same rows (partial_sort of all but one).
+      auto part = g.sorted(by_sum, rows.size() - 1);
+      ASSERT_EQ(part.size(), rows.size() - 1);
+      {
+        for (std::size_t i = 0; i < part.size(); ++i) {
+          ASSERT_EQ(part[i].key(), rows[i].key()) << i;
+          ASSERT_EQ(part[i].count, rows[i].count) << i;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sentinel::cli
