@@ -24,6 +24,13 @@ class SequenceOperator final : public OperatorBase {
                     ? rule.stateful.step_names[i]
                     : "step" + std::to_string(i + 1);
     }
+    // Steps that read only CloudTrail fields the parser extracts, with pure comparisons, give
+    // the same mask for the same texts of those fields: their masks are kept by those texts.
+    bool pure = nsteps_ > 0;
+    for (std::size_t i = 0; i < nsteps_ && pure; ++i) {
+      pure = collect_step_fields(rule.stateful.steps[i], &step_fields_);
+    }
+    if (!pure || step_fields_.empty()) step_fields_.clear();
   }
 
  private:
@@ -48,11 +55,70 @@ class SequenceOperator final : public OperatorBase {
     std::vector<Partial> done;  // done[i]: a match of steps 0..i
   };
 
+  // Whether `p` is a tree of and / or / not over pure comparisons (no function, named list or
+  // network) of CloudTrail fields the parser extracts; adds those fields to *fields.
+  static bool collect_step_fields(const Predicate& p, std::vector<FieldRef>* fields) {
+    switch (p.kind) {
+      case Predicate::Kind::kTrue:
+      case Predicate::Kind::kFalse:
+        return true;
+      case Predicate::Kind::kAnd:
+      case Predicate::Kind::kOr:
+      case Predicate::Kind::kNot:
+        for (const Predicate& c : p.children) {
+          if (!collect_step_fields(c, fields)) return false;
+        }
+        return true;
+      case Predicate::Kind::kCompare:
+        break;
+    }
+    if (p.function != nullptr || !p.args.empty() || !p.list.empty() || p.op == CmpOp::kInList ||
+        p.op == CmpOp::kCidr || p.field.source != FieldRef::Source::kJsonPath ||
+        p.field.ct_field < 0 || p.field.text.rfind("fn:", 0) == 0) {
+      return false;
+    }
+    for (const FieldRef& f : *fields) {
+      if (f.ct_field == p.field.ct_field) return true;
+    }
+    fields->push_back(p.field);
+    return true;
+  }
+
+  uint32_t eval_steps(const EventView& ev, const EvalContext& ctx) const {
+    uint32_t mask = 0;
+    for (std::size_t i = 0; i < nsteps_; ++i) {
+      if (spec_.steps[i].eval(ev, ctx)) mask |= (1u << i);
+    }
+    return mask;
+  }
+
   bool extract(const EventView& ev, Extracted* x) override {
     // With the engine's lists: a step may use `in_list` like any match.
     const EvalContext ctx = x->ctx != nullptr ? *x->ctx : EvalContext{};
-    for (std::size_t i = 0; i < nsteps_; ++i) {
-      if (spec_.steps[i].eval(ev, ctx)) x->mask |= (1u << i);
+    if (step_fields_.empty() || ev.cloudtrail() == nullptr) {
+      x->mask = eval_steps(ev, ctx);
+      return x->mask != 0;
+    }
+    // The steps' fields as the event gives them: each read directly as a string (else the
+    // steps are evaluated as they are: an empty, null or absent field, an Insights record).
+    step_key_.clear();
+    for (const FieldRef& f : step_fields_) {
+      Value v;
+      if (ev.direct(f, &v) != 1 || v.kind != Value::Kind::kString) {
+        x->mask = eval_steps(ev, ctx);
+        return x->mask != 0;
+      }
+      const auto n = static_cast<uint32_t>(v.str.size());
+      step_key_.append(reinterpret_cast<const char*>(&n), sizeof n);
+      step_key_.append(v.str);
+    }
+    auto it = step_masks_.find(std::string_view(step_key_));
+    if (it != step_masks_.end()) {
+      x->mask = it->second;
+    } else {
+      x->mask = eval_steps(ev, ctx);
+      if (step_masks_.size() >= kMaxStepMasks) step_masks_.clear();  // bounded
+      step_masks_.emplace(step_key_, x->mask);
     }
     return x->mask != 0;
   }
@@ -159,6 +225,11 @@ class SequenceOperator final : public OperatorBase {
   KeyTable<KeyState> keys_;
   std::size_t nsteps_;
   std::string names_;
+  // The step masks by the texts of the steps' fields (empty step_fields_: not kept).
+  static constexpr std::size_t kMaxStepMasks = 4096;
+  std::vector<FieldRef> step_fields_;
+  std::string step_key_;
+  std::unordered_map<std::string, uint32_t, StringHash, StringEq> step_masks_;
 };
 
 }  // namespace

@@ -621,6 +621,45 @@ TEST(Sequence, TooLateOrWrongOrderDoesNot) {
   EXPECT_TRUE(other_user.rec.hits.empty());
 }
 
+TEST(Sequence, StepMasksKeptByFieldTextGiveTheEvaluatedResult) {
+  // Steps over eventName only keep their masks by the name's text; the same steps made
+  // uncacheable (an OR with a comparison of a field read from the JSON, never true) are
+  // evaluated on every event. Both give the same hits, including for events with an empty
+  // name (evaluated, not looked up) and across many distinct names.
+  Rule cached = sequence_rule({"A", "B", "C"}, 10 * kMin);
+  Rule evaluated = cached;
+  for (Predicate& step : evaluated.stateful.steps) {
+    Predicate never;
+    never.kind = Predicate::Kind::kCompare;
+    never.field = field("requestParameters.neverThere");
+    never.op = CmpOp::kEq;
+    never.strings = {"x"};
+    step = Predicate::any_of({step, never});
+  }
+  std::mt19937 rng(11);
+  const std::vector<std::string> names = {"A", "B", "C", "", "a", "D", "Other"};
+  std::vector<std::string> evs;
+  for (int i = 0; i < 4000; ++i) {
+    std::string name = names[rng() % names.size()];
+    if (rng() % 8 == 0) name = "N" + std::to_string(rng() % 6000);  // many distinct names
+    evs.push_back(
+        ct("q" + std::to_string(i), kT0 + i * 7 * kSec, name, "user" + std::to_string(rng() % 5)));
+  }
+  Harness a(cached);
+  Harness b(evaluated);
+  for (std::size_t i = 0; i < evs.size(); i += 50) {
+    const std::vector<std::string> file(evs.begin() + i,
+                                        evs.begin() + std::min(evs.size(), i + 50));
+    a.ct_file(file);
+    b.ct_file(file);
+  }
+  a.finish();
+  b.finish();
+  EXPECT_GT(a.rec.hits.size(), 20u);
+  EXPECT_EQ(a.rec.lines, b.rec.lines);
+  EXPECT_EQ(a.op->stats().events, b.op->stats().events);
+}
+
 TEST(Sequence, ThreeStepsUseTheLatestStart) {
   Rule r = sequence_rule({"A", "B", "C"}, 10 * kMin);
   Harness h(r);
