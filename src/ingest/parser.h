@@ -28,11 +28,6 @@ struct ParseOptions {
   /// placeholder (CloudTrailEvent::skipped: place only, no fields) once it has checked the
   /// record is one it would accept whole. Not owned; nullptr = every event whole.
   const std::vector<std::string>* skip_unless = nullptr;
-  /// Set by a consumer that reads only some typed members of a FlowRecord (`sentinel stats`):
-  /// bit i set = the typed member of ingest::FlowField i is read. The envelope (EventMeta), the
-  /// raw views and the presence masks are always filled, and lines are validated in full, so
-  /// what is accepted or rejected never depends on it. ~0 = every member typed.
-  uint64_t flow_typed_fields = ~uint64_t{0};
 };
 
 /// The file being parsed. Views live as long as the parse call.
