@@ -118,18 +118,7 @@ bool AsnFunction::call(const EventView& ev, const std::vector<FieldRef>& args, V
     for (std::size_t i = 8; i < 16; ++i) ip.bytes[i] = 0;
   }
   buf->clear();
-  if (ip.v4) {
-    // What append_to() writes for an IPv4 address (dotted decimal), without its snprintf.
-    char text[24];
-    char* p = text;
-    for (int k = 12; k < 16; ++k) {
-      if (k > 12) *p++ = '.';
-      p = std::to_chars(p, text + sizeof text, static_cast<unsigned>(ip.bytes[k])).ptr;
-    }
-    buf->append(text, static_cast<std::size_t>(p - text));
-  } else {
-    ip.append_to(buf);
-  }
+  ip.append_to(buf);
   buf->append(ip.v4 ? "/24" : "/64");
   set_string(out, *buf);
   return true;
