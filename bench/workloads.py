@@ -109,6 +109,7 @@ class Ext:
         self.ip = ""
         self.ip_count = 0
         self.db = os.path.join(os.path.abspath(args.data), "store-bench.db")
+        self.ingest_dbs: dict[str, tuple[str, int]] = {}  # #5 workload -> (store, gzip bytes of its tree)
 
     # -- building -----------------------------------------------------------------------------
     def workloads(self) -> list:
@@ -236,6 +237,24 @@ class Ext:
                         note="Runs after (6a) in each round, over the store it wrote. MB/s and events/s are "
                              "those of the CloudTrail file the store holds; compare them with (3)."))
             self.base["w7_store_ip"] = tools[0].name
+        # Issue #5's ingest targets: the delivered gz trees on both cores, judged by the wall clock.
+        for key, tree_key, what, unit in (("w5_ingest_ct", "cloudtrail_tree", "CloudTrail", "events"),
+                                          ("w5_ingest_flows", "flow_tree", "VPC flow", "lines")):
+            tr = man.get(tree_key) or {}
+            tree_dir = os.path.join(a.data, "cloudtrail" if tree_key == "cloudtrail_tree" else "vpcflow")
+            if not tr.get("records") or not self.have_sentinel or not os.path.isdir(tree_dir):
+                continue
+            db = os.path.join(os.path.abspath(a.data), f"store-{key}.db")
+            self.ingest_dbs[key] = (db, tr["gz_bytes"])
+            lbl = "sentinel --threads 2: ingest (fresh store)"
+            cmd = ["sh", "-c", 'rm -f "$0" "$0-wal" "$0-shm" "$0-journal"; exec "$@" --db "$0"', db,
+                   s, "ingest", "--threads", "2", "--no-progress", tree_dir]
+            ws.append(W(key, f"#5 Ingest the {what} gz tree into a fresh store, 2 threads ({tr['files']} files, "
+                             f"{tr['gz_bytes'] / MB:.0f} MB gzip, {tr['records']} records)",
+                        [T(lbl, cmd, "baseline")], tr["raw_bytes"], tr["records"], unit=unit,
+                        note="Issue #5 asks for this on the machine's 2 cores, so it is judged by the wall "
+                             "clock (a loaded machine reads low). MB/s counts uncompressed bytes."))
+            self.base[key] = lbl
         self.ws = ws
         return ws
 
@@ -259,6 +278,9 @@ class Ext:
                 r.status += " (matches)" if n == want else f" (EXPECTED {want})"
         self.sum = out
         return out
+
+    def sum_records(self, key: str) -> int:
+        return next((w.records for w in self.ws if w.key == key), 0)
 
     def _row(self, key: str, prefix: str):
         for r in self.sum.get(key, []):
@@ -300,6 +322,23 @@ class Ext:
               "memchr line split", 0.5, base=BARE_SUM)
         ratio("#7 (4) bare reader (gunzip + On-Demand walk) vs libdeflate alone, for scale", "w7_detect_tree",
               "libdeflate gunzip alone", 0.7, base=BARE_READER)
+        for key, what, need in (("w5_ingest_ct", "CloudTrail events/s", 150e3),
+                                ("w5_ingest_flows", "flow records/s", 1e6)):
+            r = self._row(key, self.base.get(key, "?"))
+            if key not in self.ingest_dbs:
+                continue
+            label = f"#5 Ingest, {what}, gz tree, 2 threads (wall)"
+            if not r or not r.rate:
+                t.append((label, "–", f"≥ {need:,.0f}", "not measured"))
+                continue
+            cpu_rate = self.sum_records(key) / r.cpu if r.cpu else None
+            t.append((label, f"{r.rate:,.0f} ({cpu_rate:,.0f} per CPU-s)" if cpu_rate else f"{r.rate:,.0f}",
+                      f"≥ {need:,.0f}", "met" if r.rate >= need else "missed"))
+            db, gz = self.ingest_dbs[key]
+            size = sum(os.path.getsize(p) for p in (db, db + "-wal") if os.path.exists(p))
+            if size:
+                t.append((f"#5 Store size vs gzip input, {what.split()[0]} tree", f"{size / gz:.2f}x "
+                          f"({size / MB:.1f} MB / {gz / MB:.1f} MB)", "≤ 2x", "met" if size <= 2 * gz else "missed"))
         worst = None
         sums = dict(all_summaries or {})
         sums.update(self.sum)
