@@ -18,11 +18,12 @@ namespace {
 constexpr double kFrequentFraction = 0.10;
 constexpr std::size_t kProfileValuesShown = 5;
 
-/// Counts per value, least recently seen dropped at the cap. Flat: the values' hashes in one
-/// array (a lookup scans it and compares text only on an equal hash), their counts beside it,
-/// recency as a stamp per value. An entity sees a handful of values per feature, at most `cap`,
-/// so the scan is short and touches one or two cache lines, where a node-based map and an LRU
-/// list cost an allocation per value and several cache misses per lookup.
+/// Counts per value, least recently seen dropped at the cap. Flat: one record per value (its
+/// hash, count, recency stamp and where its bytes are) in one array, the values' bytes back to
+/// back in one block; a lookup scans the records and compares text only on an equal hash. An
+/// entity sees a handful of values per feature, at most `cap`, so the scan is short and touches
+/// one or two cache lines, where a node-based map and an LRU list cost an allocation per value
+/// and several cache misses per lookup; a string per value cost an allocation each.
 class LruCounter {
  public:
   struct Slot {
@@ -38,71 +39,70 @@ class LruCounter {
   /// The index of `v` (hash `h`), or kNone.
   std::size_t index(std::string_view v, uint64_t h) const {
     if (table_.empty()) {
-      for (std::size_t i = 0; i < hashes_.size(); ++i) {
-        if (hashes_[i] == h && values_[i] == v) return i;
+      for (std::size_t i = 0; i < recs_.size(); ++i) {
+        if (recs_[i].hash == h && value(i) == v) return i;
       }
       return kNone;
     }
     const std::size_t mask = table_.size() - 1;
     for (std::size_t pos = h & mask; table_[pos] != 0; pos = (pos + 1) & mask) {
       const std::size_t i = table_[pos] - 1u;
-      if (hashes_[i] == h && values_[i] == v) return i;
+      if (recs_[i].hash == h && value(i) == v) return i;
     }
     return kNone;
   }
   const Slot* find(std::string_view v) const {
     const std::size_t i = index(v, hash_bytes(v));
-    return i == kNone ? nullptr : &slots_[i];
+    return i == kNone ? nullptr : &recs_[i].slot;
   }
   /// One more sighting of `v` (at `i`, its index() or kNone); returns its slot.
   Slot& add(std::string_view v, uint64_t h, std::size_t i) {
     if (i != kNone) {
-      Slot& s = slots_[i];
+      Slot& s = recs_[i].slot;
       ++s.count;
       s.stamp = ++clock_;
       return s;
     }
-    while (hashes_.size() >= cap_) {
+    while (recs_.size() >= cap_) {
       drop(oldest());
       ++dropped_;
     }
-    hashes_.push_back(h);
-    values_.emplace_back(v);
-    slots_.push_back(Slot{1, ++clock_, false});
-    index_last();
-    return slots_.back();
+    push(v, h, Slot{1, ++clock_, false});
+    return recs_.back().slot;
   }
   Slot& add(std::string_view v) {
     const uint64_t h = hash_bytes(v);
     return add(v, h, index(v, h));
   }
-  std::size_t size() const { return values_.size(); }
-  const std::string& value(std::size_t i) const { return values_[i]; }
-  const Slot& slot(std::size_t i) const { return slots_[i]; }
+  std::size_t size() const { return recs_.size(); }
+  std::string_view value(std::size_t i) const {
+    return std::string_view(bytes_.data() + recs_[i].off, recs_[i].len);
+  }
+  const Slot& slot(std::size_t i) const { return recs_[i].slot; }
   uint64_t dropped() const { return dropped_; }
 
   void save(SnapshotWriter& w) const {
     w.u64(cap_);
     w.u64(dropped_);
-    w.u64(values_.size());
+    w.u64(recs_.size());
     for (std::size_t i : by_recency()) {  // most recently seen first
-      w.str(values_[i]);
-      w.u64(slots_[i].count);
-      w.boolean(slots_[i].alerted);
+      w.str(value(i));
+      w.u64(recs_[i].slot.count);
+      w.boolean(recs_[i].slot.alerted);
     }
   }
   void restore(SnapshotReader& r) {
     table_.clear();
-    hashes_.clear();
-    values_.clear();
-    slots_.clear();
+    recs_.clear();
+    bytes_.clear();
+    dead_ = 0;
     cap_ = static_cast<std::size_t>(r.u64());
     if (cap_ == 0) cap_ = 1;
     dropped_ = r.u64();
     const uint64_t n = r.count();
     clock_ = n;
     for (uint64_t i = 0; i < n && r.ok(); ++i) {
-      std::string v = r.str();
+      const std::string v = r.str();
       const uint64_t h = hash_bytes(v);
       if (index(v, h) != kNone) {
         r.fail("duplicate value");
@@ -112,71 +112,87 @@ class LruCounter {
       s.count = r.u64();
       s.alerted = r.boolean();
       s.stamp = n - i;
-      hashes_.push_back(h);
-      values_.push_back(std::move(v));
-      slots_.push_back(s);
-      index_last();
+      push(v, h, s);
     }
   }
 
  private:
+  struct Rec {
+    uint64_t hash = 0;
+    uint32_t off = 0;  // in bytes_
+    uint32_t len = 0;
+    Slot slot;
+  };
+
+  void push(std::string_view v, uint64_t h, const Slot& s) {
+    recs_.push_back(Rec{h, static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(v.size()), s});
+    bytes_.append(v);
+    index_last();
+  }
   std::size_t oldest() const {
     std::size_t best = 0;
-    for (std::size_t i = 1; i < slots_.size(); ++i) {
-      if (slots_[i].stamp < slots_[best].stamp) best = i;
+    for (std::size_t i = 1; i < recs_.size(); ++i) {
+      if (recs_[i].slot.stamp < recs_[best].slot.stamp) best = i;
     }
     return best;
   }
   void drop(std::size_t i) {
-    const std::size_t last = values_.size() - 1;
-    if (i != last) {
-      hashes_[i] = hashes_[last];
-      values_[i] = std::move(values_[last]);
-      slots_[i] = slots_[last];
+    dead_ += recs_[i].len;
+    recs_[i] = recs_.back();
+    recs_.pop_back();
+    // The block keeps at most as many dead bytes as live ones.
+    if (2 * dead_ > bytes_.size()) {
+      std::string fresh;
+      fresh.reserve(bytes_.size() - dead_);
+      for (Rec& rec : recs_) {
+        const auto off = static_cast<uint32_t>(fresh.size());
+        fresh.append(bytes_, rec.off, rec.len);
+        rec.off = off;
+      }
+      bytes_ = std::move(fresh);
+      dead_ = 0;
     }
-    hashes_.pop_back();
-    values_.pop_back();
-    slots_.pop_back();
     if (!table_.empty()) rebuild();
   }
   // Above kScanMax values, an open-addressing table of indexes (+1; 0 is empty) at most 3/4
   // full finds a value in a probe or two instead of a scan of all of them.
   void index_last() {
-    if (hashes_.size() <= kScanMax) return;
-    if (4 * hashes_.size() > 3 * table_.size()) {
+    if (recs_.size() <= kScanMax) return;
+    if (4 * recs_.size() > 3 * table_.size()) {
       rebuild();
     } else {
-      place(hashes_.size() - 1);
+      place(recs_.size() - 1);
     }
   }
   void rebuild() {
     table_.clear();
-    if (hashes_.size() <= kScanMax) return;
+    if (recs_.size() <= kScanMax) return;
     std::size_t n = 64;
-    while (n < 2 * hashes_.size()) n *= 2;
+    while (n < 2 * recs_.size()) n *= 2;
     table_.assign(n, 0);
-    for (std::size_t i = 0; i < hashes_.size(); ++i) place(i);
+    for (std::size_t i = 0; i < recs_.size(); ++i) place(i);
   }
   void place(std::size_t i) {
     const std::size_t mask = table_.size() - 1;
-    std::size_t pos = hashes_[i] & mask;
+    std::size_t pos = recs_[i].hash & mask;
     while (table_[pos] != 0) pos = (pos + 1) & mask;
     table_[pos] = static_cast<uint32_t>(i + 1);
   }
   std::vector<std::size_t> by_recency() const {
-    std::vector<std::size_t> order(values_.size());
+    std::vector<std::size_t> order(recs_.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return slots_[a].stamp > slots_[b].stamp; });
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return recs_[a].slot.stamp > recs_[b].slot.stamp;
+    });
     return order;
   }
 
   std::size_t cap_;
   uint64_t dropped_ = 0;
   uint64_t clock_ = 0;
-  std::vector<uint64_t> hashes_;
-  std::vector<Slot> slots_;
-  std::vector<std::string> values_;
+  std::vector<Rec> recs_;
+  std::string bytes_;  // the values, back to back (dead ones until compacted)
+  uint64_t dead_ = 0;  // bytes of dropped values in bytes_
   std::vector<uint32_t> table_;  // empty while there are at most kScanMax values
 };
 
@@ -265,11 +281,11 @@ class FirstSeenOperator final : public OperatorBase {
     for (std::size_t i = 0; i < nf; ++i) {
       w.key(spec_.features[i].text);
       w.begin_object();
-      std::vector<std::pair<const std::string*, uint64_t>> vals;
+      std::vector<std::pair<std::string_view, uint64_t>> vals;
       const LruCounter& fc = st.features[i];
-      for (std::size_t j = 0; j < fc.size(); ++j) vals.emplace_back(&fc.value(j), fc.slot(j).count);
+      for (std::size_t j = 0; j < fc.size(); ++j) vals.emplace_back(fc.value(j), fc.slot(j).count);
       std::sort(vals.begin(), vals.end(), [](const auto& a, const auto& b) {
-        return a.second != b.second ? a.second > b.second : *a.first < *b.first;
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
       });
       for (const char* cls : {"FREQUENT", "INFREQUENT", "RARE"}) {
         std::size_t shown = 0;
@@ -282,7 +298,7 @@ class FirstSeenOperator final : public OperatorBase {
             w.begin_array();
             open = true;
           }
-          w.string(*v);
+          w.string(v);
           ++shown;
         }
         if (open) w.end_array();
@@ -352,7 +368,7 @@ class FirstSeenOperator final : public OperatorBase {
     });
   }
   void restore_keys(SnapshotReader& r) override {
-    keys_.restore(r, [&](SnapshotReader& r, const std::string&, KeyState& st) {
+    keys_.restore(r, [&](SnapshotReader& r, std::string_view, KeyState& st) {
       st.started = r.boolean();
       st.start = r.i64();
       st.total = r.u64();

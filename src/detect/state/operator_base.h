@@ -13,7 +13,6 @@
 #include <functional>
 #include <iterator>
 #include <limits>
-#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "detect/event_view.h"
+#include "detect/state/key_table.h"
 #include "detect/state/snapshot.h"
 #include "detect/state/stateful.h"
 
@@ -52,8 +52,6 @@ inline constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 
 /// a - b without overflow (clamped to the int64 range).
 int64_t sat_sub(int64_t a, int64_t b);
-/// a + b without overflow.
-int64_t sat_add(int64_t a, int64_t b);
 /// floor(a / b) for b > 0.
 int64_t floor_div(int64_t a, int64_t b);
 /// "250ms", "90s", "10m", "1h30m", "2d".
@@ -111,43 +109,6 @@ struct Sample {
   }
   void save(SnapshotWriter& w) const;
   void restore(SnapshotReader& r);
-};
-
-/// A fast 64-bit hash of bytes (8 at a time, multiply-xorshift mixing). Not keyed: like
-/// std::hash it gives no protection against chosen collisions, which cost only time here (every
-/// table compares the text after the hash).
-inline uint64_t hash_bytes(std::string_view s) {
-  constexpr uint64_t kMul = 0x9fb21c651e98df25ull;
-  const char* p = s.data();
-  std::size_t n = s.size();
-  uint64_t h = 0x243f6a8885a308d3ull ^ (n * kMul);
-  while (n >= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    h = (h ^ v) * kMul;
-    h ^= h >> 29;
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    uint64_t v = 0;
-    std::memcpy(&v, p, n);
-    h = (h ^ v) * kMul;
-    h ^= h >> 29;
-  }
-  h *= 0xbf58476d1ce4e5b9ull;
-  return h ^ (h >> 32);
-}
-
-/// Hashing and equality of std::string keys that also accept string_views (no temporary
-/// string to look a key up).
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return hash_bytes(s); }
-};
-struct StringEq {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
 };
 
 void save_strings(SnapshotWriter& w, const std::vector<std::string>& v);
@@ -266,137 +227,6 @@ class OperatorBase : public StatefulOperator {
   std::vector<std::string> snap_bufs_;
   std::vector<std::string_view> strs_;
   Capture capture_;
-};
-
-/// Keys with their state, least recently used last. Bounded by `max_keys` (the least recently
-/// used key is evicted to make room) and by `ttl_ms` (keys idle longer expire). Recency follows
-/// the order keys are used in, which the base makes event-time order. The LRU order is a list
-/// threaded through the map's entries (node-based, so their addresses are stable): using a key
-/// costs one hash lookup and no allocation, expiry looks at the oldest entry without a lookup.
-template <typename State>
-class KeyTable {
- public:
-  using EvictHook = std::function<void(const std::string& key, State& state)>;
-
-  KeyTable(uint64_t max_keys, int64_t ttl_ms, StateStats* stats)
-      : max_keys_(max_keys == 0 ? 1 : max_keys), ttl_ms_(ttl_ms), stats_(stats) {}
-  KeyTable(const KeyTable&) = delete;
-  KeyTable& operator=(const KeyTable&) = delete;
-
-  void set_evict_hook(EvictHook h) { hook_ = std::move(h); }
-
-  /// The state of `key`, created (evicting at the cap) when missing; marks it used at `t`.
-  State& use(std::string_view key, int64_t t, bool* created = nullptr) {
-    auto it = map_.find(key);
-    if (it != map_.end()) {
-      Entry& e = it->second;
-      if (head_ != &e) {
-        unlink(&e);
-        push_front(&e);
-      }
-      if (t > e.last) e.last = t;
-      if (created != nullptr) *created = false;
-      return e.state;
-    }
-    while (map_.size() >= max_keys_ && tail_ != nullptr) {
-      evict(tail_);
-      ++stats_->cap_evictions;
-    }
-    auto ins = map_.try_emplace(std::string(key)).first;
-    Entry& e = ins->second;
-    e.key = &ins->first;
-    e.last = t;
-    push_front(&e);
-    if (created != nullptr) *created = true;
-    return e.state;
-  }
-
-  State* find(std::string_view key) {
-    auto it = map_.find(key);
-    return it == map_.end() ? nullptr : &it->second.state;
-  }
-
-  /// Drops keys whose last use is more than the TTL before `now`.
-  void expire(int64_t now) {
-    if (ttl_ms_ <= 0) return;
-    while (tail_ != nullptr && sat_add(tail_->last, ttl_ms_) < now) evict(tail_);
-  }
-
-  uint64_t size() const { return map_.size(); }
-
-  /// Writes every key, most recently used first, with its last use and `save_state(w, state)`.
-  template <typename F>
-  void save(SnapshotWriter& w, F save_state) const {
-    w.u64(map_.size());
-    for (const Entry* e = head_; e != nullptr; e = e->next) {
-      w.str(*e->key);
-      w.i64(e->last);
-      save_state(w, e->state);
-    }
-  }
-  /// Replaces the table with what save() wrote (the cap and TTL stay the operator's);
-  /// `restore_state(r, key, state)` reads each key's state.
-  template <typename F>
-  void restore(SnapshotReader& r, F restore_state) {
-    map_.clear();
-    head_ = tail_ = nullptr;
-    const uint64_t n = r.count();
-    for (uint64_t i = 0; i < n && r.ok(); ++i) {
-      std::string key = r.str();
-      const int64_t last = r.i64();
-      auto [it, inserted] = map_.try_emplace(std::move(key));
-      if (!inserted) {
-        r.fail("duplicate key");
-        return;
-      }
-      Entry& e = it->second;
-      e.key = &it->first;
-      e.last = last;
-      push_back(&e);
-      restore_state(r, it->first, e.state);
-    }
-  }
-
- private:
-  struct Entry {
-    State state;
-    int64_t last = 0;
-    const std::string* key = nullptr;  // the map's own key
-    Entry* prev = nullptr;             // more recently used
-    Entry* next = nullptr;             // less recently used
-  };
-  void unlink(Entry* e) {
-    (e->prev != nullptr ? e->prev->next : head_) = e->next;
-    (e->next != nullptr ? e->next->prev : tail_) = e->prev;
-    e->prev = e->next = nullptr;
-  }
-  void push_front(Entry* e) {
-    e->prev = nullptr;
-    e->next = head_;
-    (head_ != nullptr ? head_->prev : tail_) = e;
-    head_ = e;
-  }
-  void push_back(Entry* e) {
-    e->next = nullptr;
-    e->prev = tail_;
-    (tail_ != nullptr ? tail_->next : head_) = e;
-    tail_ = e;
-  }
-  void evict(Entry* e) {
-    auto it = map_.find(*e->key);
-    if (hook_) hook_(it->first, e->state);
-    unlink(e);
-    map_.erase(it);
-    ++stats_->evictions;
-  }
-
-  uint64_t max_keys_;
-  int64_t ttl_ms_;
-  StateStats* stats_;
-  EvictHook hook_;
-  std::unordered_map<std::string, Entry, StringHash, StringEq> map_;
-  Entry* head_ = nullptr;  // most recently used
-  Entry* tail_ = nullptr;  // least recently used
 };
 
 /// The TTL an operator uses: spec.ttl_ms when set, else `fallback`.

@@ -3,6 +3,7 @@
 // each step the operator keeps the partial match with the latest start (it has the most time
 // left), so a burst of A's never crowds out the one that can still complete.
 #include <algorithm>
+#include <cstring>
 
 #include "detect/rules/rule.h"
 #include "detect/state/operator_base.h"
@@ -18,6 +19,7 @@ class SequenceOperator final : public OperatorBase {
       : OperatorBase(rule, rule.stateful.window_ms),
         keys_(rule.stateful.max_keys, ttl_or(rule.stateful, 2 * rule.stateful.window_ms), &stats_),
         nsteps_(std::min(rule.stateful.steps.size(), kMaxSteps)) {
+    keys_.set_evict_hook([this](std::string_view, KeyState& st) { free_block(&st); });
     for (std::size_t i = 0; i < nsteps_; ++i) {
       if (i > 0) names_ += " -> ";
       names_ += i < rule.stateful.step_names.size() && !rule.stateful.step_names[i].empty()
@@ -34,25 +36,19 @@ class SequenceOperator final : public OperatorBase {
   }
 
  private:
-  // A partial match of steps 0..k: the ids of its steps (the last one is the newest event),
-  // updated in place so that a match reuses the strings' capacity instead of allocating.
+  // A partial match of steps 0..k: its start and last time, and the ids of its steps (the last
+  // one is the newest event) packed in ids_ at `off` (pack_strings: `nids` end offsets, then the
+  // bytes). Fixed size: a key's partials are one block of nsteps_ of them in parts_.
   struct Partial {
-    bool valid = false;
     int64_t start = 0;
     int64_t last = 0;
-    std::vector<std::string> ids;
-    std::string_view last_id() const {
-      return ids.empty() ? std::string_view() : std::string_view(ids.back());
-    }
-    void reset() {
-      valid = false;
-      start = 0;
-      last = 0;
-      ids.clear();
-    }
+    uint64_t off = 0;
+    uint32_t nids = 0;
+    uint32_t valid = 0;
   };
+  static constexpr uint32_t kNoBlock = 0xffffffffu;
   struct KeyState {
-    std::vector<Partial> done;  // done[i]: a match of steps 0..i
+    uint32_t block = kNoBlock;  // its partials: parts_[block * nsteps_ ...], done[i] a match of 0..i
   };
 
   // Whether `p` is a tree of and / or / not over pure comparisons (no function, named list or
@@ -133,27 +129,95 @@ class SequenceOperator final : public OperatorBase {
     return t1 != t2 ? t1 < t2 : id1 < id2;
   }
 
-  // `dst` becomes `src` extended by the event `it` (`src` null: a new partial at step 0).
-  static void extend(Partial* dst, const Partial* src, const Capture& it) {
-    std::size_t n = 0;
-    if (src != nullptr) {
-      dst->start = src->start;
-      n = src->ids.size();
-      dst->ids.resize(n + 1);
-      for (std::size_t i = 0; i < n; ++i) dst->ids[i].assign(src->ids[i]);
-    } else {
-      dst->start = it.t;
-      dst->ids.resize(1);
+  std::size_t ids_bytes(const Partial& p) const {
+    return p.nids == 0 ? 0 : 4 * std::size_t{p.nids} + load_end(p, p.nids - 1);
+  }
+  uint32_t load_end(const Partial& p, std::size_t i) const {
+    uint32_t v;
+    std::memcpy(&v, ids_.data() + p.off + 4 * i, sizeof v);
+    return v;
+  }
+  std::string_view id_of(const Partial& p, std::size_t i) const {
+    const char* bytes = ids_.data() + p.off + 4 * std::size_t{p.nids};
+    const uint32_t begin = i == 0 ? 0 : load_end(p, i - 1);
+    return std::string_view(bytes + begin, load_end(p, i) - begin);
+  }
+  std::string_view last_id(const Partial& p) const {
+    return p.nids == 0 ? std::string_view() : id_of(p, p.nids - 1);
+  }
+  void release(Partial* p) {
+    ids_live_ -= ids_bytes(*p);
+    *p = Partial{};
+  }
+  Partial* block_of(const KeyState& st) { return parts_.data() + std::size_t{st.block} * nsteps_; }
+  uint32_t new_block() {
+    if (!free_blocks_.empty()) {
+      const uint32_t b = free_blocks_.back();
+      free_blocks_.pop_back();
+      return b;
     }
-    dst->ids[n].assign(it.id);
-    dst->valid = true;
+    const auto b = static_cast<uint32_t>(parts_.size() / nsteps_);
+    parts_.resize(parts_.size() + nsteps_);
+    return b;
+  }
+  void free_block(KeyState* st) {
+    if (st->block == kNoBlock) return;
+    Partial* p = block_of(*st);
+    for (std::size_t i = 0; i < nsteps_; ++i) release(&p[i]);
+    free_blocks_.push_back(st->block);
+    st->block = kNoBlock;
+  }
+  // Writes `ids` (packed) at the end of ids_ into *p; compacts ids_ first when it is mostly
+  // dead. `src` (may be null) is read after the compaction.
+  void append_ids(Partial* p, const Partial* src, std::string_view id) {
+    if (ids_.size() > (std::size_t{1} << 16) && ids_.size() > 2 * ids_live_) compact_ids();
+    const uint32_t n = src == nullptr ? 0 : src->nids;
+    const std::size_t src_bytes = src == nullptr ? 0 : ids_bytes(*src) - 4 * std::size_t{n};
+    const std::size_t total = 4 * (std::size_t{n} + 1) + src_bytes + id.size();
+    const std::size_t off = ids_.size();
+    if (ids_.capacity() < off + total) ids_.reserve(std::max(2 * ids_.capacity(), off + total));
+    ids_.resize(off + total);
+    char* dst = ids_.data() + off;
+    if (src != nullptr) {
+      const char* from = ids_.data() + src->off;
+      std::memcpy(dst, from, 4 * std::size_t{n});
+      std::memcpy(dst + 4 * (std::size_t{n} + 1), from + 4 * std::size_t{n}, src_bytes);
+    }
+    const auto end = static_cast<uint32_t>(src_bytes + id.size());
+    std::memcpy(dst + 4 * std::size_t{n}, &end, sizeof end);
+    if (!id.empty()) std::memcpy(dst + 4 * (std::size_t{n} + 1) + src_bytes, id.data(), id.size());
+    p->off = off;
+    p->nids = n + 1;
+    ids_live_ += total;
+  }
+  void compact_ids() {
+    std::string fresh;
+    fresh.reserve(2 * ids_live_);
+    for (Partial& p : parts_) {
+      if (p.nids == 0) continue;
+      const std::size_t len = ids_bytes(p);
+      const std::size_t off = fresh.size();
+      fresh.append(ids_.data() + p.off, len);
+      p.off = off;
+    }
+    ids_ = std::move(fresh);
+  }
+
+  // `dst` becomes `src` extended by the event `it` (`src` null: a new partial at step 0).
+  void extend(Partial* dst, const Partial* src, const Capture& it) {
+    ids_live_ -= ids_bytes(*dst);
+    dst->nids = 0;
+    dst->start = src != nullptr ? src->start : it.t;
+    append_ids(dst, src, it.id);
+    dst->valid = 1;
     dst->last = it.t;
   }
 
   void process(const Capture& it, StateSink& sink) override {
     if (nsteps_ == 0) return;
     KeyState& st = keys_.use(it.key, it.t);
-    if (st.done.size() != nsteps_) st.done.assign(nsteps_, Partial{});
+    if (st.block == kNoBlock) st.block = new_block();
+    Partial* done = block_of(st);  // parts_ does not grow below: the pointer stays valid
     const int64_t T = spec_.window_ms;
     // From the last step down, so one event never completes two consecutive steps.
     for (std::size_t k = nsteps_; k-- > 0;) {
@@ -161,31 +225,32 @@ class SequenceOperator final : public OperatorBase {
       const Partial* prev = nullptr;
       int64_t start = it.t;
       if (k > 0) {
-        prev = &st.done[k - 1];
-        if (!prev->valid || it.t - prev->start > T ||
-            !before(prev->last, prev->last_id(), it.t, it.id)) {
+        prev = &done[k - 1];
+        if (prev->valid == 0 || it.t - prev->start > T ||
+            !before(prev->last, last_id(*prev), it.t, it.id)) {
           continue;
         }
         start = prev->start;
       }
       if (k + 1 == nsteps_) {
-        Partial full;
-        extend(&full, prev, it);
         StateHit hit;
         hit.group_key = std::string(it.key);
-        hit.count = full.ids.size();
-        hit.first_seen_ms = full.start;
+        const std::size_t n = prev == nullptr ? 0 : prev->nids;
+        hit.evidence.reserve(n + 1);
+        for (std::size_t i = 0; i < n; ++i) hit.evidence.emplace_back(id_of(*prev, i));
+        hit.evidence.emplace_back(it.id);
+        hit.count = hit.evidence.size();
+        hit.first_seen_ms = start;
         hit.last_seen_ms = it.t;
-        hit.evidence = std::move(full.ids);
         hit.evidence_total = hit.evidence.size();
         hit.vars = {{"steps", names_}, {"window", format_duration(T)}};
-        for (Partial& p : st.done) p.reset();
+        for (std::size_t i = 0; i < nsteps_; ++i) release(&done[i]);
         emit(&hit, Sample::of(it), sink);
         continue;
       }
       // Keep the partial with the latest start (the most time left).
-      Partial& slot = st.done[k];
-      if (!slot.valid || start >= slot.start) extend(&slot, prev, it);
+      Partial& slot = done[k];
+      if (slot.valid == 0 || start >= slot.start) extend(&slot, prev, it);
     }
   }
 
@@ -193,31 +258,56 @@ class SequenceOperator final : public OperatorBase {
   uint64_t live_keys() const override { return keys_.size(); }
 
   void save_keys(SnapshotWriter& w) const override {
-    keys_.save(w, [](SnapshotWriter& w, const KeyState& st) {
-      w.u64(st.done.size());
-      for (const Partial& p : st.done) {
-        w.boolean(p.valid);
+    keys_.save(w, [this](SnapshotWriter& w, const KeyState& st) {
+      if (st.block == kNoBlock) {
+        w.u64(0);
+        return;
+      }
+      const Partial* done = parts_.data() + std::size_t{st.block} * nsteps_;
+      w.u64(nsteps_);
+      for (std::size_t k = 0; k < nsteps_; ++k) {
+        const Partial& p = done[k];
+        w.boolean(p.valid != 0);
         w.i64(p.start);
         w.i64(p.last);
-        w.str(p.last_id());
-        save_strings(w, p.ids);
+        w.str(last_id(p));
+        w.u64(p.nids);
+        for (std::size_t i = 0; i < p.nids; ++i) w.str(id_of(p, i));
       }
     });
   }
   void restore_keys(SnapshotReader& r) override {
-    keys_.restore(r, [&](SnapshotReader& r, const std::string&, KeyState& st) {
+    parts_.clear();
+    free_blocks_.clear();
+    ids_.clear();
+    ids_live_ = 0;
+    std::vector<std::string> ids;
+    keys_.restore(r, [&](SnapshotReader& r, std::string_view, KeyState& st) {
       const uint64_t n = r.count();
       if (n != 0 && n != nsteps_) r.fail("sequence state with another number of steps");
-      for (uint64_t i = 0; i < n && r.ok(); ++i) {
-        Partial p;
-        p.valid = r.boolean();
+      if (n == 0 || !r.ok()) return;
+      st.block = new_block();
+      for (uint64_t k = 0; k < n && r.ok(); ++k) {
+        Partial& p = block_of(st)[k];
+        p.valid = r.boolean() ? 1 : 0;
         p.start = r.i64();
         p.last = r.i64();
-        const std::string last_id = r.str();
-        restore_strings(r, &p.ids);
-        if (r.ok() && last_id != p.last_id())
+        const std::string last = r.str();
+        restore_strings(r, &ids);
+        if (!r.ok()) return;
+        if (last != (ids.empty() ? std::string() : ids.back())) {
           r.fail("sequence partial whose last id is not its last step");
-        st.done.push_back(std::move(p));
+          return;
+        }
+        if (ids.empty()) continue;
+        // The ids packed as extend() would leave them.
+        std::vector<std::string_view> views(ids.begin(), ids.end());
+        const std::size_t total = packed_size(views);
+        p.off = ids_.size();
+        p.nids = static_cast<uint32_t>(ids.size());
+        ids_.resize(ids_.size() + total);
+        pack_strings(views, ids_.data() + p.off);
+        ids_live_ += total;
       }
     });
   }
@@ -230,6 +320,12 @@ class SequenceOperator final : public OperatorBase {
   std::vector<FieldRef> step_fields_;
   std::string step_key_;
   std::unordered_map<std::string, uint32_t, StringHash, StringEq> step_masks_;
+  // The keys' partials (a block of nsteps_ per key that has one; evicted keys' blocks are
+  // reused) and their ids, back to back: no allocation per event or per key once grown.
+  std::vector<Partial> parts_;
+  std::vector<uint32_t> free_blocks_;
+  std::string ids_;
+  uint64_t ids_live_ = 0;  // bytes of ids_ that live partials point to
 };
 
 }  // namespace

@@ -32,8 +32,8 @@ class VolumeOperator final : public OperatorBase {
         keys_(rule.stateful.max_keys,
               ttl_or(rule.stateful, interval(rule) * static_cast<int64_t>(history(rule))),
               &stats_) {
-    keys_.set_evict_hook([this](const std::string& key, KeyState& st) {
-      if (st.open) timers_.erase({end_of(st.bucket), key});
+    keys_.set_evict_hook([this](std::string_view key, KeyState& st) {
+      if (st.open) timers_.erase({end_of(st.bucket), std::string(key)});
     });
   }
 
@@ -223,7 +223,7 @@ class VolumeOperator final : public OperatorBase {
   }
   void restore_keys(SnapshotReader& r) override {
     timers_.clear();
-    keys_.restore(r, [&](SnapshotReader& r, const std::string& key, KeyState& st) {
+    keys_.restore(r, [&](SnapshotReader& r, std::string_view key, KeyState& st) {
       st.open = r.boolean();
       st.bucket = r.i64();
       st.sum = r.f64();

@@ -734,7 +734,7 @@ class ThresholdOperator final : public OperatorBase {
     });
   }
   void restore_keys(SnapshotReader& r) override {
-    keys_.restore(r, [](SnapshotReader& r, const std::string&, KeyState& st) {
+    keys_.restore(r, [](SnapshotReader& r, std::string_view, KeyState& st) {
       const uint64_t n = r.count();
       for (uint64_t i = 0; i < n && r.ok(); ++i) {
         const int64_t t = r.i64();
@@ -905,7 +905,7 @@ class DistinctOperator final : public OperatorBase {
     });
   }
   void restore_keys(SnapshotReader& r) override {
-    keys_.restore(r, [](SnapshotReader& r, const std::string&, KeyState& st) {
+    keys_.restore(r, [](SnapshotReader& r, std::string_view, KeyState& st) {
       const uint64_t n = r.count();
       for (uint64_t i = 0; i < n && r.ok(); ++i) {
         std::string v = r.str();
