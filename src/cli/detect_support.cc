@@ -55,9 +55,14 @@ std::unique_ptr<detect::Engine> build_engine(const std::vector<std::string>& rul
   detect::LoadErrors load_errors;
   for (const auto& p : rule_paths) {
     // Detection never runs the rules' embedded tests: skip them (most of a pack's bytes).
-    for (auto& r : detect::load_rules(p, &load_errors, detect::LoadOptions{.tests = false})) {
-      rules.push_back(std::move(r));
+    std::vector<detect::Rule> loaded =
+        detect::load_rules(p, &load_errors, detect::LoadOptions{.tests = false});
+    if (rules.empty()) {
+      rules = std::move(loaded);  // (one folder: no copy of its rules)
+      continue;
     }
+    rules.reserve(rules.size() + loaded.size());
+    for (auto& r : loaded) rules.push_back(std::move(r));
   }
   for (const auto& e : load_errors.messages) {
     std::fprintf(stderr, "sentinel: rule refused: %s\n", terminal_safe(e).c_str());

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
-#include <set>
 #include <tuple>
 
 #include "detect/functions/registry.h"
@@ -174,6 +173,7 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
     : options_(options) {
   const FunctionRegistry& reg =
       options.functions != nullptr ? *options.functions : FunctionRegistry::builtin();
+  rules_.reserve(rules.size());
   for (auto& r : rules) {
     if (!r.enabled) continue;
     std::string error;
@@ -359,29 +359,68 @@ std::size_t PrefilterMemo::slot_of(std::string_view text) {
     for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
   }
   h ^= h >> 29;
-  return static_cast<std::size_t>(h * 0xc4ceb9fe1a85ec53ull >> 58) & (kSlots - 1);
+  return static_cast<std::size_t>(h * 0xc4ceb9fe1a85ec53ull >> (64 - kSlotBits)) & (kSlots - 1);
+}
+
+template <typename Key>
+void Engine::NameIndex::Table::fill(uint32_t n, const Key& key) {
+  std::size_t cap = 16;
+  while (cap < 2 * std::size_t{n}) cap *= 2;
+  slots.assign(cap, Slot{});
+  mask = cap - 1;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t h = state::hash_bytes(key(i));
+    std::size_t k = h & mask;
+    while (slots[k].item != UINT32_MAX) k = (k + 1) & mask;
+    slots[k] = Slot{h, i};
+  }
+}
+
+template <typename Key>
+uint32_t Engine::NameIndex::Table::find(std::string_view text, const Key& key) const {
+  const uint64_t h = state::hash_bytes(text);
+  for (std::size_t k = h & mask;; k = (k + 1) & mask) {
+    const Slot& s = slots[k];
+    if (s.item == UINT32_MAX || (s.hash == h && key(s.item) == text)) return s.item;
+  }
 }
 
 void Engine::NameIndex::build() {
-  std::size_t cap = 16;
-  while (cap < 2 * buckets.size()) cap *= 2;
-  slots.assign(cap, Slot{});
-  mask = cap - 1;
+  spellings.clear();
+  std::unordered_map<std::string, uint32_t> seen;  // spelling -> its index
   for (uint32_t b = 0; b < buckets.size(); ++b) {
-    const uint64_t h = state::hash_bytes(buckets[b].key);
-    std::size_t k = h & mask;
-    while (slots[k].bucket != UINT32_MAX) k = (k + 1) & mask;
-    slots[k] = Slot{h, b};
+    const NameBucket& bucket = buckets[b];
+    auto add = [&](const std::string& text) {
+      if (!seen.emplace(text, static_cast<uint32_t>(spellings.size())).second) return;
+      Spelling sp{text, b, 64};
+      // What on_event's search of the variants finds for this text.
+      for (std::size_t k = 0; k < bucket.variants.size() && k < 64; ++k) {
+        if (bucket.variants[k] == text) {
+          sp.variant = static_cast<uint32_t>(k);
+          break;
+        }
+      }
+      spellings.push_back(std::move(sp));
+    };
+    add(bucket.key);
+    for (const auto& v : bucket.variants) add(v);
   }
+  by_key.fill(static_cast<uint32_t>(buckets.size()),
+              [&](uint32_t i) -> std::string_view { return buckets[i].key; });
+  by_spelling.fill(static_cast<uint32_t>(spellings.size()),
+                   [&](uint32_t i) -> std::string_view { return spellings[i].text; });
+}
+
+const Engine::NameIndex::Spelling* Engine::NameIndex::find_spelling(std::string_view name) const {
+  const uint32_t i =
+      by_spelling.find(name, [&](uint32_t k) -> std::string_view { return spellings[k].text; });
+  return i == UINT32_MAX ? nullptr : &spellings[i];
 }
 
 const Engine::NameBucket* Engine::NameIndex::find(std::string_view lowered) const {
-  const uint64_t h = state::hash_bytes(lowered);
-  for (std::size_t k = h & mask;; k = (k + 1) & mask) {
-    const Slot& s = slots[k];
-    if (s.bucket == UINT32_MAX) return nullptr;
-    if (s.hash == h && buckets[s.bucket].key == lowered) return &buckets[s.bucket];
-  }
+  const uint32_t i =
+      by_key.find(lowered, [&](uint32_t k) -> std::string_view { return buckets[k].key; });
+  return i == UINT32_MAX ? nullptr : &buckets[i];
 }
 
 namespace {
@@ -412,40 +451,54 @@ void collect_memoizable(Predicate* p, std::vector<Predicate*>* out) {
 }  // namespace
 
 void Engine::assign_memo_slots() {
-  // Key -> (rules that make the comparison, the compiled predicates that are it).
-  std::map<std::string, std::pair<std::size_t, std::vector<Predicate*>>> by_key;
-  for (auto& c : compiled_) {
-    std::vector<Predicate*> leaves;
+  // Each comparison's key, in the order first met: the rules that make it (counted once per
+  // rule: a rule's match and reduced form hold the same comparisons) and the compiled
+  // predicates that are it.
+  struct Shared {
+    std::size_t rules = 0;
+    std::size_t last_rule = SIZE_MAX;
+    std::vector<Predicate*> preds;
+  };
+  std::vector<Shared> shared;
+  std::unordered_map<std::string, std::size_t> by_key;
+  std::vector<Predicate*> leaves;
+  for (std::size_t ri = 0; ri < compiled_.size(); ++ri) {
+    Compiled& c = compiled_[ri];
+    leaves.clear();
     collect_memoizable(&c.match, &leaves);
     collect_memoizable(&c.reduced, &leaves);
-    std::set<std::string> seen;  // a rule's match and reduced form hold the same comparisons
     for (Predicate* p : leaves) {
-      std::string key = memo_key(*p);
-      auto& entry = by_key[key];
-      if (seen.insert(key).second) ++entry.first;
-      entry.second.push_back(p);
+      auto [it, fresh] = by_key.emplace(memo_key(*p), shared.size());
+      if (fresh) shared.emplace_back();
+      Shared& e = shared[it->second];
+      if (e.last_rule != ri) {
+        ++e.rules;
+        e.last_rule = ri;
+      }
+      e.preds.push_back(p);
     }
   }
   int32_t slot = 0;
-  for (auto& [key, entry] : by_key) {
-    if (entry.first < 2) continue;
-    for (Predicate* p : entry.second) p->memo = slot;
+  for (const Shared& e : shared) {
+    if (e.rules < 2) continue;
+    for (Predicate* p : e.preds) p->memo = slot;
     ++slot;
   }
   memo_.slots.assign(static_cast<std::size_t>(slot), 0);
 }
 
-void Engine::evaluate(uint32_t i, const EventView& ev) {
-  evaluate_flat(i, compiled_[i].flat_first, compiled_[i].flat_count, ev);
+inline void Engine::evaluate_flat(uint32_t i, uint32_t first, uint32_t n, const EventView& ev,
+                                  const EvalContext& ctx) {
+  ++stats_.evaluations;
+  // The lists a finding names are those this evaluation matched (only list comparisons add
+  // any, so the vectors are nearly always empty already).
+  if (!matched_lists_.empty()) matched_lists_.clear();
+  if (!matched_names_.empty()) matched_names_.clear();
+  if (flat_.eval(first, n, ev, ctx)) on_rule_match(i, ev, ctx);
 }
 
-void Engine::evaluate_flat(uint32_t i, uint32_t first, uint32_t n, const EventView& ev) {
-  ++stats_.evaluations;
-  matched_lists_.clear();
-  matched_names_.clear();
-  const EvalContext ctx{options_.lists, &matched_lists_, &matched_names_,
-                        memo_.slots.empty() ? nullptr : &memo_};
-  if (flat_.eval(first, n, ev, ctx)) on_rule_match(i, ev, ctx);
+void Engine::evaluate(uint32_t i, const EventView& ev, const EvalContext& ctx) {
+  evaluate_flat(i, compiled_[i].flat_first, compiled_[i].flat_count, ev, ctx);
 }
 
 void Engine::on_rule_match(uint32_t i, const EventView& ev, const EvalContext& ctx) {
@@ -484,7 +537,9 @@ void Engine::on_event(const EventView& ev) {
     memo_.generation = 1;
   }
   const auto ti = static_cast<std::size_t>(ev.type());
-  for (uint32_t i : unindexed_[ti]) evaluate(i, ev);
+  const EvalContext ctx{options_.lists, &matched_lists_, &matched_names_,
+                        memo_.slots.empty() ? nullptr : &memo_};
+  for (uint32_t i : unindexed_[ti]) evaluate(i, ev, ctx);
   for (const NumberIndex& ni : number_indexes_[ti]) {
     candidate_rules_.clear();
     ev.any(ni.field, [&](const Value& v) {
@@ -508,7 +563,7 @@ void Engine::on_event(const EventView& ev) {
     std::sort(candidate_rules_.begin(), candidate_rules_.end());
     candidate_rules_.erase(std::unique(candidate_rules_.begin(), candidate_rules_.end()),
                            candidate_rules_.end());
-    for (uint32_t i : candidate_rules_) evaluate(i, ev);
+    for (uint32_t i : candidate_rules_) evaluate(i, ev, ctx);
   }
   for (std::size_t pi = 0; pi < prefilters_[ti].size(); ++pi) {
     const FieldPrefilter& pf = prefilters_[ti][pi];
@@ -574,41 +629,48 @@ void Engine::on_event(const EventView& ev) {
     std::sort(candidate_rules_.begin(), candidate_rules_.end());
     candidate_rules_.erase(std::unique(candidate_rules_.begin(), candidate_rules_.end()),
                            candidate_rules_.end());
-    for (uint32_t i : candidate_rules_) evaluate(i, ev);
+    for (uint32_t i : candidate_rules_) evaluate(i, ev, ctx);
   }
-  if (!by_name_[ti].buckets.empty()) {
+  const NameIndex& index = by_name_[ti];
+  if (!index.buckets.empty()) {
     const std::string_view name = ev.event_name();
-    // The lowercased name: on the stack unless it is long.
-    char small[128];
-    char* out = small;
-    if (name.size() > sizeof small) {
-      name_buf_.resize(name.size());
-      out = name_buf_.data();
+    const NameBucket* found;
+    // The exact spelling among the bucket's case-sensitive names, once for all its rules.
+    std::size_t variant = 64;
+    if (const NameIndex::Spelling* sp = index.find_spelling(name); sp != nullptr) {
+      found = &index.buckets[sp->bucket];
+      variant = sp->variant;
+    } else {
+      // The lowercased name: on the stack unless it is long.
+      char small[128];
+      char* out = small;
+      if (name.size() > sizeof small) {
+        name_buf_.resize(name.size());
+        out = name_buf_.data();
+      }
+      for (std::size_t k = 0; k < name.size(); ++k) {
+        const char c = name[k];
+        out[k] = static_cast<char>(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
+      }
+      found = index.find(std::string_view(out, name.size()));
+      if (found != nullptr) {
+        for (std::size_t k = 0; k < found->variants.size() && k < 64; ++k) {
+          if (found->variants[k] == name) {
+            variant = k;
+            break;
+          }
+        }
+      }
     }
-    for (std::size_t k = 0; k < name.size(); ++k) {
-      const char c = name[k];
-      out[k] = static_cast<char>(c + ((c >= 'A' && c <= 'Z') ? 32 : 0));
-    }
-    const NameBucket* found = by_name_[ti].find(std::string_view(out, name.size()));
     if (found != nullptr) {
       // The rule's eventName equality reads the same extracted name, unless the name is empty
       // (null, "" or absent: only the record tells) or the record is an Insights event (its
       // name comes from insightDetails, the rule's path reads the top level).
       const bool decided = !name.empty() && ev.cloudtrail() != nullptr && !ev.cloudtrail()->insight;
       const NameBucket& bucket = *found;
-      // The exact spelling among the bucket's case-sensitive names, once for all its rules.
-      std::size_t variant = 64;
-      if (decided) {
-        for (std::size_t k = 0; k < bucket.variants.size() && k < 64; ++k) {
-          if (bucket.variants[k] == name) {
-            variant = k;
-            break;
-          }
-        }
-      }
       for (const NameBucket::Entry& e : bucket.entries) {
         if (!decided || e.mode == NameBucket::kEvaluate) {
-          evaluate(e.rule, ev);
+          evaluate(e.rule, ev, ctx);
           continue;
         }
         bool accepted;
@@ -626,7 +688,7 @@ void Engine::on_event(const EventView& ev) {
           }
         }
         if (accepted) {
-          evaluate_flat(e.rule, e.first, e.count, ev);
+          evaluate_flat(e.rule, e.first, e.count, ev, ctx);
         } else {
           ++stats_.evaluations;  // evaluated here, and false
         }

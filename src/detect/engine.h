@@ -47,7 +47,8 @@ struct FieldPrefilter {
 /// mapped by the text's length and three of its 8-byte words; a slot answers only for its whole
 /// text (compared byte for byte), so a collision costs a scan, never an answer.
 struct PrefilterMemo {
-  static constexpr std::size_t kSlots = 64;
+  static constexpr unsigned kSlotBits = 9;  ///< 512 slots: the bench's 179 agents, few conflicts
+  static constexpr std::size_t kSlots = std::size_t{1} << kSlotBits;
   static constexpr std::size_t kMaxText = 512;  ///< longer texts are scanned every time
   struct Slot {
     std::string text;
@@ -149,12 +150,15 @@ class Engine : private StateSink {
   /// templates (moved from).
   void raise(const Rule& rule, const EventView* ev, const std::string& group_key,
              const StateHit* hit, std::string* resource = nullptr, std::string* action = nullptr);
-  void evaluate(uint32_t rule_index, const EventView& ev);
+  /// Evaluates rule `rule_index`'s whole compiled match. `ctx` is the event's (on_event builds
+  /// it once: the lists and memo it points to are the engine's).
+  void evaluate(uint32_t rule_index, const EventView& ev, const EvalContext& ctx);
   /// Gives the compiled comparisons that more than one rule makes alike a memo slot.
   void assign_memo_slots();
   /// Evaluates tests [first, first + n) of flat_ as rule `rule_index`'s predicate (its compiled
   /// form, or that form less the eventName conjunct the index already decided).
-  void evaluate_flat(uint32_t rule_index, uint32_t first, uint32_t n, const EventView& ev);
+  void evaluate_flat(uint32_t rule_index, uint32_t first, uint32_t n, const EventView& ev,
+                     const EvalContext& ctx);
   /// What a match of rule `rule_index` does: its stateful operator, or a finding.
   void on_rule_match(uint32_t rule_index, const EventView& ev, const EvalContext& ctx);
 
@@ -211,17 +215,41 @@ class Engine : private StateSink {
   /// Name buckets by lowercased name: open addressing over state::hash_bytes, at most half
   /// full (one probe and one key compare for most events; std::unordered_map cost a node
   /// chase and a std::string key per lookup).
+  ///
+  /// Beside it, the spellings the rules write (each bucket's key and case-sensitive variants),
+  /// exactly as written, each with its bucket and its variant (what on_event's search of
+  /// `variants` gives for that text; 64: none): an event whose name is one of them (most are)
+  /// needs neither the lowercased copy nor that search. Any other name takes the lowercased
+  /// lookup.
   struct NameIndex {
     struct Slot {
       uint64_t hash = 0;
-      uint32_t bucket = UINT32_MAX;  ///< UINT32_MAX: empty
+      uint32_t item = UINT32_MAX;  ///< UINT32_MAX: empty
+    };
+    /// Items [0, n) by their key texts (`key(i)`), open addressing, at most half full.
+    struct Table {
+      std::vector<Slot> slots;
+      uint64_t mask = 0;
+      template <typename Key>
+      void fill(uint32_t n, const Key& key);
+      /// The item whose key is `text`, or UINT32_MAX.
+      template <typename Key>
+      uint32_t find(std::string_view text, const Key& key) const;
+    };
+    struct Spelling {
+      std::string text;
+      uint32_t bucket = 0;
+      uint32_t variant = 64;
     };
     std::vector<NameBucket> buckets;
-    std::vector<Slot> slots;
-    uint64_t mask = 0;
-    /// Fills `slots` from `buckets`.
+    Table by_key;
+    std::vector<Spelling> spellings;
+    Table by_spelling;
+    /// Fills the tables from `buckets` (spellings: the buckets' keys and variants).
     void build();
     const NameBucket* find(std::string_view lowered) const;
+    /// The spelling that is `name` byte for byte, or null.
+    const Spelling* find_spelling(std::string_view name) const;
   };
   std::array<NameIndex, kTypes> by_name_;
   std::array<std::vector<uint32_t>, kTypes> unindexed_;  ///< evaluated for every event

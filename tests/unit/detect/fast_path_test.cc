@@ -217,11 +217,14 @@ std::map<std::string, std::string> hits_by_rule(const std::vector<RuleText>& rul
 }
 
 // Several rules under one lowercased name, spelled differently: the bucket matches the event's
-// exact spelling once and each rule takes its own answer from it.
+// exact spelling once and each rule takes its own answer from it. Names the rules spell are
+// found as written (NameIndex::find_spelling); e5 is spelled as the bucket's lowercased key,
+// which no rule writes, and e6 as nothing any rule writes (the lowercased lookup).
 TEST(EngineIndexedName, RulesSharingABucketEachKeepTheirOwnSpellings) {
   const auto input =
       records({named("e1", "ConsoleLogin", "IAMUser"), named("e2", "CONSOLELOGIN", "IAMUser"),
-               named("e3", "consoleLOGIN", "IAMUser"), named("e4", "GetObject", "IAMUser")});
+               named("e3", "consoleLOGIN", "IAMUser"), named("e4", "GetObject", "IAMUser"),
+               named("e5", "consolelogin", "IAMUser"), named("e6", "CoNsOlElOgIn", "IAMUser")});
   const std::vector<RuleText> rules = {
       {"exact", "{eventName: ConsoleLogin}"},
       {"upper", "{eventName: CONSOLELOGIN, userIdentity.type: IAMUser}"},
@@ -234,11 +237,11 @@ TEST(EngineIndexedName, RulesSharingABucketEachKeepTheirOwnSpellings) {
   auto hits = hits_by_rule(rules, input, &st);
   EXPECT_EQ(hits["exact"], "e1 ");
   EXPECT_EQ(hits["upper"], "e2 ");
-  EXPECT_EQ(hits["ci"], "e1 e2 e3 ");
+  EXPECT_EQ(hits["ci"], "e1 e2 e3 e5 e6 ");
   EXPECT_EQ(hits["two"], "e1 e2 e4 ");
-  EXPECT_EQ(hits["ci_list"], "e1 e2 e3 e4 ");
+  EXPECT_EQ(hits["ci_list"], "e1 e2 e3 e4 e5 e6 ");
   EXPECT_EQ(hits["nested"], "e3 ");
-  EXPECT_EQ(st.events, 4u);
+  EXPECT_EQ(st.events, 6u);
 }
 
 // Comparisons several rules make alike are computed once per event and shared (Predicate::
@@ -302,13 +305,13 @@ TEST(EnginePrefilter, CaseInsensitiveAgentAtEveryOffset) {
 }
 
 // The prefilter keeps its answer for texts seen lately (PrefilterMemo): agents that repeat, back
-// to back and far apart, 150 of them (more than the memo's slots), most of one length and alike
+// to back and far apart, 600 of them (more than the memo's slots), most of one length and alike
 // in every byte its slot is chosen by (so they all compete for one slot and a slot must be
 // checked against the whole text), through a literal set and an RE2::Set (a glob in the group).
 // Every event's rules are those of an engine that sees that event alone.
 TEST(EnginePrefilter, RepeatedAgentsAnswerAsAFreshScan) {
   std::vector<std::string> agents;
-  for (int i = 0; i < 150; ++i) {
+  for (int i = 0; i < 600; ++i) {
     std::string a(40, 'x');
     a[10] = static_cast<char>('a' + i % 26);
     a[11] = static_cast<char>('a' + i / 26);
@@ -323,8 +326,8 @@ TEST(EnginePrefilter, RepeatedAgentsAnswerAsAFreshScan) {
   };
   std::vector<std::string> recs;
   std::map<std::string, std::vector<std::string>> want_ids;
-  for (int k = 0; k < 300; ++k) {
-    const int idx = k % 2 == 0 ? (k / 2) % 150 : (k * 7) % 150;
+  for (int k = 0; k < 1200; ++k) {
+    const int idx = k % 2 == 0 ? (k / 2) % 600 : (k * 7) % 600;
     const std::string id = "e" + std::to_string(1000 + k);
     const std::string rec = ct("\"eventID\":\"" + id + "\",\"eventName\":\"X\",\"userAgent\":\"" +
                                agents[static_cast<std::size_t>(idx)] + "\"");
@@ -343,7 +346,7 @@ TEST(EnginePrefilter, RepeatedAgentsAnswerAsAFreshScan) {
   }
   EXPECT_EQ(hits, want);
   EXPECT_EQ(want.size(), 3u);               // every rule matches some events
-  EXPECT_EQ(st.prefilter_scans, 2 * 300u);  // two prefilter groups, one value each
+  EXPECT_EQ(st.prefilter_scans, 2 * 1200u);  // two prefilter groups, one value each
 }
 
 }  // namespace
