@@ -125,7 +125,8 @@ class LruCounter {
   };
 
   void push(std::string_view v, uint64_t h, const Slot& s) {
-    recs_.push_back(Rec{h, static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(v.size()), s});
+    recs_.push_back(
+        Rec{h, static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(v.size()), s});
     bytes_.append(v);
     index_last();
   }
@@ -191,8 +192,8 @@ class LruCounter {
   uint64_t dropped_ = 0;
   uint64_t clock_ = 0;
   std::vector<Rec> recs_;
-  std::string bytes_;  // the values, back to back (dead ones until compacted)
-  uint64_t dead_ = 0;  // bytes of dropped values in bytes_
+  std::string bytes_;            // the values, back to back (dead ones until compacted)
+  uint64_t dead_ = 0;            // bytes of dropped values in bytes_
   std::vector<uint32_t> table_;  // empty while there are at most kScanMax values
 };
 

@@ -66,7 +66,6 @@ struct StringEq {
   bool operator()(std::string_view a, std::string_view b) const { return a == b; }
 };
 
-
 /// Keys with their state, least recently used last. Bounded by `max_keys` (the least recently
 /// used key is evicted to make room) and by `ttl_ms` (keys idle longer expire). Recency follows
 /// the order keys are used in, which the base makes event-time order. A State must be default
@@ -113,9 +112,7 @@ class KeyTable {
     const uint32_t i = lookup(key, hash_bytes(key));
     return i == kNil ? nullptr : &at(i).state;
   }
-  const State* find(std::string_view key) const {
-    return const_cast<KeyTable*>(this)->find(key);
-  }
+  const State* find(std::string_view key) const { return const_cast<KeyTable*>(this)->find(key); }
 
   /// Drops keys whose last use is more than the TTL before `now`.
   void expire(int64_t now) {

@@ -48,7 +48,8 @@ class SequenceOperator final : public OperatorBase {
   };
   static constexpr uint32_t kNoBlock = 0xffffffffu;
   struct KeyState {
-    uint32_t block = kNoBlock;  // its partials: parts_[block * nsteps_ ...], done[i] a match of 0..i
+    // Its partials: parts_[block * nsteps_ ...], the i-th a match of steps 0..i.
+    uint32_t block = kNoBlock;
   };
 
   // Whether `p` is a tree of and / or / not over pure comparisons (no function, named list or

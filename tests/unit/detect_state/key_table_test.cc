@@ -123,9 +123,13 @@ void key_table_test_run(uint64_t cap, int64_t ttl, int nkeys, int steps, unsigne
   EXPECT_EQ(evicted, model_evicted);
 }
 
-TEST(KeyTable, MatchesAnLruModelUnderTheCap) { key_table_test_run(500, 0, 2000, 30000, 1); }
+TEST(KeyTable, MatchesAnLruModelUnderTheCap) {
+  key_table_test_run(500, 0, 2000, 30000, 1);
+}
 
-TEST(KeyTable, MatchesAnLruModelWithExpiries) { key_table_test_run(100000, 40, 3000, 30000, 2); }
+TEST(KeyTable, MatchesAnLruModelWithExpiries) {
+  key_table_test_run(100000, 40, 3000, 30000, 2);
+}
 
 TEST(KeyTable, GrowsWithoutEvictingBelowTheCap) {
   StateStats stats;
@@ -167,7 +171,8 @@ TEST(KeyTable, SaveRestoreRoundTripsAndRefusesDuplicates) {
     w3.u64(1);
   }
   SnapshotReader r3(dup);
-  b.restore(r3, [](SnapshotReader& r, std::string_view, KeyTableTestState& s) { s.uses = r.u64(); });
+  b.restore(r3,
+            [](SnapshotReader& r, std::string_view, KeyTableTestState& s) { s.uses = r.u64(); });
   EXPECT_FALSE(r3.ok());
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <list>
 #include <memory>
 #include <random>
 #include <string>
@@ -947,6 +948,130 @@ TEST(OrderIndependence, AdvanceFromTheEngineClosesWindows) {
   EXPECT_EQ(h.rec.hits.size(), 1u);
   h.finish();
   EXPECT_EQ(h.rec.hits.size(), 1u);
+}
+
+// The sequence operator's flat state (a block of fixed partials per key, the ids in one arena
+// per operator, compacted when mostly dead, blocks of evicted keys reused) against the plain
+// algorithm over a model LRU table: many users, few keys allowed, long ids so the arena is
+// compacted many times, and the same run with a save and restore into a fresh operator between
+// every file, which must give the same hits and the same final snapshot.
+struct SequenceModelPartial {
+  bool valid = false;
+  int64_t start = 0;
+  int64_t last = 0;
+  std::vector<std::string> ids;
+};
+
+TEST(Sequence, FlatStateMatchesThePlainAlgorithmWithEvictionAndSnapshots) {
+  const std::vector<std::string> names = {"ListBuckets", "CreateUser", "StopLogging"};
+  Rule r = sequence_rule(names, 10 * kMin);
+  r.stateful.max_keys = 40;
+  const std::size_t nsteps = names.size();
+  const int64_t ttl = 2 * r.stateful.window_ms;
+  std::mt19937 rng(7);
+  struct Ev {
+    std::string id;
+    int64_t t;
+    std::string user;
+    std::size_t step;
+  };
+  std::vector<Ev> evs;
+  for (int i = 0; i < 6000; ++i) {
+    const std::size_t step = rng() % 10 < 6 ? 0 : (rng() % 2 == 0 ? 1 : 2);
+    evs.push_back({"evt-" + std::string(30, 'x') + "-" + std::to_string(100000 + i),
+                   kT0 + i * 7 * kSec, "u" + std::to_string(rng() % 120), step});
+  }
+
+  // The plain algorithm: per key a vector of partials with their ids as strings, in an LRU list.
+  struct Key {
+    std::string user;
+    int64_t last;
+    std::vector<SequenceModelPartial> done;
+  };
+  std::list<Key> lru;  // most recently used first
+  std::vector<std::string> expected;
+  uint64_t evictions = 0;
+  for (const Ev& e : evs) {
+    while (!lru.empty() && lru.back().last + ttl < e.t) {
+      lru.pop_back();
+      ++evictions;
+    }
+    auto it = std::find_if(lru.begin(), lru.end(), [&](const Key& k) { return k.user == e.user; });
+    if (it != lru.end()) {
+      lru.splice(lru.begin(), lru, it);
+    } else {
+      while (lru.size() >= r.stateful.max_keys) {
+        lru.pop_back();
+        ++evictions;
+      }
+      lru.push_front({e.user, e.t, std::vector<SequenceModelPartial>(nsteps)});
+    }
+    Key& k = lru.front();
+    k.last = std::max(k.last, e.t);
+    const std::size_t s = e.step;
+    const SequenceModelPartial* prev = s > 0 ? &k.done[s - 1] : nullptr;
+    if (prev != nullptr &&
+        (!prev->valid || e.t - prev->start > r.stateful.window_ms ||
+         !(prev->last < e.t || (prev->last == e.t && prev->ids.back() < e.id)))) {
+      continue;
+    }
+    std::vector<std::string> ids = prev != nullptr ? prev->ids : std::vector<std::string>{};
+    ids.push_back(e.id);
+    const int64_t start = prev != nullptr ? prev->start : e.t;
+    if (s + 1 == nsteps) {
+      std::string line = e.user + "|" + std::to_string(start) + "|" + std::to_string(e.t) + "|";
+      for (const auto& id : ids) line += id + ",";
+      expected.push_back(line);
+      for (auto& p : k.done) p = SequenceModelPartial{};
+      continue;
+    }
+    SequenceModelPartial& slot = k.done[s];
+    if (!slot.valid || start >= slot.start) slot = {true, start, e.t, std::move(ids)};
+  }
+  ASSERT_GT(expected.size(), 20u);
+  ASSERT_GT(evictions, 100u);
+
+  auto brief = [](const StateHit& h) {
+    std::string line = h.group_key + "|" + std::to_string(h.first_seen_ms) + "|" +
+                       std::to_string(h.last_seen_ms) + "|";
+    for (const auto& id : h.evidence) line += id + ",";
+    return line;
+  };
+  auto records = [&](std::size_t from, std::size_t to) {
+    std::vector<std::string> out;
+    for (std::size_t i = from; i < to; ++i) {
+      out.push_back(ct(evs[i].id, evs[i].t, names[evs[i].step], evs[i].user));
+    }
+    return out;
+  };
+  constexpr std::size_t kPerFile = 250;
+
+  Harness straight(r);
+  for (std::size_t i = 0; i < evs.size(); i += kPerFile) {
+    straight.ct_file(records(i, std::min(evs.size(), i + kPerFile)));
+  }
+  straight.finish();
+  std::vector<std::string> got;
+  for (const StateHit& h : straight.rec.hits) got.push_back(brief(h));
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(straight.op->stats().evictions, evictions);
+
+  Harness split(r);
+  for (std::size_t i = 0; i < evs.size(); i += kPerFile) {
+    split.ct_file(records(i, std::min(evs.size(), i + kPerFile)));
+    std::string bytes;
+    split.op->save(&bytes);
+    split.op = make_operator(r);
+    std::string error;
+    ASSERT_TRUE(split.op->restore(bytes, &error)) << error;
+  }
+  split.finish();
+  ASSERT_EQ(split.rec.lines, straight.rec.lines);
+  std::string a;
+  std::string b;
+  straight.op->save(&a);
+  split.op->save(&b);
+  EXPECT_EQ(a, b);
 }
 
 TEST(MakeOperator, NoneGivesNull) {
