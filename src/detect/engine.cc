@@ -216,7 +216,12 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
           list.push_back(NumberIndex{nc->field, {}});
           ni = list.end() - 1;
         }
-        for (double d : nc->numbers) ni->rules[d].push_back(i);
+        for (double d : nc->numbers) {
+          // (Each list ascending and without repeats: on_event evaluates a single value's
+          // list as it is.)
+          auto& list = ni->rules[d];
+          if (list.empty() || list.back() != i) list.push_back(i);
+        }
         continue;
       }
       const Predicate* c = prefilter_conjunct(r.match);
@@ -541,22 +546,36 @@ void Engine::on_event(const EventView& ev) {
                         memo_.slots.empty() ? nullptr : &memo_};
   for (uint32_t i : unindexed_[ti]) evaluate(i, ev, ctx);
   for (const NumberIndex& ni : number_indexes_[ti]) {
-    candidate_rules_.clear();
-    ev.any(ni.field, [&](const Value& v) {
+    // The rules whose number a value is ("22" equals 22 as text: anything that reads as the
+    // number finds them, and the rule's own comparison decides), or null.
+    auto rules_of = [&ni](const Value& v) -> const std::vector<uint32_t>* {
       double x;
       if (v.kind == Value::Kind::kNumber) {
         x = v.number;
       } else if (v.kind == Value::Kind::kString && !v.str.empty()) {
-        // "22" equals 22 as text; anything that reads as the number is a candidate, and the
-        // rule's own comparison decides.
         auto r = std::from_chars(v.str.data(), v.str.data() + v.str.size(), x);
-        if (r.ec != std::errc() || r.ptr != v.str.data() + v.str.size()) return false;
+        if (r.ec != std::errc() || r.ptr != v.str.data() + v.str.size()) return nullptr;
       } else {
-        return false;
+        return nullptr;
       }
       auto it = ni.rules.find(x);
-      if (it != ni.rules.end()) {
-        candidate_rules_.insert(candidate_rules_.end(), it->second.begin(), it->second.end());
+      return it == ni.rules.end() ? nullptr : &it->second;
+    };
+    // A field with one value (flow fields, the envelope, extracted CloudTrail fields): its
+    // list as it is, without the visitor and the merge below.
+    Value one;
+    const int direct = ev.direct(ni.field, &one);
+    if (direct >= 0) {
+      const std::vector<uint32_t>* list = direct == 1 ? rules_of(one) : nullptr;
+      if (list != nullptr) {
+        for (uint32_t i : *list) evaluate(i, ev, ctx);
+      }
+      continue;
+    }
+    candidate_rules_.clear();
+    ev.any(ni.field, [&](const Value& v) {
+      if (const std::vector<uint32_t>* list = rules_of(v); list != nullptr) {
+        candidate_rules_.insert(candidate_rules_.end(), list->begin(), list->end());
       }
       return false;  // visit every value
     });

@@ -385,6 +385,17 @@ TEST(EngineNumberIndex, FindsWhatEvaluationFinds) {
   EXPECT_EQ(flows(head + "{dstport: 23}\n"), std::make_pair(std::size_t{0}, uint64_t{0}));
   EXPECT_EQ(flows(head + "{dstport: 22, action: ACCEPT}\n"),
             std::make_pair(std::size_t{0}, uint64_t{1}));
+  // A number written twice, and two rules under one number: each rule evaluated once.
+  EXPECT_EQ(flows(head + "{dstport: [22, 22.0, 22]}\n"),
+            std::make_pair(std::size_t{1}, uint64_t{1}));
+  {
+    detect::EngineStats st;
+    auto fs = run({R("id: a\n" + head.substr(6) + "{dstport: [22, 22]}\n"),
+                   R("id: b\n" + head.substr(6) + "{dstport: 22, action: ACCEPT}\n")},
+                  {{ingest::LogType::kVpcFlow, std::string(kFlowLine) + "\n"}}, &st, nullptr);
+    EXPECT_EQ(fs.size(), 1u);
+    EXPECT_EQ(st.evaluations, 2u);
+  }
   auto trail = [](const std::string& body, const std::string& match) {
     auto fs = run({R("id: n\ntype: \"A:B/C\"\nmatch: " + match + "\n")},
                   {{ingest::LogType::kCloudTrail, records({ct(body)})}}, nullptr, nullptr);
