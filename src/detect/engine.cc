@@ -589,7 +589,7 @@ void Engine::on_event(const EventView& ev) {
     PrefilterMemo& memo = prefilter_memo_[ti][pi];
     candidate_rules_.clear();
     const auto* set = static_cast<const RE2::Set*>(pf.set.get());
-    ev.any(pf.field, [&](const Value& v) {
+    auto scan = [&](const Value& v) {
       if (v.kind == Value::Kind::kNull) return false;
       std::string_view text;
       if (v.kind == Value::Kind::kString || !v.str.empty()) {
@@ -643,7 +643,15 @@ void Engine::on_event(const EventView& ev) {
         slot->used = true;
       }
       return false;  // visit every value
-    });
+    };
+    // A field with one value (the extracted user agent): scanned without the visitor.
+    Value one;
+    const int direct = ev.direct(pf.field, &one);
+    if (direct == 1) {
+      scan(one);
+    } else if (direct < 0) {
+      ev.any(pf.field, scan);
+    }
     if (candidate_rules_.empty()) continue;
     std::sort(candidate_rules_.begin(), candidate_rules_.end());
     candidate_rules_.erase(std::unique(candidate_rules_.begin(), candidate_rules_.end()),
