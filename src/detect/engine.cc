@@ -492,8 +492,11 @@ void Engine::assign_memo_slots() {
   memo_.slots.assign(static_cast<std::size_t>(slot), 0);
 }
 
-inline void Engine::evaluate_flat(uint32_t i, uint32_t first, uint32_t n, const EventView& ev,
-                                  const EvalContext& ctx) {
+// (Inlined into on_event's loops: the call and its frame were ~7 M of the ~30 M instructions the
+// 200-rule bench spends evaluating rules.)
+[[gnu::always_inline]] inline void Engine::evaluate_flat(uint32_t i, uint32_t first, uint32_t n,
+                                                         const EventView& ev,
+                                                         const EvalContext& ctx) {
   ++stats_.evaluations;
   // The lists a finding names are those this evaluation matched (only list comparisons add
   // any, so the vectors are nearly always empty already).
