@@ -144,81 +144,131 @@ void kept_lines(std::string_view block, const std::vector<std::string>& needles,
   *kept += lines;
 }
 
-bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const FlowRecord&)>& fn,
-                FlowScanStats* stats, std::string* error) {
-  FlowScanStats local;
-  FlowScanStats& s = stats ? *stats : local;
-  // The bloom filters first (8 KiB each); a block's data (and its format and path) only for the
-  // blocks that may hold the keys, so a pruned block costs no read of its data pages.
-  Stmt q(st.db(),
-         "SELECT b.id, b.bloom FROM flow_blocks b "
-         "WHERE b.last_end >= ?1 AND b.first_start < ?2 ORDER BY b.first_start, b.id",
-         error);
-  if (!q.ok()) return false;
-  Stmt data(st.db(),
+FlowBlockReader::FlowBlockReader(Store& st, const FlowScan& scan, FlowScanStats* stats)
+    : st_(st),
+      scan_(scan),
+      stats_(stats ? *stats : local_),
+      data_(st.db(),
             "SELECT s.value, b.raw_size, b.data, (SELECT path FROM files WHERE id = b.file_id) "
             "FROM flow_blocks b JOIN strings s ON s.id = b.format WHERE b.id = ?1",
-            error);
-  if (!data.ok()) return false;
-  q.bind(1, scan.since_s);
-  q.bind(2, scan.until_s);
-  std::vector<std::string> keys;
+            &data_error_) {
   // The text each kept line must contain: an id as given, an IPv4 address as its dotted quad
   // (the parser reads no other text as an IPv4 address); an IPv6 address narrows nothing.
-  std::vector<std::string> needles;
   for (const auto& k : scan.keys) {
     IpAddr ip;
     const bool is_ip = IpAddr::parse(k, &ip);
-    keys.push_back(is_ip ? std::string(bloom_ip_key(ip.bytes)) : k);
+    for (uint32_t bit : bloom_positions(is_ip ? bloom_ip_key(ip.bytes) : std::string_view(k))) {
+      bits_.push_back(bit);
+    }
     if (scan.all_lines || k.empty() || (is_ip && !ip.v4)) continue;
-    needles.push_back(is_ip ? ip.to_string() : k);
+    needles_.push_back(is_ip ? ip.to_string() : k);
   }
-  std::string kept;
-  ingest::VpcFlowParser parser;
-  ingest::ParseOptions options;
-  std::string plain;
-  std::string path;
-  ForwardSink sink(fn, &s.records);
+  std::sort(bits_.begin(), bits_.end());
+}
+
+FlowBlockReader::~FlowBlockReader() {
+  if (bloom_ != nullptr) sqlite3_blob_close(bloom_);
+}
+
+// Each block's pages are read once, but they would stay in the connection's page cache (256 MB
+// by default): every page a new allocation, a page fault each. Handing the unused pages back
+// now and then lets the next reads reuse their memory.
+void FlowBlockReader::recycle_pages() {
+  if (++pages_read_ % 128 == 0) sqlite3_db_release_memory(st_.db());
+}
+
+bool FlowBlockReader::blocks(std::vector<Block>* out, std::string* error) {
+  out->clear();
+  if (!data_.ok()) {
+    *error = data_error_;
+    return false;
+  }
+  Stmt q(st_.db(),
+         "SELECT b.id, b.first_start, b.last_end FROM flow_blocks b "
+         "WHERE b.last_end >= ?1 AND b.first_start < ?2 ORDER BY b.first_start, b.id",
+         error);
+  if (!q.ok()) return false;
+  q.bind(1, scan_.since_s);
+  q.bind(2, scan_.until_s);
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
-    ++s.blocks;
-    std::string_view bloom = q.col_blob(1);
-    bool maybe = std::all_of(keys.begin(), keys.end(),
-                             [&](const std::string& k) { return bloom_has(bloom, k); });
-    if (!maybe) {
-      ++s.blocks_skipped;
-      continue;
-    }
-    data.bind(1, q.col_int(0));
-    if (data.step() != SQLITE_ROW) {
-      data.reset();
-      ++s.blocks_damaged;
-      continue;
-    }
-    const auto raw_size = static_cast<uint64_t>(data.col_int(1));
-    const bool ok = decode_flow_block(data.col_blob(2), raw_size, &plain);
-    options.flow_format.assign(data.col_text(0));
-    path.assign(data.col_text(3));
-    data.reset();
-    if (!ok) {
-      ++s.blocks_damaged;
-      continue;
-    }
-    std::string* text = &plain;
-    if (!needles.empty()) {
-      kept_lines(plain, needles, &kept, &s.lines_kept);
-      text = &kept;
-    }
-    const std::size_t size = text->size();
-    text->append(ingest::kPadding, '\0');
-    ingest::FileContext ctx;
-    ctx.path = path;
-    ctx.options = &options;
-    parser.parse(std::string_view(text->data(), size), ctx, sink);
+    out->push_back(Block{q.col_int(0), q.col_int(1), q.col_int(2)});
   }
   if (rc != SQLITE_DONE) {
-    *error = std::string("reading flow blocks: ") + sqlite3_errmsg(st.db());
+    *error = std::string("reading flow blocks: ") + sqlite3_errmsg(st_.db());
     return false;
+  }
+  stats_.blocks += out->size();
+  return true;
+}
+
+bool FlowBlockReader::may_hold(int64_t id) {
+  if (bits_.empty()) return true;
+  recycle_pages();
+  const int rc = bloom_ == nullptr
+                     ? sqlite3_blob_open(st_.db(), "main", "flow_blocks", "bloom", id, 0, &bloom_)
+                     : sqlite3_blob_reopen(bloom_, id);
+  if (rc != SQLITE_OK) {
+    // Gone since it was listed (a prune): read() finds nothing and counts it.
+    if (bloom_ != nullptr) sqlite3_blob_close(bloom_);
+    bloom_ = nullptr;
+    return true;
+  }
+  // bloom_has() semantics: a filter of another size rules nothing out.
+  if (static_cast<std::size_t>(sqlite3_blob_bytes(bloom_)) * 8 != kFlowBloomBits) return true;
+  for (const uint32_t bit : bits_) {
+    uint8_t byte = 0;
+    if (sqlite3_blob_read(bloom_, &byte, 1, static_cast<int>(bit >> 3)) != SQLITE_OK) return true;
+    if ((byte & (1U << (bit & 7))) == 0) {
+      ++stats_.blocks_skipped;
+      return false;
+    }
+  }
+  return true;
+}
+
+void FlowBlockReader::read(int64_t id, const std::function<void(const FlowRecord&)>& fn) {
+  if (!data_.ok()) {
+    ++stats_.blocks_damaged;
+    return;
+  }
+  recycle_pages();
+  data_.bind(1, id);
+  if (data_.step() != SQLITE_ROW) {
+    data_.reset();
+    ++stats_.blocks_damaged;
+    return;
+  }
+  const auto raw_size = static_cast<uint64_t>(data_.col_int(1));
+  const bool ok = decode_flow_block(data_.col_blob(2), raw_size, &plain_);
+  options_.flow_format.assign(data_.col_text(0));
+  path_.assign(data_.col_text(3));
+  data_.reset();
+  if (!ok) {
+    ++stats_.blocks_damaged;
+    return;
+  }
+  std::string* text = &plain_;
+  if (!needles_.empty()) {
+    kept_lines(plain_, needles_, &kept_, &stats_.lines_kept);
+    text = &kept_;
+  }
+  const std::size_t size = text->size();
+  text->append(ingest::kPadding, '\0');
+  ingest::FileContext ctx;
+  ctx.path = path_;
+  ctx.options = &options_;
+  ForwardSink sink(fn, &stats_.records);
+  parser_.parse(std::string_view(text->data(), size), ctx, sink);
+}
+
+bool scan_flows(Store& st, const FlowScan& scan, const std::function<void(const FlowRecord&)>& fn,
+                FlowScanStats* stats, std::string* error) {
+  FlowBlockReader reader(st, scan, stats);
+  std::vector<FlowBlockReader::Block> blocks;
+  if (!reader.blocks(&blocks, error)) return false;
+  for (const auto& b : blocks) {
+    if (reader.may_hold(b.id)) reader.read(b.id, fn);
   }
   return true;
 }

@@ -16,6 +16,7 @@
 #include "detect/ir/predicate.h"
 #include "ingest/parsers/vpcflow/vpcflow.h"
 #include "store/search_common.h"
+#include "store/sqlite.h"
 #include "store/store.h"
 
 namespace sentinel::store {
@@ -53,6 +54,50 @@ void kept_lines(std::string_view block, const std::vector<std::string>& needles,
 bool scan_flows(Store& st, const FlowScan& scan,
                 const std::function<void(const ingest::FlowRecord&)>& fn, FlowScanStats* stats,
                 std::string* error);
+
+/// scan_flows in steps, for a caller that chooses which blocks to read and in what order (search
+/// reads the newest first and stops at its limit): the blocks in the time range, the bloom test
+/// of one block, then the records of one block. Not thread-safe; lives no longer than `st`.
+class FlowBlockReader {
+ public:
+  struct Block {
+    int64_t id = 0;
+    int64_t first_start = 0;  ///< Unix seconds, as flow_blocks has them
+    int64_t last_end = 0;     ///< no record's start or end is later
+  };
+  /// `stats` (optional) counts as scan_flows does.
+  FlowBlockReader(Store& st, const FlowScan& scan, FlowScanStats* stats);
+  ~FlowBlockReader();
+  FlowBlockReader(const FlowBlockReader&) = delete;
+  FlowBlockReader& operator=(const FlowBlockReader&) = delete;
+  /// The blocks in the time range, in the order scan_flows reads them (first_start, then id),
+  /// from the time index alone. False with *error when the store cannot be read.
+  bool blocks(std::vector<Block>* out, std::string* error);
+  /// False when block `id`'s bloom filter rules out a key. Reads only the filter's bytes that
+  /// the keys' bits are in, lowest first, and stops at the first bit not set (most blocks: one
+  /// page of the filter's two or three).
+  bool may_hold(int64_t id);
+  /// Inflates block `id` and calls `fn` for its records (those of the kept lines, as scan_flows),
+  /// in line order. A damaged or missing block is counted in the stats, not an error.
+  void read(int64_t id, const std::function<void(const ingest::FlowRecord&)>& fn);
+
+ private:
+  void recycle_pages();
+
+  Store& st_;
+  const FlowScan& scan_;
+  FlowScanStats local_;
+  FlowScanStats& stats_;
+  std::vector<uint32_t> bits_;        // the keys' bloom bits, ascending
+  std::vector<std::string> needles_;  // text every kept line holds
+  std::string data_error_;
+  Stmt data_;                      // a block's format, data and file path
+  sqlite3_blob* bloom_ = nullptr;  // the last bloom filter tested
+  ingest::VpcFlowParser parser_;
+  ingest::ParseOptions options_;
+  std::string plain_, kept_, path_;
+  uint64_t pages_read_ = 0;  // blocks touched since the page cache was last trimmed
+};
 
 enum class FlowMetric { kBytes, kPackets, kFlows };
 enum class FlowGroup { kSrc, kDst, kPair, kPort, kEni, kInstance };

@@ -794,13 +794,12 @@ bool search_dns(Store& st, const SearchFilter& f, SearchResult* r, std::string* 
   return true;
 }
 
-void trim_newest(std::vector<SearchHit>* hits, std::size_t keep) {
-  if (hits->size() <= keep) return;
-  std::nth_element(hits->begin(), hits->begin() + static_cast<std::ptrdiff_t>(keep), hits->end(),
-                   [](const SearchHit& a, const SearchHit& b) { return a.time_ms > b.time_ms; });
-  hits->resize(keep);
-}
-
+// The newest `limit + 1` matching flow records, newest first; among records of the same second,
+// in the order a scan of every block gives them (blocks by first_start then id, lines in order).
+// The blocks are visited newest first (by last_end, which no record's time exceeds), and the scan
+// stops before a block whose last_end is older than the last of the records kept once they are
+// limit + 1: no record of it or of a later one could be kept. A block's bloom filter is tested
+// only when it is reached; a SearchHit is built only for a record that is kept when it is read.
 bool search_flows(Store& st, const SearchFilter& f, SearchResult* r, std::string* error) {
   FlowScan scan;
   if (f.since_ms != kNoLowerTime) scan.since_s = f.since_ms / 1000;
@@ -814,10 +813,29 @@ bool search_flows(Store& st, const SearchFilter& f, SearchResult* r, std::string
   const bool by_instance = res.rfind("i-", 0) == 0;
   if (!res.empty() && !by_eni && !by_instance) return true;
   if (!res.empty()) scan.keys.emplace_back(res);
-  std::vector<SearchHit> hits;
-  std::string h16;
+  FlowBlockReader reader(st, scan, nullptr);
+  std::vector<FlowBlockReader::Block> blocks;
+  if (!reader.blocks(&blocks, error)) return false;
+  // Visit order: newest last_end first; ties in storage order (the index in `blocks`).
+  std::vector<uint32_t> order(blocks.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return blocks[a].last_end > blocks[b].last_end; });
+  // Kept records: (time, storage position) and the hit; the heap's top is the one to drop next.
+  struct Kept {
+    int64_t time_ms;
+    uint64_t seq;  // block index << 32 | record index in the block
+    SearchHit hit;
+  };
+  const auto before = [](const Kept& a, const Kept& b) {
+    return a.time_ms != b.time_ms ? a.time_ms > b.time_ms : a.seq < b.seq;
+  };
+  std::vector<Kept> kept;
   const std::size_t cap = f.limit + 1;
+  std::string h16;
+  uint64_t seq = 0;
   auto fn = [&](const ingest::FlowRecord& rec) {
+    const uint64_t at = seq++;
     if (by_ip && !(rec.srcaddr == ip || rec.dstaddr == ip)) return;
     if (by_eni && rec.get(FlowField::kInterfaceId) != res) return;
     if (by_instance && rec.get(FlowField::kInstanceId) != res) return;
@@ -826,6 +844,10 @@ bool search_flows(Store& st, const SearchFilter& f, SearchResult* r, std::string
     if (!f.account.empty() && rec.get(FlowField::kAccountId) != f.account) return;
     if (!f.region.empty() && rec.get(FlowField::kRegion) != f.region) return;
     if (f.hour_from >= 0 && !hour_in_range(t, f.hour_from, f.hour_to)) return;
+    if (kept.size() >= cap) {
+      const Kept& last = kept.front();
+      if (t < last.time_ms || (t == last.time_ms && at > last.seq)) return;
+    }
     SearchHit h;
     h.type = "flows";
     h.time_ms = t;
@@ -846,12 +868,23 @@ bool search_flows(Store& st, const SearchFilter& f, SearchResult* r, std::string
     }
     h.bytes_out = rec.bytes;
     h.principal.assign(rec.get(FlowField::kInstanceId));
-    hits.push_back(std::move(h));
-    if (hits.size() >= 4 * cap + 1024) trim_newest(&hits, cap);
+    kept.push_back(Kept{t, at, std::move(h)});
+    std::push_heap(kept.begin(), kept.end(), before);
+    if (kept.size() > cap) {
+      std::pop_heap(kept.begin(), kept.end(), before);
+      kept.pop_back();
+    }
   };
-  if (!scan_flows(st, scan, fn, nullptr, error)) return false;
-  trim_newest(&hits, cap);
-  for (auto& h : hits) r->hits.push_back(std::move(h));
+  for (const uint32_t i : order) {
+    // Records without a start or an end count at their end field, 0 when absent.
+    const int64_t newest_ms = std::max<int64_t>(blocks[i].last_end, 0) * 1000;
+    if (kept.size() >= cap && newest_ms < kept.front().time_ms) break;
+    if (!reader.may_hold(blocks[i].id)) continue;
+    seq = uint64_t{i} << 32;
+    reader.read(blocks[i].id, fn);
+  }
+  std::sort_heap(kept.begin(), kept.end(), before);
+  for (auto& k : kept) r->hits.push_back(std::move(k.hit));
   return true;
 }
 

@@ -162,15 +162,7 @@ class ResourceIndexTest : public StoreFixture {
   }
 
   void ingest(Store& st, const std::string& path, const std::string& bytes) {
-    BatchBuilder builder(6);
-    FileBatch batch;
-    parse_into(path, bytes, builder, builder, &batch);
-    Writer w(&st);
-    ASSERT_TRUE(w.ok()) << w.error();
-    WriteCounts c;
-    ASSERT_TRUE(w.begin());
-    ASSERT_TRUE(w.add(batch, &c)) << w.error();
-    ASSERT_TRUE(w.commit());
+    ingest_file(st, path, bytes);
   }
 
   void ingest_cases(Store& st, const char* time = "2024-03-09T02:00:00Z") {

@@ -23,6 +23,7 @@
 #include "store/batch.h"
 #include "store/sqlite.h"
 #include "store/store.h"
+#include "store/writer.h"
 
 namespace sentinel::store {
 
@@ -124,6 +125,19 @@ class StoreFixture : public ::testing::Test {
     builder.finish();
     batch->type = rep.type;
     batch->readable = rep.readable;
+  }
+
+  /// Parses `bytes` as the file `path` and writes it to `st` in one transaction.
+  static void ingest_file(Store& st, const std::string& path, const std::string& bytes) {
+    BatchBuilder builder(6);
+    FileBatch batch;
+    parse_into(path, bytes, builder, builder, &batch);
+    Writer w(&st);
+    ASSERT_TRUE(w.ok()) << w.error();
+    WriteCounts c;
+    ASSERT_TRUE(w.begin());
+    ASSERT_TRUE(w.add(batch, &c)) << w.error();
+    ASSERT_TRUE(w.commit());
   }
 
   /// Turns the schema 3 store at db_ (closed) into the layout of schema 2: the five ct_events
