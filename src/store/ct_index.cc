@@ -220,11 +220,57 @@ void CtPostingsBuilder::add_row(int64_t id, int64_t time, int64_t source_ip, int
   }
 }
 
+void CtPostingsBuilder::sort_by_term(std::vector<Entry>* entries, std::vector<Entry>* scratch,
+                                     std::vector<uint32_t>* counts) {
+  // A merge sort of every entry was ~10% of the writer thread's time. Instead: the entries are
+  // split by kind (the term's top byte), stably, into `scratch`; then each kind goes back into
+  // `entries` by a counting sort of its values when they span at most kCountingSpan or 4 per
+  // entry, else (hashed resource ids) by std::stable_sort. Both are stable, so each term keeps its
+  // rows' order.
+  constexpr int kKinds = 256;
+  constexpr uint64_t kCountingSpan = uint64_t{1} << 16;
+  std::vector<Entry>& e = *entries;
+  const std::size_t n = e.size();
+  if (n < 2) return;
+  std::size_t kind_start[kKinds + 1] = {};
+  for (const Entry& x : e) ++kind_start[(static_cast<uint64_t>(x.term) >> kTermBits) + 1];
+  for (int k = 0; k < kKinds; ++k) kind_start[k + 1] += kind_start[k];
+  scratch->resize(n);
+  {
+    std::size_t at[kKinds];
+    std::copy(kind_start, kind_start + kKinds, at);
+    for (const Entry& x : e) (*scratch)[at[static_cast<uint64_t>(x.term) >> kTermBits]++] = x;
+  }
+  for (int k = 0; k < kKinds; ++k) {
+    const std::size_t from = kind_start[k], to = kind_start[k + 1];
+    if (from == to) continue;
+    const Entry* src = scratch->data() + from;
+    Entry* dst = e.data() + from;
+    const std::size_t m = to - from;
+    int64_t lo = src[0].term, hi = src[0].term;
+    for (std::size_t i = 1; i < m; ++i) {
+      lo = std::min(lo, src[i].term);
+      hi = std::max(hi, src[i].term);
+    }
+    const uint64_t span = static_cast<uint64_t>(hi - lo) + 1;
+    if (span > kCountingSpan && span > 4 * static_cast<uint64_t>(m)) {
+      std::copy(src, src + m, dst);
+      std::stable_sort(dst, dst + m,
+                       [](const Entry& a, const Entry& b) { return a.term < b.term; });
+      continue;
+    }
+    counts->assign(span + 1, 0);
+    uint32_t* c = counts->data();
+    for (std::size_t i = 0; i < m; ++i) ++c[static_cast<uint64_t>(src[i].term - lo) + 1];
+    for (uint64_t v = 0; v < span; ++v) c[v + 1] += c[v];
+    for (std::size_t i = 0; i < m; ++i) dst[c[static_cast<uint64_t>(src[i].term - lo)]++] = src[i];
+  }
+}
+
 bool CtPostingsBuilder::flush(sqlite3* db, int64_t seg, std::string* error) {
   if (rows_ == 0) return true;
   // Rows were added in rowid order: a stable sort by term keeps each term's rows ascending.
-  std::stable_sort(entries_.begin(), entries_.end(),
-                   [](const Entry& a, const Entry& b) { return a.term < b.term; });
+  sort_by_term(&entries_, &scratch_, &counts_);
   Stmt post(db, "INSERT INTO ct_post(seg, term, rows) VALUES (?, ?, ?)", error);
   // Terms go in kPostRowsPerInsert to a statement (one step, cursor and reset each; most terms
   // are a few rows, so the per-statement work was most of a term's cost), the rest one by one.

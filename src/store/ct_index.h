@@ -144,13 +144,22 @@ class CtPostingsBuilder {
   /// Writes the segment `seg`: one ct_post row per term, then its ct_segs row; clears.
   bool flush(sqlite3* db, int64_t seg, std::string* error);
 
- private:
   struct Entry {
     int64_t term;
     int64_t id;
     int64_t time;
   };
+  /// Sorts `entries` by term, stably (what std::stable_sort by term gives), through `scratch`
+  /// and `counts` (reused buffers): a counting sort per term kind whose values span a small
+  /// range (hours, access-key buckets, dictionary ids), std::stable_sort for the others (hashed
+  /// resource ids). Public for its test.
+  static void sort_by_term(std::vector<Entry>* entries, std::vector<Entry>* scratch,
+                           std::vector<uint32_t>* counts);
+
+ private:
   std::vector<Entry> entries_;
+  std::vector<Entry> scratch_;
+  std::vector<uint32_t> counts_;
   uint64_t rows_ = 0;
   int64_t first_id_ = 0, last_id_ = 0;
   int64_t min_time_ = 0, max_time_ = 0;

@@ -411,6 +411,58 @@ TEST_F(CtIndexTest, AVersion2StoreIsMigratedWhenOpenedForWriting) {
   EXPECT_EQ(search_ids(*st, f), std::vector<std::string>{fresh.id + "/111122223333"});
 }
 
+TEST(CtPostingsSort, TheKindWiseSortIsAStableSortByTerm) {
+  // Every kind of term, with values that span a few slots (hours), many (access-key buckets,
+  // dictionary ids) or 56 bits (hashed resource ids): the order std::stable_sort by term gives,
+  // entry for entry (rows were added in rowid order, so each term's rows stay ascending).
+  using Entry = CtPostingsBuilder::Entry;
+  std::mt19937_64 rng(7);
+  std::vector<Entry> scratch;
+  std::vector<uint32_t> counts;
+  for (const std::size_t n : {0u, 1u, 2u, 17u, 1000u, 60000u}) {
+    std::vector<Entry> e;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto id = static_cast<int64_t>(i + 1);
+      switch (rng() % 6) {
+        case 0:
+          e.push_back(
+              {ct_term(CtTermKind::kSourceIp, 1 + static_cast<int64_t>(rng() % 300)), id, 0});
+          break;
+        case 1:  // dictionary ids far apart: a span of more than 4 per entry
+          e.push_back(
+              {ct_term(CtTermKind::kPrincipal, static_cast<int64_t>(rng() % 3) << 40), id, 0});
+          break;
+        case 2:
+          e.push_back({ct_access_key_term("AKIA" + std::to_string(rng() % 5000)), id, 0});
+          break;
+        case 3:
+          e.push_back(
+              {ct_hour_term(1'700'000'000'000 + static_cast<int64_t>(rng() % 40) * 3'600'000), id,
+               0});
+          break;
+        case 4:
+          e.push_back({ct_term(CtTermKind::kNoTime, 0), id, 0});
+          break;
+        default: {  // hashed resource ids: 56-bit values
+          std::vector<int64_t> terms;
+          ct_resource_terms("i-" + std::to_string(rng() % 7) + "0123456789abcdef", &terms);
+          for (const int64_t t : terms) e.push_back({t, id, 0});
+          break;
+        }
+      }
+    }
+    std::vector<Entry> want = e;
+    std::stable_sort(want.begin(), want.end(),
+                     [](const Entry& a, const Entry& b) { return a.term < b.term; });
+    CtPostingsBuilder::sort_by_term(&e, &scratch, &counts);
+    ASSERT_EQ(e.size(), want.size());
+    for (std::size_t i = 0; i < e.size(); ++i) {
+      ASSERT_EQ(e[i].term, want[i].term) << n << " at " << i;
+      ASSERT_EQ(e[i].id, want[i].id) << n << " at " << i;
+    }
+  }
+}
+
 TEST(CtResourceTerms, EveryIdWithSeventeenHexDigitsGivesItsTwoTerms) {
   std::vector<int64_t> a, b;
   ct_resource_terms("i-0123456789abcdef0", &a);
