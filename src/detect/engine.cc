@@ -367,6 +367,29 @@ std::size_t PrefilterMemo::slot_of(std::string_view text) {
   return static_cast<std::size_t>(h * 0xc4ceb9fe1a85ec53ull >> (64 - kSlotBits)) & (kSlots - 1);
 }
 
+namespace {
+
+// The name tables' hash: the length and the first and last 8 bytes (event names are short and
+// mostly differ there), without state::hash_bytes's loop and its variable-length copy. A
+// collision costs a probe, never an answer (the tables compare the whole text).
+inline uint64_t engine_name_hash(std::string_view s) {
+  const std::size_t n = s.size();
+  uint64_t h = (n + 1) * 0x9E3779B97F4A7C15ull;
+  if (n >= 8) {
+    uint64_t a;
+    uint64_t b;
+    std::memcpy(&a, s.data(), 8);
+    std::memcpy(&b, s.data() + n - 8, 8);
+    h = (h ^ a) * 0xff51afd7ed558ccdull;
+    h = (h ^ (h >> 32) ^ b) * 0xc4ceb9fe1a85ec53ull;
+  } else {
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  }
+  return h ^ (h >> 29);
+}
+
+}  // namespace
+
 template <typename Key>
 void Engine::NameIndex::Table::fill(uint32_t n, const Key& key) {
   std::size_t cap = 16;
@@ -374,7 +397,7 @@ void Engine::NameIndex::Table::fill(uint32_t n, const Key& key) {
   slots.assign(cap, Slot{});
   mask = cap - 1;
   for (uint32_t i = 0; i < n; ++i) {
-    const uint64_t h = state::hash_bytes(key(i));
+    const uint64_t h = engine_name_hash(key(i));
     std::size_t k = h & mask;
     while (slots[k].item != UINT32_MAX) k = (k + 1) & mask;
     slots[k] = Slot{h, i};
@@ -383,7 +406,7 @@ void Engine::NameIndex::Table::fill(uint32_t n, const Key& key) {
 
 template <typename Key>
 uint32_t Engine::NameIndex::Table::find(std::string_view text, const Key& key) const {
-  const uint64_t h = state::hash_bytes(text);
+  const uint64_t h = engine_name_hash(text);
   for (std::size_t k = h & mask;; k = (k + 1) & mask) {
     const Slot& s = slots[k];
     if (s.item == UINT32_MAX || (s.hash == h && key(s.item) == text)) return s.item;

@@ -212,9 +212,9 @@ class Engine : private StateSink {
     std::vector<Entry> entries;
     std::vector<std::string> variants;
   };
-  /// Name buckets by lowercased name: open addressing over state::hash_bytes, at most half
-  /// full (one probe and one key compare for most events; std::unordered_map cost a node
-  /// chase and a std::string key per lookup).
+  /// Name buckets by lowercased name: open addressing over a hash of the name's length and
+  /// first and last 8 bytes, at most half full (one probe and one key compare for most events;
+  /// std::unordered_map cost a node chase and a std::string key per lookup).
   ///
   /// Beside it, the spellings the rules write (each bucket's key and case-sensitive variants),
   /// exactly as written, each with its bucket and its variant (what on_event's search of
