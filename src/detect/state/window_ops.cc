@@ -6,7 +6,9 @@
 #include <bit>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "detect/rules/rule.h"
@@ -17,6 +19,43 @@ namespace {
 
 constexpr std::size_t kWindowMaxEvidence = 20;
 constexpr std::size_t kMaxValuesSample = 10;
+
+// Bytes appended back to back, for the threshold operator's bulk form: grows by doubling
+// without clearing what it has not used yet (no zero fill), appends inline, and truncating
+// keeps the capacity, so a buffer compacted in place writes the same pages again.
+class WindowOpsBytes {
+ public:
+  std::size_t size() const { return size_; }
+  char* data() { return buf_.get(); }
+  const char* data() const { return buf_.get(); }
+  std::string_view view(std::size_t off, std::size_t len) const {
+    return std::string_view(buf_.get() + off, len);
+  }
+  // `n` more bytes at the end, uninitialized; returns where they start.
+  char* grow(std::size_t n) {
+    if (cap_ - size_ < n) {
+      const std::size_t cap = std::max({2 * cap_, size_ + n, std::size_t{1} << 12});
+      std::unique_ptr<char[]> fresh(new char[cap]);
+      if (size_ != 0) std::memcpy(fresh.get(), buf_.get(), size_);
+      buf_ = std::move(fresh);
+      cap_ = cap;
+    }
+    char* at = buf_.get() + size_;
+    size_ += n;
+    return at;
+  }
+  void append(std::string_view s) {
+    char* at = grow(s.size());
+    if (!s.empty()) std::memcpy(at, s.data(), s.size());
+  }
+  void truncate(std::size_t n) { size_ = n; }
+  void clear() { size_ = 0; }
+
+ private:
+  std::unique_ptr<char[]> buf_;
+  std::size_t size_ = 0;
+  std::size_t cap_ = 0;
+};
 
 // A threshold operator starts deferred (see "Deferred form" below) and queues from the first
 // capture that could complete a window, the first late-accepted one, a key table that could
@@ -311,7 +350,7 @@ class ThresholdOperator final : public OperatorBase {
         if (!bulk_fits(n, cap)) to_lazy(now);
       } else if (log_.size() >= 2 * log_kept_ + kMaxLogged) {
         bulk_process(now);
-        if (stored_.size() >= 2 * stored_kept_ + 4 * kMaxLogged ||
+        if (stored_.size() >= 2 * stored_kept_ + kMaxLogged ||
             sums_.size() >= 2 * sums_kept_ + kMaxLogged) {
           bulk_gc(now);
         }
@@ -335,15 +374,11 @@ class ThresholdOperator final : public OperatorBase {
     return true;
   }
 
-  // Appends a capture to the log (its strings packed into log_bytes_, which grows without
-  // clearing what it has not used yet: log_used_ is its length).
+  // Appends a capture to the log (its strings packed into log_bytes_, which bulk_process()
+  // compacts in place: in the steady state the same pages are written again).
   void log_append(int64_t t, double severity, const std::vector<std::string_view>& strs) {
-    const std::size_t off = log_used_;
-    const std::size_t total = packed_size(strs);
-    if (log_bytes_.size() < off + total)
-      log_bytes_.resize(std::max({2 * log_bytes_.size(), off + total, std::size_t{1} << 16}));
-    pack_strings(strs, log_bytes_.data() + off);
-    log_used_ = off + total;
+    const std::size_t off = log_bytes_.size();
+    pack_strings(strs, log_bytes_.grow(packed_size(strs)));
     log_.push_back(Logged{t, hash_bytes(strs[1]), static_cast<uint32_t>(off),
                           static_cast<uint32_t>(strs.size()), severity});
   }
@@ -378,9 +413,7 @@ class ThresholdOperator final : public OperatorBase {
   bool bulk_fits(uint64_t n, uint64_t cap) const {
     return stored_.size() + log_.size() + 1 < n && sums_.size() + log_.size() + 1 <= cap;
   }
-  std::string_view sum_key(const KeySum& k) const {
-    return std::string_view(sum_text_).substr(k.off, k.len);
-  }
+  std::string_view sum_key(const KeySum& k) const { return sum_text_.view(k.off, k.len); }
   void sum_reindex(std::size_t slots) {
     sum_index_.assign(slots, 0);
     const std::size_t mask = slots - 1;
@@ -398,7 +431,10 @@ class ThresholdOperator final : public OperatorBase {
     std::size_t pos = hash & mask;
     for (uint32_t slot; (slot = sum_index_[pos]) != 0; pos = (pos + 1) & mask) {
       const KeySum& k = sums_[slot - 1];
-      if (k.hash == hash && sum_key(k) == key) return slot - 1;
+      if (k.hash == hash && k.len == key.size() &&
+          std::memcmp(sum_text_.data() + k.off, key.data(), key.size()) == 0) {
+        return slot - 1;
+      }
     }
     sums_.push_back(KeySum{hash, static_cast<uint32_t>(sum_text_.size()),
                            static_cast<uint32_t>(key.size()), kMinTime, kMinTime});
@@ -419,9 +455,7 @@ class ThresholdOperator final : public OperatorBase {
       log_kept_ = log_.size();
       return;
     }
-    std::sort(order_.begin(), order_.end(), [](const Order& a, const Order& b) {
-      return a.t != b.t ? a.t < b.t : a.hash < b.hash;
-    });
+    sort_by_time();
     const int64_t T = spec_.window_ms;
     for (const Order& o : order_) {
       const Logged& l = log_[o.index];
@@ -438,34 +472,69 @@ class ThresholdOperator final : public OperatorBase {
                                static_cast<uint32_t>(id.size())});
       stored_ids_.append(id);
     }
-    // The captures still ahead, into a fresh buffer.
+    // The captures still ahead, moved to the front of the log in place (their bytes lie in
+    // log order, so each moves towards the start over bytes already read).
     std::size_t used = 0;
     std::size_t kept = 0;
-    if (spare_bytes_.size() < log_used_) spare_bytes_.resize(log_bytes_.size());
     for (std::size_t i = 0; i < log_.size(); ++i) {
       Logged l = log_[i];
       if (l.t < limit) continue;
-      const char* p = log_bytes_.data() + l.off;
+      char* p = log_bytes_.data() + l.off;
       const std::size_t len = 4 * std::size_t{l.nstr} + load_u32(p + 4 * (l.nstr - 1));
-      std::memcpy(spare_bytes_.data() + used, p, len);
+      if (l.off != used) std::memmove(log_bytes_.data() + used, p, len);
       l.off = static_cast<uint32_t>(used);
       used += len;
       log_[kept++] = l;
     }
     log_.resize(kept);
-    log_bytes_.swap(spare_bytes_);
-    log_used_ = used;
+    log_bytes_.truncate(used);
     log_kept_ = kept;
+  }
+
+  // order_ in time order. Only each key's captures need it (what a key's summary and stored
+  // captures become depends on their times alone; the order among keys, or between equal
+  // times, shows in nothing kept), so a stable radix sort of the times less the smallest, 11
+  // bits a pass, does; std::sort for short logs and spans over 44 bits.
+  void sort_by_time() {
+    int64_t lo = kMaxTime;
+    int64_t hi = kMinTime;
+    for (const Order& o : order_) {
+      lo = std::min(lo, o.t);
+      hi = std::max(hi, o.t);
+    }
+    const int bits = std::bit_width(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo));
+    if (order_.size() < 256 || bits > 44) {
+      std::sort(order_.begin(), order_.end(), [](const Order& a, const Order& b) {
+        return a.t != b.t ? a.t < b.t : a.hash < b.hash;
+      });
+      return;
+    }
+    constexpr int kDigit = 11;
+    radix_tmp_.resize(order_.size());
+    for (int shift = 0; shift < bits; shift += kDigit) {
+      auto digit = [&](const Order& o) {
+        return ((static_cast<uint64_t>(o.t) - static_cast<uint64_t>(lo)) >> shift) &
+               ((uint64_t{1} << kDigit) - 1);
+      };
+      radix_count_.assign(std::size_t{1} << kDigit, 0);
+      for (const Order& o : order_) ++radix_count_[digit(o)];
+      uint32_t start = 0;
+      for (uint32_t& c : radix_count_) start += std::exchange(c, start);
+      for (const Order& o : order_) radix_tmp_[radix_count_[digit(o)]++] = o;
+      order_.swap(radix_tmp_);
+    }
   }
 
   // Everything before `now` processed: keys idle past the TTL at `now` expire, and the stored
   // captures outside every window are dropped (and keys left with none).
+  // Compacts in place (the kept keys' texts and the kept ids lie in the order of their
+  // entries, so each moves towards the start): the buffers keep their pages for what follows.
   void bulk_gc(int64_t now) {
     const int64_t T = spec_.window_ms;
-    std::vector<uint32_t> remap(sums_.size(), 0);
-    std::vector<int64_t> from(sums_.size(), kMaxTime);  // a key's window: captures at or after
-    std::vector<KeySum> sums;
-    std::string text;
+    gc_remap_.assign(sums_.size(), 0);
+    gc_from_.assign(sums_.size(), kMaxTime);  // a key's window: captures at or after
+    std::size_t nsums = 0;
+    std::size_t text = 0;
     for (std::size_t i = 0; i < sums_.size(); ++i) {
       KeySum k = sums_[i];
       if (expired_at(k.last, now)) {
@@ -473,27 +542,28 @@ class ThresholdOperator final : public OperatorBase {
         k.last = kMinTime;
       }
       if (k.last == kMinTime) continue;  // no window: none of its captures is kept
-      remap[i] = static_cast<uint32_t>(sums.size());
-      from[i] = std::max(sat_sub(k.last, T), k.start);
-      const std::string_view key = sum_key(k);
-      k.off = static_cast<uint32_t>(text.size());
-      text.append(key);
-      sums.push_back(k);
+      gc_remap_[i] = static_cast<uint32_t>(nsums);
+      gc_from_[i] = std::max(sat_sub(k.last, T), k.start);
+      if (k.off != text) std::memmove(sum_text_.data() + text, sum_text_.data() + k.off, k.len);
+      k.off = static_cast<uint32_t>(text);
+      text += k.len;
+      sums_[nsums++] = k;
     }
-    std::vector<Stored> stored;
-    std::string ids;
-    for (const Stored& e : stored_) {
-      if (e.t < from[e.key]) continue;
-      Stored n = e;
-      n.key = remap[e.key];
-      n.off = static_cast<uint32_t>(ids.size());
-      ids.append(stored_ids_, e.off, e.len);
-      stored.push_back(n);
+    std::size_t nstored = 0;
+    std::size_t ids = 0;
+    for (std::size_t i = 0; i < stored_.size(); ++i) {
+      Stored e = stored_[i];
+      if (e.t < gc_from_[e.key]) continue;
+      e.key = gc_remap_[e.key];
+      if (e.off != ids) std::memmove(stored_ids_.data() + ids, stored_ids_.data() + e.off, e.len);
+      e.off = static_cast<uint32_t>(ids);
+      ids += e.len;
+      stored_[nstored++] = e;
     }
-    sums_ = std::move(sums);
-    sum_text_ = std::move(text);
-    stored_ = std::move(stored);
-    stored_ids_ = std::move(ids);
+    sums_.resize(nsums);
+    sum_text_.truncate(text);
+    stored_.resize(nstored);
+    stored_ids_.truncate(ids);
     sum_reindex(std::max<std::size_t>(64, std::bit_ceil(2 * sums_.size() + 2)));
     stored_kept_ = stored_.size();
     sums_kept_ = sums_.size();
@@ -506,9 +576,7 @@ class ThresholdOperator final : public OperatorBase {
     bulk_gc(now);
     std::vector<uint32_t> idx(stored_.size());
     for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<uint32_t>(i);
-    auto id_of = [&](const Stored& e) {
-      return std::string_view(stored_ids_).substr(e.off, e.len);
-    };
+    auto id_of = [&](const Stored& e) { return stored_ids_.view(e.off, e.len); };
     std::sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
       const Stored& x = stored_[a];
       const Stored& y = stored_[b];
@@ -570,7 +638,7 @@ class ThresholdOperator final : public OperatorBase {
         hold(k, l);
       }
       log_.clear();
-      log_used_ = 0;
+      log_bytes_.clear();
     }
     sweep(now);
   }
@@ -756,26 +824,28 @@ class ThresholdOperator final : public OperatorBase {
   uint64_t max_held_ = 0;           // the most captures a key held at the last flush
   bool finished_deferred_ = false;  // finish_deferred() ran: every held capture is processed
   std::vector<Logged> log_;         // captures not yet handed to their keys, as they arrived
-  std::string log_bytes_;           // their strings: the first log_used_ bytes
-  std::size_t log_used_ = 0;
+  WindowOpsBytes log_bytes_;        // their strings
   // The bulk form (while bulk_): key summaries with a hash index, the processed captures.
   bool bulk_ = true;
   std::vector<KeySum> sums_;
-  std::string sum_text_;
+  WindowOpsBytes sum_text_;
   std::vector<uint32_t> sum_index_;  // open addressing: index in sums_ + 1, 0 empty
   std::vector<Stored> stored_;
-  std::string stored_ids_;
+  WindowOpsBytes stored_ids_;
   uint64_t bulk_expired_ = 0;    // TTL expiries counted by the bulk form
   std::size_t log_kept_ = 0;     // log entries left by the last bulk_process()
   std::size_t stored_kept_ = 0;  // stored captures left by the last bulk_gc()
   std::size_t sums_kept_ = 0;    // keys left by the last bulk_gc()
-  std::string spare_bytes_;      // bulk_process()'s second log buffer
   struct Order {
     uint64_t hash;
     int64_t t;
     uint32_t index;
   };
-  std::vector<Order> order_;  // flush()'s sort
+  std::vector<Order> order_;           // flush()'s sort
+  std::vector<Order> radix_tmp_;       // sort_by_time(): the other buffer
+  std::vector<uint32_t> radix_count_;  // sort_by_time(): a digit's counts, then starts
+  std::vector<uint32_t> gc_remap_;     // bulk_gc(): a key's new index
+  std::vector<int64_t> gc_from_;       // bulk_gc(): the start of a key's window
 };
 
 class DistinctOperator final : public OperatorBase {
