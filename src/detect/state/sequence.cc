@@ -168,16 +168,14 @@ class SequenceOperator final : public OperatorBase {
     free_blocks_.push_back(st->block);
     st->block = kNoBlock;
   }
-  // Writes `ids` (packed) at the end of ids_ into *p; compacts ids_ first when it is mostly
-  // dead. `src` (may be null) is read after the compaction.
-  void append_ids(Partial* p, const Partial* src, std::string_view id) {
-    if (ids_.size() > (std::size_t{1} << 16) && ids_.size() > 2 * ids_live_) compact_ids();
+  // Bytes the ids of `src` (may be null) and `id` take packed.
+  std::size_t extended_bytes(const Partial* src, std::string_view id) const {
+    return src == nullptr ? 4 + id.size() : ids_bytes(*src) + 4 + id.size();
+  }
+  // Writes the ids of `src` (may be null) and `id`, packed (extended_bytes), at ids_[off].
+  void write_ids(std::size_t off, const Partial* src, std::string_view id) {
     const uint32_t n = src == nullptr ? 0 : src->nids;
     const std::size_t src_bytes = src == nullptr ? 0 : ids_bytes(*src) - 4 * std::size_t{n};
-    const std::size_t total = 4 * (std::size_t{n} + 1) + src_bytes + id.size();
-    const std::size_t off = ids_.size();
-    if (ids_.capacity() < off + total) ids_.reserve(std::max(2 * ids_.capacity(), off + total));
-    ids_.resize(off + total);
     char* dst = ids_.data() + off;
     if (src != nullptr) {
       const char* from = ids_.data() + src->off;
@@ -187,8 +185,18 @@ class SequenceOperator final : public OperatorBase {
     const auto end = static_cast<uint32_t>(src_bytes + id.size());
     std::memcpy(dst + 4 * std::size_t{n}, &end, sizeof end);
     if (!id.empty()) std::memcpy(dst + 4 * (std::size_t{n} + 1) + src_bytes, id.data(), id.size());
+  }
+  // Writes the ids of `src` and `id` (packed) at the end of ids_ into *p; compacts ids_ first
+  // when it is mostly dead. `src` (may be null) is read after the compaction.
+  void append_ids(Partial* p, const Partial* src, std::string_view id) {
+    if (ids_.size() > (std::size_t{1} << 16) && ids_.size() > 2 * ids_live_) compact_ids();
+    const std::size_t total = extended_bytes(src, id);
+    const std::size_t off = ids_.size();
+    if (ids_.capacity() < off + total) ids_.reserve(std::max(2 * ids_.capacity(), off + total));
+    ids_.resize(off + total);
+    write_ids(off, src, id);
     p->off = off;
-    p->nids = n + 1;
+    p->nids = (src == nullptr ? 0 : src->nids) + 1;
     ids_live_ += total;
   }
   void compact_ids() {
@@ -205,11 +213,20 @@ class SequenceOperator final : public OperatorBase {
   }
 
   // `dst` becomes `src` extended by the event `it` (`src` null: a new partial at step 0).
+  // When the ids `dst` held take exactly the bytes of its new ones (event ids of one length: a
+  // step-0 partial replaced by a later step-0 event, most of them), they are overwritten where
+  // they are: the arena does not grow (fresh pages, compactions) for a replacement. Another
+  // partial's ids never share those bytes (each partial has its own copy).
   void extend(Partial* dst, const Partial* src, const Capture& it) {
-    ids_live_ -= ids_bytes(*dst);
-    dst->nids = 0;
     dst->start = src != nullptr ? src->start : it.t;
-    append_ids(dst, src, it.id);
+    if (dst->nids != 0 && ids_bytes(*dst) == extended_bytes(src, it.id)) {
+      write_ids(dst->off, src, it.id);
+      dst->nids = (src == nullptr ? 0 : src->nids) + 1;
+    } else {
+      ids_live_ -= ids_bytes(*dst);
+      dst->nids = 0;
+      append_ids(dst, src, it.id);
+    }
     dst->valid = 1;
     dst->last = it.t;
   }

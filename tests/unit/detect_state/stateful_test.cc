@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <list>
 #include <memory>
 #include <random>
@@ -962,7 +963,8 @@ struct SequenceModelPartial {
   std::vector<std::string> ids;
 };
 
-TEST(Sequence, FlatStateMatchesThePlainAlgorithmWithEvictionAndSnapshots) {
+// `id_of(i, rng)`: the id of the i-th event.
+void check_sequence_against_model(const std::function<std::string(int, std::mt19937&)>& id_of) {
   const std::vector<std::string> names = {"ListBuckets", "CreateUser", "StopLogging"};
   Rule r = sequence_rule(names, 10 * kMin);
   r.stateful.max_keys = 40;
@@ -978,8 +980,8 @@ TEST(Sequence, FlatStateMatchesThePlainAlgorithmWithEvictionAndSnapshots) {
   std::vector<Ev> evs;
   for (int i = 0; i < 6000; ++i) {
     const std::size_t step = rng() % 10 < 6 ? 0 : (rng() % 2 == 0 ? 1 : 2);
-    evs.push_back({"evt-" + std::string(30, 'x') + "-" + std::to_string(100000 + i),
-                   kT0 + i * 7 * kSec, "u" + std::to_string(rng() % 120), step});
+    std::string id = id_of(i, rng);
+    evs.push_back({std::move(id), kT0 + i * 7 * kSec, "u" + std::to_string(rng() % 120), step});
   }
 
   // The plain algorithm: per key a vector of partials with their ids as strings, in an LRU list.
@@ -1072,6 +1074,24 @@ TEST(Sequence, FlatStateMatchesThePlainAlgorithmWithEvictionAndSnapshots) {
   straight.op->save(&a);
   split.op->save(&b);
   EXPECT_EQ(a, b);
+}
+
+TEST(Sequence, FlatStateMatchesThePlainAlgorithmWithEvictionAndSnapshots) {
+  check_sequence_against_model([](int i, std::mt19937&) {
+    return "evt-" + std::string(30, 'x') + "-" + std::to_string(100000 + i);
+  });
+}
+
+// A partial's ids are overwritten in place when the new ones take the same bytes, appended
+// otherwise: ids of 1 to 3 lengths (equal and unequal replacements mixed, a step extended into a
+// slot whose old partial is longer or shorter) give the plain algorithm's hits and snapshots.
+TEST(Sequence, IdsReplacedInPlaceOrAppendedMatchThePlainAlgorithm) {
+  check_sequence_against_model([](int i, std::mt19937& rng) {
+    return "e" + std::string(rng() % 3 * 7, 'y') + "-" + std::to_string(100000 + i);
+  });
+  check_sequence_against_model([](int i, std::mt19937& rng) {
+    return "id-" + std::to_string(100000 + i) + std::string(rng() % 2, 'z');
+  });
 }
 
 TEST(MakeOperator, NoneGivesNull) {
