@@ -530,6 +530,10 @@ class Framer {
       if (!find_marks(d_.data() + start, end - start, *needles_, &marks_)) {
         lines_.no_newlines(start, end);
       }
+    } else if (std::memchr(d_.data() + start, '\n', end - start) == nullptr) {
+      // One memchr over the window (most are one-line trail files) instead of a newline count
+      // over each record's bytes; a window with a line break stops it at the first one.
+      lines_.no_newlines(start, end);
     }
     while (true) {
       const uint32_t k = impl->next_structural_index;

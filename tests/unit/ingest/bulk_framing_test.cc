@@ -234,6 +234,24 @@ TEST(BulkFraming, PrettyPrintedArrays) {
   expect_same(data, "pretty");
 }
 
+// Windows of one line (counted by one memchr each, not per record) followed by windows with
+// line breaks and damage: every record and reject keeps the line the per-record path gives.
+TEST(BulkFraming, LinesAfterOneLineWindows) {
+  std::mt19937 rng(11);
+  std::string body;
+  for (int i = 0; i < 1200; ++i) {
+    std::string r = record(rng, i);
+    if (i == 700 || i == 1100) r.replace(r.find("true"), 4, "tru");
+    body += (i == 0 ? "" : i < 500 ? "," : i % 3 == 0 ? ",\n\n  " : ",") + r;
+  }
+  const std::string data = "{\"Records\":[" + body + "]}";
+  ASSERT_GT(data.size(), std::size_t{3} << 18);  // the one-line part spans windows
+  FrameRun b = frame(data, /*bulk=*/true);
+  EXPECT_EQ(b.stats.accepted, 1198u);
+  EXPECT_GT(b.one_pass, 900);  // (after each damage, per record to the next window)
+  expect_same(data, "one-line windows, then lines");
+}
+
 // Through the reader and the CloudTrail parser: a damaged record in the middle of a large file
 // is reported with its record number and the records around it are kept.
 TEST(BulkFraming, CloudTrailKeepsEverythingAroundABadRecord) {
