@@ -569,7 +569,7 @@ void Engine::on_event(const EventView& ev) {
   }
   const auto ti = static_cast<std::size_t>(ev.type());
   const EvalContext ctx{options_.lists, &matched_lists_, &matched_names_,
-                        memo_.slots.empty() ? nullptr : &memo_};
+                        memo_.slots.empty() ? nullptr : &memo_, &regex_memo_};
   for (uint32_t i : unindexed_[ti]) evaluate(i, ev, ctx);
   for (const NumberIndex& ni : number_indexes_[ti]) {
     // The rules whose number a value is ("22" equals 22 as text: anything that reads as the
@@ -795,7 +795,7 @@ void Engine::raise(const Rule& r, const EventView* ev, const std::string& group_
     matched_lists_.clear();
     matched_names_.clear();
   }
-  EvalContext ctx{options_.lists, &matched_lists_, &matched_names_};
+  EvalContext ctx{options_.lists, &matched_lists_, &matched_names_, nullptr, &regex_memo_};
   // A stateful hit carries the severity its sample event decided when it was matched.
   f.severity = hit != nullptr && hit->severity >= 0 ? hit->severity : r.severity.eval(ev, ctx);
   f.title = r.title.render(ev, vars);

@@ -263,6 +263,8 @@ class Engine : private StateSink {
   /// Results of the comparisons several rules make alike, for the current event (Predicate::
   /// memo: slots are given to pure comparisons that appear in more than one rule).
   PredicateMemo memo_;
+  /// Regular expressions' answers for texts seen before (across events).
+  RegexMemo regex_memo_;
   findings::Aggregator aggregator_;
   EngineStats stats_;
   std::array<std::vector<uint32_t>, kTypes> stateful_by_type_;

@@ -2,9 +2,12 @@
 // events read by the ingest pipeline: every operator on strings, numbers, booleans, null and
 // missing fields, case-insensitive forms, arrays, flow fields, CIDR, regex, glob, lists, macros
 // and functions.
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
@@ -231,6 +234,48 @@ TEST(NativeMatch, RegularExpressions) {
   EXPECT_TRUE(m.ct("{eventName: {re: [\"^Revoke\", \"Ingress$\"]}}"));
   EXPECT_TRUE(m.ct("{requestParameters.count: {re: \"^4[0-9]$\"}}"));
   EXPECT_HAS(m.error("{eventName: {re: \"(unclosed\"}}"), "regular expression");
+}
+
+// The regex memo answers as a fresh search: texts that share long prefixes (ARNs of one
+// account), several expressions over the same texts, texts longer than it keeps, and many more
+// distinct (expression, text) pairs than slots, so slots are replaced over and over.
+TEST(RegexMemo, AnswersAsAFreshSearchAlsoWhenFull) {
+  const std::vector<std::shared_ptr<re2::RE2>> res = {
+      std::make_shared<re2::RE2>(
+          "^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+/i-[0-9a-f]{8,17}$"),
+      std::make_shared<re2::RE2>("^(Get|List|Describe)[A-Z]"),
+      std::make_shared<re2::RE2>("(?i)(cloudtrail|trail|audit|logs?([-_.]|$))"),
+      std::make_shared<re2::RE2>("7$"),
+  };
+  std::vector<std::string> texts = {"",
+                                    "GetObject",
+                                    "ListBuckets",
+                                    "Describe",
+                                    "audit-logs",
+                                    std::string(300, 'a') + "trail",
+                                    std::string(300, 'G')};
+  std::mt19937 rng(7);
+  const char* kHex = "0123456789abcdef";
+  for (int i = 0; i < 3 * static_cast<int>(detect::RegexMemo::kSlots); ++i) {
+    std::string t = "arn:aws:sts::111122223333:assumed-role/role-" + std::to_string(i % 50) + "/";
+    t += (i % 3 == 0) ? "i-" : "session-";
+    for (int k = 0; k < 8 + i % 10; ++k) t.push_back(kHex[rng() % 16]);
+    texts.push_back(std::move(t));
+  }
+  detect::RegexMemo memo;
+  std::size_t matches = 0;
+  for (int round = 0; round < 3; ++round) {
+    std::shuffle(texts.begin(), texts.end(), rng);
+    for (const std::string& t : texts) {
+      for (const auto& re : res) {
+        const bool fresh = re2::RE2::PartialMatch(t, *re);
+        ASSERT_EQ(memo.partial_match(*re, t), fresh) << re->pattern() << " on " << t;
+        ASSERT_EQ(memo.partial_match(*re, t), fresh) << "again: " << re->pattern() << " on " << t;
+        matches += fresh ? 1 : 0;
+      }
+    }
+  }
+  EXPECT_GT(matches, 0u);
 }
 
 TEST(NativeMatch, CidrOnIpv4AndIpv6) {
