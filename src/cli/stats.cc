@@ -241,6 +241,11 @@ uint64_t load_be64(const char* p) {
   return __builtin_bswap64(w);
 }
 
+void store_be64(char* p, uint64_t w) {
+  w = __builtin_bswap64(w);
+  std::memcpy(p, &w, 8);
+}
+
 }  // namespace
 
 void GroupBy::merge(GroupBy& o) {
@@ -264,25 +269,64 @@ void GroupBy::merge(GroupBy& o) {
   events_ = events;  // add_v4_group counted the IPv4 events again
 }
 
-std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top) const {
-  std::vector<Row> v;
-  v.reserve(size());
-  auto text_row = [](const Group& g, std::string_view key) {
-    Row r;
-    r.sum = g.sum;
-    r.count = g.count;
-    r.summed = g.summed;
-    std::memset(r.head, 0, sizeof r.head);
+std::string_view GroupBy::key_at(uint32_t ref, char* buf) const {
+  if ((ref & kTextRef) != 0) return key_of(slots_[ref & ~kTextRef]);
+  return {buf, static_cast<std::size_t>(put_v4(buf, v4_slots()[ref].ip) - buf)};
+}
+
+GroupBy::Row GroupBy::row_at(const Order& o, const Folds& folds) const {
+  Row r;
+  const uint32_t ref = o.ref;
+  if ((ref & kTextRef) == 0 && v4_extra_.empty() && folds.empty()) {  // all in `o`
+    r.sum = o.sum;
+    r.count = o.count;
+    r.summed = sums_ ? o.count : 0;
+    store_be64(r.head, o.h0);
+    store_be64(r.head + 8, o.h1);
+    r.len = static_cast<uint32_t>(strnlen(r.head, sizeof r.head));
+    r.text = nullptr;
+    r.plain = true;
+    return r;
+  }
+  std::memset(r.head, 0, sizeof r.head);
+  if ((ref & kTextRef) != 0) {
+    const Slot& s = slots_[ref & ~kTextRef];
+    std::string_view key = key_of(s);
+    r.sum = s.g.sum;
+    r.count = s.g.count;
+    r.summed = s.g.summed;
     std::memcpy(r.head, key.data(), std::min(key.size(), sizeof r.head));
     r.text = key.data();
     r.len = static_cast<uint32_t>(key.size());
     r.plain = false;
     return r;
-  };
+  }
+  const V4Slot& s = v4_slots()[ref];
+  Group g = v4_extra_.empty() ? Group{s.count, s.sum, sums_ ? s.count : 0} : v4_group(s);
+  if (!folds.empty()) {
+    auto it = folds.find(ref);
+    if (it != folds.end()) {
+      g.count += it->second->count;
+      g.sum += it->second->sum;
+      g.summed += it->second->summed;
+    }
+  }
+  r.sum = g.sum;
+  r.count = g.count;
+  r.summed = g.summed;
+  r.len = static_cast<uint32_t>(put_v4(r.head, s.ip) - r.head);
+  r.text = nullptr;
+  r.plain = true;
+  return r;
+}
+
+std::vector<GroupBy::Order> GroupBy::order(bool by_sum, std::size_t top, Folds* folds) const {
+  std::vector<Order> v;
+  v.reserve(size());
   // A text group whose key is the dotted quad of an IPv4 group (a non-flow event whose field held
-  // the address as text) is folded into that group's row.
-  std::unordered_map<std::size_t, const Group*> extra;  // v4 slot -> text group (rare)
-  for (const Slot& s : slots_) {
+  // the address as text) is folded into that group.
+  for (std::size_t k = 0; k < slots_.size(); ++k) {
+    const Slot& s = slots_[k];
     if (s.hash == 0) continue;
     std::string_view key = key_of(s);
     if (v4_size_ > 0 && key.size() <= 15) {
@@ -293,47 +337,41 @@ std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top) const {
         if (std::string_view(canon, static_cast<std::size_t>(e - canon)) == key) {
           std::size_t at = find_v4(ip.v4_value());
           if (at != SIZE_MAX) {
-            extra.emplace(at, &s.g);
+            folds->emplace(at, &s.g);
             continue;
           }
         }
       }
     }
-    v.push_back(text_row(s.g, key));
+    char head[16] = {};
+    std::memcpy(head, key.data(), std::min(key.size(), sizeof head));
+    v.push_back(Order{s.g.sum, s.g.count, load_be64(head), load_be64(head + 8),
+                      kTextRef | static_cast<uint32_t>(k)});
   }
   const V4Slot* t = v4_slots();
   for (std::size_t k = 0; k < v4_cap_; ++k) {
     const V4Slot& s = t[k];
     if (s.count == 0) continue;
-    Group g = v4_extra_.empty() ? Group{s.count, s.sum, sums_ ? s.count : 0} : v4_group(s);
-    if (!extra.empty()) {
-      auto it = extra.find(k);
-      if (it != extra.end()) {
-        g.count += it->second->count;
-        g.sum += it->second->sum;
-        g.summed += it->second->summed;
-      }
+    char head[16] = {};
+    put_v4(head, s.ip);
+    Order o{s.sum, s.count, load_be64(head), load_be64(head + 8), static_cast<uint32_t>(k)};
+    if (!v4_extra_.empty() || !folds->empty()) {
+      Row r = row_at(o, *folds);
+      o.sum = r.sum;
+      o.count = r.count;
     }
-    Row r;
-    r.sum = g.sum;
-    r.count = g.count;
-    r.summed = g.summed;
-    std::memset(r.head, 0, sizeof r.head);
-    r.len = static_cast<uint32_t>(put_v4(r.head, s.ip) - r.head);
-    r.text = nullptr;
-    r.plain = true;
-    v.push_back(r);
+    v.push_back(o);
   }
-  auto less = [by_sum](const Row& a, const Row& b) {
+  // Sum (when by_sum) and count descending, then the key's bytes: the zero-padded heads compare
+  // as the keys do whenever they differ (a key's end sorts before any byte, as padding sorts
+  // before any byte but NUL); equal heads fall through to the whole keys.
+  auto less = [this, by_sum](const Order& a, const Order& b) {
     if (by_sum && a.sum != b.sum) return a.sum > b.sum;
     if (a.count != b.count) return a.count > b.count;
-    // Zero-padded heads compare as the keys do whenever they differ (a key's end sorts before
-    // any byte, as padding sorts before any byte but NUL; equal heads fall through).
-    const uint64_t a0 = load_be64(a.head), b0 = load_be64(b.head);
-    if (a0 != b0) return a0 < b0;
-    const uint64_t a1 = load_be64(a.head + 8), b1 = load_be64(b.head + 8);
-    if (a1 != b1) return a1 < b1;
-    return a.key() < b.key();
+    if (a.h0 != b.h0) return a.h0 < b.h0;
+    if (a.h1 != b.h1) return a.h1 < b.h1;
+    char x[16], y[16];
+    return key_at(a.ref, x) < key_at(b.ref, y);
   };
   if (top != 0 && top < v.size()) {
     std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(), less);
@@ -341,6 +379,15 @@ std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top) const {
   } else {
     std::sort(v.begin(), v.end(), less);
   }
+  return v;
+}
+
+std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top) const {
+  Folds folds;
+  std::vector<Order> o = order(by_sum, top, &folds);
+  std::vector<Row> v;
+  v.reserve(o.size());
+  for (const Order& x : o) v.push_back(row_at(x, folds));
   return v;
 }
 
@@ -418,7 +465,8 @@ char* put_u64(char* p, uint64_t x) {
 void GroupBy::write(std::FILE* out_file, bool json, std::string_view by, std::string_view sum,
                     std::size_t top, uint64_t rejects, double seconds, std::string* into) const {
   bool with_sum = !sum.empty();
-  auto rows = sorted(with_sum, top);
+  Folds folds;
+  const std::vector<Order> rows = order(with_sum, top, &folds);
   Out out(out_file, into);
   std::string s;
   if (json) {
@@ -438,7 +486,7 @@ void GroupBy::write(std::FILE* out_file, bool json, std::string_view by, std::st
     // Rows by hand (the same JSON as the writer's): a million of them is most of the output.
     std::string escaped;
     for (std::size_t k = 0; k < rows.size(); ++k) {
-      const Row& row = rows[k];
+      const Row row = row_at(rows[k], folds);
       std::string_view key = row.key();
       if (!row.plain) {
         escaped.clear();
@@ -522,7 +570,10 @@ void GroupBy::write(std::FILE* out_file, bool json, std::string_view by, std::st
       s.clear();
     }
   };
-  for (const Row& r : rows) line(r.len == 0 ? std::string_view("(none)") : r.key(), r.count, r.sum);
+  for (const Order& o : rows) {
+    const Row r = row_at(o, folds);
+    line(r.len == 0 ? std::string_view("(none)") : r.key(), r.count, r.sum);
+  }
   if (top != 0 && size() > top)
     s += "  (" + with_commas(size() - top) + " more groups; --top 0 shows all)\n";
   if (overflow_.count > 0) line("(other: past the group limit)", overflow_.count, overflow_.sum);

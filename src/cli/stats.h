@@ -113,7 +113,7 @@ class ZeroedPages {
 /// reached, events whose key is not already a group are counted in one overflow group (reported
 /// as "other"), so the result stays exact for every group kept. Per group: 32-64 bytes for IPv4
 /// keys (slots at half load), 96 bytes + the key for text, plus a third more while a table
-/// doubles, and 56 bytes per group for the sorted output rows. Call flush() before reading
+/// doubles, and 40 bytes per group for the output order. Call flush() before reading
 /// results (after each file is enough).
 class GroupBy {
  public:
@@ -245,6 +245,24 @@ class GroupBy {
   }
   void grow();
   void grow_v4();
+  /// A group in output order: its numbers, its key's first 16 bytes (big-endian, zero-padded:
+  /// all of an IPv4 key) and where it lives (a v4 slot, or a text slot when kTextRef is set;
+  /// --max-groups is at most 1e8, so slots number below 2^31): 40 bytes, so the sort moves less
+  /// than whole Rows, reads no table while the heads differ, and IPv4 rows are written from it.
+  struct Order {
+    double sum;
+    uint64_t count;
+    uint64_t h0;
+    uint64_t h1;
+    uint32_t ref;
+  };
+  static constexpr uint32_t kTextRef = uint32_t{1} << 31;
+  /// v4 slot -> the text group folded into it (a dotted quad that came as text; rare).
+  using Folds = std::unordered_map<std::size_t, const Group*>;
+  std::vector<Order> order(bool by_sum, std::size_t top, Folds* folds) const;
+  /// The key of `ref` (a v4 key written into `buf`, 16 bytes).
+  std::string_view key_at(uint32_t ref, char* buf) const;
+  Row row_at(const Order& o, const Folds& folds) const;
   void write(std::FILE* out, bool json, std::string_view by, std::string_view sum, std::size_t top,
              uint64_t rejects, double seconds, std::string* into) const;
 

@@ -309,5 +309,46 @@ TEST(GroupByOrder, RadixOrderEqualsComparisonOrder) {
   }
 }
 
+// IPv4 rows are written from the sort's own items when no group has extras (every event summed,
+// nothing folded), and from the table otherwise: both give the groups' exact numbers and keys
+// (one to three digits an octet, all 15 bytes of the longest quads), in order.
+TEST(GroupByOrder, Ipv4RowsFromTheOrderMatchTheGroups) {
+  for (int variant = 0; variant < 2; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    std::mt19937 rng(5);
+    GroupBy g(1000000, true);
+    std::map<std::string, std::pair<uint64_t, double>> want;
+    for (int i = 0; i < 20000; ++i) {
+      const uint32_t ip = i % 3 == 0 ? 0xFFFFFF00U | (rng() % 7) : rng() % 4000 * 2654435761U;
+      const double x = static_cast<double>(rng() % 5);
+      g.add_v4(ip, true, x);
+      ++want[dotted(ip)].first;
+      want[dotted(ip)].second += x;
+    }
+    if (variant == 1) {  // a dotted quad as text folds into its IPv4 group
+      g.add("255.255.255.1", true, 4);
+      ++want["255.255.255.1"].first;
+      want["255.255.255.1"].second += 4;
+    }
+    g.flush();
+    auto rows = g.sorted(true, 0);
+    ASSERT_EQ(rows.size(), want.size());
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      const auto& r = rows[k];
+      auto it = want.find(std::string(r.key()));
+      ASSERT_TRUE(it != want.end()) << r.key();
+      EXPECT_EQ(r.count, it->second.first) << r.key();
+      EXPECT_EQ(r.summed, it->second.first) << r.key();
+      EXPECT_EQ(r.sum, it->second.second) << r.key();
+      if (k > 0) {
+        const auto& a = rows[k - 1];
+        EXPECT_TRUE(a.sum != r.sum ? a.sum > r.sum
+                                   : a.count != r.count ? a.count > r.count : a.key() < r.key())
+            << k;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sentinel::cli
