@@ -370,7 +370,7 @@ std::size_t PrefilterMemo::slot_of(std::string_view text) {
 namespace {
 
 // The name tables' hash: the length and the first and last 8 bytes (event names are short and
-// mostly differ there), without state::hash_bytes's loop and its variable-length copy. A
+// mostly differ there), without hash_text's loop and its variable-length copy. A
 // collision costs a probe, never an answer (the tables compare the whole text).
 inline uint64_t engine_name_hash(std::string_view s) {
   const std::size_t n = s.size();

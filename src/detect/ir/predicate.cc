@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/hash.h"
+
 namespace sentinel::detect {
 
 namespace {
@@ -226,24 +228,10 @@ bool RegexMemo::partial_match(const re2::RE2& re, std::string_view text) {
   if (text.size() > kMaxText) {
     return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), re);
   }
-  // The whole text, 8 bytes a step (texts that share a long prefix, like ARNs of one account,
-  // differ in their tails), with the expression's address and the length.
+  // The whole text (texts that share a long prefix, like ARNs of one account, differ in their
+  // tails), with the expression's address.
   constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
-  uint64_t h = (reinterpret_cast<uintptr_t>(&re) ^ text.size()) * kMul;
-  const char* b = text.data();
-  std::size_t n = text.size();
-  for (; n >= 8; n -= 8, b += 8) {
-    uint64_t w;
-    std::memcpy(&w, b, 8);
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-  }
-  if (n > 0) {
-    uint64_t w = 0;
-    std::memcpy(&w, b, n);
-    h = (h ^ w) * kMul;
-  }
-  h ^= h >> 32;
+  const uint64_t h = hash_text(text) ^ (reinterpret_cast<uintptr_t>(&re) * kMul);
   Slot& s = slots[(h * kMul) >> (64 - kSlotBits)];
   if (s.re == &re && s.text == text) return s.result;
   const bool r = RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), re);

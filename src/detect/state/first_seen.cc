@@ -52,7 +52,7 @@ class LruCounter {
     return kNone;
   }
   const Slot* find(std::string_view v) const {
-    const std::size_t i = index(v, hash_bytes(v));
+    const std::size_t i = index(v, hash_text(v));
     return i == kNone ? nullptr : &recs_[i].slot;
   }
   /// One more sighting of `v` (at `i`, its index() or kNone); returns its slot.
@@ -71,7 +71,7 @@ class LruCounter {
     return recs_.back().slot;
   }
   Slot& add(std::string_view v) {
-    const uint64_t h = hash_bytes(v);
+    const uint64_t h = hash_text(v);
     return add(v, h, index(v, h));
   }
   std::size_t size() const { return recs_.size(); }
@@ -103,7 +103,7 @@ class LruCounter {
     clock_ = n;
     for (uint64_t i = 0; i < n && r.ok(); ++i) {
       const std::string v = r.str();
-      const uint64_t h = hash_bytes(v);
+      const uint64_t h = hash_text(v);
       if (index(v, h) != kNone) {
         r.fail("duplicate value");
         return;
@@ -251,7 +251,7 @@ class FirstSeenOperator final : public OperatorBase {
       if (i > 0) combo += '\x1f';
       combo += it.value(i);
     }
-    const uint64_t combo_hash = hash_bytes(combo);
+    const uint64_t combo_hash = hash_text(combo);
     const std::size_t combo_at = st.combos.index(combo, combo_hash);
     const bool learning = it.t < sat_add(st.start, spec_.learning_ms);
     bool fire = false;

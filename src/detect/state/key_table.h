@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/hash.h"
 #include "detect/state/snapshot.h"
 #include "detect/state/stateful.h"
 
@@ -29,37 +30,11 @@ namespace sentinel::detect::state {
 /// a + b without overflow (clamped to the int64 range).
 int64_t sat_add(int64_t a, int64_t b);
 
-/// A fast 64-bit hash of bytes (8 at a time, multiply-xorshift mixing). Not keyed: like
-/// std::hash it gives no protection against chosen collisions, which cost only time here (every
-/// table compares the text after the hash).
-inline uint64_t hash_bytes(std::string_view s) {
-  constexpr uint64_t kMul = 0x9fb21c651e98df25ull;
-  const char* p = s.data();
-  std::size_t n = s.size();
-  uint64_t h = 0x243f6a8885a308d3ull ^ (n * kMul);
-  while (n >= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    h = (h ^ v) * kMul;
-    h ^= h >> 29;
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    uint64_t v = 0;
-    std::memcpy(&v, p, n);
-    h = (h ^ v) * kMul;
-    h ^= h >> 29;
-  }
-  h *= 0xbf58476d1ce4e5b9ull;
-  return h ^ (h >> 32);
-}
-
 /// Hashing and equality of std::string keys that also accept string_views (no temporary
 /// string to look a key up).
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return hash_bytes(s); }
+  std::size_t operator()(std::string_view s) const { return hash_text(s); }
 };
 struct StringEq {
   using is_transparent = void;
@@ -86,7 +61,7 @@ class KeyTable {
 
   /// The state of `key`, created (evicting at the cap) when missing; marks it used at `t`.
   State& use(std::string_view key, int64_t t, bool* created = nullptr) {
-    const uint64_t h = hash_bytes(key);
+    const uint64_t h = hash_text(key);
     uint32_t i = lookup(key, h);
     if (i != kNil) {
       Entry& e = at(i);
@@ -109,7 +84,7 @@ class KeyTable {
   }
 
   State* find(std::string_view key) {
-    const uint32_t i = lookup(key, hash_bytes(key));
+    const uint32_t i = lookup(key, hash_text(key));
     return i == kNil ? nullptr : &at(i).state;
   }
   const State* find(std::string_view key) const { return const_cast<KeyTable*>(this)->find(key); }
@@ -144,7 +119,7 @@ class KeyTable {
       const std::string key = r.str();
       const int64_t last = r.i64();
       if (!r.ok()) return;
-      const uint64_t h = hash_bytes(key);
+      const uint64_t h = hash_text(key);
       if (lookup(key, h) != kNil) {
         r.fail("duplicate key");
         return;
@@ -242,23 +217,21 @@ class KeyTable {
     return i;
   }
 
-  void place(uint32_t i, uint64_t h) {
+  void place(uint32_t i, uint64_t h) { put(Slot{i + 1, static_cast<uint32_t>(h)}); }
+
+  // `s` in the first empty slot from its home.
+  void put(Slot s) {
     const std::size_t mask = index_.size() - 1;
-    const auto lo = static_cast<uint32_t>(h);
-    std::size_t pos = lo & mask;
+    std::size_t pos = s.hash_lo & mask;
     while (index_[pos].entry != 0) pos = (pos + 1) & mask;
-    index_[pos] = Slot{i + 1, lo};
+    index_[pos] = s;
   }
 
   void grow_index() {
     std::vector<Slot> old = std::move(index_);
     index_.assign(old.empty() ? 16 : 2 * old.size(), Slot{});
-    const std::size_t mask = index_.size() - 1;
     for (const Slot& s : old) {
-      if (s.entry == 0) continue;
-      std::size_t pos = s.hash_lo & mask;
-      while (index_[pos].entry != 0) pos = (pos + 1) & mask;
-      index_[pos] = s;
+      if (s.entry != 0) put(s);
     }
   }
 

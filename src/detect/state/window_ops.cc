@@ -379,7 +379,7 @@ class ThresholdOperator final : public OperatorBase {
   void log_append(int64_t t, double severity, const std::vector<std::string_view>& strs) {
     const std::size_t off = log_bytes_.size();
     pack_strings(strs, log_bytes_.grow(packed_size(strs)));
-    log_.push_back(Logged{t, hash_bytes(strs[1]), static_cast<uint32_t>(off),
+    log_.push_back(Logged{t, hash_text(strs[1]), static_cast<uint32_t>(off),
                           static_cast<uint32_t>(strs.size()), severity});
   }
 
