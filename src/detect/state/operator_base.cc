@@ -95,12 +95,6 @@ std::string_view text_of(const EventView& ev, const FieldRef& f, std::string* bu
   return *buf;
 }
 
-uint32_t load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 }  // namespace
 
 OperatorBase::OperatorBase(const Rule& rule, int64_t window_ms)
@@ -131,10 +125,7 @@ bool OperatorBase::later(const Queued& a, const Queued& b) const {
 }
 
 std::string_view OperatorBase::str_of(const Queued& q, std::size_t i) const {
-  const char* p = arena_.data() + (q.off - arena_base_);
-  const char* bytes = p + 4 * std::size_t{q.nstr};
-  const uint32_t begin = i == 0 ? 0 : load32(p + 4 * (i - 1));
-  return std::string_view(bytes + begin, load32(p + 4 * i) - begin);
+  return packed_string(arena_.data() + (q.off - arena_base_), q.nstr, i);
 }
 
 void OperatorBase::view(const Queued& q, Capture* c) const {
@@ -180,8 +171,7 @@ void OperatorBase::compact() {
   const uint64_t new_base = arena_base_ + arena_.size();
   for (Queued& q : heap_) {
     const char* p = arena_.data() + (q.off - arena_base_);
-    const std::size_t len =
-        4 * std::size_t{q.nstr} + (q.nstr == 0 ? 0 : load32(p + 4 * (q.nstr - 1)));
+    const std::size_t len = packed_bytes(p, q.nstr);
     q.off = new_base + fresh.size();
     fresh.append(p, len);
   }
@@ -286,7 +276,7 @@ void OperatorBase::drain(int64_t limit, StateSink& sink) {
     // The capture's bytes stay in the arena until the next enqueue may compact it.
     view(q, &capture_);
     const char* p = arena_.data() + (q.off - arena_base_);
-    live_bytes_ -= 4 * std::size_t{q.nstr} + (q.nstr == 0 ? 0 : load32(p + 4 * (q.nstr - 1)));
+    live_bytes_ -= packed_bytes(p, q.nstr);
     process(capture_, sink);
   }
   if (heap_.empty()) {

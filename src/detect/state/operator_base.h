@@ -47,6 +47,22 @@ inline void pack_strings(const std::vector<std::string_view>& strs, char* dst) {
   }
 }
 
+/// The i-th of the `n` strings pack_strings wrote at `packed`.
+inline std::string_view packed_string(const char* packed, std::size_t n, std::size_t i) {
+  uint32_t begin = 0;
+  uint32_t end;
+  if (i > 0) std::memcpy(&begin, packed + 4 * (i - 1), 4);
+  std::memcpy(&end, packed + 4 * i, 4);
+  return std::string_view(packed + 4 * n + begin, end - begin);
+}
+
+/// The bytes pack_strings wrote at `packed` for `n` strings (their packed_size).
+inline std::size_t packed_bytes(const char* packed, std::size_t n) {
+  uint32_t end = 0;
+  if (n > 0) std::memcpy(&end, packed + 4 * (n - 1), 4);
+  return 4 * n + end;
+}
+
 inline constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
 inline constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 

@@ -131,17 +131,10 @@ class SequenceOperator final : public OperatorBase {
   }
 
   std::size_t ids_bytes(const Partial& p) const {
-    return p.nids == 0 ? 0 : 4 * std::size_t{p.nids} + load_end(p, p.nids - 1);
-  }
-  uint32_t load_end(const Partial& p, std::size_t i) const {
-    uint32_t v;
-    std::memcpy(&v, ids_.data() + p.off + 4 * i, sizeof v);
-    return v;
+    return p.nids == 0 ? 0 : packed_bytes(ids_.data() + p.off, p.nids);
   }
   std::string_view id_of(const Partial& p, std::size_t i) const {
-    const char* bytes = ids_.data() + p.off + 4 * std::size_t{p.nids};
-    const uint32_t begin = i == 0 ? 0 : load_end(p, i - 1);
-    return std::string_view(bytes + begin, load_end(p, i) - begin);
+    return packed_string(ids_.data() + p.off, p.nids, i);
   }
   std::string_view last_id(const Partial& p) const {
     return p.nids == 0 ? std::string_view() : id_of(p, p.nids - 1);

@@ -233,15 +233,7 @@ class ThresholdOperator final : public OperatorBase {
   };
 
   static std::string_view held_str(const LazyKey& k, const Held& h, std::size_t i) {
-    const char* p = k.bytes.data() + h.off;
-    const char* bytes = p + 4 * std::size_t{h.nstr};
-    const uint32_t begin = i == 0 ? 0 : load_u32(p + 4 * (i - 1));
-    return std::string_view(bytes + begin, load_u32(p + 4 * i) - begin);
-  }
-  static uint32_t load_u32(const char* p) {
-    uint32_t v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
+    return packed_string(k.bytes.data() + h.off, h.nstr, i);
   }
 
   // As process() and the key table's expiry would, for the captures before `now`.
@@ -280,7 +272,7 @@ class ThresholdOperator final : public OperatorBase {
       for (std::size_t i = k->head; i < k->held.size(); ++i) {
         Held& h = k->held[i];
         const char* p = k->bytes.data() + h.off;
-        const std::size_t len = 4 * std::size_t{h.nstr} + load_u32(p + 4 * (h.nstr - 1));
+        const std::size_t len = packed_bytes(p, h.nstr);
         h.off = static_cast<uint32_t>(fresh.size());
         fresh.append(p, len);
       }
@@ -328,10 +320,7 @@ class ThresholdOperator final : public OperatorBase {
   static constexpr std::size_t kMaxLogged = std::size_t{1} << 10;
 
   std::string_view logged_str(const Logged& l, std::size_t i) const {
-    const char* p = log_bytes_.data() + l.off;
-    const char* bytes = p + 4 * std::size_t{l.nstr};
-    const uint32_t begin = i == 0 ? 0 : load_u32(p + 4 * (i - 1));
-    return std::string_view(bytes + begin, load_u32(p + 4 * i) - begin);
+    return packed_string(log_bytes_.data() + l.off, l.nstr, i);
   }
 
   bool defer(int64_t t, double severity, const std::vector<std::string_view>& strs) override {
@@ -480,7 +469,7 @@ class ThresholdOperator final : public OperatorBase {
       Logged l = log_[i];
       if (l.t < limit) continue;
       char* p = log_bytes_.data() + l.off;
-      const std::size_t len = 4 * std::size_t{l.nstr} + load_u32(p + 4 * (l.nstr - 1));
+      const std::size_t len = packed_bytes(p, l.nstr);
       if (l.off != used) std::memmove(log_bytes_.data() + used, p, len);
       l.off = static_cast<uint32_t>(used);
       used += len;
