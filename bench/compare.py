@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shlex
 import statistics
 import subprocess
@@ -147,6 +148,13 @@ def sentinel_counts(run: dict) -> tuple[int | None, int | None]:
     return doc.get("events"), rejects if isinstance(rejects, int) else None
 
 
+def ingest_count(run: dict) -> int | None:
+    """The events `sentinel ingest` says it stored ("Stored 200,000 new events from ..."), or
+    None when the run is not an ingest."""
+    m = re.match(r"Stored ([0-9,]+) new (?:events|records)", run.get("stdout_head", ""))
+    return int(m.group(1).replace(",", "")) if m else None
+
+
 @dataclass
 class Row:
     tool: str
@@ -203,6 +211,9 @@ def summarize(w: Workload, sentinel_name: str) -> list[Row]:
             rej = counts[0][1]
             if rej:
                 status += f", {rej} rejects"
+        elif (stored := ingest_count(runs[0])) is not None:
+            status = (f"{stored} events stored (matches)" if stored == w.records
+                      else f"COUNT MISMATCH: {stored} events stored, expected {w.records}")
         else:
             status = f"{runs[0]['stdout_lines']} matching records printed"
         rows.append(Row(t.name, wall, cpu, w.raw_bytes / wall / MB, w.records / wall, rss, None,
