@@ -26,6 +26,8 @@ void write_all(int fd, const std::string& s) {
   }
 }
 
+}  // namespace
+
 // Writes per-file outputs in input order. Workers block when they run too far ahead, so memory
 // stays bounded by the window.
 class OrderedOutput {
@@ -35,6 +37,13 @@ class OrderedOutput {
   void wait_turn(std::size_t index) {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return index < next_ + window_; });
+  }
+
+  /// True when every input before `index` is written: input `index`'s text may go out at once.
+  /// Stays true until put(index): only that call moves past it.
+  bool is_next(std::size_t index) {
+    std::unique_lock lock(mu_);
+    return index == next_;
   }
 
   void put(std::size_t index, std::string text) {
@@ -57,7 +66,13 @@ class OrderedOutput {
   std::size_t window_;
 };
 
-}  // namespace
+void WorkerSink::write_if_in_turn(std::string* text) {
+  if (output_ == nullptr) return;
+  if (!in_turn_) in_turn_ = output_->is_next(index_);
+  if (!in_turn_) return;
+  write_all(1, *text);
+  text->clear();
+}
 
 std::vector<std::unique_ptr<WorkerSink>> run_inputs(
     const std::vector<ingest::Input>& inputs, const RunOptions& options,
@@ -79,8 +94,10 @@ std::vector<std::unique_ptr<WorkerSink>> run_inputs(
       std::size_t i = next.fetch_add(1);
       if (i >= inputs.size()) break;
       output.wait_turn(i);
+      sink.set_output_turn(&output, i);
       ingest::FileReport rep = reader.read(inputs[i].path, sink);
       sink.on_file(inputs[i], rep);
+      sink.set_output_turn(nullptr, 0);
       output.put(i, sink.take_output());
     }
   };

@@ -14,6 +14,8 @@
 
 namespace sentinel::cli {
 
+class OrderedOutput;
+
 /// A per-thread sink that may also produce text per file (parse) and is merged at the end.
 class WorkerSink : public ingest::EventSink {
  public:
@@ -21,6 +23,24 @@ class WorkerSink : public ingest::EventSink {
   virtual std::string take_output() { return {}; }
   /// Called after each file with its report.
   virtual void on_file(const ingest::Input& in, const ingest::FileReport& rep) = 0;
+
+  /// Set by run_inputs while this sink reads input `index` of `output` (nullptr between files).
+  void set_output_turn(OrderedOutput* output, std::size_t index) {
+    output_ = output;
+    index_ = index;
+    in_turn_ = false;
+  }
+
+ protected:
+  /// Writes `text` to stdout now and clears it (keeping its capacity) when the current file's
+  /// text may go out at once: every earlier input's text is written. Otherwise leaves it for
+  /// take_output(). Lets a sink print a large output through one small reused buffer.
+  void write_if_in_turn(std::string* text);
+
+ private:
+  OrderedOutput* output_ = nullptr;
+  std::size_t index_ = 0;
+  bool in_turn_ = false;  // once in turn, a file stays so until its text is handed over
 };
 
 struct RunOptions {

@@ -396,6 +396,31 @@ for p in paths:
     recs = [e["source"]["record"] for e in ls if e["source"]["path"] == p]
     assert recs == list(range(len(recs))), p'
 
+# filter prints a file's matches in 32 KB pieces once every earlier file is printed: the pieces
+# and the buffered files of other threads still come out in input order.
+for t in 1 2 4; do
+  run filter_t$t filter --threads $t '{ $.eventSource = "ec2.amazonaws.com" }' "$TMP/many"
+done
+expect_rc filter_t2 0
+if cmp -s "$TMP/filter_t1.out" "$TMP/filter_t2.out" && cmp -s "$TMP/filter_t1.out" "$TMP/filter_t4.out"
+then
+  pass "filter threads 1/2/4: byte-identical output"
+else
+  fail "filter: output differs between thread counts"
+fi
+py "filter: every record, files in sorted path order, records in file order" "$TMP/filter_t2.out" '
+import json, sys
+ls = [json.loads(l) for l in open(sys.argv[1])]
+assert len(ls) == 3 * 400 + 5 * 15, len(ls)
+paths = []
+for e in ls:
+    if not paths or paths[-1] != e["logStreamName"]:
+        paths.append(e["logStreamName"])
+assert paths == sorted(paths) and len(paths) == 8, paths
+for p in paths:
+    ids = [json.loads(e["message"])["eventID"] for e in ls if e["logStreamName"] == p]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids), p'
+
 # --- corpus conformance ---------------------------------------------------------------------
 CORPUS_FILE="$REPO/../shared/corpus/opensearch-project__opensearch-catalog/integrations/observability/aws_cloudtrail/data/raw-large-samples.json"
 if [ -f "$CORPUS_FILE" ]; then
