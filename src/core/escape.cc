@@ -1,5 +1,9 @@
 #include "core/escape.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/json_writer.h"
 #include "core/utf8.h"
 
@@ -56,6 +60,30 @@ void append_short_escape(std::string* out, char letter) {
   const char buf[2] = {'\\', letter};
   out->append(buf, 2);
 }
+
+// Where the run from s[i] that JSON copies as is (printable ASCII and DEL, but the quote and the
+// backslash) ends, 16 bytes at a time: the printed records are long runs between escapes.
+inline size_t escape_json_plain_end(const char* s, size_t i, size_t n) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    // A signed compare: bytes from 0x80 up are negative, so below the space too.
+    const __m128i special =
+        _mm_or_si128(_mm_cmplt_epi8(b, space),
+                     _mm_or_si128(_mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, backslash)));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+  }
+#endif
+  for (; i < n; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+  }
+  return i;
+}
 }  // namespace
 
 void append_terminal_safe(std::string* out, std::string_view s) {
@@ -103,12 +131,7 @@ void append_json_escaped(std::string* out, std::string_view s) {
   const size_t n = s.size();
   while (i < n) {
     // Copy the longest run that needs no escaping in one append.
-    size_t run = i;
-    while (run < n) {
-      auto c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++run;
-    }
+    const size_t run = escape_json_plain_end(s.data(), i, n);
     out->append(s.data() + i, run - i);
     i = run;
     if (i >= n) break;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <random>
 #include <string>
 
 #include "core/escape.h"
@@ -80,6 +81,39 @@ TEST(Escape, RunsAroundEscapesAreCopied) {
   append_json_escaped(&json, "ab\"cd\x7f\xe2\x82\xac\x01z");
   EXPECT_EQ(json, "ab\\\"cd\x7f\xe2\x82\xac\\u0001z");
   EXPECT_EQ(terminal_safe("ab\"cd\x7f\xe2\x82\xac\x01z"), "ab\"cd\\x7f\xe2\x82\xac\\x01z");
+}
+
+// Long texts (the JSON escaper finds its plain runs 16 bytes at a time): random pieces, each
+// escaped by the rules above, at every length and alignment around the 16-byte blocks.
+TEST(Escape, JsonPiecesAtEveryAlignment) {
+  const std::pair<std::string, std::string> pieces[] = {
+      {"a", "a"},
+      {"abcdefghijklmnopqrstu 0123456789", "abcdefghijklmnopqrstu 0123456789"},
+      {"\"", "\\\""},
+      {"\\", "\\\\"},
+      {"\x01", "\\u0001"},
+      {"\n", "\\n"},
+      {"\x1f", "\\u001f"},
+      {" ", " "},
+      {"\x7f", "\x7f"},
+      {"\xc3\xa9", "\xc3\xa9"},
+      {"\xe2\x82\xac", "\xe2\x82\xac"},
+      {"\xff", "\\ufffd"},
+  };
+  std::mt19937 rng(16);
+  for (int t = 0; t < 5000; ++t) {
+    std::string text;
+    std::string want = "[";
+    const int count = static_cast<int>(rng() % 24);
+    for (int k = 0; k < count; ++k) {
+      const auto& piece = pieces[rng() % 12 < 6 ? rng() % 2 : rng() % 12];
+      text += piece.first;
+      want += piece.second;
+    }
+    std::string json = "[";
+    append_json_escaped(&json, text);
+    EXPECT_EQ(json, want) << t;
+  }
 }
 
 }  // namespace
