@@ -5,9 +5,9 @@
 /// Flat: the keys' bytes are interned once in one arena per table, the entries (state, hash,
 /// key offset, last use, LRU links as indexes) sit in a few chunks whose sizes double (so an
 /// entry's address is stable and a table of N keys is ~log2(N) blocks, not N nodes), and an
-/// open-addressing index (linear probing, at most half full, backward-shift deletion) holds each
-/// entry's number beside the low half of its hash, so a lookup compares text only on an equal
-/// hash and touches one index line and one entry. Using a key costs no allocation once the
+/// index (core/probe_table.h: linear probing, at most half full, backward-shift deletion) holds
+/// each entry's number beside the low half of its hash, so a lookup compares text only on an
+/// equal hash and touches one index line and one entry. Using a key costs no allocation once the
 /// table has grown to its working size; evicting one leaves its bytes dead in the arena until
 /// the arena, mostly dead, is compacted.
 #include <algorithm>
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "core/probe_table.h"
 #include "detect/state/snapshot.h"
 #include "detect/state/stateful.h"
 
@@ -73,7 +74,7 @@ class KeyTable {
       if (created != nullptr) *created = false;
       return e.state;
     }
-    while (size_ >= max_keys_ && tail_ != kNil) {
+    while (index_.size() >= max_keys_ && tail_ != kNil) {
       evict(tail_);
       ++stats_->cap_evictions;
     }
@@ -95,12 +96,12 @@ class KeyTable {
     while (tail_ != kNil && sat_add(at(tail_).last, ttl_ms_) < now) evict(tail_);
   }
 
-  uint64_t size() const { return size_; }
+  uint64_t size() const { return index_.size(); }
 
   /// Writes every key, most recently used first, with its last use and `save_state(w, state)`.
   template <typename F>
   void save(SnapshotWriter& w, F save_state) const {
-    w.u64(size_);
+    w.u64(index_.size());
     for (uint32_t i = head_; i != kNil; i = at(i).next) {
       const Entry& e = at(i);
       w.str(key_of(e));
@@ -140,8 +141,7 @@ class KeyTable {
     }
     head_ = tail_ = free_ = kNil;
     used_ = 0;
-    size_ = 0;
-    std::fill(index_.begin(), index_.end(), Slot{});
+    index_.clear();
     keys_.clear();
     dead_bytes_ = 0;
   }
@@ -160,13 +160,6 @@ class KeyTable {
     uint32_t next = kNil;  // less recently used (free entries: the next free one)
     int64_t last = 0;
   };
-  // The index: entry number + 1 (0: empty) and the low 32 bits of its hash (the home slot is
-  // those bits masked, so moving a slot never reads the entry).
-  struct Slot {
-    uint32_t entry = 0;
-    uint32_t hash_lo = 0;
-  };
-
   Entry& at(uint32_t i) {
     const uint32_t c = static_cast<uint32_t>(std::bit_width((i / kFirstChunk) + 1u)) - 1u;
     return chunks_[c][i - kFirstChunk * ((1u << c) - 1u)];
@@ -177,21 +170,15 @@ class KeyTable {
   }
 
   uint32_t lookup(std::string_view key, uint64_t h) const {
-    if (index_.empty()) return kNil;
-    const std::size_t mask = index_.size() - 1;
     const auto lo = static_cast<uint32_t>(h);
-    for (std::size_t pos = lo & mask; index_[pos].entry != 0; pos = (pos + 1) & mask) {
-      const Slot& s = index_[pos];
-      if (s.hash_lo != lo) continue;
-      const Entry& e = at(s.entry - 1);
-      if (e.hash == h && key_of(e) == key) return s.entry - 1;
-    }
-    return kNil;
+    const EntrySlot* s = index_.find(h, [&](const EntrySlot& x) {
+      return x.hash_lo == lo && at(x.entry - 1).hash == h && key_of(at(x.entry - 1)) == key;
+    });
+    return s == nullptr ? kNil : s->entry - 1;
   }
 
   // A new entry for `key` (not in the table), in the index and the arena, linked nowhere.
   uint32_t insert(std::string_view key, uint64_t h, int64_t t) {
-    if (2 * (size_ + 1) > index_.size()) grow_index();
     if (keys_.size() > kCompactFloor && 2 * dead_bytes_ > keys_.size()) compact_keys();
     uint32_t i;
     if (free_ != kNil) {
@@ -212,44 +199,8 @@ class KeyTable {
     e.last = t;
     e.prev = e.next = kNil;
     keys_.append(key.data(), key.size());
-    place(i, h);
-    ++size_;
+    index_.insert(h) = EntrySlot{i + 1, static_cast<uint32_t>(h)};
     return i;
-  }
-
-  void place(uint32_t i, uint64_t h) { put(Slot{i + 1, static_cast<uint32_t>(h)}); }
-
-  // `s` in the first empty slot from its home.
-  void put(Slot s) {
-    const std::size_t mask = index_.size() - 1;
-    std::size_t pos = s.hash_lo & mask;
-    while (index_[pos].entry != 0) pos = (pos + 1) & mask;
-    index_[pos] = s;
-  }
-
-  void grow_index() {
-    std::vector<Slot> old = std::move(index_);
-    index_.assign(old.empty() ? 16 : 2 * old.size(), Slot{});
-    for (const Slot& s : old) {
-      if (s.entry != 0) put(s);
-    }
-  }
-
-  // Removes entry i's slot; the slots after it in its run move back so that no probe for a
-  // present key crosses an empty slot.
-  void unindex(uint32_t i) {
-    const std::size_t mask = index_.size() - 1;
-    std::size_t hole = static_cast<uint32_t>(at(i).hash) & mask;
-    while (index_[hole].entry != i + 1) hole = (hole + 1) & mask;
-    for (std::size_t j = (hole + 1) & mask; index_[j].entry != 0; j = (j + 1) & mask) {
-      const std::size_t home = index_[j].hash_lo & mask;
-      // The slot at j may fill the hole when its home is not in (hole, j] (cyclically).
-      if (((j - home) & mask) >= ((j - hole) & mask)) {
-        index_[hole] = index_[j];
-        hole = j;
-      }
-    }
-    index_[hole] = Slot{};
   }
 
   void compact_keys() {
@@ -289,12 +240,11 @@ class KeyTable {
     Entry& e = at(i);
     if (hook_) hook_(key_of(e), e.state);
     unlink(i);
-    unindex(i);
+    index_.erase(index_.probe(e.hash, [i](const EntrySlot& x) { return x.entry == i + 1; }));
     e.state = State();
     dead_bytes_ += e.key_len;
     e.next = free_;
     free_ = i;
-    --size_;
     ++stats_->evictions;
   }
 
@@ -306,9 +256,8 @@ class KeyTable {
   uint32_t capacity_ = 0;  // entries in chunks_
   uint32_t used_ = 0;      // entries ever handed out (free ones among them)
   uint32_t free_ = kNil;   // evicted entries, linked by `next`
-  uint64_t size_ = 0;
-  std::vector<Slot> index_;
-  std::string keys_;  // the keys' bytes
+  EntryIndex<> index_;     // entry i at EntrySlot{i + 1, its hash}
+  std::string keys_;       // the keys' bytes
   uint64_t dead_bytes_ = 0;
   uint32_t head_ = kNil;  // most recently used
   uint32_t tail_ = kNil;  // least recently used
