@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/probe_table.h"
 #include "detect/rules/rule.h"
 #include "detect/state/operator_base.h"
 
@@ -404,31 +405,25 @@ class ThresholdOperator final : public OperatorBase {
   }
   std::string_view sum_key(const KeySum& k) const { return sum_text_.view(k.off, k.len); }
   void sum_reindex(std::size_t slots) {
-    sum_index_.assign(slots, 0);
-    const std::size_t mask = slots - 1;
+    sum_index_.reset(slots);
     for (std::size_t i = 0; i < sums_.size(); ++i) {
-      std::size_t pos = sums_[i].hash & mask;
-      while (sum_index_[pos] != 0) pos = (pos + 1) & mask;
-      sum_index_[pos] = static_cast<uint32_t>(i + 1);
+      sum_index_.insert(sums_[i].hash) =
+          EntrySlot{static_cast<uint32_t>(i + 1), static_cast<uint32_t>(sums_[i].hash)};
     }
   }
   uint32_t sum_find_or_add(uint64_t hash, std::string_view key) {
-    if (2 * (sums_.size() + 1) > sum_index_.size()) {
-      sum_reindex(std::max<std::size_t>(64, 2 * sum_index_.size()));
-    }
-    const std::size_t mask = sum_index_.size() - 1;
-    std::size_t pos = hash & mask;
-    for (uint32_t slot; (slot = sum_index_[pos]) != 0; pos = (pos + 1) & mask) {
-      const KeySum& k = sums_[slot - 1];
-      if (k.hash == hash && k.len == key.size() &&
-          std::memcmp(sum_text_.data() + k.off, key.data(), key.size()) == 0) {
-        return slot - 1;
-      }
-    }
+    const auto lo = static_cast<uint32_t>(hash);
+    const std::size_t pos = sum_index_.probe(hash, [&](const EntrySlot& s) {
+      if (s.hash_lo != lo) return false;
+      const KeySum& k = sums_[s.entry - 1];
+      return k.hash == hash && k.len == key.size() &&
+             std::memcmp(sum_text_.data() + k.off, key.data(), key.size()) == 0;
+    });
+    if (sum_index_.found(pos)) return sum_index_.slot(pos).entry - 1;
     sums_.push_back(KeySum{hash, static_cast<uint32_t>(sum_text_.size()),
                            static_cast<uint32_t>(key.size()), kMinTime, kMinTime});
     sum_text_.append(key);
-    sum_index_[pos] = static_cast<uint32_t>(sums_.size());
+    sum_index_.take(pos, hash) = EntrySlot{static_cast<uint32_t>(sums_.size()), lo};
     return static_cast<uint32_t>(sums_.size() - 1);
   }
 
@@ -595,7 +590,7 @@ class ThresholdOperator final : public OperatorBase {
     bulk_expired_ = 0;
     sums_.clear();
     sum_text_.clear();
-    sum_index_.clear();
+    sum_index_.reset();
     stored_.clear();
     stored_ids_.clear();
     bulk_ = false;
@@ -818,7 +813,7 @@ class ThresholdOperator final : public OperatorBase {
   bool bulk_ = true;
   std::vector<KeySum> sums_;
   WindowOpsBytes sum_text_;
-  std::vector<uint32_t> sum_index_;  // open addressing: index in sums_ + 1, 0 empty
+  EntryIndex<64> sum_index_;  // key i of sums_ at EntrySlot{i + 1, its hash}
   std::vector<Stored> stored_;
   WindowOpsBytes stored_ids_;
   uint64_t bulk_expired_ = 0;    // TTL expiries counted by the bulk form
