@@ -71,46 +71,20 @@ ZeroedPages::~ZeroedPages() {
 }
 
 GroupBy::Group* GroupBy::find_or_add(std::string_view key) {
-  if (last_ != SIZE_MAX && key == key_of(slots_[last_])) return &slots_[last_].g;
-  if (slots_.empty()) slots_.resize(1024);
-  uint64_t h = std::hash<std::string_view>{}(key) | 1;
-  std::size_t mask = slots_.size() - 1;
-  std::size_t i = h & mask;
-  while (slots_[i].hash != 0) {
-    if (slots_[i].hash == h && key == key_of(slots_[i])) {
-      last_ = i;
-      return &slots_[i].g;
-    }
-    i = (i + 1) & mask;
+  if (last_ != SIZE_MAX && key == key_of(slots_.slot(last_))) return &slots_.slot(last_).g;
+  const uint64_t h = std::hash<std::string_view>{}(key) | 1;
+  std::size_t pos = slots_.probe(h, [&](const Slot& s) { return s.hash == h && key == key_of(s); });
+  if (!slots_.found(pos)) {
+    if (size() >= max_groups_) return &overflow_;
+    Slot& s = slots_.take(pos, h);
+    s.hash = h;
+    s.off = arena_.size();
+    s.len = key.size();
+    arena_.append(key);
+    pos = slots_.position(s);
   }
-  if (size() >= max_groups_) return &overflow_;
-  if ((size_ + 1) * 2 > slots_.size()) {
-    grow();
-    mask = slots_.size() - 1;
-    i = h & mask;
-    while (slots_[i].hash != 0) i = (i + 1) & mask;
-  }
-  Slot& s = slots_[i];
-  s.hash = h;
-  s.off = arena_.size();
-  s.len = key.size();
-  arena_.append(key);
-  ++size_;
-  last_ = i;
-  return &s.g;
-}
-
-void GroupBy::grow() {
-  std::vector<Slot> old(slots_.size() * 2);
-  old.swap(slots_);
-  std::size_t mask = slots_.size() - 1;
-  for (const Slot& s : old) {
-    if (s.hash == 0) continue;
-    std::size_t i = s.hash & mask;
-    while (slots_[i].hash != 0) i = (i + 1) & mask;
-    slots_[i] = s;
-  }
-  last_ = SIZE_MAX;
+  last_ = pos;
+  return &slots_.slot(pos).g;
 }
 
 GroupBy::V4Slot* GroupBy::find_or_add_v4(uint32_t ip) {
@@ -257,8 +231,7 @@ void GroupBy::merge(GroupBy& o) {
     g->sum += x.sum;
     g->summed += x.summed;
   };
-  for (const Slot& s : o.slots_)
-    if (s.hash != 0) add_to(find_or_add(o.key_of(s)), s.g);
+  o.slots_.each([&](const Slot& s) { add_to(find_or_add(o.key_of(s)), s.g); });
   const V4Slot* t = o.v4_slots();
   for (std::size_t k = 0; k < o.v4_cap_; ++k) {
     if (t[k].count == 0) continue;
@@ -270,7 +243,7 @@ void GroupBy::merge(GroupBy& o) {
 }
 
 std::string_view GroupBy::key_at(uint32_t ref, char* buf) const {
-  if ((ref & kTextRef) != 0) return key_of(slots_[ref & ~kTextRef]);
+  if ((ref & kTextRef) != 0) return key_of(slots_.slot(ref & ~kTextRef));
   return {buf, static_cast<std::size_t>(put_v4(buf, v4_slots()[ref].ip) - buf)};
 }
 
@@ -290,7 +263,7 @@ GroupBy::Row GroupBy::row_at(const Order& o, const Folds& folds) const {
   }
   std::memset(r.head, 0, sizeof r.head);
   if ((ref & kTextRef) != 0) {
-    const Slot& s = slots_[ref & ~kTextRef];
+    const Slot& s = slots_.slot(ref & ~kTextRef);
     std::string_view key = key_of(s);
     r.sum = s.g.sum;
     r.count = s.g.count;
@@ -325,8 +298,8 @@ std::vector<GroupBy::Order> GroupBy::order(bool by_sum, std::size_t top, Folds* 
   v.reserve(size());
   // A text group whose key is the dotted quad of an IPv4 group (a non-flow event whose field held
   // the address as text) is folded into that group.
-  for (std::size_t k = 0; k < slots_.size(); ++k) {
-    const Slot& s = slots_[k];
+  for (std::size_t k = 0; k < slots_.capacity(); ++k) {
+    const Slot& s = slots_.slot(k);
     if (s.hash == 0) continue;
     std::string_view key = key_of(s);
     if (v4_size_ > 0 && key.size() <= 15) {

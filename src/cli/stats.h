@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/probe_table.h"
 #include "core/reject.h"
 #include "ingest/event.h"
 #include "ingest/reader.h"
@@ -106,7 +107,7 @@ class ZeroedPages {
 ///     2^31) live in a side map, so the slot stays small. Lookups are software-pipelined:
 ///     `add_v4` prefetches the slot and applies the event kPipeline events later, so the table's
 ///     cache misses overlap the parsing of the next lines;
-///   - any other text in a 48-byte slot with the key bytes in one arena.
+///   - any other text in a 48-byte slot with the key bytes in one arena (core/probe_table.h).
 /// No allocation per event or per group beyond the tables' and the arena's doubling.
 ///
 /// Memory is bounded by `max_groups` (distinct keys in both tables together): once it is
@@ -155,7 +156,7 @@ class GroupBy {
   void flush();
   void merge(GroupBy& o);
 
-  std::size_t size() const { return size_ + v4_size_; }
+  std::size_t size() const { return slots_.size() + v4_size_; }
   const Group& overflow() const { return overflow_; }
   uint64_t events() const { return events_; }
   /// Slots of the IPv4 table (a power of two; 0 before the first IPv4 key): tests of growth.
@@ -198,6 +199,10 @@ class GroupBy {
     uint64_t off = 0;   ///< the key in arena_
     uint64_t len = 0;
     Group g;
+  };
+  struct SlotTraits {
+    static bool empty(const Slot& s) { return s.hash == 0; }
+    static uint64_t hash(const Slot& s) { return s.hash; }
   };
   struct V4Slot {
     uint32_t ip;
@@ -243,7 +248,6 @@ class GroupBy {
     else if (sums_) [[unlikely]]
       ++v4_extra_[p.ip].unsummed;
   }
-  void grow();
   void grow_v4();
   /// A group in output order: its numbers, its key's first 16 bytes (big-endian, zero-padded:
   /// all of an IPv4 key) and where it lives (a v4 slot, or a text slot when kTextRef is set;
@@ -266,9 +270,8 @@ class GroupBy {
   void write(std::FILE* out, bool json, std::string_view by, std::string_view sum, std::size_t top,
              uint64_t rejects, double seconds, std::string* into) const;
 
-  std::vector<Slot> slots_;  // a power of two, at most half full
+  ProbeTable<Slot, SlotTraits, 1024> slots_;
   std::string arena_;
-  std::size_t size_ = 0;
   ZeroedPages v4_mem_;      // v4_cap_ slots (none before the first key: add_v4 then
                             // prefetches address 0, which never faults)
   std::size_t v4_cap_ = 0;  // a power of two, at most half full
