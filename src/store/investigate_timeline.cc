@@ -12,6 +12,7 @@
 #include "core/escape.h"
 #include "core/ip.h"
 #include "core/json_writer.h"
+#include "core/probe_table.h"
 #include "core/time.h"
 #include "store/batch.h"
 #include "store/flows_analytics.h"
@@ -50,7 +51,7 @@ struct TextHash {
   std::size_t operator()(std::string_view v) const { return std::hash<std::string_view>{}(v); }
 };
 
-// Counts values (by text) and keeps errors beside them, in one open-addressing table: each
+// Counts values (by text) and keeps errors beside them, in one core/probe_table.h table: each
 // distinct value's bytes once in an arena, a slot of (hash, place, count, errors) per value. A
 // value already counted costs a hash and one compare, no allocation; a busy address's ~120,000
 // session access keys take a few MB in a handful of allocations, not a node and a string each.
@@ -58,29 +59,19 @@ class Counter {
  public:
   void add(std::string_view v, int64_t n = 1, int64_t errors = 0) {
     if (v.empty()) return;
-    if (2 * (n_ + 1) > slots_.size()) grow();
     const uint64_t h = hash_bytes(v, 0);
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (s.len == 0) {
-        s.hash = h;
-        s.off = arena_.size();
-        s.len = v.size();
-        arena_.append(v);
-        s.count = n;
-        s.errors = errors;
-        ++n_;
-        return;
-      }
-      if (s.hash == h && text(s) == v) {
-        s.count += n;
-        s.errors += errors;
-        return;
-      }
+    const std::size_t pos =
+        slots_.probe(h, [&](const Slot& s) { return s.hash == h && text(s) == v; });
+    if (slots_.found(pos)) {
+      Slot& s = slots_.slot(pos);
+      s.count += n;
+      s.errors += errors;
+      return;
     }
+    slots_.take(pos, h) = Slot{h, arena_.size(), v.size(), n, errors};
+    arena_.append(v);
   }
-  bool empty() const { return n_ == 0; }
+  bool empty() const { return slots_.empty(); }
   /// Most frequent first, ties by value (bytewise): the first `limit` (0: all) and the number
   /// of values. The order is decided on (count, first 8 bytes) where it can be, so a sort of
   /// ~100,000 access keys seldom reads their text.
@@ -91,15 +82,14 @@ class Counter {
       const Slot* slot;
     };
     std::vector<Entry> order;
-    order.reserve(n_);
-    for (const Slot& s : slots_) {
-      if (s.len == 0) continue;
+    order.reserve(slots_.size());
+    slots_.each([&](const Slot& s) {
       unsigned char b[8] = {};
       std::memcpy(b, arena_.data() + s.off, std::min<std::size_t>(8, s.len));
       uint64_t head = 0;
       for (const unsigned char c : b) head = head << 8 | c;
       order.push_back(Entry{s.count, head, &s});
-    }
+    });
     const auto before = [&](const Entry& a, const Entry& b) {
       if (a.count != b.count) return a.count > b.count;
       if (a.head != b.head) return a.head < b.head;
@@ -129,58 +119,40 @@ class Counter {
     std::size_t len = 0;  // 0: the slot is free (empty values are not counted)
     int64_t count = 0, errors = 0;
   };
+  struct SlotTraits {
+    static bool empty(const Slot& s) { return s.len == 0; }
+    static uint64_t hash(const Slot& s) { return s.hash; }
+  };
   std::string_view text(const Slot& s) const {
     return std::string_view(arena_).substr(s.off, s.len);
   }
-  void grow() {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
-    const std::size_t mask = slots_.size() - 1;
-    for (const Slot& s : old) {
-      if (s.len == 0) continue;
-      std::size_t i = static_cast<std::size_t>(s.hash) & mask;
-      while (slots_[i].len != 0) i = (i + 1) & mask;
-      slots_[i] = s;
-    }
-  }
-  std::vector<Slot> slots_;
+  ProbeTable<Slot, SlotTraits, 64> slots_;
   std::string arena_;
-  std::size_t n_ = 0;
 };
 
-// Counts (and errors) per integer key in one open-addressing table: a dictionary id (0, an
+// Counts (and errors) per integer key in one core/probe_table.h table: a dictionary id (0, an
 // absent value, is not counted: callers skip it) or a packed pair of ids. No node per key.
 class IdCounter {
  public:
   void add(uint64_t key, bool error) {
-    if (2 * (n_ + 1) > slots_.size()) grow();
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = static_cast<std::size_t>(mix64(key)) & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (s.count == 0) {
-        s.key = key;
-        s.count = 1;
-        s.errors = error;
-        ++n_;
-        return;
-      }
-      if (s.key == key) {
-        ++s.count;
-        s.errors += error;
-        return;
-      }
+    const uint64_t h = mix64(key);
+    const std::size_t pos = slots_.probe(h, [key](const Slot& s) { return s.key == key; });
+    if (slots_.found(pos)) {
+      Slot& s = slots_.slot(pos);
+      ++s.count;
+      s.errors += error;
+      return;
     }
+    slots_.take(pos, h) = Slot{key, 1, error};
   }
   void add_id(int64_t id, bool error) {
     if (id != 0) add(static_cast<uint64_t>(id), error);
   }
-  bool empty() const { return n_ == 0; }
+  bool empty() const { return slots_.empty(); }
   /// fn(key, count, errors) for every key counted, in no particular order.
   template <typename Fn>
   void each(Fn&& fn) const {
-    for (const Slot& s : slots_) {
-      if (s.count != 0) fn(s.key, s.count, s.errors);
-    }
+    slots_.each([&](const Slot& s) { fn(s.key, s.count, s.errors); });
   }
   /// Adds each id's text to `c`.
   void into(Dictionary& d, Counter* c) const {
@@ -194,19 +166,11 @@ class IdCounter {
     int64_t count = 0;  // 0: the slot is free
     int64_t errors = 0;
   };
-  void grow() {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
-    const std::size_t mask = slots_.size() - 1;
-    for (const Slot& s : old) {
-      if (s.count == 0) continue;
-      std::size_t i = static_cast<std::size_t>(mix64(s.key)) & mask;
-      while (slots_[i].count != 0) i = (i + 1) & mask;
-      slots_[i] = s;
-    }
-  }
-  std::vector<Slot> slots_;
-  std::size_t n_ = 0;
+  struct SlotTraits {
+    static bool empty(const Slot& s) { return s.count == 0; }
+    static uint64_t hash(const Slot& s) { return mix64(s.key); }
+  };
+  ProbeTable<Slot, SlotTraits, 64> slots_;
 };
 
 struct Gather {
