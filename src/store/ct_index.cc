@@ -156,35 +156,12 @@ int64_t ct_uid_key(std::string_view uid) {
   return static_cast<int64_t>(stable_hash(uid, 0x75696473ULL) >> 1);
 }
 
-void CtKeyMap::insert(int64_t key, int64_t id) {
-  if ((count_ + 1) * 2 > slots_.size()) {
-    // Doubles (from 64K slots) and re-places every entry.
-    std::vector<Slot> old(std::max<std::size_t>(slots_.size() * 2, 65536));
-    old.swap(slots_);
-    count_ = 0;
-    for (const Slot& e : old) {
-      if (e.id != 0) insert(e.key, e.id);
-    }
-  }
-  std::size_t i = slot(key);
-  while (slots_[i].id != 0) i = (i + 1) & (slots_.size() - 1);
-  slots_[i] = Slot{key, id};
-  ++count_;
-}
-
 std::vector<std::pair<int64_t, int64_t>> CtKeyMap::sorted() const {
   std::vector<std::pair<int64_t, int64_t>> v;
-  v.reserve(count_);
-  for (const Slot& e : slots_) {
-    if (e.id != 0) v.emplace_back(e.key, e.id);
-  }
+  v.reserve(slots_.size());
+  slots_.each([&](const Slot& e) { v.emplace_back(e.key, e.id); });
   std::sort(v.begin(), v.end());
   return v;
-}
-
-void CtKeyMap::clear() {
-  if (count_ != 0) std::fill(slots_.begin(), slots_.end(), Slot{});
-  count_ = 0;
 }
 
 void CtPostingsBuilder::clear() {

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/probe_table.h"
 #include "store/sqlite.h"
 
 namespace sentinel::store {
@@ -88,39 +89,37 @@ bool ct_resource_postings_complete(sqlite3* db);
 /// The ct_uid key of a row's uid (63-bit hash, never negative).
 int64_t ct_uid_key(std::string_view uid);
 
-/// ct_uid key -> rowid for the rows of one writer transaction: open addressing over the keys
-/// (already hashes), no allocation per entry; ids are never 0.
+/// ct_uid key -> rowid for the rows of one writer transaction: a core/probe_table.h table over
+/// the keys (already hashes), from 64K slots; no allocation per entry; ids are never 0.
 class CtKeyMap {
  public:
   /// The rowid recorded for `key`, 0 when none.
   int64_t find(int64_t key) const {
-    if (slots_.empty()) return 0;
-    for (std::size_t i = slot(key);; i = (i + 1) & (slots_.size() - 1)) {
-      if (slots_[i].id == 0) return 0;
-      if (slots_[i].key == key) return slots_[i].id;
-    }
+    const Slot* s =
+        slots_.find(static_cast<uint64_t>(key), [key](const Slot& x) { return x.key == key; });
+    return s == nullptr ? 0 : s->id;
   }
   /// Starts loading the slot where find(key) begins (the table outgrows the caches: a writer
   /// asks for the key of a row a few rows ahead).
-  void prefetch(int64_t key) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[slot(key)]);
-  }
+  void prefetch(int64_t key) const { slots_.prefetch(static_cast<uint64_t>(key)); }
   /// Records `id` for a key find() does not know.
-  void insert(int64_t key, int64_t id);
+  void insert(int64_t key, int64_t id) {
+    slots_.insert(static_cast<uint64_t>(key)) = Slot{key, id};
+  }
   /// The entries sorted by key.
   std::vector<std::pair<int64_t, int64_t>> sorted() const;
-  void clear();
+  void clear() { slots_.clear(); }
 
  private:
   struct Slot {
     int64_t key = 0;
     int64_t id = 0;
   };
-  std::size_t slot(int64_t key) const {
-    return static_cast<std::size_t>(key) & (slots_.size() - 1);
-  }
-  std::vector<Slot> slots_;
-  std::size_t count_ = 0;
+  struct SlotTraits {
+    static bool empty(const Slot& s) { return s.id == 0; }
+    static uint64_t hash(const Slot& s) { return static_cast<uint64_t>(s.key); }
+  };
+  ProbeTable<Slot, SlotTraits, 65536> slots_;
 };
 
 /// One posting: a row and its event time (ingest::kNoTime when it has none).
