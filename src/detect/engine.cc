@@ -33,6 +33,13 @@ bool bind_functions(Predicate* p, const FunctionRegistry& reg, std::string* erro
   return true;
 }
 
+// Interns the JSON paths that `p`'s comparisons read (not functions' arguments: the functions
+// read them from the record's root).
+void engine_intern_paths(Predicate* p, PathMemo* paths) {
+  for (auto& c : p->children) engine_intern_paths(&c, paths);
+  if (p->kind == Predicate::Kind::kCompare && p->function == nullptr) paths->intern(&p->field);
+}
+
 // A comparison the eventName index decides: `eventName` equal to one of some strings (plain,
 // not negated, no function, list or `all`).
 bool is_name_equality(const Predicate& c) {
@@ -344,6 +351,15 @@ Engine::Engine(std::vector<Rule> rules, const EngineOptions& options,
     for (auto& pf : prefilters_[ti]) compile_prefilter(&pf);
     prefilter_memo_[ti].resize(prefilters_[ti].size());
   }
+  // Rules that test members of one object find it once per event.
+  for (auto& c : compiled_) {
+    engine_intern_paths(&c.match, &paths_);
+    engine_intern_paths(&c.reduced, &paths_);
+  }
+  for (std::size_t ti = 0; ti < kTypes; ++ti) {
+    for (auto& pf : prefilters_[ti]) paths_.intern(&pf.field);
+    for (auto& ni : number_indexes_[ti]) paths_.intern(&ni.field);
+  }
 }
 
 Engine::~Engine() = default;
@@ -568,8 +584,10 @@ void Engine::on_event(const EventView& ev) {
     memo_.generation = 1;
   }
   const auto ti = static_cast<std::size_t>(ev.type());
-  const EvalContext ctx{options_.lists, &matched_lists_, &matched_names_,
-                        memo_.slots.empty() ? nullptr : &memo_, &regex_memo_};
+  paths_.next_event();
+  const EvalContext ctx{options_.lists,  &matched_lists_,
+                        &matched_names_, memo_.slots.empty() ? nullptr : &memo_,
+                        &regex_memo_,    &paths_};
   for (uint32_t i : unindexed_[ti]) evaluate(i, ev, ctx);
   for (const NumberIndex& ni : number_indexes_[ti]) {
     // The rules whose number a value is ("22" equals 22 as text: anything that reads as the
@@ -599,12 +617,15 @@ void Engine::on_event(const EventView& ev) {
       continue;
     }
     candidate_rules_.clear();
-    ev.any(ni.field, [&](const Value& v) {
-      if (const std::vector<uint32_t>* list = rules_of(v); list != nullptr) {
-        candidate_rules_.insert(candidate_rules_.end(), list->begin(), list->end());
-      }
-      return false;  // visit every value
-    });
+    ev.any(
+        ni.field,
+        [&](const Value& v) {
+          if (const std::vector<uint32_t>* list = rules_of(v); list != nullptr) {
+            candidate_rules_.insert(candidate_rules_.end(), list->begin(), list->end());
+          }
+          return false;  // visit every value
+        },
+        &paths_);
     std::sort(candidate_rules_.begin(), candidate_rules_.end());
     candidate_rules_.erase(std::unique(candidate_rules_.begin(), candidate_rules_.end()),
                            candidate_rules_.end());
@@ -676,7 +697,7 @@ void Engine::on_event(const EventView& ev) {
     if (direct == 1) {
       scan(one);
     } else if (direct < 0) {
-      ev.any(pf.field, scan);
+      ev.any(pf.field, scan, &paths_);
     }
     if (candidate_rules_.empty()) continue;
     std::sort(candidate_rules_.begin(), candidate_rules_.end());

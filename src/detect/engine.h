@@ -265,6 +265,9 @@ class Engine : private StateSink {
   PredicateMemo memo_;
   /// Regular expressions' answers for texts seen before (across events).
   RegexMemo regex_memo_;
+  /// The elements of the JSON path prefixes the compiled predicates, prefilters and number
+  /// indexes read, for the current event (their FieldRef::node).
+  PathMemo paths_;
   findings::Aggregator aggregator_;
   EngineStats stats_;
   std::array<std::vector<uint32_t>, kTypes> stateful_by_type_;

@@ -4,7 +4,9 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <iterator>
+#include <type_traits>
 
 #include "core/time.h"
 #include "detect/ct_fields.h"
@@ -84,12 +86,22 @@ Value from_element(element el) {
   return v;
 }
 
+// One key or index step from `el`, as every walk takes it: false when `el` is not an object (an
+// array) or has no such member (element). (Inlined: a call per step cost ~25 instructions.)
+[[gnu::always_inline]] inline bool view_step(element el, const FieldRef::Step& s, element* out) {
+  if (s.kind == FieldRef::Step::Kind::kKey) {
+    return el.type() == element_type::OBJECT &&
+           el.get_object().value_unsafe().at_key(s.key).get(*out) == simdjson::SUCCESS;
+  }
+  return el.type() == element_type::ARRAY &&
+         el.get_array().value_unsafe().at(s.index).get(*out) == simdjson::SUCCESS;
+}
+
 // Visits the values at `steps` under `el`. An array at the end of the path is visited element by
 // element; objects at the end are not values.
-bool walk(element el, const FieldRef::Step* s, const FieldRef::Step* end, const ValueVisitor& visit,
-          bool* found) {
+bool walk(element el, const FieldRef::Step* s, const FieldRef::Step* end,
+          const ValueVisitor& visit) {
   if (s == end) {
-    *found = true;
     if (el.type() == element_type::ARRAY) {
       simdjson::dom::array arr = el.get_array().value_unsafe();
       for (element item : arr) {
@@ -101,35 +113,36 @@ bool walk(element el, const FieldRef::Step* s, const FieldRef::Step* end, const 
     if (el.type() == element_type::OBJECT) return false;
     return visit(from_element(el));
   }
-  switch (s->kind) {
-    case FieldRef::Step::Kind::kKey: {
-      if (el.type() != element_type::OBJECT) return false;
-      element child;
-      if (el.get_object().value_unsafe().at_key(s->key).get(child) != simdjson::SUCCESS) {
-        return false;
-      }
-      return walk(child, s + 1, end, visit, found);
+  if (s->kind != FieldRef::Step::Kind::kAll) {
+    element child;
+    return view_step(el, *s, &child) && walk(child, s + 1, end, visit);
+  }
+  if (el.type() == element_type::ARRAY) {
+    simdjson::dom::array arr = el.get_array().value_unsafe();
+    for (element item : arr) {
+      if (walk(item, s + 1, end, visit)) return true;
     }
-    case FieldRef::Step::Kind::kIndex: {
-      if (el.type() != element_type::ARRAY) return false;
-      element child;
-      if (el.get_array().value_unsafe().at(s->index).get(child) != simdjson::SUCCESS) return false;
-      return walk(child, s + 1, end, visit, found);
+  } else if (el.type() == element_type::OBJECT) {
+    simdjson::dom::object obj = el.get_object().value_unsafe();
+    for (auto [k, item] : obj) {
+      if (walk(item, s + 1, end, visit)) return true;
     }
-    case FieldRef::Step::Kind::kAll: {
-      if (el.type() == element_type::ARRAY) {
-        simdjson::dom::array arr = el.get_array().value_unsafe();
-        for (element item : arr) {
-          if (walk(item, s + 1, end, visit, found)) return true;
-        }
-      } else if (el.type() == element_type::OBJECT) {
-        simdjson::dom::object obj = el.get_object().value_unsafe();
-        for (auto [k, item] : obj) {
-          if (walk(item, s + 1, end, visit, found)) return true;
-        }
-      }
-      return false;
-    }
+  }
+  return false;
+}
+
+// Whether anything (an object, array or null included) lies at `s` under `el`. A `[*]` step
+// crosses arrays only (an object's members are not searched, unlike walk's).
+bool view_present(element el, const FieldRef::Step* s, const FieldRef::Step* end) {
+  if (s == end) return true;
+  if (s->kind != FieldRef::Step::Kind::kAll) {
+    element child;
+    return view_step(el, *s, &child) && view_present(child, s + 1, end);
+  }
+  if (el.type() != element_type::ARRAY) return false;
+  simdjson::dom::array arr = el.get_array().value_unsafe();
+  for (element item : arr) {
+    if (view_present(item, s + 1, end)) return true;
   }
   return false;
 }
@@ -406,54 +419,93 @@ int EventView::direct(const FieldRef& f, Value* out) const {
   return -1;
 }
 
-bool EventView::any(const FieldRef& f, const ValueVisitor& visit) const {
+void PathMemo::intern(FieldRef* f) {
+  if (f->source != FieldRef::Source::kJsonPath) return;
+  if (nodes_.empty()) nodes_.emplace_back();  // the root
+  int32_t node = 0;
+  uint32_t n = 0;
+  for (const FieldRef::Step& st : f->steps) {
+    if (st.kind == FieldRef::Step::Kind::kAll) break;
+    // The node's child by this step, if some path made it before (interning is load-time only:
+    // a scan of the nodes is cheap enough).
+    int32_t child = -1;
+    for (std::size_t i = 1; i < nodes_.size() && child < 0; ++i) {
+      const Node& c = nodes_[i];
+      if (c.parent == node && c.step.kind == st.kind &&
+          (st.kind == FieldRef::Step::Kind::kKey ? c.step.key == st.key
+                                                 : c.step.index == st.index)) {
+        child = static_cast<int32_t>(i);
+      }
+    }
+    if (child < 0) {
+      child = static_cast<int32_t>(nodes_.size());
+      nodes_.push_back(Node{node, st});
+    }
+    node = child;
+    ++n;
+  }
+  slots_.resize(nodes_.size());
+  f->node = node;
+  f->node_steps = n;
+}
+
+const void* EventView::node_element(PathMemo* paths, int32_t node) const {
+  PathMemo::Slot& slot = paths->slots_[static_cast<std::size_t>(node)];
+  if (slot.generation == paths->generation_) {
+    return slot.present ? static_cast<const void*>(slot.element) : nullptr;
+  }
+  slot.generation = paths->generation_;
+  slot.present = false;
+  element el;
+  if (node == 0) {
+    // The record's tree, asked for once per event.
+    const void* root = json_root();
+    if (root == nullptr) return nullptr;
+    el = *static_cast<const element*>(root);
+  } else {
+    // One step from the parent's element, as walk() takes it.
+    const PathMemo::Node& n = paths->nodes_[static_cast<std::size_t>(node)];
+    const void* up = node_element(paths, n.parent);
+    if (up == nullptr) return nullptr;
+    if (!view_step(*static_cast<const element*>(up), n.step, &el)) return nullptr;
+  }
+  static_assert(sizeof(element) <= sizeof(PathMemo::Slot::element) && alignof(element) <= 8 &&
+                std::is_trivially_copyable_v<element>);
+  std::memcpy(slot.element, &el, sizeof el);
+  slot.present = true;
+  return slot.element;
+}
+
+bool EventView::any(const FieldRef& f, const ValueVisitor& visit, PathMemo* paths) const {
   Value v;
   const int d = direct(f, &v);
   if (d >= 0) return d == 1 && visit(v);
+  const FieldRef::Step* end = f.steps.data() + f.steps.size();
+  if (paths != nullptr && f.node >= 0) {
+    const void* at = node_element(paths, f.node);
+    return at != nullptr &&
+           walk(*static_cast<const element*>(at), f.steps.data() + f.node_steps, end, visit);
+  }
   const void* root = json_root();
-  if (root == nullptr) return false;
-  bool found = false;
-  return walk(*static_cast<const element*>(root), f.steps.data(), f.steps.data() + f.steps.size(),
-              visit, &found);
+  return root != nullptr && walk(*static_cast<const element*>(root), f.steps.data(), end, visit);
 }
 
-bool EventView::exists(const FieldRef& f) const {
+bool EventView::exists(const FieldRef& f, PathMemo* paths) const {
   if (f.source == FieldRef::Source::kMeta || flow_ != nullptr) {
     return any(f, [](const Value&) { return true; });
   }
+  // A CloudTrail field the parser extracted with a value is there (what any() reads for it).
+  Value v;
+  if (ct_ != nullptr && f.ct_field >= 0 && direct(f, &v) == 1) return true;
+  const FieldRef::Step* end = f.steps.data() + f.steps.size();
+  if (paths != nullptr && f.node >= 0) {
+    const void* at = node_element(paths, f.node);
+    return at != nullptr &&
+           view_present(*static_cast<const element*>(at), f.steps.data() + f.node_steps, end);
+  }
   const void* root = json_root();
   if (root == nullptr) return false;
-  bool found = false;
-  // Present as anything (object, array or null included).
-  const FieldRef::Step* s = f.steps.data();
-  const FieldRef::Step* end = s + f.steps.size();
-  if (s == end) return true;
-  // Walk to the parent, then test the last step's presence.
-  std::function<bool(element, const FieldRef::Step*)> present = [&](element el,
-                                                                    const FieldRef::Step* st) {
-    if (st == end) return true;
-    if (st->kind == FieldRef::Step::Kind::kKey) {
-      if (el.type() != element_type::OBJECT) return false;
-      element child;
-      if (el.get_object().value_unsafe().at_key(st->key).get(child) != simdjson::SUCCESS) {
-        return false;
-      }
-      return present(child, st + 1);
-    }
-    if (el.type() != element_type::ARRAY) return false;
-    if (st->kind == FieldRef::Step::Kind::kIndex) {
-      element child;
-      if (el.get_array().value_unsafe().at(st->index).get(child) != simdjson::SUCCESS) return false;
-      return present(child, st + 1);
-    }
-    simdjson::dom::array arr = el.get_array().value_unsafe();
-    for (element item : arr) {
-      if (present(item, st + 1)) return true;
-    }
-    return false;
-  };
-  (void)found;
-  return present(*static_cast<const element*>(root), s);
+  return view_present(*static_cast<const element*>(root), f.steps.data(), end);
 }
 
 void assign_value_text(const Value& v, std::string* out) {

@@ -57,6 +57,11 @@ struct FieldRef {
   /// A CloudTrail field the parser already extracted (eventName, sourceIPAddress, ...): read
   /// from the event without walking the JSON when it is non-empty. -1 when not such a field.
   int ct_field = -1;
+  /// kJsonPath: the node of a PathMemo that stands for the leading key and index steps
+  /// (`node_steps` of them; the rest, from the first `[*]`, are walked from its element). Set by
+  /// PathMemo::intern on the engine's own compiled copies; -1: walked from the root each time.
+  int32_t node = -1;
+  uint32_t node_steps = 0;
   std::vector<Step> steps;  ///< kJsonPath
   std::string text;         ///< the name as written in the rule
 
@@ -91,6 +96,41 @@ class FunctionRef<R(A...)> {
 /// Visits values; return true to stop (a match was found).
 using ValueVisitor = FunctionRef<bool(const Value&)>;
 
+/// The elements of a rule set's JSON path prefixes for the current event: each distinct run of
+/// leading key and index steps (`userIdentity`, `userIdentity.sessionContext`,
+/// `requestParameters.ipPermissions`) is one node, interned at load; during an event a node's
+/// element is looked up in its parent's at most once, so rules that test members of one object
+/// find that object once per event instead of walking from the record's root for each test, and
+/// the record's tree is asked for once. Answers are exactly a walk's from the root. Owned by one
+/// engine (one thread); the engine calls next_event() before each event; no allocation per
+/// event.
+class PathMemo {
+ public:
+  /// Interns `f`'s leading key and index steps (JSON paths only; other fields are left as they
+  /// are) and sets f->node and f->node_steps.
+  void intern(FieldRef* f);
+  /// Forgets the elements found for the previous event.
+  void next_event() { ++generation_; }
+  std::size_t size() const { return nodes_.size(); }
+
+ private:
+  friend class EventView;
+  struct Node {
+    int32_t parent = -1;  ///< -1: the record's root
+    FieldRef::Step step;
+  };
+  /// A node's element for the event of `generation`: `element` holds a simdjson::dom::element
+  /// (copied in) when `present`.
+  struct Slot {
+    uint64_t generation = 0;
+    bool present = false;
+    alignas(8) unsigned char element[16] = {};
+  };
+  std::vector<Node> nodes_;  ///< node 0: the root
+  std::vector<Slot> slots_;  ///< one per node
+  uint64_t generation_ = 1;
+};
+
 /// A view of one event during a sink callback. Cheap to build; JSON records of Route 53 and
 /// GuardDuty events are parsed lazily, at most once per view, with the thread's parser.
 class EventView {
@@ -118,14 +158,16 @@ class EventView {
   std::string_view event_source() const { return event_source_; }
   std::string_view event_name() const { return event_name_; }
 
-  /// Calls `visit` for each value of `f` until it returns true; returns whether it did.
-  bool any(const FieldRef& f, const ValueVisitor& visit) const;
+  /// Calls `visit` for each value of `f` until it returns true; returns whether it did. With
+  /// `paths` (the memo that interned `f`, for this event), the path's leading steps are found
+  /// there.
+  bool any(const FieldRef& f, const ValueVisitor& visit, PathMemo* paths = nullptr) const;
   /// The field's value without a visitor when no JSON walk is needed (the envelope, flow
   /// fields, the CloudTrail fields the parser extracted): 1 with *out set (its only value), 0
   /// when the field is absent, -1 when only any() can tell (a JSON path).
   int direct(const FieldRef& f, Value* out) const;
-  /// True when the field exists (even as null).
-  bool exists(const FieldRef& f) const;
+  /// True when the field exists (even as null). `paths` as for any().
+  bool exists(const FieldRef& f, PathMemo* paths = nullptr) const;
   /// The first value as text (numbers formatted, null and missing as ""), into `out`.
   void first_text(const FieldRef& f, std::string* out) const;
 
@@ -136,6 +178,9 @@ class EventView {
 
  private:
   const void* json_root() const;  // simdjson::dom::element*, or nullptr
+  // The element of `paths`' node `node` for this event (a simdjson::dom::element*), or nullptr
+  // when the path is absent.
+  const void* node_element(PathMemo* paths, int32_t node) const;
   const ingest::EventMeta* meta_;
   const ingest::CloudTrailEvent* ct_ = nullptr;
   const ingest::FlowRecord* flow_ = nullptr;

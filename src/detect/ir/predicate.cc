@@ -383,11 +383,12 @@ bool eval_compare(const Predicate& p, const EventView& ev, const EvalContext& ct
     return p.negate ? !m : m;
   }
   if (p.op == CmpOp::kExists) {
-    bool e = ev.exists(p.field);
+    bool e = ev.exists(p.field, ctx.paths);
     return p.negate ? !e : e;
   }
   if (p.op == CmpOp::kIsNull) {
-    bool n = ev.any(p.field, [](const Value& v) { return v.kind == Value::Kind::kNull; });
+    bool n = ev.any(
+        p.field, [](const Value& v) { return v.kind == Value::Kind::kNull; }, ctx.paths);
     return p.negate ? !n : n;
   }
   if (!p.all_patterns) {
@@ -403,23 +404,28 @@ bool eval_compare(const Predicate& p, const EventView& ev, const EvalContext& ct
   if (p.negate) {
     // `!=`: the field must have a value, and none may match (a missing field matches nothing).
     bool seen = false;
-    bool hit = ev.any(p.field, [&](const Value& v) {
-      seen = true;
-      return value_matches(p, v, std::string_view::npos, ctx);
-    });
+    bool hit = ev.any(
+        p.field,
+        [&](const Value& v) {
+          seen = true;
+          return value_matches(p, v, std::string_view::npos, ctx);
+        },
+        ctx.paths);
     return seen && !hit;
   }
   if (p.all_patterns) {
     const std::size_t n = pattern_count(p);
     for (std::size_t i = 0; i < n; ++i) {
-      if (!ev.any(p.field, [&](const Value& v) { return value_matches(p, v, i, ctx); })) {
+      if (!ev.any(
+              p.field, [&](const Value& v) { return value_matches(p, v, i, ctx); }, ctx.paths)) {
         return false;
       }
     }
     return n > 0;
   }
-  return ev.any(p.field,
-                [&](const Value& v) { return value_matches(p, v, std::string_view::npos, ctx); });
+  return ev.any(
+      p.field, [&](const Value& v) { return value_matches(p, v, std::string_view::npos, ctx); },
+      ctx.paths);
 }
 
 }  // namespace

@@ -109,6 +109,9 @@ struct EvalContext {
   PredicateMemo* memo = nullptr;
   /// Regular expression answers kept across events (null: every regex is searched).
   RegexMemo* regex_memo = nullptr;
+  /// The elements of the JSON path prefixes that interned the fields (FieldRef::node), for this
+  /// event (null: every path is walked from the record's root).
+  PathMemo* paths = nullptr;
 };
 
 struct Predicate {
