@@ -10,24 +10,27 @@
 namespace sentinel::detect {
 
 /// The paths, in id order (the switch in ct_field_text).
-inline constexpr std::string_view kCtTypedPaths[] = {"eventName",
-                                                     "eventSource",
-                                                     "eventType",
-                                                     "awsRegion",
-                                                     "sourceIPAddress",
-                                                     "userAgent",
-                                                     "errorCode",
-                                                     "errorMessage",
-                                                     "eventID",
-                                                     "recipientAccountId",
-                                                     "eventCategory",
-                                                     "userIdentity.type",
-                                                     "userIdentity.arn",
-                                                     "userIdentity.accountId",
-                                                     "userIdentity.accessKeyId",
-                                                     "userIdentity.userName",
-                                                     "userIdentity.principalId",
-                                                     "userIdentity.invokedBy"};
+inline constexpr std::string_view kCtTypedPaths[] = {
+    "eventName",
+    "eventSource",
+    "eventType",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "eventID",
+    "recipientAccountId",
+    "eventCategory",
+    "userIdentity.type",
+    "userIdentity.arn",
+    "userIdentity.accountId",
+    "userIdentity.accessKeyId",
+    "userIdentity.userName",
+    "userIdentity.principalId",
+    "userIdentity.invokedBy",
+    "userIdentity.sessionContext.sessionIssuer.arn",
+    "userIdentity.sessionContext.sessionIssuer.userName"};
 
 /// The id of `sourceIPAddress` (its address is parsed: CloudTrailEvent::source_ip).
 inline constexpr int kCtSourceIp = 4;
@@ -71,6 +74,10 @@ inline std::string_view ct_field_text(const ingest::CloudTrailEvent& e, int id) 
       return e.identity.principal_id;
     case 17:
       return e.identity.invoked_by;
+    case 18:
+      return e.identity.issuer_arn;
+    case 19:
+      return e.identity.issuer_user_name;
     default:
       return {};
   }

@@ -197,6 +197,28 @@ TEST(PathMemo, AnswersAsAFreshWalk) {
   EXPECT_EQ(events, 2);
 }
 
+// The CloudTrail fields the parser extracts (FieldRef::ct_field: read without the tree) give
+// what a walk of their path gives, the session issuer's among them.
+TEST(PathMemo, TypedFieldsAnswerAsTheirPaths) {
+  int typed = 0;
+  auto check = [&](const detect::EventView& ev) {
+    for (const std::string& path : paths()) {
+      detect::FieldRef f;
+      std::string err;
+      ASSERT_TRUE(detect::FieldRef::parse(path, &f, &err)) << err;
+      if (f.ct_field < 0) continue;
+      detect::FieldRef walked = f;
+      walked.ct_field = -1;
+      detect::Value v;
+      typed += ev.direct(f, &v) == 1 ? 1 : 0;
+      EXPECT_EQ(values(ev, f, nullptr, false), values(ev, walked, nullptr, false))
+          << path << " on " << ev.event_id();
+    }
+  };
+  EXPECT_EQ(feed(LogType::kCloudTrail, corpus(), check, "trail.json"), 0);
+  EXPECT_GT(typed, 10);  // typed answers occur
+}
+
 // Rules over those paths raise the same findings whether the engine reads them through its memo
 // or, as the rules' own predicates (evaluated here without one), from the root.
 TEST(PathMemo, EngineFindsWhatTheRulesMatch) {
