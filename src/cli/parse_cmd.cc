@@ -126,6 +126,7 @@ void add_parse_command(CLI::App& app, int* code) {
       *code = kExitUsage;
       return;
     }
+    ro.parse.typed_walk = true;  // events are written from their typed fields and raw bytes
     ingest::InputList inputs = ingest::expand_inputs(opts->paths);
     for (const auto& e : inputs.errors) std::fprintf(stderr, "sentinel: %s\n", e.c_str());
     bool table = *output == "table";

@@ -191,6 +191,8 @@ void add_stats_command(CLI::App& app, int* code) {
       *code = kExitUsage;
       return;
     }
+    // The counts read typed fields only (a --by path may read any record's tree).
+    ro.parse.typed_walk = spec->by.empty();
     if (spec->by.empty() && !spec->sum.empty()) {
       std::fprintf(stderr, "sentinel: --sum needs --by\n");
       *code = kExitUsage;

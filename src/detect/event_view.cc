@@ -324,7 +324,7 @@ EventView::EventView(const ingest::GuardDutyFinding& g, Scratch* s)
 }
 
 const void* EventView::json_root() const {
-  if (ct_ != nullptr) return ct_->record_dom;
+  if (ct_ != nullptr) return ingest::cloudtrail_tree(*ct_);
   if (raw_json_.empty()) return nullptr;
   if (scratch_->parsed_for != scratch_->generation) {
     scratch_->parsed_for = scratch_->generation;

@@ -28,6 +28,12 @@ struct ParseOptions {
   /// placeholder (CloudTrailEvent::skipped: place only, no fields) once it has checked the
   /// record is one it would accept whole. Not owned; nullptr = every event whole.
   const std::vector<std::string>* skip_unless = nullptr;
+  /// Set by a consumer that reads the typed fields of every event but the tree of few or none
+  /// (`stats`, `parse`): a CloudTrail record of a large array with no backslash then has its
+  /// typed fields read from the framer's walk over the structural index, and its tree is parsed
+  /// only when cloudtrail_tree() asks. Off, every record's tree is parsed first: cheaper for a
+  /// consumer that reads most trees (`detect` and its `exists` tests, the store's resource index).
+  bool typed_walk = false;
 };
 
 /// The file being parsed. Views live as long as the parse call.

@@ -400,8 +400,8 @@ void BatchBuilder::on_cloudtrail(const ingest::CloudTrailEvent& e) {
   // is parsed here.
   simdjson::dom::element doc;
   bool have = false;
-  if (e.record_dom != nullptr) {
-    doc = ingest::cloudtrail_record(e);
+  if (const simdjson::dom::element* tree = ingest::cloudtrail_tree(e); tree != nullptr) {
+    doc = *tree;
     have = true;
   } else {
     thread_local simdjson::dom::parser parser;

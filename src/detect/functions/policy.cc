@@ -171,10 +171,10 @@ std::string url_decode(std::string_view s) {
 // The element at `f` in a CloudTrail record (keys and indexes only).
 bool element_at(const EventView& ev, const FieldRef& f, element* out) {
   const ingest::CloudTrailEvent* ct = ev.cloudtrail();
-  if (ct == nullptr || ct->record_dom == nullptr || f.source != FieldRef::Source::kJsonPath) {
-    return false;
-  }
-  element cur = ingest::cloudtrail_record(*ct);
+  if (ct == nullptr || f.source != FieldRef::Source::kJsonPath) return false;
+  const element* record = ingest::cloudtrail_tree(*ct);
+  if (record == nullptr) return false;
+  element cur = *record;
   for (const auto& step : f.steps) {
     switch (step.kind) {
       case FieldRef::Step::Kind::kKey:

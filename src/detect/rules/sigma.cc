@@ -257,8 +257,10 @@ class JsonTextFn final : public Function {
   bool call(const EventView& ev, const std::vector<FieldRef>& args, Value* out,
             std::string* buf) const override {
     const ingest::CloudTrailEvent* ct = ev.cloudtrail();
-    if (ct == nullptr || ct->record_dom == nullptr || args.empty()) return false;
-    simdjson::dom::element e = ingest::cloudtrail_record(*ct);
+    if (ct == nullptr || args.empty()) return false;
+    const simdjson::dom::element* record = ingest::cloudtrail_tree(*ct);
+    if (record == nullptr) return false;
+    simdjson::dom::element e = *record;
     for (const auto& s : args[0].steps) {
       if (s.kind != FieldRef::Step::Kind::kKey) return false;
       if (e.at_key(s.key).get(e) != simdjson::SUCCESS) return false;

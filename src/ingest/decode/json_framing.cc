@@ -262,6 +262,34 @@ inline const uint8_t* number_end(const uint8_t* p) {
   return p;
 }
 
+// The tree of a record the typed walk delivered: simdjson's stage 2 from the record's '{' in the
+// window's structural index, run on the first request.
+class JsonFramingLazyTree final : public LazyRecordTree {
+ public:
+  JsonFramingLazyTree(BulkParser::Impl* bulk, uint32_t open) : bulk_(bulk), open_(open) {}
+
+  const void* root() override {
+    if (state_ == State::kUnparsed) {
+      auto* impl = bulk_->parser.implementation.get();
+      impl->next_structural_index = open_;
+      state_ = impl->stage2_next(bulk_->parser.doc) == simdjson::SUCCESS ? State::kParsed
+                                                                          : State::kFailed;
+      if (state_ == State::kParsed) root_ = bulk_->parser.doc.root();
+    }
+    return state_ == State::kParsed ? &root_ : nullptr;
+  }
+
+ private:
+  enum class State : uint8_t { kUnparsed, kParsed, kFailed };
+  BulkParser::Impl* bulk_;
+  uint32_t open_;  // the record's '{' in the structural index
+  State state_ = State::kUnparsed;
+  simdjson::dom::element root_;
+};
+
+// How deep the typed walk reports members (RecordHandler::walk_member).
+constexpr int kWalkMaxDepth = 4;
+
 // Counts lines lazily; offsets asked for must mostly increase.
 class LineCounter {
  public:
@@ -307,6 +335,7 @@ class Framer {
     if (b != nullptr && b->impl->ensure()) {
       bulk_ = b->impl.get();
       needles_ = handler.skip_needles();
+      walk_ = needles_ == nullptr && handler.typed_walk();
       if (needles_ != nullptr) set_skip_keys(handler.skip_keys());
       // An empty needle is in every record: nothing could be skipped.
       if (needles_ != nullptr) {
@@ -606,6 +635,27 @@ class Framer {
           continue;
         }
       }
+      if (walk_) {
+        handler_.walk_begin();
+        const uint32_t after = walk_object(buf, index, k + 1, 1);
+        const uint32_t last = after != 0 ? index[after - 1] : 0;
+        // (A record with a backslash is parsed whole: the walk takes strings as their bytes.)
+        if (after != 0 && last + 1 - index[k] <= limits::kMaxRecordBytes &&
+            std::memchr(buf + index[k], '\\', last + 1 - index[k]) == nullptr) {
+          JsonFramingLazyTree tree(bulk_, k);
+          if (handler_.walk_deliver(d_.substr(rec_start, last + 1 - index[k]), ref_at(rec_start),
+                                    tree)) {
+            ++stats_.records;
+            ++stats_.accepted;
+            ++record_index_;
+            pos = start + last + 1;
+            if (after >= count || buf[index[after]] != ',') break;
+            impl->next_structural_index = after + 1;
+            continue;
+          }
+          impl->next_structural_index = k;  // (the tree may have been parsed on the way)
+        }
+      }
       if (impl->stage2_next(bulk_->parser.doc) != simdjson::SUCCESS) break;
       const uint32_t after = impl->next_structural_index;
       if (after > count || after <= k) break;
@@ -649,6 +699,50 @@ class Framer {
     (void)count;
     handler_.skip_begin();
     return skip_top(buf, index, k + 1);
+  }
+
+  // The typed walk (RecordHandler::typed_walk) over the members of the object at `depth` (1: the
+  // record) from index i, just after its '{': each member goes to walk_member, an object value
+  // it answers kDescend is walked the same way one level down (to kWalkMaxDepth), every other
+  // container has its grammar checked (skip_value). The same checks as skip_top's, so the record
+  // it takes is one stage 2 accepts (see skip_walk). Returns the index after the '}', or 0.
+  uint32_t walk_object(const uint8_t* buf, const uint32_t* index, uint32_t i, int depth) {
+    if (tok(buf, index, i) == '}') return i + 1;
+    while (true) {
+      std::string_view key;
+      if (tok(buf, index, i) != '"' || tok(buf, index, i + 1) != ':' ||
+          !string_at(buf, index, i, &key)) {
+        return 0;
+      }
+      i += 2;
+      const uint8_t c = tok(buf, index, i);
+      const JsonKind kind = value_kind(c);
+      std::string_view text;
+      if (c == '"' ? !string_at(buf, index, i, &text)
+                   : kind == JsonKind::kNull && !scalar_ok(buf, index, i)) {
+        return 0;
+      }
+      const SkipVerdict v = handler_.walk_member(depth, key, kind, text);
+      if (v == SkipVerdict::kNo) return 0;
+      if (c == '"' || kind == JsonKind::kNull) {
+        ++i;
+      } else if (c == '{' && v == SkipVerdict::kDescend && depth < kWalkMaxDepth) {
+        i = walk_object(buf, index, i + 1, depth + 1);
+        if (i == 0) return 0;
+      } else if (c == '{' || c == '[') {
+        i = skip_value(buf, index, i, depth + 1);
+        if (i == 0) return 0;
+      } else {
+        if (!scalar_ok(buf, index, i)) return 0;
+        ++i;
+      }
+      const uint8_t after = tok(buf, index, i);
+      if (after == ',') {
+        ++i;
+        continue;
+      }
+      return after == '}' ? i + 1 : 0;
+    }
   }
 
   // The byte of token j.
@@ -1113,6 +1207,7 @@ class Framer {
   std::size_t resync_budget_;
   BulkParser::Impl* bulk_ = nullptr;  // the one-pass path, when the handler has one
   const std::vector<std::string>* needles_ = nullptr;  // the handler's skip test, when it has one
+  bool walk_ = false;  // the handler's typed walk (never with a skip test)
   std::vector<uint32_t> marks_;                        // find_marks() over the current window
   std::vector<SkipKey> skip_key_words_;                // the handler's skip_keys()
   uint64_t skip_key_lengths_ = 0;                      // bit n: a skip key has n bytes

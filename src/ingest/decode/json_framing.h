@@ -55,6 +55,19 @@ enum class SkipVerdict : uint8_t {
   kNo,       ///< parse the record whole
 };
 
+/// The tree of a record the one-pass path delivered from its typed walk
+/// (RecordHandler::walk_deliver), parsed only when someone asks for it. Valid during the
+/// walk_deliver call (and the sink callbacks made from it); one thread.
+class LazyRecordTree {
+ public:
+  /// The record's `simdjson::dom::element`, parsed on the first call (simdjson's stage 2 from the
+  /// window's structural index, which stays valid during the call); nullptr when it cannot be.
+  virtual const void* root() = 0;
+
+ protected:
+  ~LazyRecordTree() = default;
+};
+
 class RecordHandler {
  public:
   virtual ~RecordHandler() = default;
@@ -106,6 +119,34 @@ class RecordHandler {
   virtual bool skip_deliver(std::string_view json, const SourceRef& ref) {
     (void)json;
     (void)ref;
+    return false;
+  }
+  /// The typed walk (optional; needs bulk_parser(); not used when skip_needles() gives strings):
+  /// true to have each array element of the one-pass path that holds no backslash walked over
+  /// the window's structural index, member by member through walk_member, instead of parsed,
+  /// when the walk shows simdjson's stage 2 would accept it (the skip test's proof). The tree is
+  /// then parsed only if the handler asks for it (LazyRecordTree).
+  virtual bool typed_walk() { return false; }
+  /// Called before the members of each record walked.
+  virtual void walk_begin() {}
+  /// Every member of the record's object (depth 1), and of each object whose member was answered
+  /// kDescend (depth + 1, up to depth 4), in document order. `text` is a string value's bytes
+  /// (there are no escapes), empty otherwise. kNo: parse the record whole.
+  virtual SkipVerdict walk_member(int depth, std::string_view key, JsonKind kind,
+                                  std::string_view text) {
+    (void)depth;
+    (void)key;
+    (void)kind;
+    (void)text;
+    return SkipVerdict::kNo;
+  }
+  /// After every member passed: true when the handler delivered the record `json` from what the
+  /// walk told it (it counts as accepted; `tree` parses it on request); false, with nothing
+  /// delivered or reported, to have it parsed whole and given to on_parsed.
+  virtual bool walk_deliver(std::string_view json, const SourceRef& ref, LazyRecordTree& tree) {
+    (void)json;
+    (void)ref;
+    (void)tree;
     return false;
   }
 };

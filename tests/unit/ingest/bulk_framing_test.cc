@@ -4,12 +4,18 @@
 // damage the data has and wherever the windows fall.
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/limits.h"
+#include "ct_documents.h"
 #include "ingest/decode/json_framing.h"
+#include "ingest/jsonl.h"
+#include "ingest/parsers/cloudtrail/cloudtrail_dom.h"
 #include "ingest/reader.h"
 #include "test_support.h"
 
@@ -200,26 +206,32 @@ TEST(BulkFraming, CleanRecordsGoThroughTheOnePassPath) {
   expect_same(data, "clean");
 }
 
+// Up to 1500 records with up to 11 damages (seed 7k: a top-level array; 5k: line breaks between
+// records; 9k: truncated).
+std::string damaged_document(uint32_t seed) {
+  std::mt19937 rng(seed);
+  const int n = 1 + static_cast<int>(rng() % 1500);
+  const int damages = static_cast<int>(rng() % 12);
+  std::vector<std::string> recs;
+  std::vector<std::string> seps;
+  for (int i = 0; i < n; ++i) {
+    recs.push_back(record(rng, i));
+    seps.push_back(i == 0 ? "" : (seed % 5 == 0 ? ",\n  " : ","));
+  }
+  for (int k = 0; k < damages; ++k) {
+    const auto i = static_cast<std::size_t>(rng()) % recs.size();
+    damage(rng, &recs[i], &seps[i]);
+  }
+  std::string body;
+  for (std::size_t i = 0; i < recs.size(); ++i) body += seps[i] + recs[i];
+  std::string data = seed % 7 == 0 ? "[" + body + "]" : "{\"Records\":[" + body + "]}";
+  if (seed % 9 == 0) data.resize(static_cast<std::size_t>(rng()) % data.size());  // truncated
+  return data;
+}
+
 TEST(BulkFraming, SameResultsAsThePerRecordPathOnDamagedData) {
   for (uint32_t seed = 1; seed <= 60; ++seed) {
-    std::mt19937 rng(seed);
-    const int n = 1 + static_cast<int>(rng() % 1500);
-    const int damages = static_cast<int>(rng() % 12);
-    std::vector<std::string> recs;
-    std::vector<std::string> seps;
-    for (int i = 0; i < n; ++i) {
-      recs.push_back(record(rng, i));
-      seps.push_back(i == 0 ? "" : (seed % 5 == 0 ? ",\n  " : ","));
-    }
-    for (int k = 0; k < damages; ++k) {
-      const auto i = static_cast<std::size_t>(rng()) % recs.size();
-      damage(rng, &recs[i], &seps[i]);
-    }
-    std::string body;
-    for (std::size_t i = 0; i < recs.size(); ++i) body += seps[i] + recs[i];
-    std::string data = seed % 7 == 0 ? "[" + body + "]" : "{\"Records\":[" + body + "]}";
-    if (seed % 9 == 0) data.resize(static_cast<std::size_t>(rng()) % data.size());  // truncated
-    expect_same(data, "seed " + std::to_string(seed));
+    expect_same(damaged_document(seed), "seed " + std::to_string(seed));
   }
 }
 
@@ -271,6 +283,151 @@ TEST(BulkFraming, CloudTrailKeepsEverythingAroundABadRecord) {
   EXPECT_NE(sink.rejects[0].find("\"record\":1234"), std::string::npos) << sink.rejects[0];
   EXPECT_EQ(sink.reasons[0], "invalid_json");
   EXPECT_NE(sink.events[1234].find("\"id-1235\""), std::string::npos);
+}
+
+// ---- the CloudTrail typed walk (the typed fields read from the one-pass path's walk, the tree
+// parsed on request: ParseOptions::typed_walk) against trees first ----
+
+// Every event (its JSON line, the typed fields the line leaves out, and for every other event the
+// tree, minified) and every reject, in order; counts the events whose fields came from the walk
+// (their texts lie in the record's own bytes, not in the tree's string buffer).
+class TypedWalkLog : public ct_documents::CloudTrailOnlySink {
+ public:
+  void on_cloudtrail(const ingest::CloudTrailEvent& e) override {
+    std::string x = "event " + ref_text(e.meta.ref) + " ";
+    ingest::append_jsonl(e, &x, &scratch_);
+    x += " | " + std::string(e.request_id) + " " + std::string(e.shared_event_id) + " " +
+         std::string(e.vpc_endpoint_id) + " " + std::to_string(static_cast<int>(e.management_event)) +
+         " " + std::to_string(e.version_major) + "." + std::to_string(e.version_minor) + " " +
+         std::to_string(e.source_ip_is_ip) + " " + std::to_string(e.meta.time_ms);
+    if (e.source_ip_is_ip) x += " " + e.source_ip.to_string();
+    if (events_++ % 2 == 0) {
+      const simdjson::dom::element* tree = ingest::cloudtrail_tree(e);
+      x += tree != nullptr ? " tree " + simdjson::minify(*tree) : " no tree";
+    }
+    if (!e.event_name.empty() && e.event_name.data() >= e.raw.data() &&
+        e.event_name.data() < e.raw.data() + e.raw.size()) {
+      ++walked;
+    }
+    log.push_back(std::move(x));
+  }
+  void on_reject(const Reject& r) override {
+    std::string x = "reject ";
+    ingest::append_reject_jsonl(r, &x);
+    log.push_back(std::move(x));
+  }
+
+  std::vector<std::string> log;
+  int walked = 0;
+
+ private:
+  ingest::JsonlScratch scratch_;
+  int events_ = 0;
+};
+
+TypedWalkLog read_ct(const std::string& path, const std::string& data, bool typed_walk) {
+  ingest::ParseOptions o;
+  o.typed_walk = typed_walk;
+  TypedWalkLog log;
+  ct_documents::read_as_cloudtrail(path, data, o, log);
+  return log;
+}
+
+// Reads the bytes both ways and checks they agree; returns how many events the walk gave.
+int expect_same_typed(const std::string& path, const std::string& data, const std::string& what) {
+  const TypedWalkLog trees = read_ct(path, data, /*typed_walk=*/false);
+  const TypedWalkLog walk = read_ct(path, data, /*typed_walk=*/true);
+  EXPECT_EQ(trees.walked, 0) << what;
+  EXPECT_EQ(trees.log.size(), walk.log.size()) << what;
+  for (std::size_t i = 0; i < std::min(trees.log.size(), walk.log.size()); ++i) {
+    EXPECT_EQ(trees.log[i], walk.log[i]) << what << " (entry " << i << ")";
+    if (::testing::Test::HasFailure()) break;  // one mismatch is enough to read
+  }
+  return walk.walked;
+}
+
+// One change to a ct_documents record in what the typed fields read: the identity's nested
+// objects, Insights, @timestamp, literals and nulls where strings go, repeated members.
+void typed_damage(std::mt19937& rng, std::string* r) {
+  static const char* kChanges[][2] = {
+      {R"("sessionContext":{)",
+       R"("sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::1:role/r","userName":"r","x":1},)"},
+      {R"("mfaAuthenticated":"false")", R"("mfaAuthenticated":true)"},
+      {R"("mfaAuthenticated":"false")", R"("mfaAuthenticated":5,"mfaAuthenticated":"true")"},
+      {R"("mfaAuthenticated":"false")", R"("mfaAuthenticated":"false","mfaAuthenticated":"true")"},
+      {R"("attributes":{)", R"("attributes":{"creationDate":"x"},"attributes":{)"},
+      {R"("sessionContext":{)", R"("sessionContext":{"sessionIssuer":{"arn":5,"type":null},)"},
+      {R"("sessionContext":{)", R"("sessionContext":{"sessionIssuer":"s","attributes":[1],)"},
+      {R"("eventVersion":"1.08",)",
+       R"("eventVersion":"1.08","insightDetails":{"state":"Start","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","insightType":"ApiCallRateInsight","insightContext":{"statistics":{"baseline":{"average":0.5}}}},)"},
+      {R"("eventVersion":"1.08",)", R"("insightDetails":[1],"eventVersion":"1.08",)"},
+      {R"("eventVersion":"1.08",)", R"("eventVersion":null,)"},
+      {R"("eventTime":"2024-01-15T02:0)", R"("@timestamp":"2024-02-01T00:00:00.5Z","eventTim":"2024-01-15T02:0)"},
+      {R"("eventTime":"2024-01-15T02:0)", R"("@timestamp":7,"eventTime":"2024-01-15T02:0)"},
+      {R"("readOnly":true)", R"("readOnly":"false")"},
+      {R"("readOnly":true)", R"("readOnly":null,"managementEvent":"true")"},
+      {R"("awsRegion":"us-east-1")", R"("awsRegion":"us-east-1","awsRegion":null)"},
+      {R"("userIdentity":{)", R"("userIdentity":null,"userIdentity":{"userName":"first"},"userIdentity":{)"},
+      {R"("userIdentity":{)", R"("userIdentity":{"invokedBy":"s3.amazonaws.com","accessKeyId":null,)"},
+      {R"("sourceIPAddress":"10.0.0.)", R"("sourceIPAddress":"AWS Internal","x":"10.0.0.)"},
+      {R"("sourceIPAddress":"10.0.0.)", R"("sourceIPAddress":"2001:db8::)"},
+      {R"("eventVersion":"1.08")", R"("eventVersion":"1.x")"},
+      {R"("eventID":)", R"("requestID":"rq","sharedEventID":"sh","vpcEndpointId":"vpce-1","errorCode":"AccessDenied","errorMessage":"no","eventType":"AwsApiCall","eventCategory":"Management","recipientAccountId":"210987654321","userAgent":"ua","eventID":)"},
+      {R"("eventID":)", R"("recipientAccountId":{},"eventID":)"},
+      {R"("eventName":)", R"("detail-type":"x","eventName":)"},
+  };
+  const auto& c = kChanges[rng() % std::size(kChanges)];
+  const std::size_t p = r->find(c[0]);
+  if (p != std::string::npos) r->replace(p, std::strlen(c[0]), c[1]);
+}
+
+TEST(BulkFraming, CloudTrailTypedWalkReadsAsTheTree) {
+  int walked = 0;
+  for (uint32_t seed = 1; seed <= 120; ++seed) {
+    std::mt19937 rng(seed * 31);
+    const int n = 1 + static_cast<int>(rng() % 1200);
+    std::vector<std::string> recs;
+    for (int i = 0; i < n; ++i) recs.push_back(ct_documents::record(rng, i));
+    const int changes = static_cast<int>(rng() % 60);
+    for (int k = 0; k < changes; ++k) typed_damage(rng, &recs[rng() % recs.size()]);
+    const int damages = static_cast<int>(rng() % 30);
+    for (int k = 0; k < damages; ++k) ct_documents::damage(rng, &recs[rng() % recs.size()]);
+    std::string body;
+    for (std::size_t i = 0; i < recs.size(); ++i) body += (i ? (seed % 4 ? "," : ",\n ") : "") + recs[i];
+    walked += expect_same_typed("t.json", "{\"Records\":[" + body + "]}",
+                                "seed " + std::to_string(seed));
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(walked, 25000);
+}
+
+// The framer's damaged documents (grammar, UTF-8, nesting, sizes, windows) read as CloudTrail.
+TEST(BulkFraming, CloudTrailTypedWalkOnTheFramersDamagedData) {
+  int walked = 0;
+  for (uint32_t seed = 1; seed <= 60; ++seed) {
+    walked += expect_same_typed("t.json", damaged_document(seed), "seed " + std::to_string(seed));
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(walked, 10000);
+}
+
+// Every CloudTrail file of the public corpus (documents, NDJSON, EventBridge, Insights).
+TEST(BulkFraming, CloudTrailTypedWalkOnTheCorpus) {
+  SENTINEL_REQUIRE_CORPUS(dir);
+  int files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    const std::string p = e.path().string();
+    if (p.find("cloudtrail") == std::string::npos && p.find("CloudTrail") == std::string::npos &&
+        p.find("aws") == std::string::npos) {
+      continue;
+    }
+    if (e.path().extension() != ".json" && e.path().extension() != ".gz") continue;
+    ++files;
+    expect_same_typed(p, "", p);
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(files, 10);
 }
 
 }  // namespace

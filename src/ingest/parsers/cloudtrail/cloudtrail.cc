@@ -69,8 +69,8 @@ enum class Key : uint8_t {
 };
 
 // The member names the parser reads, dispatched on length first so that most keys cost one
-// comparison.
-inline Key classify_key(std::string_view k) {
+// comparison. (Inlined into both callers, extract() and walk_top(), as it was into the one.)
+__attribute__((always_inline)) inline Key classify_key(std::string_view k) {
   switch (k.size()) {
     case 6:
       return k == "detail" ? Key::kDetail : Key::kNone;
@@ -427,6 +427,201 @@ struct CloudTrailParser::Impl : RecordHandler {
   bool skip_ct = false;  // a member that makes the record CloudTrail
   CloudTrailEvent skip_ev;
 
+  // ---- the typed walk (RecordHandler::typed_walk): the fields extract() reads, taken from the
+  // framer's walk over the structural index instead of the tree, with the same rules. Anything
+  // extract() would reject or treat specially (a typed field of the wrong type, an EventBridge
+  // envelope, not CloudTrail, a bad eventTime) is left to the tree (walk_member says kNo or
+  // walk_deliver false), so what is accepted and rejected never depends on the path. ----
+
+  bool typed_walk() override { return ctx->options != nullptr && ctx->options->typed_walk; }
+
+  // Which object the typed walk's members at a depth belong to.
+  enum class WalkIn : uint8_t {
+    kOther,
+    kUserIdentity,
+    kSessionContext,
+    kSessionIssuer,
+    kAttributes,
+    kInsightDetails,
+  };
+
+  void walk_begin() override {
+    ev = CloudTrailEvent{};
+    walk_ct = false;
+    walk_timestamp = {};
+  }
+
+  // A typed string member: strings are taken, null leaves it empty, any other type is extract's
+  // "wrong JSON type" reject (left to the tree).
+  static SkipVerdict walk_string(JsonKind kind, std::string_view text, std::string_view* out) {
+    if (kind == JsonKind::kString) {
+      *out = text;
+      return SkipVerdict::kFine;
+    }
+    return kind == JsonKind::kNull ? SkipVerdict::kFine : SkipVerdict::kNo;
+  }
+
+  // take_bool() on a walked value.
+  static Tristate walk_bool(JsonKind kind, std::string_view text) {
+    if (kind == JsonKind::kTrue) return Tristate::kTrue;
+    if (kind == JsonKind::kFalse) return Tristate::kFalse;
+    if (kind == JsonKind::kString && text == "true") return Tristate::kTrue;
+    if (kind == JsonKind::kString && text == "false") return Tristate::kFalse;
+    return Tristate::kAbsent;
+  }
+
+  SkipVerdict walk_member(int depth, std::string_view key, JsonKind kind,
+                          std::string_view text) override {
+    if (depth == 1) return walk_top(key, kind, text);
+    const WalkIn in = walk_in[depth - 1];
+    const bool str = kind == JsonKind::kString;
+    CloudTrailIdentity& id = ev.identity;
+    switch (in) {
+      case WalkIn::kUserIdentity:  // read_identity()
+        if (key == "type") return walk_string(kind, text, &id.type);
+        if (key == "principalId") return walk_string(kind, text, &id.principal_id);
+        if (key == "arn") return walk_string(kind, text, &id.arn);
+        if (key == "accountId") return walk_string(kind, text, &id.account_id);
+        if (key == "accessKeyId") return walk_string(kind, text, &id.access_key_id);
+        if (key == "userName") return walk_string(kind, text, &id.user_name);
+        if (key == "invokedBy") return walk_string(kind, text, &id.invoked_by);
+        if (key == "sessionContext" && kind == JsonKind::kObject) {
+          return descend(depth, WalkIn::kSessionContext);
+        }
+        return SkipVerdict::kFine;
+      case WalkIn::kSessionContext:
+        if (kind == JsonKind::kObject && key == "sessionIssuer") {
+          return descend(depth, WalkIn::kSessionIssuer);
+        }
+        if (kind == JsonKind::kObject && key == "attributes") {
+          walk_mfa_seen = false;
+          return descend(depth, WalkIn::kAttributes);
+        }
+        return SkipVerdict::kFine;
+      case WalkIn::kSessionIssuer:
+        if (!str) return SkipVerdict::kFine;
+        if (key == "type") {
+          id.issuer_type = text;
+        } else if (key == "arn") {
+          id.issuer_arn = text;
+        } else if (key == "userName") {
+          id.issuer_user_name = text;
+        }
+        return SkipVerdict::kFine;
+      case WalkIn::kAttributes:
+        // The tree's lookup takes the first mfaAuthenticated of the object.
+        if (key != "mfaAuthenticated" || walk_mfa_seen) return SkipVerdict::kFine;
+        walk_mfa_seen = true;
+        if (str) {
+          id.mfa_authenticated = text;
+        } else if (kind == JsonKind::kTrue || kind == JsonKind::kFalse) {
+          id.mfa_authenticated = kind == JsonKind::kTrue ? "true" : "false";
+        }
+        return SkipVerdict::kFine;
+      case WalkIn::kInsightDetails:
+        if (!str) return SkipVerdict::kFine;
+        if (key == "state") {
+          ev.insight_state = text;
+        } else if (key == "insightType") {
+          ev.insight_type = text;
+        } else if (key == "eventSource" && ev.event_source.empty()) {
+          ev.event_source = text;
+        } else if (key == "eventName" && ev.event_name.empty()) {
+          ev.event_name = text;
+        }
+        return SkipVerdict::kFine;
+      case WalkIn::kOther:
+        break;
+    }
+    return SkipVerdict::kFine;
+  }
+
+  SkipVerdict descend(int depth, WalkIn into) {
+    walk_in[depth] = into;
+    return SkipVerdict::kDescend;
+  }
+
+  // A member of the record's own object: extract()'s switch.
+  SkipVerdict walk_top(std::string_view key, JsonKind kind, std::string_view text) {
+    switch (classify_key(key)) {
+      case Key::kNone:
+        return SkipVerdict::kFine;
+      case Key::kEventVersion:
+        walk_ct = true;
+        return walk_string(kind, text, &ev.event_version);
+      case Key::kEventTime:
+        return walk_string(kind, text, &ev.event_time);
+      case Key::kEventSource:
+        walk_ct = true;
+        return walk_string(kind, text, &ev.event_source);
+      case Key::kEventName:
+        walk_ct = true;
+        return walk_string(kind, text, &ev.event_name);
+      case Key::kAwsRegion:
+        return walk_string(kind, text, &ev.aws_region);
+      case Key::kSourceIp:
+        return walk_string(kind, text, &ev.source_ip_address);
+      case Key::kUserAgent:
+        return walk_string(kind, text, &ev.user_agent);
+      case Key::kErrorCode:
+        return walk_string(kind, text, &ev.error_code);
+      case Key::kErrorMessage:
+        return walk_string(kind, text, &ev.error_message);
+      case Key::kRequestId:
+        return walk_string(kind, text, &ev.request_id);
+      case Key::kEventId:
+        return walk_string(kind, text, &ev.event_id);
+      case Key::kEventType:
+        return walk_string(kind, text, &ev.event_type);
+      case Key::kEventCategory:
+        return walk_string(kind, text, &ev.event_category);
+      case Key::kRecipientAccountId:
+        return walk_string(kind, text, &ev.recipient_account_id);
+      case Key::kSharedEventId:
+        return walk_string(kind, text, &ev.shared_event_id);
+      case Key::kVpcEndpointId:
+        return walk_string(kind, text, &ev.vpc_endpoint_id);
+      case Key::kReadOnly:
+        ev.read_only = walk_bool(kind, text);
+        return SkipVerdict::kFine;
+      case Key::kManagementEvent:
+        ev.management_event = walk_bool(kind, text);
+        return SkipVerdict::kFine;
+      case Key::kUserIdentity:
+        if (kind == JsonKind::kObject) return descend(1, WalkIn::kUserIdentity);
+        return kind == JsonKind::kNull ? SkipVerdict::kFine : SkipVerdict::kNo;
+      case Key::kInsightDetails:
+        if (kind != JsonKind::kObject) return SkipVerdict::kFine;
+        ev.insight = true;
+        walk_ct = true;
+        return descend(1, WalkIn::kInsightDetails);
+      case Key::kTimestamp:
+        if (kind == JsonKind::kString) walk_timestamp = text;
+        return SkipVerdict::kFine;
+      case Key::kDetailType:  // (an envelope is never CloudTrail itself: see walk_deliver)
+      case Key::kDetail:
+        return SkipVerdict::kFine;
+    }
+    return SkipVerdict::kFine;
+  }
+
+  bool walk_deliver(std::string_view json, const SourceRef& ref, LazyRecordTree& tree) override {
+    // Not CloudTrail (perhaps an EventBridge envelope): the tree path decides.
+    if (!walk_ct) return false;
+    ev.meta.ref = ref;
+    ev.meta.type = LogType::kCloudTrail;
+    ev.raw = json;
+    ev.lazy_tree = &tree;
+    if (!complete(walk_timestamp)) return false;  // a bad eventTime: rejected on the tree path
+    sink->on_cloudtrail(ev);
+    return true;
+  }
+
+  bool walk_ct = false;        // a member that makes the record CloudTrail
+  bool walk_mfa_seen = false;  // the current attributes object's mfaAuthenticated was read
+  std::string_view walk_timestamp;
+  WalkIn walk_in[4] = {};  // [d]: the object whose members are at depth d + 1
+
   RecordStatus on_parsed(std::string_view json, const void* root, const SourceRef& ref) override {
     return take_record(json, *static_cast<const element*>(root), ref);
   }
@@ -471,20 +666,27 @@ struct CloudTrailParser::Impl : RecordHandler {
       return RecordStatus::kReported;
     }
 
+    if (!complete(timestamp)) {
+      detail_buf = "eventTime is not an ISO 8601 time: ";
+      detail_buf.append(ev.event_time.substr(0, 60));
+      reject(ref, RejectReason::kBadTime, detail_buf);
+      return RecordStatus::kReported;
+    }
+    sink->on_cloudtrail(ev);
+    return RecordStatus::kAccepted;
+  }
+
+  // What follows from the typed fields (version, time, IP, account, region), however they were
+  // read; false when eventTime does not parse.
+  bool complete(std::string_view timestamp) {
     if (!ev.event_version.empty()) {
       parse_event_version(ev.event_version, &ev.version_major, &ev.version_minor);
     }
     if (!ev.event_time.empty()) {
-      if (!parse_iso8601_ms(ev.event_time, &ev.meta.time_ms)) {
-        detail_buf = "eventTime is not an ISO 8601 time: ";
-        detail_buf.append(ev.event_time.substr(0, 60));
-        reject(ref, RejectReason::kBadTime, detail_buf);
-        return RecordStatus::kReported;
-      }
+      if (!parse_iso8601_ms(ev.event_time, &ev.meta.time_ms)) return false;
     } else if (!timestamp.empty() && parse_iso8601_ms(timestamp, &ev.meta.time_ms)) {
       ev.time_from_timestamp = true;
     }
-
     if (!ev.source_ip_address.empty()) {
       ev.source_ip_is_ip = IpAddr::parse(ev.source_ip_address, &ev.source_ip);
     }
@@ -492,8 +694,7 @@ struct CloudTrailParser::Impl : RecordHandler {
                       : !ev.identity.account_id.empty() ? ev.identity.account_id
                                                         : ctx->path_info.account;
     ev.meta.region = !ev.aws_region.empty() ? ev.aws_region : ctx->path_info.region;
-    sink->on_cloudtrail(ev);
-    return RecordStatus::kAccepted;
+    return true;
   }
 
   void reject(const SourceRef& ref, RejectReason reason, std::string_view detail) {
@@ -561,7 +762,12 @@ void write_cloudtrail_json(const CloudTrailEvent& e, JsonWriter& w, std::string*
   w.key("record");
   if (!e.envelope_detail_type.empty()) {
     // The record is the envelope's `detail`; re-serialise it from the parsed tree.
-    w.raw(simdjson::minify(cloudtrail_record(e)));
+    const element* detail = cloudtrail_tree(e);
+    if (detail == nullptr) {
+      w.null();
+      return;
+    }
+    w.raw(simdjson::minify(*detail));
     return;
   }
   if (e.raw.find_first_of("\r\n") == std::string_view::npos) {

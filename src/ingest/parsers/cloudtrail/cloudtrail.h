@@ -30,6 +30,8 @@
 
 namespace sentinel::ingest {
 
+class LazyRecordTree;  // ingest/decode/json_framing.h
+
 /// `true`, `false` or absent.
 enum class Tristate : uint8_t { kAbsent, kFalse, kTrue };
 
@@ -81,9 +83,11 @@ struct CloudTrailEvent {
   /// EventBridge envelope `detail-type` when the record came wrapped in one.
   std::string_view envelope_detail_type;
   bool time_from_timestamp = false;  ///< time came from Logstash `@timestamp`
-  /// The parsed record tree (a simdjson::dom::element), valid during the callback; reach it with
-  /// cloudtrail_record() from cloudtrail_dom.h.
+  /// The record's tree, valid during the callback: parsed (a simdjson::dom::element), or, for a
+  /// record the framer's typed walk read, parsed on the first request. Reach it only through
+  /// cloudtrail_tree() from cloudtrail_dom.h. Both null for a skipped record.
   const void* record_dom = nullptr;
+  LazyRecordTree* lazy_tree = nullptr;
   /// A placeholder for a record the parser accepted without reading its fields, because its
   /// bytes hold none of ParseOptions::skip_unless (only given by a consumer that reads just the
   /// events those strings can match): only meta.ref, meta.type and raw are set.
@@ -98,6 +102,8 @@ class CloudTrailParser {
   CloudTrailParser(const CloudTrailParser&) = delete;
   CloudTrailParser& operator=(const CloudTrailParser&) = delete;
 
+  /// With ParseOptions::typed_walk, a record of an array without a backslash has its typed
+  /// fields read by the framer's typed walk and its tree parsed only on request.
   void parse(std::string_view data, const FileContext& ctx, EventSink& sink);
 
  private:
