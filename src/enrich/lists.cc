@@ -454,6 +454,9 @@ const ListStore::List* ListStore::matching_list(std::string_view name, const Tar
 
 bool ListStore::contains(std::string_view name, const detect::Value& value,
                          std::string* matched_list) const {
+  // No list loaded (a run without lists in its configuration): rules that name one match
+  // nothing, without reading the value (an address parse, a domain lowercased per lookup).
+  if (lists_.empty()) return false;
   Target t;
   if (!target_of(value, &t)) return false;
   const List* l = matching_list(name, t);

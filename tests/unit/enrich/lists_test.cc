@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "core/ip.h"
+
 namespace sentinel::enrich {
 namespace {
 
@@ -50,6 +52,23 @@ TEST(Lists, TxtFileEntriesCommentsAndBadLines) {
   EXPECT_TRUE(on(s, "bad_ips", "evil.example"));
   EXPECT_TRUE(on(s, "bad_ips", "x.bad.example"));
   EXPECT_FALSE(on(s, "no_such_list", "203.0.113.7"));
+}
+
+TEST(Lists, NoListLoadedHoldsNothing) {
+  ListStore s;
+  IpAddr ip;
+  ASSERT_TRUE(IpAddr::parse("203.0.113.7", &ip));
+  Value typed = str("203.0.113.7");
+  typed.ip = &ip;
+  for (std::string_view name : {"bad_ips", "@threat", "@trusted", ""}) {
+    std::string matched = "unchanged";
+    for (std::string_view value : {"203.0.113.7", "evil.example", "not a value", ""}) {
+      EXPECT_FALSE(s.contains(name, str(value), &matched)) << name << " " << value;
+    }
+    EXPECT_FALSE(s.contains(name, typed, &matched)) << name;
+    EXPECT_EQ(matched, "unchanged");
+  }
+  EXPECT_FALSE(s.trusted(str("evil.example")));
 }
 
 TEST(Lists, CidrEdgesIpv4) {
