@@ -729,12 +729,9 @@ class Framer {
       } else if (c == '{' && v == SkipVerdict::kDescend && depth < kWalkMaxDepth) {
         i = walk_object(buf, index, i + 1, depth + 1);
         if (i == 0) return 0;
-      } else if (c == '{' || c == '[') {
-        i = skip_value(buf, index, i, depth + 1);
-        if (i == 0) return 0;
       } else {
-        if (!scalar_ok(buf, index, i)) return 0;
-        ++i;
+        i = skip_plain_value(buf, index, i, depth + 1);
+        if (i == 0) return 0;
       }
       const uint8_t after = tok(buf, index, i);
       if (after == ',') {
@@ -743,6 +740,16 @@ class Framer {
       }
       return after == '}' ? i + 1 : 0;
     }
+  }
+
+  // A member's value at index i that is neither a string nor an object walked member by member:
+  // the grammar of a container at `depth` (skip_value), or one scalar. Returns the index after
+  // it, or 0.
+  static uint32_t skip_plain_value(const uint8_t* buf, const uint32_t* index, uint32_t i,
+                                   int depth) {
+    const uint8_t c = tok(buf, index, i);
+    if (c == '{' || c == '[') return skip_value(buf, index, i, depth);
+    return scalar_ok(buf, index, i) ? i + 1 : 0;
   }
 
   // The byte of token j.
@@ -788,13 +795,10 @@ class Framer {
       } else if (c == '{' && v == SkipVerdict::kDescend) {
         i = skip_descend(buf, index, i + 1);
         if (i == 0) return 0;
-      } else if (c == '{' || c == '[') {
-        // (An array answered kDescend has no members to report: only its grammar counts.)
-        i = skip_value(buf, index, i, 2);
-        if (i == 0) return 0;
       } else {
-        if (!scalar_ok(buf, index, i)) return 0;
-        ++i;
+        // (An array answered kDescend has no members to report: only its grammar counts.)
+        i = skip_plain_value(buf, index, i, 2);
+        if (i == 0) return 0;
       }
       const uint8_t after = tok(buf, index, i);
       if (after == ',') {
@@ -828,12 +832,9 @@ class Framer {
       }
       if (c == '"') {
         ++i;
-      } else if (c == '{' || c == '[') {
-        i = skip_value(buf, index, i, 3);
-        if (i == 0) return 0;
       } else {
-        if (!scalar_ok(buf, index, i)) return 0;
-        ++i;
+        i = skip_plain_value(buf, index, i, 3);
+        if (i == 0) return 0;
       }
       const uint8_t after = tok(buf, index, i);
       if (after == ',') {
