@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -215,9 +216,66 @@ uint64_t load_be64(const char* p) {
   return __builtin_bswap64(w);
 }
 
-void store_be64(char* p, uint64_t w) {
-  w = __builtin_bswap64(w);
-  std::memcpy(p, &w, 8);
+// The IPv4 order code's tables (GroupBy::V4Order): the rank of each octet's decimal text among
+// "0".."255" in byte order, and each rank's text. A dotted quad's text compares octet by
+// octet ('.' and the key's end sort before every digit, so "1.x" < "10.x" as "1" < "10"), so
+// the ranks, most significant first, compare as the texts do.
+struct StatsV4Ranks {
+  uint8_t rank[256];
+  char text[256][4];  ///< by rank: the octet's digits and '.', zero-padded
+  uint8_t len[256];   ///< by rank: its digits and the '.'
+};
+
+const StatsV4Ranks& stats_v4_ranks() {
+  static const StatsV4Ranks tables = [] {
+    StatsV4Ranks t{};
+    std::array<std::string, 256> text;
+    std::array<unsigned, 256> by_text;
+    for (unsigned o = 0; o < 256; ++o) {
+      text[o] = std::to_string(o);
+      by_text[o] = o;
+    }
+    std::sort(by_text.begin(), by_text.end(),
+              [&](unsigned a, unsigned b) { return text[a] < text[b]; });
+    for (unsigned r = 0; r < 256; ++r) {
+      t.rank[by_text[r]] = static_cast<uint8_t>(r);
+      const std::string dot = text[by_text[r]] + ".";
+      std::memcpy(t.text[r], dot.data(), dot.size());
+      t.len[r] = static_cast<uint8_t>(dot.size());
+    }
+    return t;
+  }();
+  return tables;
+}
+
+// The order code of the address `ip`: each octet replaced by its rank.
+[[gnu::always_inline]] inline uint32_t stats_v4_code(uint32_t ip, const StatsV4Ranks& t) {
+  return uint32_t{t.rank[ip >> 24]} << 24 | uint32_t{t.rank[(ip >> 16) & 0xFF]} << 16 |
+         uint32_t{t.rank[(ip >> 8) & 0xFF]} << 8 | t.rank[ip & 0xFF];
+}
+
+// Writes the dotted quad of the order code `code` at p, which holds 16 zero bytes; returns the
+// key's end (the bytes after it stay zero).
+[[gnu::always_inline]] inline char* stats_v4_put_code(char* p, uint32_t code,
+                                                      const StatsV4Ranks& t) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    const unsigned r = (code >> shift) & 0xFF;
+    std::memcpy(p, t.text[r], 4);
+    p += t.len[r];
+  }
+  *--p = 0;  // the last octet's '.'
+  return p;
+}
+
+// Sorts `v` by `less`, only its first `top` items when that is fewer (then dropping the rest).
+template <class T, class Less>
+void stats_sort_top(std::vector<T>* v, std::size_t top, Less less) {
+  if (top < v->size()) {
+    std::partial_sort(v->begin(), v->begin() + static_cast<std::ptrdiff_t>(top), v->end(), less);
+    v->resize(top);
+  } else {
+    std::sort(v->begin(), v->end(), less);
+  }
 }
 
 }  // namespace
@@ -242,38 +300,35 @@ void GroupBy::merge(GroupBy& o) {
   events_ = events;  // add_v4_group counted the IPv4 events again
 }
 
-std::string_view GroupBy::key_at(uint32_t ref, char* buf) const {
-  if ((ref & kTextRef) != 0) return key_of(slots_.slot(ref & ~kTextRef));
-  return {buf, static_cast<std::size_t>(put_v4(buf, v4_slots()[ref].ip) - buf)};
+GroupBy::Row GroupBy::row_at(const Order& o, const Folds&) const {
+  Row r;
+  std::memset(r.head, 0, sizeof r.head);
+  const Slot& s = slots_.slot(o.ref & ~kTextRef);
+  const std::string_view key = key_of(s);
+  r.sum = s.g.sum;
+  r.count = s.g.count;
+  r.summed = s.g.summed;
+  std::memcpy(r.head, key.data(), std::min(key.size(), sizeof r.head));
+  r.text = key.data();
+  r.len = static_cast<uint32_t>(key.size());
+  r.plain = false;
+  return r;
 }
 
-GroupBy::Row GroupBy::row_at(const Order& o, const Folds& folds) const {
+GroupBy::Row GroupBy::row_at(const V4Order& o, const Folds& folds) const {
   Row r;
-  const uint32_t ref = o.ref;
-  if ((ref & kTextRef) == 0 && v4_extra_.empty() && folds.empty()) {  // all in `o`
+  std::memset(r.head, 0, sizeof r.head);
+  r.text = nullptr;
+  r.plain = true;
+  if (v4_extra_.empty() && folds.empty()) {  // all in `o`
     r.sum = o.sum;
     r.count = o.count;
     r.summed = sums_ ? o.count : 0;
-    store_be64(r.head, o.h0);
-    store_be64(r.head + 8, o.h1);
-    r.len = static_cast<uint32_t>(strnlen(r.head, sizeof r.head));
-    r.text = nullptr;
-    r.plain = true;
+    r.len = static_cast<uint32_t>(
+        stats_v4_put_code(r.head, static_cast<uint32_t>(o.code >> 32), stats_v4_ranks()) - r.head);
     return r;
   }
-  std::memset(r.head, 0, sizeof r.head);
-  if ((ref & kTextRef) != 0) {
-    const Slot& s = slots_.slot(ref & ~kTextRef);
-    std::string_view key = key_of(s);
-    r.sum = s.g.sum;
-    r.count = s.g.count;
-    r.summed = s.g.summed;
-    std::memcpy(r.head, key.data(), std::min(key.size(), sizeof r.head));
-    r.text = key.data();
-    r.len = static_cast<uint32_t>(key.size());
-    r.plain = false;
-    return r;
-  }
+  const auto ref = static_cast<uint32_t>(o.code);
   const V4Slot& s = v4_slots()[ref];
   Group g = v4_extra_.empty() ? Group{s.count, s.sum, sums_ ? s.count : 0} : v4_group(s);
   if (!folds.empty()) {
@@ -288,14 +343,13 @@ GroupBy::Row GroupBy::row_at(const Order& o, const Folds& folds) const {
   r.count = g.count;
   r.summed = g.summed;
   r.len = static_cast<uint32_t>(put_v4(r.head, s.ip) - r.head);
-  r.text = nullptr;
-  r.plain = true;
   return r;
 }
 
-std::vector<GroupBy::Order> GroupBy::order(bool by_sum, std::size_t top, Folds* folds) const {
-  std::vector<Order> v;
-  v.reserve(size());
+GroupBy::Ordered GroupBy::order(bool by_sum, std::size_t top) const {
+  Ordered o;
+  o.by_sum = by_sum;
+  o.top = top == 0 ? SIZE_MAX : top;
   // A text group whose key is the dotted quad of an IPv4 group (a non-flow event whose field held
   // the address as text) is folded into that group.
   for (std::size_t k = 0; k < slots_.capacity(); ++k) {
@@ -310,7 +364,7 @@ std::vector<GroupBy::Order> GroupBy::order(bool by_sum, std::size_t top, Folds* 
         if (std::string_view(canon, static_cast<std::size_t>(e - canon)) == key) {
           std::size_t at = find_v4(ip.v4_value());
           if (at != SIZE_MAX) {
-            folds->emplace(at, &s.g);
+            o.folds.emplace(at, &s.g);
             continue;
           }
         }
@@ -318,49 +372,75 @@ std::vector<GroupBy::Order> GroupBy::order(bool by_sum, std::size_t top, Folds* 
     }
     char head[16] = {};
     std::memcpy(head, key.data(), std::min(key.size(), sizeof head));
-    v.push_back(Order{s.g.sum, s.g.count, load_be64(head), load_be64(head + 8),
-                      kTextRef | static_cast<uint32_t>(k)});
+    o.text.push_back(Order{s.g.sum, s.g.count, load_be64(head), load_be64(head + 8),
+                           kTextRef | static_cast<uint32_t>(k)});
   }
+  const StatsV4Ranks& ranks = stats_v4_ranks();
   const V4Slot* t = v4_slots();
+  o.v4.reserve(v4_size_);
   for (std::size_t k = 0; k < v4_cap_; ++k) {
     const V4Slot& s = t[k];
     if (s.count == 0) continue;
-    char head[16] = {};
-    put_v4(head, s.ip);
-    Order o{s.sum, s.count, load_be64(head), load_be64(head + 8), static_cast<uint32_t>(k)};
-    if (!v4_extra_.empty() || !folds->empty()) {
-      Row r = row_at(o, *folds);
-      o.sum = r.sum;
-      o.count = r.count;
+    V4Order x{s.sum, s.count, uint64_t{stats_v4_code(s.ip, ranks)} << 32 | k};
+    if (!v4_extra_.empty() || !o.folds.empty()) {
+      Row r = row_at(x, o.folds);
+      x.sum = r.sum;
+      x.count = r.count;
     }
-    v.push_back(o);
+    o.v4.push_back(x);
   }
   // Sum (when by_sum) and count descending, then the key's bytes: the zero-padded heads compare
   // as the keys do whenever they differ (a key's end sorts before any byte, as padding sorts
-  // before any byte but NUL); equal heads fall through to the whole keys.
-  auto less = [this, by_sum](const Order& a, const Order& b) {
+  // before any byte but NUL); equal heads fall through to the whole keys. IPv4 keys are unique,
+  // so their codes alone order their ties.
+  stats_sort_top(&o.v4, o.top, [by_sum](const V4Order& a, const V4Order& b) {
+    if (by_sum && a.sum != b.sum) return a.sum > b.sum;
+    if (a.count != b.count) return a.count > b.count;
+    return a.code < b.code;
+  });
+  stats_sort_top(&o.text, o.top, [this, by_sum](const Order& a, const Order& b) {
     if (by_sum && a.sum != b.sum) return a.sum > b.sum;
     if (a.count != b.count) return a.count > b.count;
     if (a.h0 != b.h0) return a.h0 < b.h0;
     if (a.h1 != b.h1) return a.h1 < b.h1;
-    char x[16], y[16];
-    return key_at(a.ref, x) < key_at(b.ref, y);
+    return text_key(a.ref) < text_key(b.ref);
+  });
+  return o;
+}
+
+template <class F>
+void GroupBy::each_row(const Ordered& o, F&& f) const {
+  // The two runs merged by the same order as each run's sort: an IPv4 item before a text item.
+  auto v4_first = [&](const V4Order& a, const Order& b) {
+    if (o.by_sum && a.sum != b.sum) return a.sum > b.sum;
+    if (a.count != b.count) return a.count > b.count;
+    char head[16] = {};
+    const std::size_t len = static_cast<std::size_t>(
+        stats_v4_put_code(head, static_cast<uint32_t>(a.code >> 32), stats_v4_ranks()) - head);
+    const uint64_t h0 = load_be64(head);
+    const uint64_t h1 = load_be64(head + 8);
+    if (h0 != b.h0) return h0 < b.h0;
+    if (h1 != b.h1) return h1 < b.h1;
+    return std::string_view(head, len) < text_key(b.ref);
   };
-  if (top != 0 && top < v.size()) {
-    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(top), v.end(), less);
-    v.resize(top);
-  } else {
-    std::sort(v.begin(), v.end(), less);
+  std::size_t i = 0;
+  std::size_t j = 0;
+  for (std::size_t n = 0; n < o.top; ++n) {
+    if (i < o.v4.size() && (j == o.text.size() || v4_first(o.v4[i], o.text[j]))) {
+      f(row_at(o.v4[i++], o.folds));
+    } else if (j < o.text.size()) {
+      f(row_at(o.text[j++], o.folds));
+    } else {
+      break;
+    }
   }
-  return v;
 }
 
 std::vector<GroupBy::Row> GroupBy::sorted(bool by_sum, std::size_t top) const {
-  Folds folds;
-  std::vector<Order> o = order(by_sum, top, &folds);
+  const Ordered o = order(by_sum, top);
   std::vector<Row> v;
-  v.reserve(o.size());
-  for (const Order& x : o) v.push_back(row_at(x, folds));
+  v.reserve(o.v4.size() + o.text.size());
+  each_row(o, [&](const Row& r) { v.push_back(r); });
   return v;
 }
 
@@ -438,8 +518,7 @@ char* put_u64(char* p, uint64_t x) {
 void GroupBy::write(std::FILE* out_file, bool json, std::string_view by, std::string_view sum,
                     std::size_t top, uint64_t rejects, double seconds, std::string* into) const {
   bool with_sum = !sum.empty();
-  Folds folds;
-  const std::vector<Order> rows = order(with_sum, top, &folds);
+  const Ordered rows = order(with_sum, top);
   Out out(out_file, into);
   std::string s;
   if (json) {
@@ -458,8 +537,8 @@ void GroupBy::write(std::FILE* out_file, bool json, std::string_view by, std::st
     s.clear();
     // Rows by hand (the same JSON as the writer's): a million of them is most of the output.
     std::string escaped;
-    for (std::size_t k = 0; k < rows.size(); ++k) {
-      const Row row = row_at(rows[k], folds);
+    bool first = true;
+    each_row(rows, [&](const Row& row) {
       std::string_view key = row.key();
       if (!row.plain) {
         escaped.clear();
@@ -467,7 +546,8 @@ void GroupBy::write(std::FILE* out_file, bool json, std::string_view by, std::st
         key = escaped;
       }
       char* p = out.room();
-      p = put(p, k == 0 ? std::string_view("{\"key\":\"") : std::string_view(",{\"key\":\""));
+      p = put(p, first ? std::string_view("{\"key\":\"") : std::string_view(",{\"key\":\""));
+      first = false;
       if (key.size() <= 64) {
         p = put(p, key);
       } else {
@@ -492,7 +572,7 @@ void GroupBy::write(std::FILE* out_file, bool json, std::string_view by, std::st
       }
       *p++ = '}';
       out.done(p);
-    }
+    });
     w.end_array();
     w.key("overflow");
     if (overflow_.count == 0) {
@@ -543,10 +623,9 @@ void GroupBy::write(std::FILE* out_file, bool json, std::string_view by, std::st
       s.clear();
     }
   };
-  for (const Order& o : rows) {
-    const Row r = row_at(o, folds);
+  each_row(rows, [&](const Row& r) {
     line(r.len == 0 ? std::string_view("(none)") : r.key(), r.count, r.sum);
-  }
+  });
   if (top != 0 && size() > top)
     s += "  (" + with_commas(size() - top) + " more groups; --top 0 shows all)\n";
   if (overflow_.count > 0) line("(other: past the group limit)", overflow_.count, overflow_.sum);

@@ -114,8 +114,8 @@ class ZeroedPages {
 /// reached, events whose key is not already a group are counted in one overflow group (reported
 /// as "other"), so the result stays exact for every group kept. Per group: 32-64 bytes for IPv4
 /// keys (slots at half load), 96 bytes + the key for text, plus a third more while a table
-/// doubles, and 40 bytes per group for the output order. Call flush() before reading
-/// results (after each file is enough).
+/// doubles, and 24 bytes per IPv4 group (40 per text group) for the output order. Call flush()
+/// before reading results (after each file is enough).
 class GroupBy {
  public:
   struct Group {
@@ -249,10 +249,10 @@ class GroupBy {
       ++v4_extra_[p.ip].unsummed;
   }
   void grow_v4();
-  /// A group in output order: its numbers, its key's first 16 bytes (big-endian, zero-padded:
-  /// all of an IPv4 key) and where it lives (a v4 slot, or a text slot when kTextRef is set;
-  /// --max-groups is at most 1e8, so slots number below 2^31): 40 bytes, so the sort moves less
-  /// than whole Rows, reads no table while the heads differ, and IPv4 rows are written from it.
+  /// A text group in output order: its numbers, its key's first 16 bytes (big-endian,
+  /// zero-padded) and its text slot (with kTextRef set; --max-groups is at most 1e8, so slots
+  /// number below 2^31): 40 bytes, so the sort moves less than whole Rows and reads no table
+  /// while the heads differ.
   struct Order {
     double sum;
     uint64_t count;
@@ -261,12 +261,34 @@ class GroupBy {
     uint32_t ref;
   };
   static constexpr uint32_t kTextRef = uint32_t{1} << 31;
+  /// An IPv4 group in output order, 24 bytes: its numbers and `code` = the order code of its
+  /// address << 32 | its v4 slot. The code replaces each octet by the rank of its decimal text
+  /// among "0".."255", so codes compare as the dotted quads' texts do and ties compare one
+  /// integer; the key is written back from the code.
+  struct V4Order {
+    double sum;
+    uint64_t count;
+    uint64_t code;
+  };
   /// v4 slot -> the text group folded into it (a dotted quad that came as text; rare).
   using Folds = std::unordered_map<std::size_t, const Group*>;
-  std::vector<Order> order(bool by_sum, std::size_t top, Folds* folds) const;
-  /// The key of `ref` (a v4 key written into `buf`, 16 bytes).
-  std::string_view key_at(uint32_t ref, char* buf) const;
+  /// The output order as two sorted runs, IPv4 and text groups (at most `top` each), merged
+  /// while reading them (each_row).
+  struct Ordered {
+    std::vector<V4Order> v4;
+    std::vector<Order> text;
+    Folds folds;
+    std::size_t top;
+    bool by_sum;
+  };
+  Ordered order(bool by_sum, std::size_t top) const;
+  /// Calls f(row) for each group of `o` in output order.
+  template <class F>
+  void each_row(const Ordered& o, F&& f) const;
+  /// The key of the text group `ref` (an Order's).
+  std::string_view text_key(uint32_t ref) const { return key_of(slots_.slot(ref & ~kTextRef)); }
   Row row_at(const Order& o, const Folds& folds) const;
+  Row row_at(const V4Order& o, const Folds& folds) const;
   void write(std::FILE* out, bool json, std::string_view by, std::string_view sum, std::size_t top,
              uint64_t rejects, double seconds, std::string* into) const;
 

@@ -350,5 +350,80 @@ TEST(GroupByOrder, Ipv4RowsFromTheOrderMatchTheGroups) {
   }
 }
 
+// IPv4 groups sort by an order code (each octet's rank among "0".."255" as text) in a run of
+// their own, merged with the text keys' run: the order must be exactly the keys' bytes within
+// tied numbers. All in one tie: every octet value in every position (1.2.3.4 / 1.2.3.40 /
+// 1.2.30.4, 9.x / 10.x / 100.x, 0s and 255s) beside text keys that sort among them (IPv4-like
+// text that is not a canonical quad, IPv6, "", NUL bytes, keys longer than 16 bytes); then
+// the same keys with mixed counts and sums, in full and with `top`.
+TEST(GroupByOrder, Ipv4CodeOrderIsTheKeysTextOrder) {
+  std::vector<uint32_t> ips;
+  for (uint32_t o = 0; o < 256; ++o) {
+    ips.push_back(o << 24 | 0x02030400U);  // o.2.3.4 .. (first octet)
+    ips.push_back(0x01000304U | o << 16);  // 1.o.3.4
+    ips.push_back(0x01020004U | o << 8);   // 1.2.o.4
+    ips.push_back(0x01020300U | o);        // 1.2.3.o
+    ips.push_back(o * 0x01010101U);        // o.o.o.o
+    ips.push_back(o << 24 | (255 - o));    // o.0.0.(255-o)
+  }
+  for (uint32_t a : {0U, 1U, 9U, 10U, 99U, 100U, 199U, 200U, 249U, 250U, 255U})
+    for (uint32_t b : {0U, 1U, 2U, 25U, 255U}) ips.push_back(a << 24 | b << 16 | a << 8 | b);
+  ips.push_back(0xFFFFFFFFU);
+  ips.push_back(0);
+  std::sort(ips.begin(), ips.end());
+  ips.erase(std::unique(ips.begin(), ips.end()), ips.end());
+  const std::vector<std::string> texts = {"",
+                                          std::string("1.2\0", 4),
+                                          "1.2.3.4 ",
+                                          "1.2.3.04",
+                                          "1.2.3",
+                                          "1.2.3.4.5",
+                                          "10.",
+                                          "2001:db8::1",
+                                          "255.255.255.255x",
+                                          "255.255.255.2555",
+                                          "255.255.255.255.255.255",
+                                          "9",
+                                          "::ffff:1.2.3.4",
+                                          "abc",
+                                          "100.100.100.100-and-more"};
+  for (int variant = 0; variant < 3; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    GroupBy g(1000000, true);
+    std::map<std::string, std::pair<uint64_t, double>> want;
+    std::mt19937 rng(3);
+    auto add_n = [&](auto add, const std::string& key) {
+      const int n = variant == 0 ? 1 : 1 + static_cast<int>(rng() % 3);
+      const double x = variant == 2 ? static_cast<double>(rng() % 2) : 1.0;
+      for (int i = 0; i < n; ++i) add(x);
+      want[key].first += static_cast<uint64_t>(n);
+      want[key].second += x * n;
+    };
+    for (uint32_t ip : ips) add_n([&](double x) { g.add_v4(ip, true, x); }, dotted(ip));
+    for (const auto& t : texts) add_n([&](double x) { g.add(t, true, x); }, t);
+    g.flush();
+    std::vector<std::tuple<double, uint64_t, std::string>> ref;
+    for (const auto& [k, v] : want) ref.emplace_back(v.second, v.first, k);
+    for (bool by_sum : {true, false}) {
+      // The order today's comparison sort gives: sum (when summed) and count descending, then
+      // the key's bytes.
+      std::sort(ref.begin(), ref.end(), [by_sum](const auto& a, const auto& b) {
+        if (by_sum && std::get<0>(a) != std::get<0>(b)) return std::get<0>(a) > std::get<0>(b);
+        if (std::get<1>(a) != std::get<1>(b)) return std::get<1>(a) > std::get<1>(b);
+        return std::get<2>(a) < std::get<2>(b);
+      });
+      for (std::size_t top : {std::size_t{0}, std::size_t{1}, std::size_t{700}, ref.size() - 1}) {
+        auto rows = g.sorted(by_sum, top);
+        ASSERT_EQ(rows.size(), top == 0 ? ref.size() : top);
+        for (std::size_t k = 0; k < rows.size(); ++k) {
+          ASSERT_EQ(std::string(rows[k].key()), std::get<2>(ref[k])) << k;
+          ASSERT_EQ(rows[k].count, std::get<1>(ref[k])) << k;
+          ASSERT_EQ(rows[k].sum, std::get<0>(ref[k])) << k;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sentinel::cli
