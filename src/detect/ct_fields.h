@@ -3,6 +3,7 @@
 /// rule's FieldRef::ct_field names one, and EventView::direct and the compiled rule tests
 /// (detect/ir/flat_match) read it from the event without walking the record's JSON.
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "ingest/parsers/cloudtrail/cloudtrail.h"
@@ -34,6 +35,34 @@ inline constexpr std::string_view kCtTypedPaths[] = {
 
 /// The id of `sourceIPAddress` (its address is parsed: CloudTrailEvent::source_ip).
 inline constexpr int kCtSourceIp = 4;
+
+/// The paths whose presence the parser records (CloudTrailEvent::present, null members
+/// included), so that `exists` of them needs no tree: the typed fields at the top level and in
+/// userIdentity, and vpcEndpointAccountId.
+inline constexpr struct {
+  std::string_view path;
+  uint32_t bit;
+} kCtPresencePaths[] = {
+    {"eventName", ingest::kCtHasEventName},
+    {"eventSource", ingest::kCtHasEventSource},
+    {"eventType", ingest::kCtHasEventType},
+    {"awsRegion", ingest::kCtHasAwsRegion},
+    {"sourceIPAddress", ingest::kCtHasSourceIp},
+    {"userAgent", ingest::kCtHasUserAgent},
+    {"errorCode", ingest::kCtHasErrorCode},
+    {"errorMessage", ingest::kCtHasErrorMessage},
+    {"eventID", ingest::kCtHasEventId},
+    {"recipientAccountId", ingest::kCtHasRecipientAccountId},
+    {"eventCategory", ingest::kCtHasEventCategory},
+    {"userIdentity.type", ingest::kCtHasIdentityType},
+    {"userIdentity.arn", ingest::kCtHasIdentityArn},
+    {"userIdentity.accountId", ingest::kCtHasIdentityAccountId},
+    {"userIdentity.accessKeyId", ingest::kCtHasIdentityAccessKeyId},
+    {"userIdentity.userName", ingest::kCtHasIdentityUserName},
+    {"userIdentity.principalId", ingest::kCtHasIdentityPrincipalId},
+    {"userIdentity.invokedBy", ingest::kCtHasIdentityInvokedBy},
+    {"vpcEndpointAccountId", ingest::kCtHasVpcEndpointAccountId},
+};
 
 /// The extracted text of field `id` (empty: absent, null or "", which only the record tells apart).
 inline std::string_view ct_field_text(const ingest::CloudTrailEvent& e, int id) {

@@ -295,6 +295,9 @@ bool FieldRef::parse(std::string_view name, FieldRef* out, std::string* error) {
   for (std::size_t k = 0; k < std::size(kCtTypedPaths); ++k) {
     if (name == kCtTypedPaths[k]) r.ct_field = static_cast<int>(k);
   }
+  for (const auto& p : kCtPresencePaths) {
+    if (name == p.path) r.ct_present = p.bit;
+  }
   *out = std::move(r);
   return true;
 }
@@ -493,6 +496,11 @@ bool EventView::any(const FieldRef& f, const ValueVisitor& visit, PathMemo* path
 bool EventView::exists(const FieldRef& f, PathMemo* paths) const {
   if (f.source == FieldRef::Source::kMeta || flow_ != nullptr) {
     return any(f, [](const Value&) { return true; });
+  }
+  // The parser recorded whether the record has this member (null included): the tree would
+  // say the same.
+  if (ct_ != nullptr && f.ct_present != 0 && (ct_->present & ingest::kCtMembersKnown) != 0) {
+    return (ct_->present & f.ct_present) != 0;
   }
   // A CloudTrail field the parser extracted with a value is there (what any() reads for it).
   Value v;

@@ -57,6 +57,9 @@ struct FieldRef {
   /// A CloudTrail field the parser already extracted (eventName, sourceIPAddress, ...): read
   /// from the event without walking the JSON when it is non-empty. -1 when not such a field.
   int ct_field = -1;
+  /// A path whose presence the CloudTrail parser records (detect/ct_fields.h
+  /// kCtPresencePaths): its CloudTrailMember bit, which exists() reads without the tree. 0: none.
+  uint32_t ct_present = 0;
   /// kJsonPath: the node of a PathMemo that stands for the leading key and index steps
   /// (`node_steps` of them; the rest, from the first `[*]`, are walked from its element). Set by
   /// PathMemo::intern on the engine's own compiled copies; -1: walked from the root each time.

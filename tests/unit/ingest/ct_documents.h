@@ -5,6 +5,7 @@
 /// nesting, white space, random bytes).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,6 +22,22 @@ class CloudTrailOnlySink : public ingest::EventSink {
   void on_guardduty(const ingest::GuardDutyFinding&) override { ADD_FAILURE() << "guardduty"; }
   void on_digest(const ingest::DigestFile&) override {}
 };
+
+/// The CloudTrail files of the public corpus under `dir` (`.json` or `.gz` with `cloudtrail`,
+/// `CloudTrail` or `aws` in the path), in the directory walk's order.
+inline std::vector<std::string> corpus_cloudtrail_files(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    const std::string p = e.path().string();
+    if (p.find("cloudtrail") == std::string::npos && p.find("CloudTrail") == std::string::npos &&
+        p.find("aws") == std::string::npos) {
+      continue;
+    }
+    if (e.path().extension() == ".json" || e.path().extension() == ".gz") out.push_back(p);
+  }
+  return out;
+}
 
 /// Reads `data` (or, when it is empty, the file at `path`) as CloudTrail with `o` into `sink`.
 inline void read_as_cloudtrail(const std::string& path, const std::string& data,

@@ -66,7 +66,41 @@ enum class Key : uint8_t {
   kTimestamp,
   kDetailType,
   kDetail,
+  kVpcEndpointAccountId,  // read for its presence only (CloudTrailEvent::present)
 };
+
+// The CloudTrailMember bit a top-level member sets (0: none; userIdentity is the caller's, as
+// only the first one counts).
+constexpr uint32_t cloudtrail_key_present_bit(Key k) {
+  switch (k) {
+    case Key::kEventName:
+      return kCtHasEventName;
+    case Key::kEventSource:
+      return kCtHasEventSource;
+    case Key::kEventType:
+      return kCtHasEventType;
+    case Key::kAwsRegion:
+      return kCtHasAwsRegion;
+    case Key::kSourceIp:
+      return kCtHasSourceIp;
+    case Key::kUserAgent:
+      return kCtHasUserAgent;
+    case Key::kErrorCode:
+      return kCtHasErrorCode;
+    case Key::kErrorMessage:
+      return kCtHasErrorMessage;
+    case Key::kEventId:
+      return kCtHasEventId;
+    case Key::kRecipientAccountId:
+      return kCtHasRecipientAccountId;
+    case Key::kEventCategory:
+      return kCtHasEventCategory;
+    case Key::kVpcEndpointAccountId:
+      return kCtHasVpcEndpointAccountId;
+    default:
+      return 0;
+  }
+}
 
 // The member names the parser reads, dispatched on length first so that most keys cost one
 // comparison. (Inlined into both callers, extract() and walk_top(), as it was into the one.)
@@ -111,28 +145,39 @@ __attribute__((always_inline)) inline Key classify_key(std::string_view k) {
       return Key::kNone;
     case 18:
       return k == "recipientAccountId" ? Key::kRecipientAccountId : Key::kNone;
+    case 20:
+      return k == "vpcEndpointAccountId" ? Key::kVpcEndpointAccountId : Key::kNone;
     default:
       return Key::kNone;
   }
 }
 
-bool read_identity(object obj, CloudTrailIdentity* id, std::string_view* bad) {
+// `present`: where the members' CloudTrailMember bits go (the record's first userIdentity), or
+// a scratch word.
+bool read_identity(object obj, CloudTrailIdentity* id, uint32_t* present, std::string_view* bad) {
   for (auto [key, v] : obj) {
     std::string_view* target = nullptr;
     if (key == "type") {
       target = &id->type;
+      *present |= kCtHasIdentityType;
     } else if (key == "principalId") {
       target = &id->principal_id;
+      *present |= kCtHasIdentityPrincipalId;
     } else if (key == "arn") {
       target = &id->arn;
+      *present |= kCtHasIdentityArn;
     } else if (key == "accountId") {
       target = &id->account_id;
+      *present |= kCtHasIdentityAccountId;
     } else if (key == "accessKeyId") {
       target = &id->access_key_id;
+      *present |= kCtHasIdentityAccessKeyId;
     } else if (key == "userName") {
       target = &id->user_name;
+      *present |= kCtHasIdentityUserName;
     } else if (key == "invokedBy") {
       target = &id->invoked_by;
+      *present |= kCtHasIdentityInvokedBy;
     } else if (key == "sessionContext" && v.type() == element_type::OBJECT) {
       object sc = v.get_object().value_unsafe();
       for (auto [sk, sv] : sc) {
@@ -205,10 +250,14 @@ struct CloudTrailParser::Impl : RecordHandler {
   // type sets *bad and stops.
   Scan extract(object obj, std::string_view* bad) {
     Scan scan;
+    ev.present |= kCtMembersKnown;
     for (auto [key, v] : obj) {
       std::string_view* target = nullptr;
-      switch (classify_key(key)) {
+      const Key k = classify_key(key);
+      ev.present |= cloudtrail_key_present_bit(k);
+      switch (k) {
         case Key::kNone:
+        case Key::kVpcEndpointAccountId:
           continue;
         case Key::kEventVersion:
           target = &ev.event_version;
@@ -267,14 +316,21 @@ struct CloudTrailParser::Impl : RecordHandler {
         case Key::kManagementEvent:
           ev.management_event = take_bool(v);
           continue;
-        case Key::kUserIdentity:
+        case Key::kUserIdentity: {
+          // A path lookup finds the first userIdentity: only its members' presence counts.
+          uint32_t later = 0;
+          uint32_t* present = (ev.present & kCtHasUserIdentity) != 0 ? &later : &ev.present;
+          ev.present |= kCtHasUserIdentity;
           if (v.type() == element_type::OBJECT) {
-            if (!read_identity(v.get_object().value_unsafe(), &ev.identity, bad)) return scan;
+            if (!read_identity(v.get_object().value_unsafe(), &ev.identity, present, bad)) {
+              return scan;
+            }
           } else if (v.type() != element_type::NULL_VALUE) {
             *bad = "userIdentity is not an object";
             return scan;
           }
           continue;
+        }
         case Key::kInsightDetails:
           if (v.type() == element_type::OBJECT) {
             ev.insight = true;
@@ -386,6 +442,7 @@ struct CloudTrailParser::Impl : RecordHandler {
       case Key::kTimestamp:
       case Key::kDetailType:
       case Key::kDetail:
+      case Key::kVpcEndpointAccountId:
         return SkipVerdict::kFine;
       case Key::kEventVersion:
       case Key::kEventSource:
@@ -447,8 +504,17 @@ struct CloudTrailParser::Impl : RecordHandler {
 
   void walk_begin() override {
     ev = CloudTrailEvent{};
+    ev.present = kCtMembersKnown;
     walk_ct = false;
     walk_timestamp = {};
+  }
+
+  // A typed userIdentity member: walk_string, and its presence bit (CloudTrailMember) when this
+  // is the record's first userIdentity.
+  SkipVerdict walk_identity_string(uint32_t bit, JsonKind kind, std::string_view text,
+                                   std::string_view* out) {
+    if (walk_identity_first) ev.present |= bit;
+    return walk_string(kind, text, out);
   }
 
   // A typed string member: strings are taken, null leaves it empty, any other type is extract's
@@ -478,13 +544,23 @@ struct CloudTrailParser::Impl : RecordHandler {
     CloudTrailIdentity& id = ev.identity;
     switch (in) {
       case WalkIn::kUserIdentity:  // read_identity()
-        if (key == "type") return walk_string(kind, text, &id.type);
-        if (key == "principalId") return walk_string(kind, text, &id.principal_id);
-        if (key == "arn") return walk_string(kind, text, &id.arn);
-        if (key == "accountId") return walk_string(kind, text, &id.account_id);
-        if (key == "accessKeyId") return walk_string(kind, text, &id.access_key_id);
-        if (key == "userName") return walk_string(kind, text, &id.user_name);
-        if (key == "invokedBy") return walk_string(kind, text, &id.invoked_by);
+        if (key == "type") return walk_identity_string(kCtHasIdentityType, kind, text, &id.type);
+        if (key == "principalId") {
+          return walk_identity_string(kCtHasIdentityPrincipalId, kind, text, &id.principal_id);
+        }
+        if (key == "arn") return walk_identity_string(kCtHasIdentityArn, kind, text, &id.arn);
+        if (key == "accountId") {
+          return walk_identity_string(kCtHasIdentityAccountId, kind, text, &id.account_id);
+        }
+        if (key == "accessKeyId") {
+          return walk_identity_string(kCtHasIdentityAccessKeyId, kind, text, &id.access_key_id);
+        }
+        if (key == "userName") {
+          return walk_identity_string(kCtHasIdentityUserName, kind, text, &id.user_name);
+        }
+        if (key == "invokedBy") {
+          return walk_identity_string(kCtHasIdentityInvokedBy, kind, text, &id.invoked_by);
+        }
         if (key == "sessionContext" && kind == JsonKind::kObject) {
           return descend(depth, WalkIn::kSessionContext);
         }
@@ -543,8 +619,11 @@ struct CloudTrailParser::Impl : RecordHandler {
 
   // A member of the record's own object: extract()'s switch.
   SkipVerdict walk_top(std::string_view key, JsonKind kind, std::string_view text) {
-    switch (classify_key(key)) {
+    const Key k = classify_key(key);
+    ev.present |= cloudtrail_key_present_bit(k);
+    switch (k) {
       case Key::kNone:
+      case Key::kVpcEndpointAccountId:
         return SkipVerdict::kFine;
       case Key::kEventVersion:
         walk_ct = true;
@@ -588,6 +667,8 @@ struct CloudTrailParser::Impl : RecordHandler {
         ev.management_event = walk_bool(kind, text);
         return SkipVerdict::kFine;
       case Key::kUserIdentity:
+        walk_identity_first = (ev.present & kCtHasUserIdentity) == 0;
+        ev.present |= kCtHasUserIdentity;
         if (kind == JsonKind::kObject) return descend(1, WalkIn::kUserIdentity);
         return kind == JsonKind::kNull ? SkipVerdict::kFine : SkipVerdict::kNo;
       case Key::kInsightDetails:
@@ -619,6 +700,7 @@ struct CloudTrailParser::Impl : RecordHandler {
 
   bool walk_ct = false;        // a member that makes the record CloudTrail
   bool walk_mfa_seen = false;  // the current attributes object's mfaAuthenticated was read
+  bool walk_identity_first = false;  // the userIdentity being walked is the record's first
   std::string_view walk_timestamp;
   WalkIn walk_in[4] = {};  // [d]: the object whose members are at depth d + 1
 

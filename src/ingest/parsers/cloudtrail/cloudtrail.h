@@ -49,6 +49,35 @@ struct CloudTrailIdentity {
   std::string_view mfa_authenticated;  ///< sessionContext.attributes.mfaAuthenticated ("true")
 };
 
+/// Bits of CloudTrailEvent::present: which members the record's object has, whatever their
+/// values (null included). The userIdentity.* bits are the members of the record's first
+/// `userIdentity` member when that is an object (the one a path lookup finds).
+enum CloudTrailMember : uint32_t {
+  kCtHasEventName = 1u << 0,  // the top level, in detect::kCtTypedPaths' order
+  kCtHasEventSource = 1u << 1,
+  kCtHasEventType = 1u << 2,
+  kCtHasAwsRegion = 1u << 3,
+  kCtHasSourceIp = 1u << 4,
+  kCtHasUserAgent = 1u << 5,
+  kCtHasErrorCode = 1u << 6,
+  kCtHasErrorMessage = 1u << 7,
+  kCtHasEventId = 1u << 8,
+  kCtHasRecipientAccountId = 1u << 9,
+  kCtHasEventCategory = 1u << 10,
+  kCtHasIdentityType = 1u << 11,  // userIdentity's
+  kCtHasIdentityArn = 1u << 12,
+  kCtHasIdentityAccountId = 1u << 13,
+  kCtHasIdentityAccessKeyId = 1u << 14,
+  kCtHasIdentityUserName = 1u << 15,
+  kCtHasIdentityPrincipalId = 1u << 16,
+  kCtHasIdentityInvokedBy = 1u << 17,
+  kCtHasVpcEndpointAccountId = 1u << 20,
+  kCtHasUserIdentity = 1u << 21,
+  /// The parser read the object's members, so the bits above are the answer (not set for a
+  /// skipped record).
+  kCtMembersKnown = 1u << 31,
+};
+
 struct CloudTrailEvent {
   EventMeta meta;
   /// The record's JSON bytes (for EventBridge envelopes, the `detail` object). May contain
@@ -83,6 +112,9 @@ struct CloudTrailEvent {
   /// EventBridge envelope `detail-type` when the record came wrapped in one.
   std::string_view envelope_detail_type;
   bool time_from_timestamp = false;  ///< time came from Logstash `@timestamp`
+  /// CloudTrailMember bits of the record's object (for EventBridge envelopes, `detail`): lets
+  /// `exists` of those paths be answered without the tree.
+  uint32_t present = 0;
   /// The record's tree, valid during the callback: parsed (a simdjson::dom::element), or, for a
   /// record the framer's typed walk read, parsed on the first request. Reach it only through
   /// cloudtrail_tree() from cloudtrail_dom.h. Both null for a skipped record.
