@@ -152,6 +152,31 @@ __attribute__((always_inline)) inline Key classify_key(std::string_view k) {
   }
 }
 
+// A string member of userIdentity.sessionContext.sessionIssuer (the tree's read and the typed
+// walk alike).
+void take_issuer_member(std::string_view key, std::string_view s, CloudTrailIdentity* id) {
+  if (key == "type") {
+    id->issuer_type = s;
+  } else if (key == "arn") {
+    id->issuer_arn = s;
+  } else if (key == "userName") {
+    id->issuer_user_name = s;
+  }
+}
+
+// A string member of insightDetails (the tree's read and the typed walk alike).
+void take_insight_member(std::string_view key, std::string_view s, CloudTrailEvent* ev) {
+  if (key == "state") {
+    ev->insight_state = s;
+  } else if (key == "insightType") {
+    ev->insight_type = s;
+  } else if (key == "eventSource" && ev->event_source.empty()) {
+    ev->event_source = s;
+  } else if (key == "eventName" && ev->event_name.empty()) {
+    ev->event_name = s;
+  }
+}
+
 // `present`: where the members' CloudTrailMember bits go (the record's first userIdentity), or
 // a scratch word.
 bool read_identity(object obj, CloudTrailIdentity* id, uint32_t* present, std::string_view* bad) {
@@ -185,13 +210,9 @@ bool read_identity(object obj, CloudTrailIdentity* id, uint32_t* present, std::s
           // Bind the object first: iterating the temporary result directly would dangle.
           object issuer = sv.get_object().value_unsafe();
           for (auto [ik, iv] : issuer) {
-            if (iv.type() != element_type::STRING) continue;
-            if (ik == "type")
-              id->issuer_type = iv.get_string().value_unsafe();
-            else if (ik == "arn")
-              id->issuer_arn = iv.get_string().value_unsafe();
-            else if (ik == "userName")
-              id->issuer_user_name = iv.get_string().value_unsafe();
+            if (iv.type() == element_type::STRING) {
+              take_issuer_member(ik, iv.get_string().value_unsafe(), id);
+            }
           }
         } else if (sk == "attributes" && sv.type() == element_type::OBJECT) {
           element mfa;
@@ -337,16 +358,8 @@ struct CloudTrailParser::Impl : RecordHandler {
             scan.looks_ct = true;
             object details = v.get_object().value_unsafe();
             for (auto [ik, iv] : details) {
-              if (iv.type() != element_type::STRING) continue;
-              std::string_view s = iv.get_string().value_unsafe();
-              if (ik == "state") {
-                ev.insight_state = s;
-              } else if (ik == "insightType") {
-                ev.insight_type = s;
-              } else if (ik == "eventSource" && ev.event_source.empty()) {
-                ev.event_source = s;
-              } else if (ik == "eventName" && ev.event_name.empty()) {
-                ev.event_name = s;
+              if (iv.type() == element_type::STRING) {
+                take_insight_member(ik, iv.get_string().value_unsafe(), &ev);
               }
             }
           }
@@ -575,14 +588,7 @@ struct CloudTrailParser::Impl : RecordHandler {
         }
         return SkipVerdict::kFine;
       case WalkIn::kSessionIssuer:
-        if (!str) return SkipVerdict::kFine;
-        if (key == "type") {
-          id.issuer_type = text;
-        } else if (key == "arn") {
-          id.issuer_arn = text;
-        } else if (key == "userName") {
-          id.issuer_user_name = text;
-        }
+        if (str) take_issuer_member(key, text, &id);
         return SkipVerdict::kFine;
       case WalkIn::kAttributes:
         // The tree's lookup takes the first mfaAuthenticated of the object.
@@ -595,16 +601,7 @@ struct CloudTrailParser::Impl : RecordHandler {
         }
         return SkipVerdict::kFine;
       case WalkIn::kInsightDetails:
-        if (!str) return SkipVerdict::kFine;
-        if (key == "state") {
-          ev.insight_state = text;
-        } else if (key == "insightType") {
-          ev.insight_type = text;
-        } else if (key == "eventSource" && ev.event_source.empty()) {
-          ev.event_source = text;
-        } else if (key == "eventName" && ev.event_name.empty()) {
-          ev.event_name = text;
-        }
+        if (str) take_insight_member(key, text, &ev);
         return SkipVerdict::kFine;
       case WalkIn::kOther:
         break;
