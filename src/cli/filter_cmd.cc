@@ -37,11 +37,6 @@ struct FilterOptions {
 
 std::atomic<uint64_t> g_rejects_shown{0};
 
-// Printed text goes out in pieces of about this size when the file's turn to print has come:
-// one small buffer reused, instead of a whole file's matches in a buffer grown (and its fresh
-// pages faulted in) by doubling.
-constexpr std::size_t kFilterFlushBytes = std::size_t{32} << 10;
-
 class FilterSink : public WorkerSink {
  public:
   FilterSink(const cwl::Pattern* p, bool raw, bool tty)
@@ -93,7 +88,7 @@ class FilterSink : public WorkerSink {
     if (!p_->matches(ev)) return;
     ++matched;
     print(ev);
-    if (out_.size() >= kFilterFlushBytes) write_if_in_turn(&out_);
+    write_if_in_turn(&out_);
   }
 
   void print(const detect::EventView& ev) {

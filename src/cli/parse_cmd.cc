@@ -33,6 +33,7 @@ class ParseSink : public WorkerSink {
       return;
     }
     ingest::append_jsonl(e, &out_, &scratch_);
+    write_if_in_turn(&out_);
   }
   void on_flow(const ingest::FlowRecord& f) override {
     stats.add_event(f.meta, {});
@@ -43,6 +44,7 @@ class ParseSink : public WorkerSink {
       return;
     }
     ingest::append_jsonl(f, &out_, &scratch_);
+    write_if_in_turn(&out_);
   }
   void on_dns(const ingest::DnsQuery& q) override {
     stats.add_event(q.meta, {});
@@ -53,6 +55,7 @@ class ParseSink : public WorkerSink {
       return;
     }
     ingest::append_jsonl(q, &out_, &scratch_);
+    write_if_in_turn(&out_);
   }
   void on_guardduty(const ingest::GuardDutyFinding& g) override {
     stats.add_event(g.meta, g.type);
@@ -63,6 +66,7 @@ class ParseSink : public WorkerSink {
       return;
     }
     ingest::append_jsonl(g, &out_, &scratch_);
+    write_if_in_turn(&out_);
   }
   void on_digest(const ingest::DigestFile& d) override {
     stats.add_digest(d);
@@ -102,6 +106,7 @@ class ParseSink : public WorkerSink {
     out_.push_back('\t');
     append_terminal_safe(&out_, row_);
     out_.push_back('\n');
+    write_if_in_turn(&out_);
   }
 
   bool table_;

@@ -66,7 +66,7 @@ class OrderedOutput {
   std::size_t window_;
 };
 
-void WorkerSink::write_if_in_turn(std::string* text) {
+void WorkerSink::write_piece_if_in_turn(std::string* text) {
   if (output_ == nullptr) return;
   if (!in_turn_) in_turn_ = output_->is_next(index_);
   if (!in_turn_) return;

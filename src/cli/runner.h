@@ -32,12 +32,19 @@ class WorkerSink : public ingest::EventSink {
   }
 
  protected:
-  /// Writes `text` to stdout now and clears it (keeping its capacity) when the current file's
-  /// text may go out at once: every earlier input's text is written. Otherwise leaves it for
-  /// take_output(). Lets a sink print a large output through one small reused buffer.
-  void write_if_in_turn(std::string* text);
+  /// Writes `text` to stdout now and clears it (keeping its capacity) once it holds a piece
+  /// (kOutputPieceBytes) and the current file's text may go out at once: every earlier input's
+  /// text is written. Otherwise leaves it for take_output(). Called after each append, it lets a
+  /// sink print a file's output through one small reused buffer, instead of the whole file's text
+  /// in a buffer grown (and its fresh pages faulted in) by doubling.
+  void write_if_in_turn(std::string* text) {
+    if (text->size() >= kOutputPieceBytes) write_piece_if_in_turn(text);
+  }
 
  private:
+  static constexpr std::size_t kOutputPieceBytes = std::size_t{32} << 10;
+  void write_piece_if_in_turn(std::string* text);
+
   OrderedOutput* output_ = nullptr;
   std::size_t index_ = 0;
   bool in_turn_ = false;  // once in turn, a file stays so until its text is handed over
